@@ -1,0 +1,59 @@
+"""Fixed vocabulary of the domain: service types, households, operators, departments.
+
+These are the categories of the seeds (glossary in DESIGN.md), not tunable
+parameters; numbers attached to them live in ``parameters.yaml``.
+"""
+
+from __future__ import annotations
+
+# The seven embedded service types (嵌入式服务, seed 001).
+SERVICE_TYPES: tuple[str, ...] = (
+    "elder_child_care",  # 养老托育
+    "meals",  # 社区助餐
+    "housekeeping",  # 家政便民
+    "health",  # 健康服务
+    "sports",  # 体育健身
+    "culture",  # 文化休闲
+    "children_play",  # 儿童游憩
+)
+K = len(SERVICE_TYPES)
+SERVICE_INDEX = {name: i for i, name in enumerate(SERVICE_TYPES)}
+
+HOUSEHOLD_TYPES: tuple[str, ...] = ("elderly", "family_with_children", "working_adult")
+
+# Who runs a facility. "volunteers" are residents' mutual-aid groups.
+OPERATOR_KINDS: tuple[str, ...] = ("government", "state_owned", "firm", "social_org", "volunteers")
+
+# Services that residents co-produce as volunteers (mutual aid, seed 001/002).
+COPRODUCED_SERVICES: tuple[str, ...] = ("elder_child_care", "sports", "culture", "children_play")
+
+# Services social organisations take on under purchase contracts (seed 004).
+SOCIAL_ORG_SERVICES: tuple[str, ...] = ("elder_child_care", "meals", "housekeeping", "culture", "children_play")
+
+# Departments (条) with their budget sectors and approval roles (seed 001:
+# land, planning permit, construction permit, fire, sector licence).
+DEPARTMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "civil_affairs": {"funds": ("elder_child_care", "meals", "housekeeping"), "approves": ("elder_child_care", "meals")},
+    "health": {"funds": ("health",), "approves": ("health", "elder_child_care")},
+    "culture_sports": {"funds": ("sports", "culture", "children_play"), "approves": ("sports", "culture", "children_play")},
+    "market_regulation": {"funds": (), "approves": ("meals", "housekeeping")},
+    "planning": {"funds": (), "approves": ("*build",)},
+    "housing_construction": {"funds": (), "approves": ("*build",)},
+    "fire_rescue": {"funds": (), "approves": ("*all",)},
+}
+DEPARTMENT_NAMES: tuple[str, ...] = tuple(DEPARTMENTS)
+
+
+def approving_departments(service: str, new_building: bool) -> list[int]:
+    """Indices of the departments whose sign-off a new facility needs.
+
+    Every facility needs fire safety; a new building also needs planning and
+    construction permits; sector departments approve their own services.
+    Using existing (e.g. rent-free public) space skips the building permits.
+    """
+    out = []
+    for i, roles in enumerate(DEPARTMENTS.values()):
+        approves = roles["approves"]
+        if "*all" in approves or service in approves or ("*build" in approves and new_building):
+            out.append(i)
+    return out

@@ -1,0 +1,128 @@
+"""Multi-department issues and buck-passing (seed 001 elevator case; seed 003 pipeline).
+
+An issue (a broken lift, a blocked fire lane, a facility dispute) needs every
+involved department to act. Grid workers discover it with the channel's reach;
+each month each involved department that has not yet acted either acts, passes
+responsibility to the others (counted as buck-passing), or waits. With a
+leading group, a lead unit is named on a responsibility list and acts under the
+group's authority, and the others follow once it has. Open issues lower the
+performance residents of that community experience.
+
+Issues are held as arrays: a resident-driven process whose count grows with
+the population.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import CoProductionModel
+
+
+class IssuePipeline:
+    """discover → dispatch → dispose → close, with response times recorded."""
+
+    def __init__(self, model: CoProductionModel):
+        self.model = model
+        n_dept = len(model.departments)
+        self.community = np.zeros(0, dtype=np.int64)
+        self.involved = np.zeros((0, n_dept), dtype=bool)
+        self.acted = np.zeros((0, n_dept), dtype=bool)
+        self.age = np.zeros(0, dtype=np.int64)
+        self.discovered_at = np.zeros(0, dtype=np.int64)  # -1 until discovered
+        self.lead = np.zeros(0, dtype=np.int64)
+        pop = np.bincount(model.residents.community, minlength=model.layout.n_communities)
+        self.population = pop.astype(float)
+        self.buck_passed = 0
+        self.closed = 0
+        self.closure_times: list[int] = []
+        self.response_time_total = 0.0
+        self.response_count = 0
+
+    def step(self) -> None:
+        m = self.model
+        rng, cfg = m.rng, m.cfg["issues"]
+        self._arrive(rng, cfg)
+        if not len(self.age):
+            self.buck_passed = self.closed = 0
+            return
+        self.age += 1
+        new = (self.discovered_at < 0) & (rng.random(len(self.age)) < m.channel_reach)
+        self.discovered_at[new] = m.steps
+        self._assign_leads(new, rng)
+        self._dispose(rng, cfg)
+
+    def _arrive(self, rng: np.random.Generator, cfg: dict) -> None:
+        m = self.model
+        n_new = int(rng.poisson(cfg["rate_per_1000"] * m.residents.n / 1000.0))
+        if not n_new:
+            return
+        comm = m.residents.community[rng.integers(0, m.residents.n, n_new)]
+        involved = rng.random((n_new, self.involved.shape[1])) < cfg["department_involvement"]
+        involved[np.arange(n_new), rng.integers(0, involved.shape[1], n_new)] = True
+        self.community = np.concatenate([self.community, comm])
+        self.involved = np.vstack([self.involved, involved])
+        self.acted = np.vstack([self.acted, np.zeros_like(involved)])
+        self.age = np.concatenate([self.age, np.zeros(n_new, dtype=np.int64)])
+        self.discovered_at = np.concatenate([self.discovered_at, np.full(n_new, -1)])
+        self.lead = np.concatenate([self.lead, np.full(n_new, -1)])
+
+    def _assign_leads(self, new: np.ndarray, rng: np.random.Generator) -> None:
+        """Responsibility list: the leading group names one involved lead unit."""
+        if not self.model.leading_group.active or not new.any():
+            return
+        idx = np.flatnonzero(new)
+        scores = rng.random((len(idx), self.involved.shape[1])) * self.involved[idx]
+        self.lead[idx] = np.argmax(scores, axis=1)
+
+    def _dispose(self, rng: np.random.Generator, cfg: dict) -> None:
+        m = self.model
+        live = self.discovered_at >= 0
+        pending = self.involved & ~self.acted & live[:, None]
+        resistance = m.dept_resistance[None, :]
+        pressure = np.array([d.pressure for d in m.departments])[None, :]
+        authority = m.leading_group.authority
+        n = len(self.age)
+        is_lead = np.zeros_like(pending)
+        has_lead = self.lead >= 0
+        is_lead[np.flatnonzero(has_lead), self.lead[has_lead]] = True
+        lead_done = np.zeros(n, dtype=bool)
+        lead_done[has_lead] = self.acted[np.flatnonzero(has_lead), self.lead[has_lead]]
+        follow = (is_lead | lead_done[:, None]) * authority
+        act_h = np.clip(cfg["act_hazard"] * (1.0 - resistance) * (1.0 + follow + pressure), 0.0, 1.0)
+        pass_h = resistance * (1.0 - follow)
+        u = rng.random(pending.shape)
+        acts = pending & (u < act_h)
+        passes = pending & ~acts & (u < act_h + (1.0 - act_h) * pass_h)
+        self.acted |= acts
+        self.buck_passed = int(passes.sum())
+        done = live & ~(self.involved & ~self.acted).any(axis=1)
+        self.closed = int(done.sum())
+        if self.closed:
+            times = m.steps - self.discovered_at[done] + 1
+            self.response_time_total += float(times.sum())
+            self.response_count += int(done.sum())
+            if m.explain:
+                m.log(f"{self.closed} multi-department issues closed after {times.mean():.1f} months on average")
+        if self.buck_passed and m.explain:
+            m.log(f"Departments passed responsibility {self.buck_passed} times on open issues")
+        keep = ~done
+        for name in ("community", "involved", "acted", "age", "discovered_at", "lead"):
+            setattr(self, name, getattr(self, name)[keep])
+
+    @property
+    def mean_response_time(self) -> float:
+        """Mean months from discovery to closure over all issues closed so far."""
+        return self.response_time_total / self.response_count if self.response_count else 0.0
+
+    def open_per_1000(self) -> np.ndarray:
+        counts = np.bincount(self.community, minlength=len(self.population)).astype(float)
+        return np.divide(counts * 1000.0, self.population, out=np.zeros_like(counts), where=self.population > 0)
+
+    def burden_per_resident(self) -> np.ndarray:
+        """Performance lost by each resident to open issues in its community."""
+        burden = self.model.cfg["issues"]["satisfaction_penalty"] * self.open_per_1000()
+        return burden[self.model.residents.community]

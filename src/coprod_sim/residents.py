@@ -1,0 +1,134 @@
+"""Residents held as arrays (one row per resident).
+
+Residents are the many agents of the model, so their state and decisions are
+numpy arrays rather than Mesa agents: the same rules applied row-wise, about a
+hundred times faster than per-agent Python (ENVIRONMENT.md). Organisations,
+which are few and make richer decisions, are Mesa agents (``agents.py``).
+
+Most of a resident's service use depends only on the cell it lives in (2SFCA
+access is per cell), so the static per-resident sums that the cell-level
+computation needs are aggregated once at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .domain import HOUSEHOLD_TYPES, K, SERVICE_TYPES
+from .rules import expectation_disconfirmation, likert
+from .space import Layout
+
+
+@dataclass
+class Residents:
+    """Per-resident state; see docs/ODD.md "Entities" for each variable."""
+
+    cell: np.ndarray  # (N,) cell index
+    community: np.ndarray  # (N,)
+    household: np.ndarray  # (N,) index into HOUSEHOLD_TYPES
+    registered: np.ndarray  # (N,) bool, local 户籍
+    periphery: np.ndarray  # (N,) bool
+    income: np.ndarray  # (N,) yuan / month
+    need: np.ndarray  # (N, K) visits / month
+    participation: np.ndarray  # (N,) probability of voicing / volunteering
+    expectation: np.ndarray  # (N,) expected performance, 0–1
+    performance: np.ndarray = field(default=None)  # (N,) last experienced, 0–1
+    satisfaction: np.ndarray = field(default=None)  # (N,) Likert 1–5
+    # static aggregates filled by ``prepare``
+    n_cells: int = 0
+    need_total: np.ndarray = field(default=None)  # (N,)
+    public_demand: np.ndarray = field(default=None)  # (N, K)
+    market_afford: np.ndarray = field(default=None)  # (N, K) share payable at market price
+
+    @property
+    def n(self) -> int:
+        return len(self.cell)
+
+    def cell_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum a (N,) or (N, K) array over the residents of each cell."""
+        if values.ndim == 1:
+            return np.bincount(self.cell, weights=values, minlength=self.n_cells)
+        flat = self._flat_index
+        return np.bincount(flat, weights=values.ravel(), minlength=self.n_cells * K).reshape(self.n_cells, K)
+
+    def prepare(self, cfg: dict, n_cells: int) -> None:
+        """Compute what stays fixed during a run: eligibility, affordability, cell sums."""
+        self.n_cells = n_cells
+        self._flat_index = (self.cell[:, None] * K + np.arange(K)[None, :]).ravel()
+        svc = cfg["services"]
+        ps = cfg["profit_space"]
+        price = np.array([svc["market_price"][s] for s in SERVICE_TYPES])
+        guided = price * ps["guided_price_share"]
+        voucher = np.array([ps["voucher_per_visit"][s] for s in SERVICE_TYPES])
+        registered_only = cfg["government"]["registered_only"]
+        eligible = self.registered | (not registered_only)
+        budget = cfg["population"]["service_budget_share"] * self.income
+        pub_net = np.maximum(guided[None, :] - voucher[None, :] * eligible[:, None], 0.0)
+        mkt_net = np.maximum(price[None, :] - voucher[None, :] * eligible[:, None], 0.0)
+        self.need_total = self.need.sum(axis=1)
+        self.public_demand = self.need * eligible[:, None] * _affordable(budget, self.need, pub_net)
+        self.market_afford = _affordable(budget, self.need, mkt_net)
+        self.voucher_eligible = eligible
+        self.residents_per_cell = np.bincount(self.cell, minlength=n_cells).astype(float)
+        # cell sums used every step (see model._consume)
+        self.cell_public_demand = self.cell_sum(self.public_demand)
+        self.cell_market_need = self.cell_sum(self.market_afford * self.need)
+        self.cell_market_public = self.cell_sum(self.market_afford * self.public_demand)
+        self.cell_need = self.cell_sum(self.need)
+        self.cell_voucher_market_need = self.cell_sum(self.market_afford * self.need * eligible[:, None])
+        self.cell_voucher_market_public = self.cell_sum(self.market_afford * self.public_demand * eligible[:, None])
+
+    def update_satisfaction(self, performance: np.ndarray, cfg: dict, rng: np.random.Generator) -> None:
+        """Expectation–disconfirmation satisfaction and adaptive expectations (H1)."""
+        sat = cfg["satisfaction"]
+        noise = rng.normal(0.0, sat["noise_sd"], self.n)
+        latent = expectation_disconfirmation(
+            performance, self.expectation, sat["intercept"], sat["b_performance"], sat["b_disconfirmation"], noise
+        )
+        self.satisfaction = likert(latent, np.asarray(sat["cutpoints"]))
+        self.expectation += sat["expectation_adaptation"] * (performance - self.expectation)
+        self.performance = performance
+
+
+def _affordable(budget: np.ndarray, need: np.ndarray, net_price: np.ndarray) -> np.ndarray:
+    """Share of a resident's need it can pay for within its service budget."""
+    bill = need * net_price
+    return np.minimum(1.0, np.divide(budget[:, None], bill, out=np.ones_like(bill), where=bill > 0))
+
+
+def create_residents(cfg: dict, layout: Layout, rng: np.random.Generator) -> Residents:
+    """Draw the initial population (ODD "Initialization")."""
+    pop = cfg["population"]
+    n = pop["residents"]
+    cell = np.sort(rng.integers(0, layout.n_cells, n))
+    community = layout.community_of_cell[cell]
+    periphery = layout.community_is_periphery[community]
+    shares = np.array([pop["household_shares"][h] for h in HOUSEHOLD_TYPES], dtype=float)
+    household = rng.choice(len(HOUSEHOLD_TYPES), size=n, p=shares / shares.sum())
+    # migrants (non-registered) concentrate in the periphery where rents are low
+    weight = np.where(periphery, pop["migrant_periphery_ratio"], 1.0)
+    p_migrant = np.clip(pop["migrant_share"] * weight / weight.mean(), 0.0, 1.0)
+    registered = rng.random(n) >= p_migrant
+    income = pop["income_median"] * np.exp(rng.normal(0.0, pop["income_sigma"], n))
+    income *= np.where(periphery, pop["periphery_income_ratio"], 1.0)
+    base = np.array([[cfg["needs"][h][s] for s in SERVICE_TYPES] for h in HOUSEHOLD_TYPES])
+    need = base[household] * np.exp(rng.normal(0.0, pop["need_sigma"], (n, K)) - pop["need_sigma"] ** 2 / 2)
+    participation = rng.beta(2.0, 2.0 * (1.0 / max(pop["participation_mean"], 1e-6) - 1.0) + 1e-9, n)
+    expectation = np.full(n, cfg["satisfaction"]["initial_expectation"])
+    res = Residents(
+        cell=cell,
+        community=community,
+        household=household,
+        registered=registered,
+        periphery=periphery,
+        income=income,
+        need=need,
+        participation=participation,
+        expectation=expectation,
+    )
+    res.performance = np.zeros(n)
+    res.satisfaction = np.full(n, 3, dtype=np.int8)
+    res.prepare(cfg, layout.n_cells)
+    return res

@@ -1,0 +1,133 @@
+"""Decision rules of the agents, as pure functions.
+
+Each rule is one equation from a cited source (see docs/ODD.md, "Submodels").
+Keeping them pure lets every rule be tested alone, and keeps the agents'
+``step`` methods short: agents gather what they observe, call a rule, act.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def release_share(
+    assessment_weight: float,
+    reward_penalty: float,
+    perceived_gap: float,
+    resistance: float,
+    control_cost: float,
+    extra_pressure: float = 0.0,
+) -> float:
+    """Share of a department's budget/authority released to the community.
+
+    The department maximises U(ρ) = M·ρ − ½·κ·r·ρ², where M is the marginal
+    assessment return of released resources (weight of service results ×
+    (1 + reward/penalty strength) × the service gap the department sees, plus
+    any leading-group pressure) and κ·r the marginal loss of control, growing
+    with resistance r (seed 001 "resources suspended"; Holmström & Milgrom
+    1991). The optimum is ρ* = M / (κ·r), clipped to [0, 1].
+    """
+    marginal_return = assessment_weight * (1.0 + reward_penalty) * perceived_gap + extra_pressure
+    loss_of_control = control_cost * max(resistance, 1e-9)
+    return float(min(1.0, max(0.0, marginal_return / loss_of_control)))
+
+
+def approval_hazard(
+    base_hazard: float,
+    resistance: np.ndarray,
+    coordination: float,
+    conflict: float,
+) -> np.ndarray:
+    """Monthly probability that a department signs off a pending approval.
+
+    h = h0·(1 − r)·(1 + coordination)/(1 + conflict) (LITERATURE §1F: leader
+    authority speeds coordination, bureaucratic conflict delays; Tsai & Zhou
+    2019). Expected delay 1/h rises with resistance.
+    """
+    h = base_hazard * (1.0 - np.asarray(resistance)) * (1.0 + coordination) / (1.0 + conflict)
+    return np.clip(h, 0.0, 1.0)
+
+
+def expected_firm_profit(
+    demand: np.ndarray,
+    capacity_cap: np.ndarray,
+    price: np.ndarray,
+    voucher: np.ndarray,
+    subsidy: np.ndarray,
+    unit_cost: np.ndarray,
+    fixed_cost: np.ndarray,
+    tax_rate: float,
+) -> np.ndarray:
+    """Expected monthly after-tax profit of entering a market.
+
+    π = min(D, K)·(p + v + s − c) − F, taxed at t when positive (Bresnahan &
+    Reiss 1991 entry threshold; profit-space tools enter as v, s, lower F and
+    lower t). A firm enters only where π > 0.
+    """
+    volume = np.minimum(demand, capacity_cap)
+    gross = volume * (price + voucher + subsidy - unit_cost) - fixed_cost
+    return np.where(gross > 0, gross * (1.0 - tax_rate), gross)
+
+
+def voluntary_supply(stake: float, outcome_value: float, unit_cost: float, base: float) -> float:
+    """Extra, unpaid supply of an operator with a stake in community outcomes.
+
+    The operator gets share s of the community value Y(G) = a·G0·ln(1 + G/G0)
+    and pays c per unit, so it supplies G* = G0·(s·a/c − 1)⁺, rising with s
+    (encompassing interest: McGuire & Olson 1996; seed 001 interest-binding).
+    """
+    if base <= 0 or unit_cost <= 0:
+        return 0.0
+    return max(0.0, base * (stake * outcome_value / unit_cost - 1.0))
+
+
+def quality_effort(marginal_return: np.ndarray | float, cost: float, floor: float) -> np.ndarray:
+    """Quality chosen where marginal return equals marginal cost: q* = m/c.
+
+    The marginal return collects what rewards quality for this operator
+    (monitored contract bonus, competition, stake in outcomes, mission);
+    unmonitored profit space adds nothing to it (Hart, Shleifer & Vishny 1997).
+    """
+    return np.clip(np.asarray(marginal_return, dtype=float) / cost, floor, 1.0)
+
+
+def expectation_disconfirmation(
+    performance: np.ndarray,
+    expectation: np.ndarray,
+    intercept: float,
+    b_performance: float,
+    b_disconfirmation: float,
+    noise: np.ndarray,
+) -> np.ndarray:
+    """Latent satisfaction: a + b1·P + b3·(P − E) + ε (Van Ryzin 2004, 2006)."""
+    return intercept + b_performance * performance + b_disconfirmation * (performance - expectation) + noise
+
+
+def likert(latent: np.ndarray, cutpoints: np.ndarray) -> np.ndarray:
+    """Map latent satisfaction to a 1–5 scale by fixed cut-points."""
+    return (np.searchsorted(cutpoints, latent, side="right") + 1).astype(np.int8)
+
+
+def coproduction_output(provider_input: np.ndarray, resident_input: np.ndarray, alpha: float, beta: float) -> np.ndarray:
+    """Co-produced output Q = P^α·R^β (Parks et al. 1981; Ostrom 1996).
+
+    Provider and resident inputs are complements: with either at zero the
+    output is zero.
+    """
+    return np.power(np.maximum(provider_input, 0.0), alpha) * np.power(np.maximum(resident_input, 0.0), beta)
+
+
+def gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Population-weighted Gini coefficient (LITERATURE §3.3)."""
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    total_w, mean = w.sum(), np.average(x, weights=w) if w.sum() > 0 else 0.0
+    if total_w <= 0 or mean <= 0:
+        return 0.0
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    cum_w = np.cumsum(w)
+    cum_xw = np.cumsum(x * w)
+    # G = 1 − Σ w_i·(2·S_{i−1} + x_i·w_i)/(W·S_n), the Lorenz-curve area form
+    prev = np.concatenate(([0.0], cum_xw[:-1]))
+    return float(1.0 - np.sum(w * (2.0 * prev + x * w)) / (cum_w[-1] * cum_xw[-1]))

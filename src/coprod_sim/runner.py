@@ -1,0 +1,122 @@
+"""Run one simulation from a resolved config and seed; write its files.
+
+This is the one way to run the model for the CLI, sweeps and benchmarks:
+config → model → outcomes (``run_model``) → files (``write_run``) → plots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from .model import CoProductionModel
+
+PROVENANCE_PACKAGES = ("coprod-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "SALib", "dask", "distributed")
+
+
+@dataclass
+class RunResult:
+    """What one run produced: final outcomes and the per-step time series."""
+
+    summary: dict[str, float]
+    timeseries: list[dict[str, float]]
+    seed: int
+    config: dict
+
+
+def run_model(cfg: dict, seed: int, steps: int | None = None, progress: bool = False) -> RunResult:
+    """Build the model, step it, and return its outcomes."""
+    steps = cfg["run"]["steps"] if steps is None else steps
+    model = CoProductionModel(cfg, seed=seed)
+    bar = _progress_bar(steps) if progress else None
+    for _ in range(steps):
+        model.step()
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    window = min(cfg["run"]["outcome_window"], steps)
+    return RunResult(model.recorder.summary(window), model.recorder.rows, seed, cfg)
+
+
+def _progress_bar(total: int):
+    """A tqdm bar on an interactive terminal; nothing in CI or when piped."""
+    from tqdm import tqdm
+
+    quiet = os.environ.get("CI") or not sys.stderr.isatty()
+    return tqdm(total=total, unit="step", desc="simulating", disable=bool(quiet))
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree this package runs from, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if commit.returncode != 0:
+        return None
+    return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def dumps_summary(summary: dict[str, float]) -> str:
+    """Canonical JSON: sorted keys, full float precision, so equal runs give equal bytes."""
+    return json.dumps(summary, sort_keys=True, indent=1, allow_nan=False) + "\n"
+
+
+def write_run(result: RunResult, out_dir: str | Path, config_path: str | None, plots: bool = True) -> Path:
+    """Write summary.json, timeseries.parquet, manifest.json and PNG plots into ``out_dir``.
+
+    Files are written to a temporary name and renamed, so an interrupted run
+    never leaves a half-written file that looks complete.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(out / "summary.json", dumps_summary(result.summary))
+    frame = pd.DataFrame(result.timeseries)
+    frame["step"] = frame["step"].astype("int64")
+    tmp = out / ".timeseries.parquet.tmp"
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(out / "timeseries.parquet")
+    manifest = {
+        "config_file": config_path,
+        "seed": result.seed,
+        "steps": int(len(result.timeseries)),
+        "config": result.config,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    if plots:
+        from .plots import plot_timeseries
+
+        plot_timeseries(frame, out)
+    return out
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
