@@ -251,7 +251,7 @@ class CoProductionModel(Model):
 
     def _apply_time_trends(self) -> None:
         ps, svc = self.cfg["profit_space"], self.cfg["services"]
-        self.unit_cost = self.base_unit_cost * (1.0 + svc["cost_growth"]) ** self.steps
+        self.unit_cost = self.base_unit_cost * (1.0 + _per_service(svc["cost_growth"])) ** self.steps
         cut = ps["subsidy_change_step"]
         factor = ps["subsidy_change_factor"] if 0 <= cut <= self.steps else 1.0
         self.subsidy = self.base_subsidy * factor
@@ -283,7 +283,7 @@ class CoProductionModel(Model):
         coordinated = self.leading_group.active
         coordination = self.leading_group.authority * lg["coordination"]
         for f in [f for f in self.agents_by_type.get(Facility, []) if not f.active]:
-            pending = f.pending if coordinated else f.pending[:1]
+            pending = list(f.pending) if coordinated else f.pending[:1]
             h = approval_hazard(gov["approval_hazard"], self.dept_resistance[pending], coordination,
                                 gov["approval_conflict"] * (len(f.pending) - 1))
             granted = self.rng.random(len(pending)) < h
