@@ -236,6 +236,7 @@ class CoProductionModel(Model):
         self._settle(use)
         self._respond(use)
         self.issues.step()
+        self.last_use = use
         self.recorder.record(self, use)
 
     def _street_budget(self) -> None:

@@ -1,0 +1,84 @@
+"""Each decision rule alone: the direction of every effect the model relies on."""
+
+import numpy as np
+import pytest
+
+from coprod_sim import rules
+
+
+def test_department_releases_more_when_assessment_weight_rises():
+    shares = [rules.release_share(w, 0.5, 0.5, 0.6, 0.15) for w in (0.0, 0.025, 0.05, 0.1)]
+    assert shares[0] == 0.0
+    assert all(b > a for a, b in zip(shares, shares[1:], strict=False))
+
+
+def test_department_releases_less_when_more_resistant():
+    assert rules.release_share(0.05, 0.5, 0.5, 0.9, 0.15) < rules.release_share(0.05, 0.5, 0.5, 0.3, 0.15)
+
+
+def test_release_share_is_a_share():
+    assert rules.release_share(10.0, 5.0, 1.0, 0.01, 0.001) == 1.0
+
+
+def test_approval_hazard_falls_with_resistance_and_rises_with_coordination():
+    h = rules.approval_hazard(0.4, np.array([0.0, 0.5, 0.9]), 0.0, 0.0)
+    assert np.all(np.diff(h) < 0)
+    assert rules.approval_hazard(0.4, np.array([0.5]), 0.8, 0.0)[0] > h[1]
+    assert rules.approval_hazard(0.4, np.array([0.5]), 0.0, 1.0)[0] < h[1]
+
+
+def test_firm_profit_negative_when_price_below_cost_and_profit_space_flips_it():
+    args = dict(demand=np.array([1000.0]), capacity_cap=np.array([2000.0]), price=np.array([10.0]),
+                voucher=np.array([0.0]), unit_cost=np.array([12.0]), fixed_cost=np.array([5000.0]), tax_rate=0.25)
+    assert rules.expected_firm_profit(subsidy=np.array([0.0]), **args)[0] < 0
+    assert rules.expected_firm_profit(subsidy=np.array([10.0]), **args)[0] > 0
+
+
+def test_profit_tax_applies_only_to_gains():
+    kw = dict(demand=np.array([100.0]), capacity_cap=np.array([100.0]), voucher=np.array([0.0]),
+              subsidy=np.array([0.0]), unit_cost=np.array([0.0]), fixed_cost=np.array([0.0]))
+    assert rules.expected_firm_profit(price=np.array([1.0]), tax_rate=0.25, **kw)[0] == pytest.approx(75.0)
+    loss = rules.expected_firm_profit(price=np.array([-1.0]), tax_rate=0.25, **kw)[0]
+    assert loss == pytest.approx(-100.0)
+
+
+def test_voluntary_supply_rises_with_stake_and_is_zero_without():
+    g = [rules.voluntary_supply(s, 3.0, 1.0, 100.0) for s in (0.0, 0.2, 0.5, 0.9)]
+    assert g[0] == 0.0
+    assert all(b >= a for a, b in zip(g, g[1:], strict=False)) and g[-1] > g[1]
+
+
+def test_quality_effort_is_clipped_marginal_return():
+    assert rules.quality_effort(0.3, 1.0, 0.2) == pytest.approx(0.3)
+    assert rules.quality_effort(0.0, 1.0, 0.2) == pytest.approx(0.2)
+    assert rules.quality_effort(5.0, 1.0, 0.2) == pytest.approx(1.0)
+
+
+def test_satisfaction_moves_with_performance_relative_to_expectation():
+    perf = np.array([0.5, 0.5])
+    expect = np.array([0.3, 0.7])
+    sat = rules.expectation_disconfirmation(perf, expect, 0.0, 1.0, 1.0, np.zeros(2))
+    assert sat[0] > sat[1]  # same performance, lower expectation: happier
+
+
+def test_likert_maps_by_cutpoints():
+    cuts = np.array([0.1, 0.2, 0.3, 0.4])
+    assert rules.likert(np.array([0.0, 0.15, 0.25, 0.35, 0.9]), cuts).tolist() == [1, 2, 3, 4, 5]
+
+
+def test_coproduction_needs_both_inputs():
+    assert rules.coproduction_output(np.array([5.0]), np.array([0.0]), 0.4, 0.6)[0] == 0.0
+    assert rules.coproduction_output(np.array([0.0]), np.array([5.0]), 0.4, 0.6)[0] == 0.0
+    assert rules.coproduction_output(np.array([2.0]), np.array([2.0]), 0.4, 0.6)[0] > 0
+
+
+def test_gini_bounds_and_known_values():
+    assert rules.gini(np.ones(10)) == pytest.approx(0.0)
+    x = np.zeros(10)
+    x[-1] = 1.0
+    assert rules.gini(x) == pytest.approx(0.9)
+    rng = np.random.default_rng(0)
+    v = rng.random(50)
+    # weights equal to repetition counts give the same Gini as repeating values
+    w = rng.integers(1, 4, 50)
+    assert rules.gini(v, w.astype(float)) == pytest.approx(rules.gini(np.repeat(v, w)), rel=1e-9)
