@@ -1,5 +1,7 @@
 """Each decision rule alone: the direction of every effect the model relies on."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from coprod_sim import rules
 def test_department_releases_more_when_assessment_weight_rises():
     shares = [rules.release_share(w, 0.5, 0.5, 0.6, 0.15) for w in (0.0, 0.025, 0.05, 0.1)]
     assert shares[0] == 0.0
-    assert all(b > a for a, b in zip(shares, shares[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(shares))
 
 
 def test_department_releases_less_when_more_resistant():
@@ -45,7 +47,7 @@ def test_profit_tax_applies_only_to_gains():
 def test_voluntary_supply_rises_with_stake_and_is_zero_without():
     g = [rules.voluntary_supply(s, 3.0, 1.0, 100.0) for s in (0.0, 0.2, 0.5, 0.9)]
     assert g[0] == 0.0
-    assert all(b >= a for a, b in zip(g, g[1:], strict=False)) and g[-1] > g[1]
+    assert all(b >= a for a, b in itertools.pairwise(g)) and g[-1] > g[1]
 
 
 def test_quality_effort_is_clipped_marginal_return():

@@ -43,7 +43,7 @@ def test_two_step_access_conserves_supply(width, height):
     demand = rng.random((n, 3)) + 0.1
     supply = np.zeros((n, 3))
     supply[rng.integers(0, n, 5), :] = rng.random((5, 3)) * 100
-    ratio, access = space.two_step_access(op, demand, supply)
+    _ratio, access = space.two_step_access(op, demand, supply)
     # Σ_c D_c·A_c = Σ_j S_j when every facility has demand in reach (LITERATURE §3.1)
     np.testing.assert_allclose((demand * access).sum(axis=0), supply.sum(axis=0), rtol=1e-9)
 

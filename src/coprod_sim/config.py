@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import itertools
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -174,7 +175,7 @@ def _cross_checks(cfg: dict, origin: str) -> list[str]:
     """Rules that involve more than one key."""
     out = []
     cuts = cfg["satisfaction"]["cutpoints"]
-    if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(cuts)):
         out.append(f"{origin}: satisfaction.cutpoints: expected four strictly increasing numbers, found {cuts!r}")
     if cfg["run"]["outcome_window"] > cfg["run"]["steps"]:
         out.append(f"{origin}: run.outcome_window: expected at most run.steps ({cfg['run']['steps']}), "

@@ -37,10 +37,10 @@ from .domain import (
     COPRODUCED_SERVICES,
     DEPARTMENT_NAMES,
     DEPARTMENTS,
-    K,
     SERVICE_INDEX,
     SERVICE_TYPES,
     SOCIAL_ORG_SERVICES,
+    K,
 )
 from .issues import IssuePipeline
 from .residents import create_residents

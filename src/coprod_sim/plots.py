@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from .domain import OPERATOR_KINDS, SERVICE_TYPES  # noqa: E402
+from .domain import OPERATOR_KINDS, SERVICE_TYPES
 
 PANELS: dict[str, list[tuple[str, str]]] = {
     "quantity": [("quantity.capacity", "capacity (visits/month)"),

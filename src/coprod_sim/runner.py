@@ -102,7 +102,7 @@ def write_run(result: RunResult, out_dir: str | Path, config_path: str | None, p
     manifest = {
         "config_file": config_path,
         "seed": result.seed,
-        "steps": int(len(result.timeseries)),
+        "steps": len(result.timeseries),
         "config": result.config,
         "versions": package_versions(),
         "git_commit": git_commit(),

@@ -71,14 +71,14 @@ def build_layout(
     comm_cols = max(1, int(np.ceil(np.sqrt(n_comm))))
     comm_rows = int(np.ceil(n_comm / comm_cols))
     side = max(1.0, np.sqrt(area_cells / (comm_cols * comm_rows)))
-    block = max(1, int(round(side)))
+    block = max(1, round(side))
     width, height = comm_cols * block, comm_rows * block
     ys, xs = np.divmod(np.arange(width * height), width)
     community = (ys // block) * comm_cols + (xs // block)
     n_comm = comm_cols * comm_rows
     # management grids: sub-blocks of each community of ~mgrid_residents people
     per_cell = n_residents / (width * height)
-    grids_per_side = max(1, int(round(np.sqrt(block * block * per_cell / mgrid_residents))))
+    grids_per_side = max(1, round(np.sqrt(block * block * per_cell / mgrid_residents)))
     sub = max(1, int(np.ceil(block / grids_per_side)))
     gx, gy = (xs % block) // sub, (ys % block) // sub
     mgrid = community * grids_per_side**2 + gy * grids_per_side + gx
@@ -89,7 +89,7 @@ def build_layout(
     dist_m = np.hypot(cx + 0.5 - width / 2, cy + 0.5 - height / 2) * cell_size_m
     order = np.argsort(dist_m, kind="stable")
     periphery = np.zeros(n_comm, dtype=bool)
-    n_periph = int(round(periphery_share * n_comm))
+    n_periph = round(periphery_share * n_comm)
     if n_periph:
         periphery[order[n_comm - n_periph :]] = True
     station_of, station_cell = _merge_stations(order, centroid, merge_size)
