@@ -154,7 +154,7 @@ class Operator(Agent):
     def step(self) -> None:
         """Set quality, fit and voluntary supply of each facility for this month."""
         m = self.model
-        q = float(quality_effort(self.quality_return(), m.cfg["quality"]["cost"], m.cfg["quality"]["floor"]))
+        q = quality_effort(self.quality_return(), m.cfg["quality"]["cost"], m.cfg["quality"]["floor"])
         trust_floor = m.cfg["operators"]["trust_floor"]
         effective = q * (trust_floor + (1.0 - trust_floor) * self.trust)
         fit = self.fit()

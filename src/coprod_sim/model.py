@@ -398,9 +398,9 @@ class CoProductionModel(Model):
         # demand each supply cell actually serves (proportional allocation)
         served_share_p = np.divide(D_p * f_p, A_p, out=np.zeros_like(A_p), where=A_p > 0)
         served_share_m = np.divide(D_m * f_m, A_m, out=np.zeros_like(A_m), where=A_m > 0)
-        back = self.decay.apply(np.hstack([served_share_p, served_share_m, D_m * (1.0 - f_m)]))
+        back = self.decay.apply(np.hstack([served_share_p, served_share_m, D_m * (1.0 - f_m), (S_p + S_m > 0)]))
         used_p_cell, used_m_cell = R_p * back[:, :K], R_m * back[:, K:2 * K]
-        self.unmet_market_reach = back[:, 2 * K:]
+        self.unmet_market_reach = back[:, 2 * K:3 * K]
         share_p = np.divide(pub_cap, S_p[cells, svc], out=np.zeros_like(pub_cap), where=S_p[cells, svc] > 0)
         share_m = np.divide(mkt_cap, S_m[cells, svc], out=np.zeros_like(mkt_cap), where=S_m[cells, svc] > 0)
         used_pub = used_p_cell[cells, svc] * share_p
@@ -418,7 +418,7 @@ class CoProductionModel(Model):
             "quality": np.array([f.quality for f in facs]), "fit": np.array([f.fit for f in facs]),
             "used_public": used_pub, "used_market": used_mkt,
             "served_public": served_p, "served_market": served_m,
-            "reach": (self.decay.apply((S_p + S_m > 0).astype(float)) > 0),
+            "reach": back[:, 3 * K:] > 1e-12,
             "met": met, "performance": perf, "cell_unmet": res.cell_need - served_p - served_m,
         }
 
@@ -434,20 +434,20 @@ class CoProductionModel(Model):
     def _resident_results(self, f_p, f_m, Q_p, Q_m) -> tuple[np.ndarray, np.ndarray]:
         """Share of need met and quality-weighted performance for every resident.
 
-        Uses linearity: served_i = pd_i·f_p + am_i·(need_i − pd_i·f_p)·f_m, so
-        only three cell tables are gathered per resident.
+        Uses linearity: served_i = pd_i·f_p + am_i·(need_i − pd_i·f_p)·f_m, so a
+        resident's result is its fixed weight row dotted with its cell's table.
+        Residents are sorted by cell, so repeating the cell tables by cell
+        counts lines them up with residents (much faster than fancy indexing).
         """
         res = self.residents
-        c = res.cell
-        pd, am_need, am_pd = res.public_demand, res.market_afford * res.need, res.market_afford * res.public_demand
-        x_met = np.stack([f_p, f_m, f_p * f_m], axis=2)[c]  # (N, K, 3)
-        x_q = np.stack([f_p * Q_p, f_m * Q_m, f_p * f_m * Q_m], axis=2)[c]
-        met = np.einsum("nk,nk->n", pd, x_met[..., 0]) + np.einsum("nk,nk->n", am_need, x_met[..., 1]) \
-            - np.einsum("nk,nk->n", am_pd, x_met[..., 2])
-        perf = np.einsum("nk,nk->n", pd, x_q[..., 0]) + np.einsum("nk,nk->n", am_need, x_q[..., 1]) \
-            - np.einsum("nk,nk->n", am_pd, x_q[..., 2])
+        counts = res.residents_per_cell_int
+        # float32 halves memory traffic on the hottest per-resident arrays
+        t_met = np.repeat(np.hstack([f_p, f_m, f_p * f_m]).astype(np.float32), counts, axis=0)
+        t_perf = np.repeat(np.hstack([f_p * Q_p, f_m * Q_m, f_p * f_m * Q_m]).astype(np.float32), counts, axis=0)
         tot = np.maximum(res.need_total, 1e-12)
-        return met / tot, perf / tot
+        met = np.einsum("nj,nj->n", res.result_weights, t_met).astype(float) / tot
+        perf = np.einsum("nj,nj->n", res.result_weights, t_perf).astype(float) / tot
+        return met, perf
 
     def _settle(self, use: dict) -> None:
         """Money flows for the month, then each operator's profit and exit decision."""

@@ -75,7 +75,7 @@ def _quantity(model: CoProductionModel, use: dict) -> dict[str, float]:
         "quantity.services_delivered": float(used.sum()),
         "quantity.active_facilities": float(serving.sum()),
     }
-    needers = res.cell_sum((res.need > model.cfg["population"]["coverage_need_threshold"]).astype(float))
+    needers = res.cell_needers
     covered = (needers * use["reach"]).sum(axis=0)
     cov_k = np.divide(covered, needers.sum(axis=0), out=np.zeros(len(SERVICE_TYPES)), where=needers.sum(axis=0) > 0)
     out["quantity.coverage"] = float(covered.sum() / max(needers.sum(), 1e-12))

@@ -71,12 +71,19 @@ class Residents:
         self.public_demand = self.need * eligible[:, None] * _affordable(budget, self.need, pub_net)
         self.market_afford = _affordable(budget, self.need, mkt_net)
         self.voucher_eligible = eligible
-        self.residents_per_cell = np.bincount(self.cell, minlength=n_cells).astype(float)
+        self.residents_per_cell_int = np.bincount(self.cell, minlength=n_cells)
+        self.residents_per_cell = self.residents_per_cell_int.astype(float)
+        if np.any(np.diff(self.cell) < 0):
+            raise ValueError("residents must be sorted by cell")
+        # weights of the per-cell tables in model._resident_results
+        self.result_weights = np.hstack([self.public_demand, self.market_afford * self.need,
+                                         -self.market_afford * self.public_demand]).astype(np.float32)
         # cell sums used every step (see model._consume)
         self.cell_public_demand = self.cell_sum(self.public_demand)
         self.cell_market_need = self.cell_sum(self.market_afford * self.need)
         self.cell_market_public = self.cell_sum(self.market_afford * self.public_demand)
         self.cell_need = self.cell_sum(self.need)
+        self.cell_needers = self.cell_sum((self.need > cfg["population"]["coverage_need_threshold"]).astype(float))
         self.cell_voucher_market_need = self.cell_sum(self.market_afford * self.need * eligible[:, None])
         self.cell_voucher_market_public = self.cell_sum(self.market_afford * self.public_demand * eligible[:, None])
 

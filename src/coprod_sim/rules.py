@@ -81,14 +81,14 @@ def voluntary_supply(stake: float, outcome_value: float, unit_cost: float, base:
     return max(0.0, base * (stake * outcome_value / unit_cost - 1.0))
 
 
-def quality_effort(marginal_return: np.ndarray | float, cost: float, floor: float) -> np.ndarray:
+def quality_effort(marginal_return: float, cost: float, floor: float) -> float:
     """Quality chosen where marginal return equals marginal cost: q* = m/c.
 
     The marginal return collects what rewards quality for this operator
     (monitored contract bonus, competition, stake in outcomes, mission);
     unmonitored profit space adds nothing to it (Hart, Shleifer & Vishny 1997).
     """
-    return np.clip(np.asarray(marginal_return, dtype=float) / cost, floor, 1.0)
+    return min(1.0, max(floor, marginal_return / cost))
 
 
 def expectation_disconfirmation(
@@ -118,16 +118,24 @@ def coproduction_output(provider_input: np.ndarray, resident_input: np.ndarray, 
 
 
 def gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Population-weighted Gini coefficient (LITERATURE §3.3)."""
+    """Population-weighted Gini coefficient (LITERATURE §3.3).
+
+    G = 1 − Σ_i w_i·(S_{i−1} + S_i)/(W·S_n) over values sorted ascending, with
+    S_i the cumulative sum of x·w; with unit weights this reduces to
+    G = 2·Σ i·x_(i)/(n·Σx) − (n+1)/n, which needs only a sort.
+    """
     x = np.asarray(values, dtype=float)
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
-    total_w, mean = w.sum(), np.average(x, weights=w) if w.sum() > 0 else 0.0
-    if total_w <= 0 or mean <= 0:
+    if weights is None:
+        n, total = len(x), float(x.sum())
+        if n == 0 or total <= 0:
+            return 0.0
+        ranks = np.arange(1, n + 1, dtype=float)
+        return float(2.0 * np.dot(ranks, np.sort(x)) / (n * total) - (n + 1.0) / n)
+    w = np.asarray(weights, dtype=float)
+    if w.sum() <= 0 or np.dot(x, w) <= 0:
         return 0.0
     order = np.argsort(x, kind="stable")
     x, w = x[order], w[order]
-    cum_w = np.cumsum(w)
     cum_xw = np.cumsum(x * w)
-    # G = 1 − Σ w_i·(2·S_{i−1} + x_i·w_i)/(W·S_n), the Lorenz-curve area form
     prev = np.concatenate(([0.0], cum_xw[:-1]))
-    return float(1.0 - np.sum(w * (2.0 * prev + x * w)) / (cum_w[-1] * cum_xw[-1]))
+    return float(1.0 - np.sum(w * (2.0 * prev + x * w)) / (w.sum() * cum_xw[-1]))
