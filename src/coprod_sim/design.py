@@ -74,7 +74,7 @@ def levels(low: float, high: float, n: int, integer: bool = False) -> list[Any]:
         return [int(low) if integer else float(low)]
     raw = np.linspace(float(low), float(high), int(n))
     if integer:
-        return sorted({int(round(v)) for v in raw})
+        return sorted({round(float(v)) for v in raw})
     return [float(v) for v in raw]
 
 

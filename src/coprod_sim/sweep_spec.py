@@ -1,0 +1,530 @@
+"""Sweep specs: read a YAML spec, check it completely, and turn it into a plan of runs.
+
+Everything that can be wrong with a spec is found here, before any run starts:
+unknown varied keys (per-service subkeys included), values outside a
+parameter's range, designs that make an invalid config at some point. Problems
+are phrased like config problems ("FILE: key.path: expected X, found Y") and
+raised together as one :class:`~coprod_sim.config.ConfigError`.
+
+The plan fixes every run's identity: design point id, replicate, seed (derived
+on the client from the root seed, never from worker state) and ``run_key``, a
+stable hash of the resolved config, replicate and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import ConfigError, Parameter, get_dotted, merge, read_yaml, registry, resolve
+from .design import DESIGN_TYPES, DISTRIBUTIONS, Axis, factorial, latin_hypercube, levels, one_at_a_time
+from .domain import HOUSEHOLD_TYPES, SERVICE_TYPES
+
+BACKENDS = ("serial", "processes", "dask")
+SEED_SCHEMES = {
+    "independent": "seed = SeedSequence(entropy=root_seed, spawn_key=(design_point, replicate)).generate_state(1, "
+                   "uint64)[0] >> 1",
+    "common": "seed = SeedSequence(entropy=root_seed, spawn_key=(replicate,)).generate_state(1, uint64)[0] >> 1 "
+              "(common random numbers: every design point sees the same seeds)",
+}
+SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "seed", "seed_scheme", "outputs",
+               "backend", "workers", "batch_size", "scheduler", "fault_injection")
+DESIGN_FIELDS = ("type", "parameters", "samples", "points")
+LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
+MAX_PROBLEMS = 25
+
+
+@dataclass
+class RunTask:
+    """One run: who it is (point, replicate, seed, run_key) and the full config it runs."""
+
+    run_key: str
+    point_id: int
+    replicate: int
+    seed: int
+    params: dict[str, Any]
+    cfg: dict
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep: the runs to do and what to record about them."""
+
+    name: str
+    origin: str
+    spec: dict
+    base_cfg: dict
+    varied: list[str]
+    points: list[dict[str, Any]]
+    tasks: list[RunTask]
+    root_seed: int
+    seed_scheme: str
+    replicates: int
+    summary_outcomes: list[str]
+    step_outcomes: list[str]
+    backend: str = "processes"
+    workers: int = 2
+    batch_size: int | str = "auto"
+    scheduler: str | None = None
+    fault: dict = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------ seeds and keys
+def derive_seed(root_seed: int, point_id: int, replicate: int, scheme: str = "independent") -> int:
+    """A run's seed from the root seed and its identity only (63 bits, so it fits an int64 column)."""
+    key = (replicate,) if scheme == "common" else (point_id, replicate)
+    state = np.random.SeedSequence(entropy=int(root_seed), spawn_key=key).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+def run_key(cfg: dict, replicate: int, seed: int) -> str:
+    """Stable hash of what determines a run's results: resolved config, replicate and seed."""
+    text = json.dumps({"config": cfg, "replicate": replicate, "seed": seed}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def nested(flat: dict[str, Any]) -> dict:
+    """``{"a.b": 1}`` → ``{"a": {"b": 1}}``."""
+    out: dict = {}
+    for key, value in flat.items():
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+# ------------------------------------------------------------------ registry look-ups
+def parameter_for(key: str) -> Parameter | None:
+    """The registry entry for a dotted key, including per-service/per-household subkeys."""
+    reg = registry()
+    if key in reg:
+        return reg[key]
+    parent, _, sub = key.rpartition(".")
+    p = reg.get(parent)
+    if p is None or p.type not in ("per_service", "per_household"):
+        return None
+    names = SERVICE_TYPES if p.type == "per_service" else HOUSEHOLD_TYPES
+    if sub not in names:
+        return None
+    return dataclasses.replace(p, key=key, type="number", default=p.default[sub])
+
+
+@cache
+def _all_keys() -> tuple[str, ...]:
+    keys = []
+    for p in registry().values():
+        keys.append(p.key)
+        if p.type in ("per_service", "per_household"):
+            keys += [f"{p.key}.{n}" for n in (SERVICE_TYPES if p.type == "per_service" else HOUSEHOLD_TYPES)]
+    return tuple(keys)
+
+
+def _unknown_key(where: str, key: str) -> str:
+    hint = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.6)
+    tip = f"; did you mean '{hint[0]}'?" if hint else "; see `coprod-sim params` for the list"
+    return f"{where}: {key}: unknown parameter{tip}"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list {value!r}" if len(repr(value)) < 60 else "a list"
+    if value is None:
+        return "nothing (null)"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def value_problem(where: str, p: Parameter, value: Any) -> str | None:
+    """Why ``value`` is not allowed for ``p`` (None if it is); cheap checks before resolving configs."""
+    if p.type in ("number", "integer"):
+        is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_num or (p.type == "integer" and not float(value).is_integer()):
+            kind = "a whole number" if p.type == "integer" else "a number"
+            return f"{where}: expected {kind}, found {_describe(value)}"
+        lo, hi = p.range
+        if not lo <= value <= hi:
+            return f"{where}: expected a value in [{lo}, {hi}], found {_describe(value)}"
+    elif p.type == "boolean" and not isinstance(value, bool):
+        return f"{where}: expected true or false, found {_describe(value)}"
+    elif p.type == "enum" and value not in p.choices:
+        return f"{where}: expected one of {', '.join(p.choices)}, found {_describe(value)}"
+    return None
+
+
+# ------------------------------------------------------------------ known outcomes
+@cache
+def known_outcomes() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(summary names, per-step names) in the model's order, from a tiny throw-away run."""
+    from .runner import run_model
+
+    cfg = resolve({"population": {"residents": 200}, "run": {"steps": 1, "outcome_window": 1}}, "<probe>")
+    result = run_model(cfg, seed=0)
+    return tuple(result.summary), tuple(k for k in result.timeseries[0] if k != "step")
+
+
+# ------------------------------------------------------------------ loading
+class _Problems(list):
+    """Problems collected while reading a spec (a list with a helper)."""
+
+    def add(self, line: str | None) -> None:
+        if line and line not in self:
+            self.append(line)
+
+
+def load_spec(path: str | Path) -> SweepPlan:
+    """Read, validate and expand a sweep spec; raise ConfigError listing every problem."""
+    path = Path(path)
+    raw = read_yaml(path)
+    return build_plan(raw, str(path), path.parent)
+
+
+def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
+    """Validate a spec mapping and expand it into runs (``here``: folder for relative base paths)."""
+    probs = _Problems()
+    _check_fields(raw, SPEC_FIELDS, f"{origin}: ", probs)
+    base_raw = _load_base(raw.get("base"), origin, here or Path("."), probs)
+    fixed = _fixed_overrides(raw.get("set", {}), origin, probs)
+    opts = _options(raw, origin, probs)
+    base_cfg = _resolve_or_note(merge(base_raw, nested(fixed)), f"{origin}: base + set", probs)
+    design = raw.get("design")
+    points: list[dict[str, Any]] = []
+    varied: list[str] = []
+    if not isinstance(design, dict):
+        probs.add(f"{origin}: design: expected a mapping with type and parameters, found {_describe(design)}")
+    elif base_cfg is not None:
+        varied, points = _expand_design(design, base_cfg, opts["root_seed"], origin, probs)
+    outcomes = _outputs(raw.get("outputs"), origin, probs)
+    fault = _fault(raw.get("fault_injection"), origin, probs)
+    if probs:
+        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
+    merged = merge(base_raw, nested(fixed))
+    tasks = _tasks(points, merged, opts, origin, probs)
+    if probs:
+        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
+    return SweepPlan(
+        name=str(raw.get("name") or Path(origin).stem), origin=origin, spec=raw, base_cfg=base_cfg or {},
+        varied=varied, points=points, tasks=tasks, summary_outcomes=outcomes[0], step_outcomes=outcomes[1],
+        fault=fault, **opts,
+    )
+
+
+def _more(probs: list[str]) -> list[str]:
+    return [f"… and {len(probs) - MAX_PROBLEMS} more problems"] if len(probs) > MAX_PROBLEMS else []
+
+
+def _check_fields(data: dict, allowed: tuple[str, ...], where: str, probs: _Problems) -> None:
+    """Unknown keys, with a did-you-mean hint; ``where`` is the message prefix up to the key."""
+    for key in data:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            tip = f"; did you mean '{hint[0]}'?" if hint else f"; known keys here: {', '.join(allowed)}"
+            probs.add(f"{where}{key}: unknown key{tip}")
+
+
+def _resolve_or_note(data: dict, origin: str, probs: _Problems) -> dict | None:
+    try:
+        return resolve(data, origin)
+    except ConfigError as err:
+        for line in err.problems:
+            probs.add(line)
+        return None
+
+
+def _load_base(base: Any, origin: str, here: Path, probs: _Problems) -> dict:
+    """The base config as raw data: a YAML path (relative to the spec, then the cwd), inline, or defaults."""
+    if base is None:
+        return {}
+    if isinstance(base, dict):
+        return base
+    if not isinstance(base, str):
+        probs.add(f"{origin}: base: expected a path to a config file or a mapping, found {_describe(base)}")
+        return {}
+    candidates = [here / base, Path(base)]
+    for cand in candidates:
+        if cand.is_file():
+            try:
+                data = read_yaml(cand)
+            except ConfigError as err:
+                probs.extend(err.problems)
+                return {}
+            _resolve_or_note(data, str(cand), probs)
+            return data
+    probs.add(f"{origin}: base: file not found: {base} (looked in {here} and the current folder)")
+    return {}
+
+
+def _fixed_overrides(fixed: Any, origin: str, probs: _Problems) -> dict[str, Any]:
+    if not isinstance(fixed, dict):
+        probs.add(f"{origin}: set: expected a mapping of dotted.key: value, found {_describe(fixed)}")
+        return {}
+    out = {}
+    for key, value in fixed.items():
+        p = parameter_for(str(key))
+        if p is None:
+            probs.add(_unknown_key(f"{origin}: set", str(key)))
+            continue
+        probs.add(value_problem(f"{origin}: set.{key}", p, value))
+        out[str(key)] = value
+    return out
+
+
+def _options(raw: dict, origin: str, probs: _Problems) -> dict:
+    """Scalars of the spec: replicates, seed, scheme, backend, workers, batch size, scheduler."""
+    def whole(name: str, default: int, low: int) -> int:
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            probs.add(f"{origin}: {name}: expected a whole number ≥ {low}, found {_describe(value)}")
+            return default
+        return value
+
+    opts = {"replicates": whole("replicates", 1, 1), "root_seed": whole("seed", 0, 0),
+            "workers": whole("workers", min(2, os.cpu_count() or 1), 1)}
+    for name, choices, default in (("seed_scheme", tuple(SEED_SCHEMES), "independent"),
+                                   ("backend", BACKENDS, "processes")):
+        value = raw.get(name, default)
+        if value not in choices:
+            probs.add(f"{origin}: {name}: expected one of {', '.join(choices)}, found {_describe(value)}")
+            value = default
+        opts[name] = value
+    batch = raw.get("batch_size", "auto")
+    if batch != "auto" and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
+        probs.add(f"{origin}: batch_size: expected auto or a whole number ≥ 1, found {_describe(batch)}")
+        batch = "auto"
+    opts["batch_size"] = batch
+    sched = raw.get("scheduler")
+    if sched is not None and not isinstance(sched, str):
+        probs.add(f"{origin}: scheduler: expected an address such as tcp://host:8786, found {_describe(sched)}")
+        sched = None
+    opts["scheduler"] = sched
+    return opts
+
+
+# ------------------------------------------------------------------ designs
+def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
+                   probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
+    _check_fields(design, DESIGN_FIELDS, f"{origin}: design.", probs)
+    kind = design.get("type")
+    if kind not in DESIGN_TYPES:
+        probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {_describe(kind)}")
+        return [], []
+    if kind == "explicit":
+        return _explicit(design.get("points"), base_cfg, origin, probs)
+    params = design.get("parameters")
+    if not isinstance(params, dict) or not params:
+        probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {_describe(params)}")
+        return [], []
+    axes = [a for key, entry in params.items() if (a := _axis(str(key), entry, kind, origin, probs))]
+    if len(axes) != len(params):
+        return [], []
+    varied = [a.key for a in axes]
+    if kind == "factorial":
+        return varied, factorial(axes)
+    if kind == "oat":
+        return varied, one_at_a_time(axes, {k: get_dotted(base_cfg, k) for k in varied})
+    samples = design.get("samples")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {_describe(samples)}")
+        return [], []
+    rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
+    return varied, latin_hypercube(axes, samples, rng)
+
+
+def _axis(key: str, entry: Any, kind: str, origin: str, probs: _Problems) -> Axis | None:
+    """One varied parameter: a list of levels or a range (levels for factorial/oat, a distribution for LHS)."""
+    where = f"{origin}: design.parameters.{key}"
+    p = parameter_for(key)
+    if p is None:
+        probs.add(_unknown_key(f"{origin}: design.parameters", key))
+        return None
+    if isinstance(entry, list):
+        if not entry:
+            probs.add(f"{where}: expected a non-empty list of values, found an empty list")
+            return None
+        bad = [msg for i, v in enumerate(entry) if (msg := value_problem(f"{where}[{i}]", p, v))]
+        for msg in bad:
+            probs.add(msg)
+        return None if bad else Axis(key=key, values=tuple(entry))
+    if not isinstance(entry, dict):
+        probs.add(f"{where}: expected a list of values or a mapping with range, found {_describe(entry)}")
+        return None
+    if p.type not in ("number", "integer"):
+        probs.add(f"{where}: a range needs a numeric parameter; {key} is {p.type}: give a list of values")
+        return None
+    return _range_axis(key, entry, p, kind, where, probs)
+
+
+def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, probs: _Problems) -> Axis | None:
+    allowed = ("range", "n") if kind != "lhs" else ("range", "dist", "mode", "mean", "sd")
+    _check_fields(entry, allowed, f"{where}.", probs)
+    rng = entry.get("range", list(p.range) if kind == "lhs" else None)
+    if not (isinstance(rng, list) and len(rng) == 2):
+        probs.add(f"{where}.range: expected [low, high], found {_describe(rng)}")
+        return None
+    bad = [m for i, v in enumerate(rng) if (m := value_problem(f"{where}.range[{i}]", dataclasses.replace(
+        p, type="number"), v))]
+    if bad or rng[0] > rng[1]:
+        for m in bad or [f"{where}.range: expected low ≤ high, found {rng!r}"]:
+            probs.add(m)
+        return None
+    integer = p.type == "integer"
+    if kind != "lhs":
+        n = entry.get("n")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            probs.add(f"{where}.n: expected a whole number ≥ 1 of levels, found {_describe(n)}")
+            return None
+        return Axis(key=key, values=tuple(levels(rng[0], rng[1], n, integer)))
+    return _lhs_axis(key, entry, rng, integer, where, probs)
+
+
+def _lhs_axis(key: str, entry: dict, rng: list, integer: bool, where: str, probs: _Problems) -> Axis | None:
+    dist = entry.get("dist", "uniform")
+    if dist not in DISTRIBUTIONS:
+        probs.add(f"{where}.dist: expected one of {', '.join(DISTRIBUTIONS)}, found {_describe(dist)}")
+        return None
+    lo, hi = rng
+    need = {"triangular": ("mode",), "normal": ("mean", "sd")}.get(dist, ())
+    for name in need:
+        if not isinstance(entry.get(name), (int, float)) or isinstance(entry.get(name), bool):
+            probs.add(f"{where}.{name}: expected a number for the {dist} distribution, found "
+                      f"{_describe(entry.get(name))}")
+            return None
+    if dist == "loguniform" and lo <= 0:
+        probs.add(f"{where}.range: expected low > 0 for a loguniform distribution, found {lo!r}")
+        return None
+    if dist == "triangular" and not lo <= entry["mode"] <= hi:
+        probs.add(f"{where}.mode: expected a value in [{lo}, {hi}], found {entry['mode']!r}")
+        return None
+    if dist == "normal" and entry["sd"] <= 0:
+        probs.add(f"{where}.sd: expected a positive number, found {entry['sd']!r}")
+        return None
+    if integer and dist != "uniform":
+        probs.add(f"{where}.dist: integer parameters take a uniform distribution, found {dist!r}")
+        return None
+    return Axis(key=key, dist=dist, low=lo, high=hi, mode=entry.get("mode"), mean=entry.get("mean"),
+                sd=entry.get("sd"), integer=integer)
+
+
+def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
+    """A list of points; keys a point does not give take their base value."""
+    if not isinstance(points, list) or not points:
+        probs.add(f"{origin}: design.points: expected a non-empty list of mappings, found {_describe(points)}")
+        return [], []
+    varied: list[str] = []
+    for i, point in enumerate(points):
+        if not isinstance(point, dict):
+            probs.add(f"{origin}: design.points[{i}]: expected a mapping of dotted.key: value, found "
+                      f"{_describe(point)}")
+            continue
+        for key, value in point.items():
+            p = parameter_for(str(key))
+            if p is None:
+                probs.add(_unknown_key(f"{origin}: design.points[{i}]", str(key)))
+                continue
+            probs.add(value_problem(f"{origin}: design.points[{i}].{key}", p, value))
+            if key not in varied:
+                varied.append(str(key))
+    if probs:
+        return [], []
+    full = [{k: p.get(k, get_dotted(base_cfg, k)) for k in varied} for p in points]
+    return varied, full
+
+
+# ------------------------------------------------------------------ outputs, fault injection, tasks
+def _outputs(outputs: Any, origin: str, probs: _Problems) -> tuple[list[str], list[str]]:
+    """Summary outcomes to keep (default all) and per-step outcomes to keep (default none)."""
+    outputs = {} if outputs is None else outputs
+    if not isinstance(outputs, dict):
+        probs.add(f"{origin}: outputs: expected a mapping with summary and/or steps, found {_describe(outputs)}")
+        return [], []
+    _check_fields(outputs, ("summary", "steps"), f"{origin}: outputs.", probs)
+    summary_all, steps_all = known_outcomes()
+    chosen = []
+    for name, everything, default in (("summary", summary_all, "all"), ("steps", steps_all, "none")):
+        value = outputs.get(name, default)
+        if value == "all":
+            chosen.append(list(everything))
+        elif value in ("none", None):
+            chosen.append([])
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            for v in value:
+                if v not in everything:
+                    hint = difflib.get_close_matches(v, everything, n=1)
+                    tip = f"; did you mean '{hint[0]}'?" if hint else ""
+                    probs.add(f"{origin}: outputs.{name}: {v}: unknown outcome{tip}")
+            chosen.append(list(value))
+        else:
+            probs.add(f"{origin}: outputs.{name}: expected all, none or a list of outcome names, found "
+                      f"{_describe(value)}")
+            chosen.append([])
+    return chosen[0], chosen[1]
+
+
+def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
+    """Fault injection (a testing aid): runs whose config matches ``fail_when`` raise on purpose."""
+    if fault is None:
+        return {}
+    if not isinstance(fault, dict) or set(fault) != {"fail_when"} or not isinstance(fault["fail_when"], dict):
+        probs.add(f"{origin}: fault_injection: expected a mapping with fail_when: {{dotted.key: value}}, found "
+                  f"{_describe(fault)}")
+        return {}
+    for key in fault["fail_when"]:
+        if parameter_for(str(key)) is None:
+            probs.add(_unknown_key(f"{origin}: fault_injection.fail_when", str(key)))
+    return dict(fault)
+
+
+def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: str, probs: _Problems) -> list[RunTask]:
+    """Resolve each design point's config (cross-checks included) and give every run its seed and key."""
+    tasks: list[RunTask] = []
+    seen: dict[str, tuple[int, int]] = {}
+    for pid, point in enumerate(points):
+        cfg = _resolve_or_note(merge(merged_raw, nested(point)), f"{origin}: design point {pid} {point}", probs)
+        if cfg is None:
+            continue
+        for rep in range(opts["replicates"]):
+            seed = derive_seed(opts["root_seed"], pid, rep, opts["seed_scheme"])
+            key = run_key(cfg, rep, seed)
+            if key in seen:
+                probs.add(f"{origin}: design point {pid} repeats design point {seen[key][0]} with the same seeds; "
+                          "remove the duplicate or use seed_scheme: independent")
+                continue
+            seen[key] = (pid, rep)
+            tasks.append(RunTask(key, pid, rep, seed, dict(point), cfg))
+    return tasks
+
+
+def plan_from_configs(paths: list[str], overrides: list[str], replicates: int, root_seed: int) -> SweepPlan:
+    """A comparison as a sweep: one design point per config, the same seeds for all (common random numbers)."""
+    from .config import load_config
+
+    probs = _Problems()
+    cfgs = []
+    for path in paths:
+        try:
+            cfgs.append(load_config(path, overrides))
+        except ConfigError as err:
+            probs.extend(err.problems)
+    if probs:
+        raise ConfigError(probs)
+    summary, _ = known_outcomes()
+    tasks = []
+    for pid, (path, cfg) in enumerate(zip(paths, cfgs, strict=True)):
+        for rep in range(replicates):
+            seed = derive_seed(root_seed, pid, rep, "common")
+            tasks.append(RunTask(run_key(cfg, rep, seed), pid, rep, seed, {"scenario": path}, cfg))
+    spec = {"compare": list(paths), "set": list(overrides), "replicates": replicates, "seed": root_seed}
+    return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0], varied=["scenario"],
+                     points=[{"scenario": p} for p in paths], tasks=tasks, root_seed=root_seed,
+                     seed_scheme="common", replicates=replicates, summary_outcomes=list(summary), step_outcomes=[])
