@@ -146,11 +146,17 @@ class Session:
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)
     model: CoProductionModel | None = None
-    applied: dict[str, Any] = field(default_factory=dict)  # overrides the current model was built with
+    applied: tuple[dict[str, Any], int] = ({}, 0)  # (overrides, seed) the current model was built with
+    generation: int = 0  # bumped on every reset, so caches never confuse two models
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
+    _base: tuple[Path, dict] | None = field(default=None, repr=False)
+
     def base_config(self) -> dict:
-        return load_config(self.scenario_path)
+        """The scenario as written (cached: the page asks on every render)."""
+        if self._base is None or self._base[0] != self.scenario_path:
+            self._base = (self.scenario_path, load_config(self.scenario_path))
+        return self._base[1]
 
     def config(self) -> dict:
         """Scenario file plus the lever overrides, validated by the model's own schema."""
@@ -160,7 +166,8 @@ class Session:
         """Build a fresh model from scenario + overrides + seed (same inputs → same first frame)."""
         with self.lock:
             self.model = CoProductionModel(self.config(), seed=int(self.seed), explain=True)
-            self.applied = dict(self.overrides)
+            self.applied = (dict(self.overrides), int(self.seed))
+            self.generation += 1
             return self.model
 
     def step(self) -> None:
@@ -182,6 +189,11 @@ class Session:
 
     @property
     def pending(self) -> bool:
-        """True when lever changes wait for Reset to take effect."""
-        return self.overrides != self.applied
+        """True when lever or seed changes wait for Reset to take effect."""
+        return (self.overrides, int(self.seed)) != self.applied
+
+    def description(self) -> str:
+        """The scenario's own description (from its YAML), for the page."""
+        meta = self.base_config().get("scenario") or {}
+        return str(meta.get("description", "")).strip()
 
