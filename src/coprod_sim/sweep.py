@@ -120,7 +120,8 @@ def _tidy_runs(rows: pd.DataFrame, plan: SweepPlan) -> pd.DataFrame:
     for col in ("point_id", "replicate", "seed"):
         runs[col] = runs[col].astype("int64")
     runs["runtime_s"] = runs["runtime_s"].astype("float64")
-    runs["error"] = runs["error"].astype(object).where(runs["error"].notna(), None)
+    for col in ("run_key", "status", "error"):  # text columns stay text even when all missing
+        runs[col] = runs[col].astype(pd.StringDtype(na_value=float("nan")))
     for col in plan.summary_outcomes:
         runs[col] = runs[col].astype("float64")
     return runs.sort_values(["point_id", "replicate"]).reset_index(drop=True)

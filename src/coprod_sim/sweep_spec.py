@@ -510,12 +510,18 @@ def plan_from_configs(paths: list[str], overrides: list[str], replicates: int, r
     from .config import load_config
 
     probs = _Problems()
-    cfgs = []
+    cfgs: list[dict] = []
     for path in paths:
         try:
             cfgs.append(load_config(path, overrides))
         except ConfigError as err:
             probs.extend(err.problems)
+    if probs:
+        raise ConfigError(probs)
+    for i, cfg in enumerate(cfgs):
+        for j in range(i):
+            if json.dumps(cfg, sort_keys=True, default=str) == json.dumps(cfgs[j], sort_keys=True, default=str):
+                probs.add(f"{paths[i]}: resolves to the same configuration as {paths[j]}; nothing to compare")
     if probs:
         raise ConfigError(probs)
     summary, _ = known_outcomes()
