@@ -1,0 +1,83 @@
+"""Sweep backends benchmark: parallel efficiency of processes vs serial, and Dask's overhead vs processes.
+
+Runs one sweep of equal-sized runs (about half a second each by default) three
+ways and times each whole ``run_sweep`` call, pool or cluster start-up
+included (the model is already imported in this process, as it is by the time
+the CLI has read a spec):
+
+    efficiency = T_serial / (workers × T_processes)        target ≥ 0.85
+    dask overhead = T_dask / T_processes − 1                target ≤ 0.10
+
+It also checks that all three give identical tables. Usage:
+
+    .venv/bin/python benchmarks/bench_sweep.py [--runs 48] [--workers 2] [--residents 13000] [--steps 48]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from coprod_sim.sweep import run_sweep
+from coprod_sim.sweep_spec import build_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_plan(runs: int, residents: int, steps: int, workers: int):
+    """``runs`` runs: 4 design points of the assessment weight × runs/4 replicates."""
+    spec = {"base": str(ROOT / "configs" / "baseline.yaml"), "seed": 1, "replicates": max(1, runs // 4),
+            "set": {"population.residents": residents, "run.steps": steps, "run.outcome_window": min(12, steps)},
+            "design": {"type": "factorial", "parameters": {"incentive.assessment_weight": [0.025, 0.1, 0.2, 0.4]}},
+            "workers": workers}
+    return build_plan(spec, "bench")
+
+
+def timed(plan, backend: str, workers: int, root: Path) -> tuple[float, pd.DataFrame]:
+    out = root / backend
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    report = run_sweep(plan, out, backend=backend, workers=workers)
+    seconds = time.perf_counter() - start
+    assert report.complete and report.failed == 0, report
+    return seconds, pd.read_parquet(out / "runs.parquet").drop(columns="runtime_s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=48)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--residents", type=int, default=13000)
+    parser.add_argument("--steps", type=int, default=48)
+    args = parser.parse_args()
+    plan = make_plan(args.runs, args.residents, args.steps, args.workers)
+    root = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
+    try:
+        results = {b: timed(plan, b, args.workers, root) for b in ("serial", "processes", "dask")}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    per_run = results["serial"][0] / len(plan.tasks)
+    t_s, t_p, t_d = (results[b][0] for b in ("serial", "processes", "dask"))
+    identical = all(results[b][1].equals(results["serial"][1]) for b in ("processes", "dask"))
+    eff = t_s / (args.workers * t_p)
+    overhead = t_d / t_p - 1
+    print(f"sweep: {len(plan.tasks)} runs of {per_run:.2f} s ({args.residents} residents × {args.steps} steps), "
+          f"{args.workers} workers, {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+    print(f"{'backend':<10} {'wall s':>8} {'runs/s':>8}")
+    for b, t in (("serial", t_s), ("processes", t_p), ("dask", t_d)):
+        print(f"{b:<10} {t:>8.2f} {len(plan.tasks) / t:>8.2f}")
+    print(f"parallel efficiency (processes vs serial): {eff:6.1%}   target ≥ 85%  {'PASS' if eff >= 0.85 else 'FAIL'}")
+    print(f"dask overhead vs processes:               {overhead:+6.1%}   target ≤ 10%  "
+          f"{'PASS' if overhead <= 0.10 else 'FAIL'}")
+    print(f"identical tables on all backends: {identical}")
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
