@@ -24,7 +24,7 @@ from pathlib import Path
 import solara
 import solara.lab
 
-from .app_figures import charts_png, grid_png
+from .app_figures import ChartsView, GridView
 from .app_session import CONFIG_ENV, LEVERS, Lever, Session, initial_scenario, list_scenarios
 from .config import ConfigError
 
@@ -109,8 +109,9 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
 
 
 @solara.component
-def LeverPanel(session: Session, refresh, tick: int) -> None:
-    """All levers; ``tick`` forces a re-render after a scenario switch or a move."""
+def LeverPanel(session: Session, refresh, state: tuple) -> None:
+    """All levers. ``state`` (scenario + overrides) changes only when a lever or the scenario does,
+    so a Step does not re-render the thirteen sliders (reacton skips components with equal props)."""
     def change(key: str, value: float | bool) -> None:
         session.overrides[key] = value
         refresh()
@@ -129,13 +130,16 @@ def ModelViews(session: Session, tick: int) -> None:
     model = session.model
     key = (session.generation, model.steps)
 
+    # one pair of figures per run, updated in place each month (building them costs more than drawing)
+    grid_view, charts_view = solara.use_memo(lambda: (GridView(model.layout), ChartsView()), [session.generation])
+
     def draw_grid() -> bytes:
         with session.lock:
-            return grid_png(model, field)
+            return grid_view.render(model, field)
 
     def draw_charts() -> bytes:
         with session.lock:
-            return charts_png(list(model.recorder.rows))
+            return charts_view.render(list(model.recorder.rows))
 
     grid = solara.use_memo(draw_grid, [*key, field])
     charts = solara.use_memo(draw_charts, list(key))
@@ -176,5 +180,5 @@ def Page() -> None:
         return
     with solara.Sidebar(), solara.Column():
         Controls(session, scenarios, playing, refresh, tick)
-        LeverPanel(session, refresh, tick)
+        LeverPanel(session, refresh, (session.scenario_path, tuple(sorted(session.overrides.items()))))
     ModelViews(session, tick)

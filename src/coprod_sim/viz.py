@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,8 @@ def _viz(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: bound to {args.host}; other computers on the network can open the app", flush=True)
     proc = subprocess.Popen(solara_command(args.host, args.port), env=app_environment(args.config, args.configs_dir))
+    # stopping us (Ctrl+C or SIGTERM from a test or a service manager) must also stop the server
+    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
         return proc.wait()
     except KeyboardInterrupt:

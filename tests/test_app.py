@@ -1,0 +1,174 @@
+"""Fast tests of the browser app's non-browser parts: levers, scenarios, session, pictures, CLI."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coprod_sim import app_figures as fig
+from coprod_sim import viz
+from coprod_sim.app_session import (
+    CONFIG_ENV,
+    CONFIGS_DIR_ENV,
+    LEVERS,
+    Session,
+    config_value,
+    initial_scenario,
+    lever_value,
+    list_scenarios,
+)
+from coprod_sim.config import ConfigError, load_config, registry
+from coprod_sim.domain import SERVICE_TYPES
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "configs" / "baseline.yaml"
+
+
+@pytest.fixture
+def session() -> Session:
+    s = Session(BASELINE, seed=3)
+    s.reset()
+    return s
+
+
+def test_every_lever_is_a_registered_parameter_within_its_range() -> None:
+    reg = registry()
+    for lever in LEVERS:
+        p = reg[lever.key]
+        assert lever.explanation().startswith(p.description)
+        if lever.kind == "slider" and p.type == "number":
+            assert p.range[0] <= lever.lo < lever.hi <= p.range[1], lever.key
+
+
+def test_per_service_money_lever_round_trips_as_share_of_unit_cost() -> None:
+    cfg = load_config(BASELINE)
+    value = config_value(cfg, "profit_space.subsidy_per_visit", 0.5)
+    assert set(value) == set(SERVICE_TYPES)
+    assert value["meals"] == pytest.approx(0.5 * cfg["services"]["unit_cost"]["meals"])
+    changed = load_config(BASELINE, {"profit_space": {"subsidy_per_visit": value}})
+    assert lever_value(changed, "profit_space.subsidy_per_visit") == pytest.approx(0.5)
+
+
+def test_overrides_apply_on_reset_only(session: Session) -> None:
+    assert not session.pending
+    session.overrides["government.resistance"] = 0.9
+    assert session.pending
+    assert session.model.cfg["government"]["resistance"] == pytest.approx(0.6)
+    session.reset()
+    assert not session.pending
+    assert session.model.cfg["government"]["resistance"] == pytest.approx(0.9)
+    assert session.lever_values()["government.resistance"] == 0.9
+
+
+def test_switch_lever_and_invalid_value(session: Session) -> None:
+    session.overrides["leading_group.active"] = True
+    session.reset()
+    assert session.model.cfg["leading_group"]["active"] is True
+    session.overrides["government.resistance"] = 5.0  # outside the registry's range
+    with pytest.raises(ConfigError):
+        session.reset()
+
+
+def test_same_seed_same_first_frame_and_step(session: Session) -> None:
+    first = fig.grid_png(session.model)
+    session.step()
+    stepped = fig.grid_png(session.model)
+    assert stepped != first
+    generation = session.generation
+    session.reset()
+    assert session.generation == generation + 1
+    assert fig.grid_png(session.model) == first
+    session.step()
+    assert fig.grid_png(session.model) == stepped
+
+
+def test_persistent_views_match_one_off_pictures(session: Session) -> None:
+    grid_view, charts_view = fig.GridView(session.model.layout), fig.ChartsView()
+    for _ in range(2):
+        session.step()
+        grid_view.render(session.model, "unmet_need")
+        charts_view.render(session.model.recorder.rows)
+    assert grid_view.render(session.model, "satisfaction") == fig.grid_png(session.model, "satisfaction")
+    assert charts_view.render(session.model.recorder.rows) == fig.charts_png(session.model.recorder.rows)
+
+
+def test_cell_field_is_the_per_cell_mean(session: Session) -> None:
+    session.step()
+    res, lay = session.model.residents, session.model.layout
+    sat = fig.cell_field(session.model, "satisfaction")
+    unmet = fig.cell_field(session.model, "unmet_need")
+    assert sat.shape == (lay.height, lay.width)
+    cell = int(res.cell[0])
+    x, y = lay.cell_xy(cell)
+    assert sat[y, x] == pytest.approx(res.satisfaction[res.cell == cell].mean())
+    assert unmet[y, x] == pytest.approx(1 - res.performance[res.cell == cell].mean())
+    assert np.nanmin(sat) >= 1 and np.nanmax(sat) <= 5
+
+
+def test_boundary_segments_between_zones() -> None:
+    zones = np.array([0, 0, 1, 1, 0, 0, 1, 1])  # 4 wide, 2 high: a vertical border at x = 1.5
+    segs = fig.boundary_segments(zones, 4, 2)
+    assert sorted(segs) == [((1.5, -0.5), (1.5, 0.5)), ((1.5, 0.5), (1.5, 1.5))]
+
+
+def test_facility_points_cover_every_operator_kind_present(session: Session) -> None:
+    kinds = {p[2] for p in fig.facility_points(session.model)}
+    assert "government" in kinds
+    assert kinds <= set(fig.OPERATOR_MARKERS)
+
+
+def test_scenarios_listed_by_name_and_initial_choice(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "baseline.yaml").write_text(BASELINE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("scenario: {name: Other}\n", encoding="utf-8")
+    found = list_scenarios(tmp_path)
+    assert "Other (b.yaml)" in found
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    assert found[initial_scenario(found)].name == "baseline.yaml"
+    monkeypatch.setenv(CONFIG_ENV, str(tmp_path / "b.yaml"))
+    assert initial_scenario(found) == "Other (b.yaml)"
+
+
+def test_load_scenario_drops_overrides(tmp_path: Path, session: Session) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("scenario: {name: Other, description: Demo.}\ngovernment: {resistance: 0.3}\n", encoding="utf-8")
+    session.overrides["government.resistance"] = 0.9
+    session.load_scenario(other)
+    assert session.overrides == {}
+    assert session.model.cfg["government"]["resistance"] == pytest.approx(0.3)
+    assert session.description() == "Demo."
+
+
+def test_missing_assets_reported(tmp_path: Path) -> None:
+    assert set(viz.missing_assets(tmp_path)) == set(viz.REQUIRED_ASSETS)
+    for name in viz.REQUIRED_ASSETS:
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "x.js").write_text("//")
+    assert viz.missing_assets(tmp_path) == []
+
+
+def test_installed_assets_present() -> None:
+    """setup.sh must leave the front-end in place, or the page is blank offline."""
+    assert viz.missing_assets() == []
+
+
+def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
+    from coprod_sim.cli import build_parser
+
+    args = build_parser().parse_args(["viz", str(BASELINE), "--port", "9001"])
+    assert (args.host, args.port, args.config) == ("127.0.0.1", 9001, str(BASELINE))
+    cmd = viz.solara_command(args.host, args.port)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app" in cmd
+    env = viz.app_environment(str(BASELINE), None)
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent and Path(env[CONFIG_ENV]) == BASELINE
+
+
+def test_cli_viz_rejects_missing_config() -> None:
+    from coprod_sim.cli import UserError
+
+    ns = argparse.Namespace(config="nope.yaml", configs_dir=None, host="127.0.0.1", port=1)
+    with pytest.raises(UserError, match="no such scenario"):
+        viz._viz(ns)
