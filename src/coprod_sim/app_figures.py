@@ -20,7 +20,7 @@ from .domain import OPERATOR_KINDS, SERVICE_TYPES
 
 FIELDS = {
     "satisfaction": "Mean satisfaction (1–5)",
-    "unmet_need": "Mean unmet need (share)",
+    "unmet_need": "Mean unmet need (share of need not served)",
 }
 OPERATOR_MARKERS = {"government": "s", "state_owned": "D", "firm": "^", "social_org": "o", "volunteers": "*"}
 OPERATOR_LABELS = {"government": "government", "state_owned": "state-owned firm", "firm": "private firm",
@@ -42,12 +42,26 @@ SAT_COLORS = ("#b2182b", "#ef8a62", "#e0e0e0", "#67a9cf", "#2166ac")
 def cell_field(model, field: str) -> np.ndarray:
     """Per-cell mean of a resident variable (NaN where nobody lives), shape (height, width)."""
     lay, res = model.layout, model.residents
-    values = res.satisfaction.astype(float) if field == "satisfaction" else 1.0 - res.performance
+    values = res.satisfaction.astype(float) if field == "satisfaction" else 1.0 - met_share(model)
     counts = np.bincount(res.cell, minlength=lay.n_cells).astype(float)
     sums = np.bincount(res.cell, weights=values, minlength=lay.n_cells)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return mean.reshape(lay.height, lay.width)
+
+
+def met_share(model) -> np.ndarray:
+    """Each resident's share of need served last month.
+
+    Read from the model's last consumption record (``last_use["met"]``); before
+    the first step, or if a model version lacks it, fall back to ``performance``
+    (quality-weighted, so lower than the plain share met).
+    """
+    use = getattr(model, "last_use", None)
+    met = use.get("met") if isinstance(use, dict) else None
+    if met is not None and len(met) == len(model.residents.cell):
+        return np.asarray(met, dtype=float)
+    return np.asarray(model.residents.performance, dtype=float)
 
 
 def boundary_segments(zone_of_cell: np.ndarray, width: int, height: int) -> list[tuple[tuple, tuple]]:

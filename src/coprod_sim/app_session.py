@@ -50,7 +50,7 @@ class Lever:
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("incentive.assessment_weight", "Assessment weight of service results (up)", "slider", 0, 0.5, 0.025),
+    Lever("incentive.assessment_weight", "Assessment weight (up)", "slider", 0, 0.5, 0.025),
     Lever("government.resistance", "Departmental resistance", "slider", 0, 0.95, 0.05),
     Lever("leading_group.active", "Leading group (in)", "switch"),
     Lever("leading_group.authority", "Leading-group authority", "slider", 0, 1, 0.05),
