@@ -58,7 +58,7 @@ def test_no_firm_enters_where_expected_profit_is_negative():
 def _mean_delay(resistance: float) -> float:
     delays = []
     for seed in range(3):
-        m = _run(small(extra=[f"government.resistance={resistance}", "run.steps=36", "planning.projects_per_step=3"]),
+        m = _run(small(extra=[f"government.resistance={resistance}", "run.steps=36", "planning.projects_per_station=3"]),
                  seed=seed)
         delays += m.approval_delays
     assert delays, "no approvals completed"

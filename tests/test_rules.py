@@ -31,13 +31,13 @@ def test_approval_hazard_falls_with_resistance_and_rises_with_coordination():
 
 def test_firm_profit_negative_when_price_below_cost_and_profit_space_flips_it():
     args = dict(demand=np.array([1000.0]), capacity_cap=np.array([2000.0]), price=np.array([10.0]),
-                voucher=np.array([0.0]), unit_cost=np.array([12.0]), fixed_cost=np.array([5000.0]), tax_rate=0.25)
+                unit_cost=np.array([12.0]), fixed_cost=np.array([5000.0]), tax_rate=0.25)
     assert rules.expected_firm_profit(subsidy=np.array([0.0]), **args)[0] < 0
     assert rules.expected_firm_profit(subsidy=np.array([10.0]), **args)[0] > 0
 
 
 def test_profit_tax_applies_only_to_gains():
-    kw = dict(demand=np.array([100.0]), capacity_cap=np.array([100.0]), voucher=np.array([0.0]),
+    kw = dict(demand=np.array([100.0]), capacity_cap=np.array([100.0]),
               subsidy=np.array([0.0]), unit_cost=np.array([0.0]), fixed_cost=np.array([0.0]))
     assert rules.expected_firm_profit(price=np.array([1.0]), tax_rate=0.25, **kw)[0] == pytest.approx(75.0)
     loss = rules.expected_firm_profit(price=np.array([-1.0]), tax_rate=0.25, **kw)[0]

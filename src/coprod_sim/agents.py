@@ -113,24 +113,32 @@ class StreetOffice(Agent):
         self.perceived_gap_share = 0.7 * self.perceived_gap_share + 0.3 * share
 
     def step(self) -> None:
+        """Commission the highest-priority public facilities the fund can pay for."""
         m = self.model
         plan = m.cfg["planning"]
+        budget_projects = plan["projects_per_station"] * m.n_stations
+        if budget_projects <= 0:
+            return
         if plan["mode"] == "deliberative":
-            priority = self.reported_unmet
+            # residents' own priorities, scaled up by how much of them the channel carries
+            carried = m.channel_reach * float(m.residents.participation.mean())
+            estimate = self.reported_unmet / max(carried, 1e-6)
+            weights = np.ones(len(SERVICE_TYPES))
         else:
-            norm = m.norm_need_per_community  # population × average need, blind to local mix
-            priority = norm * self.perceived_gap_share[None, :] * m.assessment_weights[None, :]
-        cap = m.capacity_by_community_service()
-        for _ in range(plan["projects_per_step"]):
-            c, k = np.unravel_index(int(np.argmax(priority)), priority.shape)
-            gap = self.reported_unmet[c, k] / max(m.channel_reach, 1e-6) - cap[c, k] * 0.0
-            if priority[c, k] <= 0 or gap < plan["min_project_visits"]:
+            # population norms × the gap the office perceives, weighted by what the KPI counts
+            estimate = m.norm_need_per_community * self.perceived_gap_share[None, :]
+            weights = m.assessment_weights
+        estimate = estimate - m.pending_public_capacity()
+        priority = estimate * weights[None, :]
+        commissioned = 0
+        for flat in np.argsort(-priority, axis=None, kind="stable"):
+            c, k = np.unravel_index(flat, priority.shape)
+            if commissioned >= budget_projects or priority[c, k] <= 0:
                 return
-            if not m.fund.can_pay(k, m.capital_cost(k)):
-                priority[c, k] = 0.0
+            if estimate[c, k] < plan["min_project_visits"] or not m.fund.can_pay(k, m.capital_cost(k)):
                 continue
-            m.commission_facility(int(c), int(k), min(gap, m.max_capacity[k]))
-            priority[c, k] = 0.0
+            m.commission_facility(int(c), int(k), float(min(estimate[c, k], m.max_capacity[k])))
+            commissioned += 1
 
 
 class Operator(Agent):
@@ -162,8 +170,10 @@ class Operator(Agent):
             f.quality = effective
             f.fit = fit
             k = f.service
+            # the stake is worth only what the fund honoured last month (operators anticipate)
             f.voluntary = voluntary_supply(
-                self.stake, m.outcome_value[k], m.unit_cost[k], f.capacity * m.cfg["linkage"]["voluntary_base_share"]
+                self.stake * m.binding_pay_fraction[k], m.outcome_value[k], m.unit_cost[k],
+                f.capacity * m.cfg["linkage"]["voluntary_base_share"],
             )
 
     def settle(self, profit: float) -> None:
@@ -221,11 +231,6 @@ class Firm(Operator):
         self.trust += self.model.trust_growth * (1.0 - self.trust)
         super().step()
 
-    def can_exit(self) -> bool:
-        if not self.state_owned:
-            return True
-        # a state-owned firm stays while the public fund covers its losses
-        return float(np.mean(self.profit_history)) < -self.model.cfg["profit_space"]["soe_loss_tolerance"]
 
 
 class SocialOrganization(Operator):

@@ -40,16 +40,16 @@ class PublicFund:
     def can_pay(self, service: int, amount: float) -> bool:
         return self.balance[service] >= amount
 
-    def pay(self, service: int, claims: np.ndarray, category: str) -> float:
-        """Pay claims on one earmark; returns the fraction paid (1 if covered)."""
+    def pay_by_service(self, claims: np.ndarray, category: str) -> np.ndarray:
+        """Pay claims (one total per service earmark); returns the fraction paid per earmark.
+
+        An earmark that cannot cover its claims pays them pro rata.
+        """
         claims = np.asarray(claims, dtype=float)
-        total = float(claims.sum())
-        if total <= 0:
-            return 1.0
-        fraction = min(1.0, self.balance[service] / total)
-        paid = total * fraction
-        self.balance[service] -= paid
-        self._record(category, paid)
+        fraction = np.minimum(1.0, np.divide(self.balance, claims, out=np.ones_like(claims), where=claims > 0))
+        paid = claims * fraction
+        self.balance -= paid
+        self._record(category, float(paid.sum()))
         return fraction
 
     def spend_pro_rata(self, amount: float, category: str) -> float:

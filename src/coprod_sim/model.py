@@ -86,6 +86,7 @@ class CoProductionModel(Model):
             pop["residents"], pop["density"], sp["cell_size_m"], sp["community_size"],
             sp["grid_residents"], sp["periphery_share"], merge,
         )
+        self.n_stations = int(self.layout.station_of_community.max()) + 1
         self.grid = OrthogonalMooreGrid((self.layout.width, self.layout.height), random=self.random)
         self.decay = DecayOperator(
             self.layout.width, self.layout.height, sp["cell_size_m"], acc["decay_sigma_m"], acc["catchment_m"]
@@ -120,7 +121,9 @@ class CoProductionModel(Model):
         gov = cfg["government"]
         n = cfg["population"]["residents"]
         budget_total = gov["budget_per_resident"] * n
-        funded = sum(len(v["funds"]) for v in DEPARTMENTS.values())
+        # budgets follow the expected cost of the needs each department funds
+        self.need_cost_share = self.residents.need.sum(axis=0) * self.base_unit_cost
+        self.need_cost_share /= self.need_cost_share.sum()
         r_mean, r_conc = gov["resistance"], gov["resistance_concentration"]
         self.thin_market_months = np.zeros((lay.n_communities, K))
         self.franchisee = np.full(lay.n_communities, -1)
@@ -128,11 +131,12 @@ class CoProductionModel(Model):
         self.entries = {"firm": 0, "state_owned": 0, "social_org": 0}
         self.approval_delays: list[int] = []
         self.volunteer_hours = np.zeros(lay.n_communities)
+        self.binding_pay_fraction = np.ones(K)  # share of outcome-linked pay the fund honoured last month
         self.reports_this_step = 0
         self.departments = []
         for i, name in enumerate(DEPARTMENT_NAMES):
             r = float(self.rng.beta(r_mean * r_conc, (1 - r_mean) * r_conc)) if 0 < r_mean < 1 else r_mean
-            share = len(DEPARTMENTS[name]["funds"]) / funded
+            share = sum(self.need_cost_share[SERVICE_INDEX[x]] for x in DEPARTMENTS[name]["funds"])
             self.departments.append(Department(self, i, r, budget_total * share))
         self.dept_resistance = np.array([d.resistance for d in self.departments])
         lg = cfg["leading_group"]
@@ -210,10 +214,12 @@ class CoProductionModel(Model):
     def active_facilities(self) -> list[Facility]:
         return [f for f in self.agents_by_type.get(Facility, []) if f.active]
 
-    def capacity_by_community_service(self) -> np.ndarray:
+    def pending_public_capacity(self) -> np.ndarray:
+        """Capacity of public facilities still waiting for approval, by community and service."""
         cap = np.zeros((self.layout.n_communities, K))
-        for f in self.active_facilities():
-            cap[self.layout.community_of_cell[f.cell_index], f.service] += f.capacity
+        for f in self.agents_by_type.get(Facility, []):
+            if f.public and not f.active:
+                cap[self.layout.community_of_cell[f.cell_index], f.service] += f.planned_capacity
         return cap
 
     # ------------------------------------------------------------------ step
@@ -240,10 +246,9 @@ class CoProductionModel(Model):
         self.recorder.record(self, use)
 
     def _street_budget(self) -> None:
-        """The street office's own operating budget, split by average need (not subject to release)."""
+        """The street office's own operating budget, split by the cost of need (not subject to release)."""
         total = self.cfg["government"]["street_budget_per_resident"] * self.residents.n
-        share = self.norm_need_per_community.sum(axis=0)
-        self.fund.release(list(range(K)), total * share / share.sum())
+        self.fund.release(list(range(K)), total * self.need_cost_share)
 
     def facility_fixed_cost(self, k: int, capacity: float) -> float:
         """Fixed cost grows less than capacity: economies of scale (seed 000)."""
@@ -273,7 +278,7 @@ class CoProductionModel(Model):
                      contracted=operator is not self.government)
         if direct:
             f.pending = [DEPARTMENT_NAMES.index("fire_rescue")]
-        self.fund.pay(k, np.array([self.capital_cost(k)]), "capital")
+        self.fund.pay_by_service(np.eye(K)[k] * self.capital_cost(k), "capital")
         self.log(f"Street office commissioned {SERVICE_TYPES[k].replace('_', ' ')} in community {community} "
                  f"({capacity:.0f} visits/month, run by {operator.kind.replace('_', ' ')})")
 
@@ -309,8 +314,7 @@ class CoProductionModel(Model):
         fixed = self.fixed_cost * (1 - firm_cfg["rent_share"]) + rent
         tax = cfg["operators"]["profit_tax_rate"] * (1.0 - ps["tax_relief"])
         profit = expected_firm_profit(
-            demand, self.max_capacity[None, :], self.market_price[None, :],
-            (self.voucher * self.voucher_eligible_share)[None, :], self.subsidy[None, :],
+            demand, self.max_capacity[None, :], self.market_price[None, :], self.subsidy[None, :],
             self.unit_cost[None, :], fixed[None, :], tax,
         )
         pending = self._pending_market()
@@ -336,7 +340,7 @@ class CoProductionModel(Model):
     def _enter_firm(self, c: int, k: int, demand: float, profit: float, state_owned: bool, initial: bool) -> None:
         cfg = self.cfg
         stake = cfg["linkage"]["interest_binding_stake"]
-        franchise = cfg["profit_space"]["franchise"] and not state_owned
+        franchise = cfg["profit_space"]["franchise"] and not state_owned and not initial
         if franchise:
             stake = min(1.0, stake + cfg["profit_space"]["franchise_stake"])
         firm = Firm(self, state_owned, stake)
@@ -382,6 +386,7 @@ class CoProductionModel(Model):
         cap = np.array([f.capacity for f in facs], dtype=float)
         vol = np.array([f.voluntary for f in facs], dtype=float)
         qf = np.array([f.quality * f.fit for f in facs], dtype=float)
+        owners = [f.operator for f in facs]
         pub_cap = np.where(public, cap, 0.0) + vol
         mkt_cap = np.where(public, 0.0, cap)
         flat = cells * K + svc
@@ -415,6 +420,9 @@ class CoProductionModel(Model):
         met, perf = self._resident_results(f_p, f_m, Q_p, Q_m)
         return {
             "facilities": facs, "service": svc, "public": public, "capacity": cap, "voluntary": vol,
+            "kind": np.array([o.kind for o in owners], dtype=object),
+            "operator_id": np.array([o.unique_id for o in owners], dtype=np.int64),
+            "stake": np.array([o.stake for o in owners], dtype=float),
             "quality": np.array([f.quality for f in facs]), "fit": np.array([f.fit for f in facs]),
             "used_public": used_pub, "used_market": used_mkt,
             "served_public": served_p, "served_market": served_m,
@@ -450,65 +458,70 @@ class CoProductionModel(Model):
         return met, perf
 
     def _settle(self, use: dict) -> None:
-        """Money flows for the month, then each operator's profit and exit decision."""
+        """Money flows for the month (vectorised over facilities), then profits and exits.
+
+        Public facilities charge the guided price; the fund pays residents'
+        vouchers and the operator's deficit. Market facilities charge the
+        market price; the fund pays vouchers of eligible residents and the
+        per-visit subsidy. Voluntary (interest-binding) visits cost the
+        operator and are compensated by the outcome-linked pay s·Y(G).
+        """
         cfg = self.cfg
         ps, gov, ops = cfg["profit_space"], cfg["government"], cfg["operators"]
-        facs = use["facilities"]
-        profit: dict[int, float] = {}
-        rent_factor = 0.0 if ps["rent_free_space"] else 1.0
-        tax = ops["profit_tax_rate"] * (1.0 - ps["tax_relief"])
-        for k in range(K):
-            idx = [i for i, f in enumerate(facs) if f.service == k]
-            if not idx:
+        facs, svc, public, kind = use["facilities"], use["service"], use["public"], use["kind"]
+        if not facs:
+            return
+        cap, quality = use["capacity"], use["quality"]
+        voluntary_used = np.minimum(use["voluntary"], use["used_public"])
+        paid_pub = np.where(public, use["used_public"] - voluntary_used, 0.0)
+        paid_mkt = use["used_market"]
+        var_cost = (paid_pub + paid_mkt + voluntary_used) * self.unit_cost[svc] * (1.0 + ops["quality_cost_share"] * quality)
+        fixed = self.fixed_cost[svc] * (cap / self.max_capacity[svc]) ** cfg["services"]["scale_exponent"]
+        staffing = np.where(kind == "government", 1.0 + gov["admin_staffing"] * gov["admin_control"], 1.0)
+        rent_kept = ops["rent_share"] * (0.0 if ps["rent_free_space"] else 1.0)
+        cost = var_cost + np.where(public, fixed * staffing, fixed * (1.0 - ops["rent_share"] + rent_kept))
+        voucher_pub = np.minimum(self.voucher, self.guided_price)[svc] * paid_pub
+        fees_pub = np.maximum(self.guided_price - self.voucher, 0.0)[svc] * paid_pub
+        voucher_mkt = (self.voucher * self.voucher_eligible_share)[svc] * paid_mkt
+        own_income = fees_pub + self.market_price[svc] * paid_mkt - voucher_mkt
+        claim = np.where(public, np.maximum(cost - fees_pub - voucher_pub, 0.0) + voucher_pub,
+                         self.subsidy[svc] * paid_mkt + voucher_mkt)
+        volunteers = kind == "volunteers"
+        cost[volunteers] = claim[volunteers] = own_income[volunteers] = 0.0
+        # outcome-linked pay and purchase contracts are binding and paid first; the street office absorbs a
+        # shortfall by cutting its own hours and delaying subsidies (assumption)
+        binding = self._interest_binding_pay(use, svc, cap, voluntary_used)
+        contracted = np.array([f.contracted for f in facs], dtype=bool)
+        frac = np.ones(len(facs))
+        for group, category in ((contracted, "contracts"), (~contracted, "services")):
+            paid = self.fund.pay_by_service(np.bincount(svc, claim * group, K), category)[svc]
+            frac = np.where(group, paid, frac)
+        result = own_income + claim * frac - cost + binding
+        result = np.where((result > 0) & ~public, result * (1.0 - ops["profit_tax_rate"] * (1.0 - ps["tax_relief"])), result)
+        cover = np.where((kind == "state_owned") & (result < 0), np.minimum(-result, ps["soe_loss_tolerance"]), 0.0)
+        result += cover * self.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
+        slack = np.clip(use["used_market"] * ops["capacity_slack"], cfg["planning"]["min_project_visits"], self.max_capacity[svc])
+        for f, f_frac, f_slack in zip(facs, frac, slack, strict=True):
+            if f.operator.kind == "volunteers":
                 continue
-            claims, payees = [], []
-            for i in idx:
-                f = facs[i]
-                op = f.operator
-                used_pub, used = use["used_public"][i], f.used
-                voluntary_used = min(f.voluntary, used_pub) if f.voluntary > 0 else 0.0
-                paid_used = used - voluntary_used
-                var_cost = paid_used * self.unit_cost[k] * (1.0 + ops["quality_cost_share"] * f.quality)
-                fixed = self.facility_fixed_cost(k, f.capacity)
-                if op.kind == "volunteers":
-                    continue
-                if f.public:
-                    staffing = 1.0 + gov["admin_staffing"] * gov["admin_control"] if op.kind == "government" else 1.0
-                    fees = paid_used * max(self.guided_price[k] - self.voucher[k], 0.0)
-                    vouchers = paid_used * min(self.voucher[k], self.guided_price[k])
-                    cost = var_cost + fixed * staffing
-                    claim = max(cost - fees, 0.0) + vouchers  # contract/deficit payment incl. voucher part
-                    claims.append(claim)
-                    payees.append((f, fees + 0.0, cost, vouchers))
-                else:
-                    rent = fixed * ops["rent_share"] * rent_factor
-                    fees = paid_used * self.market_price[k]
-                    vouchers = paid_used * self.voucher[k] * self.voucher_eligible_share[k]
-                    subsidy = paid_used * self.subsidy[k]
-                    cost = var_cost + fixed * (1 - ops["rent_share"]) + rent + voluntary_used * self.unit_cost[k]
-                    claims.append(subsidy + vouchers)
-                    payees.append((f, fees - vouchers, cost, 0.0))
-            frac = self.fund.pay(k, np.array(claims), "services") if claims else 1.0
-            for (f, own_income, cost, _), claim in zip(payees, claims, strict=True):
-                result = own_income + claim * frac - cost
-                if f.voluntary > 0 and f.operator.stake > 0:
-                    base = f.capacity * cfg["linkage"]["voluntary_base_share"]
-                    binding = f.operator.stake * self.outcome_value[k] * base * np.log1p(f.voluntary / max(base, 1e-9))
-                    result += binding * self.fund.pay(k, np.array([binding]), "interest_binding")
-                if result > 0 and not f.public:
-                    result *= 1.0 - tax
-                if f.public:
-                    # unpaid public services shrink: staff leave, contracts are cut
-                    f.capacity = f.planned_capacity * (1.0 - ops["unpaid_capacity_loss"] * (1.0 - frac))
-                if f.operator.kind == "state_owned" and result < 0:
-                    cover = min(-result, ps["soe_loss_tolerance"])
-                    result += cover * self.fund.pay(k, np.array([cover]), "soe_deficit")
-                profit[f.operator.unique_id] = profit.get(f.operator.unique_id, 0.0) + result
-                if not f.public:
-                    f.capacity = float(np.clip(f.used * ops["capacity_slack"], cfg["planning"]["min_project_visits"],
-                                               self.max_capacity[k]))
+            # unpaid public services shrink (staff leave, contracts are cut); firms size to demand
+            f.capacity = f.planned_capacity * (1.0 - ops["unpaid_capacity_loss"] * (1.0 - f_frac)) if f.public else float(f_slack)
+        owners, inverse = np.unique(use["operator_id"], return_inverse=True)
+        profit = dict(zip(owners.tolist(), np.bincount(inverse, result).tolist(), strict=True))
         for op in list(self.agents_by_type.get(Firm, [])) + list(self.agents_by_type.get(SocialOrganization, [])):
             op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
+
+    def _interest_binding_pay(self, use: dict, svc: np.ndarray, cap: np.ndarray, voluntary_used: np.ndarray) -> np.ndarray:
+        """Outcome-linked pay s·Y(G) = s·a·G0·ln(1 + G/G0) for voluntary visits G used."""
+        stake = use["stake"]
+        if not np.any(stake * voluntary_used > 0):
+            # nothing claimed: operators expect to be paid wherever the earmark has money
+            self.binding_pay_fraction = (self.fund.balance > 0).astype(float)
+            return np.zeros_like(cap)
+        g0 = np.maximum(cap * self.cfg["linkage"]["voluntary_base_share"], 1e-9)
+        pay = stake * self.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
+        self.binding_pay_fraction = self.fund.pay_by_service(np.bincount(svc, pay, K), "interest_binding")
+        return pay * self.binding_pay_fraction[svc]
 
     def exit_operator(self, op: Operator) -> None:
         for f in op.facilities:
@@ -528,13 +541,15 @@ class CoProductionModel(Model):
         link = cfg["linkage"]
         burden = self.issues.burden_per_resident()
         performance = np.clip(use["performance"] - burden, 0.0, 1.0)
+        met_expectation = performance >= res.expectation
         res.update_satisfaction(performance, cfg, self.rng)
         unmet = 1.0 - use["met"]
         draws = self.rng.random((2, res.n))
         reports = (draws[0] < res.participation * self.channel_reach) & (unmet > link["report_threshold"])
-        responded = draws[1] < link["feedback_loop"]
+        # voicing pays off when the channel answers and the service lives up to expectations
+        paid_off = (draws[1] < link["feedback_loop"]) & met_expectation
         eta = cfg["population"]["participation_learning"]
-        res.participation[reports] += eta * (responded[reports] - res.participation[reports])
+        res.participation[reports] += eta * (paid_off[reports] - res.participation[reports])
         # what planners hear: unmet need of the reporting share of each cell, with noise
         reporters = np.bincount(res.cell[reports], minlength=self.layout.n_cells)
         share = np.divide(reporters, res.residents_per_cell, out=np.zeros(self.layout.n_cells),

@@ -146,7 +146,7 @@ def _cost(model: CoProductionModel, use: dict, delivered: float) -> dict[str, fl
     }
     entered = sum(model.entries.values())
     out["cost.operator_survival"] = 1.0 - sum(model.exits.values()) / entered if entered else 1.0
-    for category in ("services", "capital", "coordination", "interest_binding", "soe_deficit"):
+    for category in ("contracts", "services", "capital", "coordination", "interest_binding", "soe_deficit"):
         out[f"cost.public_spending.{category}"] = float(fund.step_spent.get(category, 0.0))
     return out
 

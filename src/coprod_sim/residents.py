@@ -94,6 +94,7 @@ class Residents:
         latent = expectation_disconfirmation(
             performance, self.expectation, sat["intercept"], sat["b_performance"], sat["b_disconfirmation"], noise
         )
+        self.latent_satisfaction = latent
         self.satisfaction = likert(latent, np.asarray(sat["cutpoints"]))
         self.expectation += sat["expectation_adaptation"] * (performance - self.expectation)
         self.performance = performance

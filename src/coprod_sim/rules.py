@@ -52,7 +52,6 @@ def expected_firm_profit(
     demand: np.ndarray,
     capacity_cap: np.ndarray,
     price: np.ndarray,
-    voucher: np.ndarray,
     subsidy: np.ndarray,
     unit_cost: np.ndarray,
     fixed_cost: np.ndarray,
@@ -60,12 +59,14 @@ def expected_firm_profit(
 ) -> np.ndarray:
     """Expected monthly after-tax profit of entering a market.
 
-    π = min(D, K)·(p + v + s − c) − F, taxed at t when positive (Bresnahan &
-    Reiss 1991 entry threshold; profit-space tools enter as v, s, lower F and
-    lower t). A firm enters only where π > 0.
+    π = min(D, K)·(p + s − c) − F, taxed at t when positive (Bresnahan &
+    Reiss 1991 entry threshold). Profit-space tools enter as the subsidy s,
+    lower F (rent-free space) and lower t (tax relief); vouchers enter through
+    the demand D, since they lower the price residents pay, not the price the
+    firm receives. A firm enters only where π > 0.
     """
     volume = np.minimum(demand, capacity_cap)
-    gross = volume * (price + voucher + subsidy - unit_cost) - fixed_cost
+    gross = volume * (price + subsidy - unit_cost) - fixed_cost
     return np.where(gross > 0, gross * (1.0 - tax_rate), gross)
 
 

@@ -92,7 +92,8 @@ def build_layout(
     n_periph = round(periphery_share * n_comm)
     if n_periph:
         periphery[order[n_comm - n_periph :]] = True
-    station_of, station_cell = _merge_stations(order, centroid, merge_size)
+    station_of, host = _merge_stations(order, np.column_stack([cx, cy]).astype(float), merge_size)
+    station_cell = centroid[host]
     return Layout(
         width=width,
         height=height,
@@ -110,22 +111,29 @@ def build_layout(
 
 
 def _merge_stations(
-    order: np.ndarray, centroid: np.ndarray, merge_size: int
+    order: np.ndarray, centroid_xy: np.ndarray, merge_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Group communities into service stations of ``merge_size`` (宜合则合).
+    """Group neighbouring communities into service stations of ``merge_size`` (宜合则合).
 
-    Communities are taken from the centre outwards; each group's station sits
-    in its most central community, which is what leaves the outer members of a
-    merged unit far from their centre (seed 000, centre–periphery problem).
+    Greedy: the most central unassigned community hosts a station and takes its
+    nearest unassigned neighbours. The station sits in the host, which leaves
+    the outer members of a merged unit far from their centre (seed 000,
+    centre–periphery problem).
     """
-    station_of = np.empty(len(order), dtype=np.int64)
-    station_cell = np.empty(len(order), dtype=np.int64)
-    for station, start in enumerate(range(0, len(order), merge_size)):
-        members = order[start : start + merge_size]
+    n = len(order)
+    station_of = np.full(n, -1, dtype=np.int64)
+    station_cell = np.empty(n, dtype=np.int64)
+    station = 0
+    for host in order:
+        if station_of[host] >= 0:
+            continue
+        free = np.flatnonzero(station_of < 0)
+        dist = np.hypot(*(centroid_xy[free] - centroid_xy[host]).T)
+        members = free[np.argsort(dist, kind="stable")[:merge_size]]
         station_of[members] = station
-        station_cell[members] = centroid[members[0]]
+        station_cell[members] = host
+        station += 1
     return station_of, station_cell
-
 
 def decay_weight(distance_m: np.ndarray, sigma_m: float, radius_m: float) -> np.ndarray:
     """Gaussian decay truncated at the catchment radius (LITERATURE §3.2)."""

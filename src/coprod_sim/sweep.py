@@ -208,7 +208,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
     args = (plan.summary_outcomes, plan.step_outcomes, plan.fault)
     tqdm.monitor_interval = 0  # no monitor thread
     with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
-        for index, result in run_batches(batches, args, backend, workers, scheduler):
+        for index, result in run_batches(batches, args, backend, workers, scheduler) if batches else ():
             _record(out / "shards", batches[index], result, counts)
             bar.update(len(batches[index]))
             bar.set_postfix(ok=counts["ok"], failed=counts["failed"], lost=counts["lost"], refresh=False)
