@@ -10,7 +10,7 @@ the CLI has read a spec):
 
 It also checks that all three give identical tables. Usage:
 
-    .venv/bin/python benchmarks/bench_sweep.py [--runs 48] [--workers 2] [--residents 13000] [--steps 48]
+    .venv/bin/python benchmarks/bench_sweep.py [--runs 48] [--workers 2] [--residents N] [--target 0.5] [--steps 48]
 """
 
 from __future__ import annotations
@@ -39,6 +39,20 @@ def make_plan(runs: int, residents: int, steps: int, workers: int):
     return build_plan(spec, "bench")
 
 
+def calibrate(steps: int, target: float, probe: int = 6000) -> int:
+    """Residents for a run of about ``target`` seconds (run time grows about linearly with residents)."""
+    from coprod_sim.config import load_config
+    from coprod_sim.runner import run_model
+
+    cfg = load_config(ROOT / "configs" / "baseline.yaml", [f"population.residents={probe}", f"run.steps={steps}"])
+    times = []
+    for seed in range(3):
+        start = time.perf_counter()
+        run_model(cfg, seed)
+        times.append(time.perf_counter() - start)
+    return max(200, round(probe * target / sorted(times)[1] / 100) * 100)
+
+
 def timed(plan, backend: str, workers: int, root: Path) -> tuple[float, pd.DataFrame]:
     out = root / backend
     shutil.rmtree(out, ignore_errors=True)
@@ -53,9 +67,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=48)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--residents", type=int, default=13000)
+    parser.add_argument("--residents", type=int, default=None,
+                        help="residents per run (default: calibrated so a run takes --target seconds)")
+    parser.add_argument("--target", type=float, default=0.5, help="seconds per run to calibrate for")
     parser.add_argument("--steps", type=int, default=48)
     args = parser.parse_args()
+    args.residents = args.residents or calibrate(args.steps, args.target)
     plan = make_plan(args.runs, args.residents, args.steps, args.workers)
     root = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     try:
