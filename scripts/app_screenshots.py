@@ -65,6 +65,7 @@ def main() -> int:
             page.get_by_role("button", name="Unmet need").click()
             page.wait_for_timeout(1500)
             page.locator("img").first.screenshot(path=str(OUT / "app-map-unmet-need.png"))
+            page.get_by_role("button", name="Satisfaction").click()
             page.locator(".v-input", has_text="Leading group (in)").locator("input").first.check(force=True)
             page.get_by_role("button", name="Reset", exact=True).click()
             page.get_by_text("Month: 0", exact=True).wait_for()
