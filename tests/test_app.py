@@ -172,3 +172,12 @@ def test_cli_viz_rejects_missing_config() -> None:
     ns = argparse.Namespace(config="nope.yaml", configs_dir=None, host="127.0.0.1", port=1)
     with pytest.raises(UserError, match="no such scenario"):
         viz._viz(ns)
+
+
+def test_invalid_scenario_keeps_the_current_run(tmp_path: Path, session: Session) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("government: {resistance: high}\n", encoding="utf-8")
+    model = session.model
+    with pytest.raises(ConfigError):
+        session.load_scenario(bad)
+    assert session.scenario_path == BASELINE and session.model is model

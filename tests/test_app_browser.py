@@ -64,6 +64,8 @@ def server(tmp_path_factory) -> Iterator[str]:
     configs = tmp_path_factory.mktemp("configs")
     shutil.copy(ROOT / "configs" / "baseline.yaml", configs / "baseline.yaml")
     (configs / "variant.yaml").write_text(VARIANT, encoding="utf-8")
+    (configs / "broken.yaml").write_text("scenario: {name: Broken test}\ngovernment: {resistance: high}\n",
+                                         encoding="utf-8")
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
     proc = subprocess.Popen(
@@ -211,6 +213,12 @@ def test_app_in_chromium(server: str, browser, tmp_path: Path) -> None:
     variant = tab.images(differ_from=lever1)
     assert variant[0] != first[0], "scenario picker did not change the map"
 
+    # an invalid scenario file is reported on the page; the current run stays
+    _pick_scenario(page, "Broken test")
+    page.get_by_text("Could not start this run").wait_for()
+    tab.wait_month(0)
+    page.get_by_text("Browser-test scenario with a larger periphery.").wait_for()
+
     shot = tmp_path / "app.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
@@ -223,4 +231,6 @@ def test_app_in_chromium(server: str, browser, tmp_path: Path) -> None:
               "step_update_s": [round(t, 2) for t in step_times]}
     print("timing:", json.dumps(timing))
     (tmp_path / "timing.json").write_text(json.dumps(timing))
-    assert statistics.median(step_times) < 2.5, f"a step took too long to show: {timing}"
+    # ~0.9 s on an idle 2-core machine, ~2 s when other jobs load it; the bound catches regressions
+    # (e.g. rebuilding the figures every step) without failing on a busy CI runner
+    assert statistics.median(step_times) < 4.0, f"a step took too long to show: {timing}"

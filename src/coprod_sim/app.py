@@ -74,21 +74,28 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
     makes reacton re-render this component (it skips children with equal props).
     """
     label = next((k for k, p in scenarios.items() if p == session.scenario_path), None)
+    error = solara.use_reactive("")
+
+    def guarded(action) -> None:
+        """Run a rebuild; a bad scenario file or lever combination is shown, not raised."""
+        playing.set(False)
+        try:
+            with session.lock:
+                action()
+            error.set("")
+        except ConfigError as err:
+            error.set("; ".join(err.problems))
+        refresh()
 
     def pick(new_label: str) -> None:
-        playing.set(False)
-        with session.lock:
-            session.load_scenario(scenarios[new_label])
-        refresh()
+        guarded(lambda: session.load_scenario(scenarios[new_label]))
 
     def set_seed(value: int | None) -> None:
         session.seed = int(value or 0)
         refresh()
 
     def reset() -> None:
-        playing.set(False)
-        session.reset()
-        refresh()
+        guarded(session.reset)
 
     def step() -> None:
         session.step()
@@ -104,6 +111,8 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
                           on_click=lambda: playing.set(not playing.value))
             solara.Button("Step", color="primary", on_click=step, disabled=playing.value)
         solara.Text(f"Month: {session.model.steps}", style={"font-size": "1.3em", "font-weight": "bold"})
+        if error.value:
+            solara.Error(f"Could not start this run: {error.value}", dense=True)
         if session.pending:
             solara.Warning("Lever or seed changed: press Reset to start a new run with them.", dense=True)
 

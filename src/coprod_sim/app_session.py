@@ -177,10 +177,18 @@ class Session:
             self.model.step()
 
     def load_scenario(self, path: Path) -> None:
-        """Switch scenario: overrides are dropped so the scenario is seen as written."""
-        self.scenario_path = path
-        self.overrides = {}
-        self.reset()
+        """Switch scenario: overrides are dropped so the scenario is seen as written.
+
+        If the file is invalid the session keeps its old scenario and run, and the error propagates.
+        """
+        with self.lock:
+            old = (self.scenario_path, self.overrides)
+            self.scenario_path, self.overrides = path, {}
+            try:
+                self.reset()
+            except ConfigError:
+                self.scenario_path, self.overrides = old
+                raise
 
     def lever_values(self) -> dict[str, float | bool]:
         """What each lever shows: the override if moved, else the scenario's value."""
