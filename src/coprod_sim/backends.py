@@ -11,6 +11,7 @@ simply not recorded, so re-running the sweep retries them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import time
@@ -21,7 +22,7 @@ from typing import Any
 
 from .config import get_dotted
 from .runner import run_model
-from .sweep_spec import RunTask
+from .sweep_spec import WORKER_PRELOAD, RunTask
 
 BatchOutcome = tuple[int, dict[str, list[dict]] | BaseException]
 
@@ -98,7 +99,7 @@ def _process_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["coprod_sim.backends"])
+    ctx.set_forkserver_preload(WORKER_PRELOAD["processes"])
     return ctx
 
 
@@ -116,6 +117,25 @@ def _processes(batches: list[list[RunTask]], args: tuple, workers: int) -> Itera
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+@contextlib.contextmanager
+def _fast_dask_workers() -> Iterator[None]:
+    """Start local Dask workers from a forkserver that has already imported distributed and the model.
+
+    Dask's default ("spawn") makes every worker import everything anew, seconds
+    of start-up that would count against the sweep. Distributed sets the
+    forkserver's preload list once (``get_mp_context``); we extend it afterwards.
+    """
+    import dask
+    from distributed.utils import get_mp_context
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context().set_forkserver_preload(WORKER_PRELOAD["dask"])
+        yield
+
+
 def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: str | None) -> Iterator[BatchOutcome]:
     """A local cluster on loopback with no dashboard, or an existing scheduler (``--scheduler``)."""
     from distributed import Client, LocalCluster, as_completed
@@ -124,8 +144,9 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
     if scheduler:
         client = Client(scheduler)
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        with _fast_dask_workers():
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
         futures = {client.submit(execute_batch, b, *args, pure=False): i for i, b in enumerate(batches)}

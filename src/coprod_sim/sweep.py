@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from .sweep_spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, load_spec
+from .sweep_spec import BACKENDS, SEED_SCHEMES, WORKER_PRELOAD, RunTask, SweepPlan, load_spec
 
 FIXED_COLUMNS = ["run_key", "point_id", "replicate", "seed", "status", "error", "runtime_s"]
 
@@ -290,8 +290,20 @@ def _check_cli_numbers(args: argparse.Namespace) -> None:
         raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
 
 
+def _warm_forkserver(backend: str) -> None:
+    """Start the workers' forkserver now, so its imports overlap the client's own while the spec is checked."""
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    if backend in WORKER_PRELOAD and "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD[backend])
+        multiprocessing.forkserver.ensure_running()
+
+
 def _sweep(args: argparse.Namespace) -> int:
     _check_cli_numbers(args)
+    if not args.dry_run and not args.scheduler:
+        _warm_forkserver(args.backend or "processes")
     plan = load_spec(args.spec)
     out = Path(args.out) if args.out else Path("results") / "sweeps" / Path(args.spec).stem
     backend = args.backend or ("dask" if args.scheduler else plan.backend)

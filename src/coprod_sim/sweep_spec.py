@@ -41,6 +41,8 @@ SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "se
 DESIGN_FIELDS = ("type", "parameters", "samples", "points")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 MAX_PROBLEMS = 25
+# modules a worker forkserver imports once, before forking workers (local backends)
+WORKER_PRELOAD = {"processes": ["coprod_sim.backends"], "dask": ["distributed", "coprod_sim.backends"]}
 
 
 @dataclass
