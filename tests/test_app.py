@@ -181,3 +181,11 @@ def test_invalid_scenario_keeps_the_current_run(tmp_path: Path, session: Session
     with pytest.raises(ConfigError):
         session.load_scenario(bad)
     assert session.scenario_path == BASELINE and session.model is model
+
+
+def test_cli_viz_needs_a_scenario_folder(tmp_path: Path) -> None:
+    from coprod_sim.cli import UserError
+
+    ns = argparse.Namespace(config=None, configs_dir=str(tmp_path), host="127.0.0.1", port=1)
+    with pytest.raises(UserError, match="no scenario files"):
+        viz._viz(ns)

@@ -83,6 +83,10 @@ def _viz(args: argparse.Namespace) -> int:
         )
     if args.config and not Path(args.config).is_file():
         raise UserError(f"{args.config}: no such scenario file")
+    folder = Path(args.configs_dir or (Path(args.config).parent if args.config else DEFAULT_CONFIGS_DIR))
+    if not folder.is_dir() or not any(folder.glob("*.y*ml")):
+        raise UserError(f"no scenario files (*.yaml) in {folder}/: run from the project folder, "
+                        "or pass a CONFIG file or --configs-dir")
     if shutil.which("solara", path=str(Path(sys.executable).parent)) is None and not _has_solara():
         raise UserError("solara is not installed in this environment; run scripts/setup.sh")
     print(f"coprod-sim app: open http://{args.host}:{args.port}/ in your browser (Ctrl+C stops it)", flush=True)
