@@ -189,3 +189,11 @@ def test_cli_viz_needs_a_scenario_folder(tmp_path: Path) -> None:
     ns = argparse.Namespace(config=None, configs_dir=str(tmp_path), host="127.0.0.1", port=1)
     with pytest.raises(UserError, match="no scenario files"):
         viz._viz(ns)
+
+
+def test_event_log_is_escaped_and_readable() -> None:
+    from coprod_sim.app import _event_html
+
+    out = _event_html(["civil_affairs released 21% <b>", "x"], 3)
+    assert "Civil affairs released 21% &lt;b&gt;" in out and out.count("<li>") == 2
+    assert "month 3" in _event_html([], 3)

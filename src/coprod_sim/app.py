@@ -51,7 +51,13 @@ def _event_html(events: list[str], month: int) -> str:
     """The event log as escaped HTML (not solara.Markdown: that pulls KaTeX from a CDN, breaking offline use)."""
     if not events:
         return f"<i>Nothing to report for month {month}. Press <b>Step</b> to run one month.</i>"
-    return "<ul>" + "".join(f"<li>{html.escape(e)}</li>" for e in events) + "</ul>"
+    return "<ul>" + "".join(f"<li>{html.escape(_readable(e))}</li>" for e in events) + "</ul>"
+
+
+def _readable(event: str) -> str:
+    """Model identifiers such as ``civil_affairs`` read as words in the log."""
+    text = event.replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 @solara.component
@@ -160,7 +166,8 @@ def ModelViews(session: Session, tick: int) -> None:
         with solara.Card(f"What happened in month {model.steps}", margin=0):
             solara.HTML(tag="div", unsafe_innerHTML=_event_html(list(model.events), model.steps),
                         style={"max-height": "430px", "overflow-y": "auto", "font-size": "0.85em"})
-    solara.Image(charts, width="100%")
+    with solara.Div(style={"padding-bottom": "48px"}):  # keep the last charts clear of Solara's corner badge
+        solara.Image(charts, width="100%")
 
 
 @solara.component
