@@ -16,7 +16,7 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
-from .domain import DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, approving_departments
+from .domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, approving_departments
 from .rules import quality_effort, release_share, voluntary_supply
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class Department(Agent):
         alloc = weights * (gap[self.funds] + 1e-3)
         m.fund.release(self.funds, released * alloc / alloc.sum())
         if released > 0:
-            m.log(f"{self.name} released {self.release:.0%} of its budget (resistance {self.resistance:.2f})")
+            m.log(f"{DEPARTMENT_LABELS[self.name]} released {self.release:.0%} of its budget (resistance {self.resistance:.2f})")
 
 
 class LeadingGroup(Agent):

@@ -42,6 +42,15 @@ DEPARTMENTS: dict[str, dict[str, tuple[str, ...]]] = {
     "fire_rescue": {"funds": (), "approves": ("*all",)},
 }
 DEPARTMENT_NAMES: tuple[str, ...] = tuple(DEPARTMENTS)
+DEPARTMENT_LABELS: dict[str, str] = {
+    "civil_affairs": "Civil affairs bureau",
+    "health": "Health commission",
+    "culture_sports": "Culture and sports bureau",
+    "market_regulation": "Market regulation bureau",
+    "planning": "Planning bureau",
+    "housing_construction": "Housing and construction bureau",
+    "fire_rescue": "Fire and rescue department",
+}
 
 
 def approving_departments(service: str, new_building: bool) -> list[int]:

@@ -35,6 +35,7 @@ from .agents import (
 from .budget import PublicFund
 from .domain import (
     COPRODUCED_SERVICES,
+    DEPARTMENT_LABELS,
     DEPARTMENT_NAMES,
     DEPARTMENTS,
     SERVICE_INDEX,
@@ -297,7 +298,7 @@ class CoProductionModel(Model):
                 if ok:
                     f.pending.remove(d)
                 elif self.dept_resistance[d] > 0.5:
-                    self.log(f"{DEPARTMENT_NAMES[d].replace('_', ' ').title()} delayed the "
+                    self.log(f"{DEPARTMENT_LABELS[DEPARTMENT_NAMES[d]]} delayed the "
                              f"{SERVICE_TYPES[f.service].replace('_', ' ')} permit (resistance {self.dept_resistance[d]:.1f})")
             if not f.pending:
                 f.active = True
@@ -417,7 +418,7 @@ class CoProductionModel(Model):
         elig_m = np.maximum(res.cell_voucher_market_need - f_p * res.cell_voucher_market_public, 0.0) * f_m
         self.voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
         # per-resident performance (quality- and fit-weighted share of need met)
-        met, perf = self._resident_results(f_p, f_m, Q_p, Q_m)
+        met, perf, met_public = self._resident_results(f_p, f_m, Q_p, Q_m)
         return {
             "facilities": facs, "service": svc, "public": public, "capacity": cap, "voluntary": vol,
             "kind": np.array([o.kind for o in owners], dtype=object),
@@ -427,7 +428,7 @@ class CoProductionModel(Model):
             "used_public": used_pub, "used_market": used_mkt,
             "served_public": served_p, "served_market": served_m,
             "reach": back[:, 3 * K:] > 1e-12,
-            "met": met, "performance": perf, "cell_unmet": res.cell_need - served_p - served_m,
+            "met": met, "performance": perf, "met_public": met_public, "cell_unmet": res.cell_need - served_p - served_m,
         }
 
     def _access(self, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray):
@@ -439,8 +440,8 @@ class CoProductionModel(Model):
         quality = np.divide(qaccess, access, out=np.zeros_like(access), where=access > 0)
         return ratio, access, quality
 
-    def _resident_results(self, f_p, f_m, Q_p, Q_m) -> tuple[np.ndarray, np.ndarray]:
-        """Share of need met and quality-weighted performance for every resident.
+    def _resident_results(self, f_p, f_m, Q_p, Q_m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Share of need met, quality-weighted performance and share met by public services, per resident.
 
         Uses linearity: served_i = pd_i·f_p + am_i·(need_i − pd_i·f_p)·f_m, so a
         resident's result is its fixed weight row dotted with its cell's table.
@@ -455,13 +456,14 @@ class CoProductionModel(Model):
         tot = np.maximum(res.need_total, 1e-12)
         met = np.einsum("nj,nj->n", res.result_weights, t_met).astype(float) / tot
         perf = np.einsum("nj,nj->n", res.result_weights, t_perf).astype(float) / tot
-        return met, perf
+        met_public = np.einsum("nj,nj->n", res.result_weights[:, :K], t_met[:, :K]).astype(float) / tot
+        return met, perf, met_public
 
     def _settle(self, use: dict) -> None:
         """Money flows for the month (vectorised over facilities), then profits and exits.
 
-        Public facilities charge the guided price; the fund pays residents'
-        vouchers and the operator's deficit. Market facilities charge the
+        Public facilities charge the guided price; the fund pays the operator's
+        deficit. Market facilities charge the
         market price; the fund pays vouchers of eligible residents and the
         per-visit subsidy. Voluntary (interest-binding) visits cost the
         operator and are compensated by the outcome-linked pay s·Y(G).
@@ -480,28 +482,34 @@ class CoProductionModel(Model):
         staffing = np.where(kind == "government", 1.0 + gov["admin_staffing"] * gov["admin_control"], 1.0)
         rent_kept = ops["rent_share"] * (0.0 if ps["rent_free_space"] else 1.0)
         cost = var_cost + np.where(public, fixed * staffing, fixed * (1.0 - ops["rent_share"] + rent_kept))
-        voucher_pub = np.minimum(self.voucher, self.guided_price)[svc] * paid_pub
-        fees_pub = np.maximum(self.guided_price - self.voucher, 0.0)[svc] * paid_pub
-        voucher_mkt = (self.voucher * self.voucher_eligible_share)[svc] * paid_mkt
+        fees_pub = self.guided_price[svc] * paid_pub
+        voucher_mkt = (self.voucher * self.residents.voucher_availability * self.voucher_eligible_share)[svc] * paid_mkt
         own_income = fees_pub + self.market_price[svc] * paid_mkt - voucher_mkt
-        claim = np.where(public, np.maximum(cost - fees_pub - voucher_pub, 0.0) + voucher_pub,
-                         self.subsidy[svc] * paid_mkt + voucher_mkt)
-        volunteers = kind == "volunteers"
-        cost[volunteers] = claim[volunteers] = own_income[volunteers] = 0.0
-        # outcome-linked pay and purchase contracts are binding and paid first; the street office absorbs a
-        # shortfall by cutting its own hours and delaying subsidies (assumption)
-        binding = self._interest_binding_pay(use, svc, cap, voluntary_used)
         contracted = np.array([f.contracted for f in facs], dtype=bool)
-        frac = np.ones(len(facs))
-        for group, category in ((contracted, "contracts"), (~contracted, "services")):
-            paid = self.fund.pay_by_service(np.bincount(svc, claim * group, K), category)[svc]
-            frac = np.where(group, paid, frac)
-        result = own_income + claim * frac - cost + binding
+        deficit = np.where(public, np.maximum(cost - fees_pub, 0.0), 0.0)
+        # Entitlements and contracts are paid first: outcome-linked pay, residents' vouchers and
+        # purchase contracts. The street office absorbs a shortfall by cutting its own service
+        # hours and paying subsidies late (pro rata), which is how a shrinking fund reaches
+        # government-run windows and subsidised firms (seed 001 canteen; assumption on the order).
+        binding = self._interest_binding_pay(use, svc, cap, voluntary_used)
+        first = voucher_mkt + deficit * contracted
+        later = self.subsidy[svc] * paid_mkt + deficit * ~contracted
+        volunteers = kind == "volunteers"
+        for arr in (cost, first, later, own_income):
+            arr[volunteers] = 0.0
+        frac_first = self.fund.pay_by_service(np.bincount(svc, first, K), "contracts_and_vouchers")[svc]
+        frac = self.fund.pay_by_service(np.bincount(svc, later, K), "services")[svc]
+        # a voucher the fund cannot honour is paid by the resident (vouchers are rationed, not
+        # defaulted on); residents anticipate the rationing next month (``_ration_vouchers``)
+        own_income += voucher_mkt * (1.0 - frac_first)
+        result = own_income + first * frac_first + later * frac - cost + binding
+        self._ration_vouchers(svc, voucher_mkt, frac_first)
         result = np.where((result > 0) & ~public, result * (1.0 - ops["profit_tax_rate"] * (1.0 - ps["tax_relief"])), result)
         cover = np.where((kind == "state_owned") & (result < 0), np.minimum(-result, ps["soe_loss_tolerance"]), 0.0)
         result += cover * self.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
         slack = np.clip(use["used_market"] * ops["capacity_slack"], cfg["planning"]["min_project_visits"], self.max_capacity[svc])
-        for f, f_frac, f_slack in zip(facs, frac, slack, strict=True):
+        paid_share = np.where(contracted, frac_first, frac)
+        for f, f_frac, f_slack in zip(facs, paid_share, slack, strict=True):
             if f.operator.kind == "volunteers":
                 continue
             # unpaid public services shrink (staff leave, contracts are cut); firms size to demand
@@ -510,6 +518,14 @@ class CoProductionModel(Model):
         profit = dict(zip(owners.tolist(), np.bincount(inverse, result).tolist(), strict=True))
         for op in list(self.agents_by_type.get(Firm, [])) + list(self.agents_by_type.get(SocialOrganization, [])):
             op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
+
+    def _ration_vouchers(self, svc: np.ndarray, voucher_claims: np.ndarray, paid: np.ndarray) -> None:
+        """Share of each voucher the fund honours; residents re-plan purchases when it moves."""
+        claimed = np.bincount(svc, voucher_claims, K)
+        honoured = np.bincount(svc, voucher_claims * paid, K)
+        share = np.divide(honoured, claimed, out=self.residents.voucher_availability.copy(), where=claimed > 0)
+        if np.max(np.abs(share - self.residents.voucher_availability)) > 0.05:
+            self.residents.prepare(self.cfg, self.layout.n_cells, share)
 
     def _interest_binding_pay(self, use: dict, svc: np.ndarray, cap: np.ndarray, voluntary_used: np.ndarray) -> np.ndarray:
         """Outcome-linked pay s·Y(G) = s·a·G0·ln(1 + G/G0) for voluntary visits G used."""
@@ -543,6 +559,7 @@ class CoProductionModel(Model):
         performance = np.clip(use["performance"] - burden, 0.0, 1.0)
         met_expectation = performance >= res.expectation
         res.update_satisfaction(performance, cfg, self.rng)
+        res.met_share = use["met"]
         unmet = 1.0 - use["met"]
         draws = self.rng.random((2, res.n))
         reports = (draws[0] < res.participation * self.channel_reach) & (unmet > link["report_threshold"])

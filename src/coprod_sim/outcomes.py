@@ -130,6 +130,8 @@ def _equity(model: CoProductionModel, use: dict) -> dict[str, float]:
         "equity.center_periphery_gap": _mean(met, central) - _mean(met, res.periphery),
         "equity.migrant_gap": _mean(met, res.registered) - _mean(met, ~res.registered),
         "equity.access_gini": gini(met),
+        "equity.public_access_gini": gini(use["met_public"]),
+        "equity.public_center_periphery_gap": _mean(use["met_public"], central) - _mean(use["met_public"], res.periphery),
         "equity.satisfaction_center_periphery_gap": _mean(res.satisfaction.astype(float), central)
         - _mean(res.satisfaction.astype(float), res.periphery),
     }
@@ -146,7 +148,7 @@ def _cost(model: CoProductionModel, use: dict, delivered: float) -> dict[str, fl
     }
     entered = sum(model.entries.values())
     out["cost.operator_survival"] = 1.0 - sum(model.exits.values()) / entered if entered else 1.0
-    for category in ("contracts", "services", "capital", "coordination", "interest_binding", "soe_deficit"):
+    for category in ("contracts_and_vouchers", "services", "capital", "coordination", "interest_binding", "soe_deficit"):
         out[f"cost.public_spending.{category}"] = float(fund.step_spent.get(category, 0.0))
     return out
 
@@ -156,9 +158,12 @@ def _governance(model: CoProductionModel) -> dict[str, float]:
     budget = sum(d.budget for d in depts)
     released = sum(d.release * d.budget for d in depts)
     delays = model.approval_delays
+    waiting = [model.steps - f.created for f in model.agents_by_type.get(Facility, []) if not f.active]
     return {
         "governance.resources_released_share": released / budget if budget > 0 else 0.0,
         "governance.approval_delay_mean": float(np.mean(delays)) if delays else 0.0,
+        # censoring-aware: pending approvals count with the time they have waited so far
+        "governance.approval_wait_mean": float(np.mean(delays + waiting)) if delays or waiting else 0.0,
         "governance.approvals_pending": float(sum(1 for f in model.agents_by_type.get(Facility, []) if not f.active)),
         "governance.buck_passed": float(model.issues.buck_passed),
         "governance.issues_open": float(len(model.issues.age)),

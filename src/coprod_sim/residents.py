@@ -36,6 +36,7 @@ class Residents:
     expectation: np.ndarray  # (N,) expected performance, 0–1
     performance: np.ndarray = field(default=None)  # (N,) last experienced, 0–1
     satisfaction: np.ndarray = field(default=None)  # (N,) Likert 1–5
+    met_share: np.ndarray = field(default=None)  # (N,) share of need met last step, 0–1
     # static aggregates filled by ``prepare``
     n_cells: int = 0
     need_total: np.ndarray = field(default=None)  # (N,)
@@ -53,19 +54,27 @@ class Residents:
         flat = self._flat_index
         return np.bincount(flat, weights=values.ravel(), minlength=self.n_cells * K).reshape(self.n_cells, K)
 
-    def prepare(self, cfg: dict, n_cells: int) -> None:
-        """Compute what stays fixed during a run: eligibility, affordability, cell sums."""
+    def prepare(self, cfg: dict, n_cells: int, voucher_availability: np.ndarray | None = None) -> None:
+        """Compute what changes only with prices and vouchers: eligibility, affordability, cell sums.
+
+        ``voucher_availability`` (per service, 0–1) is the share of a voucher the
+        fund honoured last time; residents plan purchases with the voucher they
+        expect to get.
+        """
+        self.voucher_availability = np.ones(K) if voucher_availability is None else np.asarray(voucher_availability)
         self.n_cells = n_cells
         self._flat_index = (self.cell[:, None] * K + np.arange(K)[None, :]).ravel()
         svc = cfg["services"]
         ps = cfg["profit_space"]
         price = np.array([svc["market_price"][s] for s in SERVICE_TYPES])
         guided = price * ps["guided_price_share"]
-        voucher = np.array([ps["voucher_per_visit"][s] for s in SERVICE_TYPES])
+        voucher = np.array([ps["voucher_per_visit"][s] for s in SERVICE_TYPES]) * self.voucher_availability
         registered_only = cfg["government"]["registered_only"]
         eligible = self.registered | (not registered_only)
         budget = cfg["population"]["service_budget_share"] * self.income
-        pub_net = np.maximum(guided[None, :] - voucher[None, :] * eligible[:, None], 0.0)
+        # vouchers buy from market providers (firms, state-owned firms); public
+        # facilities already charge the guided price (seed 001: vouchers create profit space)
+        pub_net = np.broadcast_to(guided[None, :], self.need.shape)
         mkt_net = np.maximum(price[None, :] - voucher[None, :] * eligible[:, None], 0.0)
         self.need_total = self.need.sum(axis=1)
         self.public_demand = self.need * eligible[:, None] * _affordable(budget, self.need, pub_net)
@@ -110,7 +119,9 @@ def create_residents(cfg: dict, layout: Layout, rng: np.random.Generator) -> Res
     """Draw the initial population (ODD "Initialization")."""
     pop = cfg["population"]
     n = pop["residents"]
-    cell = np.sort(rng.integers(0, layout.n_cells, n))
+    # the urban fringe is less dense than the centre (seed 000 villages, seed 001 remote community)
+    weight = np.where(layout.community_is_periphery[layout.community_of_cell], pop["periphery_density_ratio"], 1.0)
+    cell = np.sort(rng.choice(layout.n_cells, size=n, p=weight / weight.sum()))
     community = layout.community_of_cell[cell]
     periphery = layout.community_is_periphery[community]
     shares = np.array([pop["household_shares"][h] for h in HOUSEHOLD_TYPES], dtype=float)
@@ -138,5 +149,6 @@ def create_residents(cfg: dict, layout: Layout, rng: np.random.Generator) -> Res
     )
     res.performance = np.zeros(n)
     res.satisfaction = np.full(n, 3, dtype=np.int8)
+    res.met_share = np.zeros(n)
     res.prepare(cfg, layout.n_cells)
     return res

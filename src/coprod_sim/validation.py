@@ -1,0 +1,268 @@
+"""Pattern-oriented validation: the eight patterns of DESIGN.md §7.
+
+Each pattern runs the model over several seeds for a few settings of one lever
+and reports the mean and a 95% confidence interval (Student t) of the outcome
+that the pattern is about, plus whether the seeds' qualitative claim holds.
+The claim is tested, not assumed: ``holds`` is computed from the runs, and
+``experiments/patterns.py`` writes whatever comes out to docs/patterns.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+from scipy import stats
+
+from .agents import Facility
+from .config import load_config
+from .domain import SERVICE_TYPES
+from .model import CoProductionModel
+
+
+@dataclass
+class Size:
+    """How big and how many runs: small for tests, larger for the experiment."""
+
+    residents: int = 22500
+    community_size: int = 2500
+    steps: int = 48
+    seeds: int = 5
+
+    def overrides(self) -> list[str]:
+        window = max(1, min(12, self.steps // 3))
+        return [f"population.residents={self.residents}", f"space.community_size={self.community_size}",
+                f"run.steps={self.steps}", f"run.outcome_window={window}"]
+
+
+@dataclass
+class Result:
+    pattern: int
+    claim: str
+    holds: bool
+    rows: list[tuple[str, float, float]] = field(default_factory=list)  # label, mean, CI half-width
+    note: str = ""
+
+
+def mean_ci(values) -> tuple[float, float]:
+    """Mean and 95% CI half-width (t distribution) over replicates."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return float(v.mean()), float("nan")
+    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def simulate(size: Size, extra: list[str], seed: int, config: str | None = None) -> CoProductionModel:
+    cfg = load_config(config, size.overrides() + extra)
+    model = CoProductionModel(cfg, seed=seed)
+    for _ in range(cfg["run"]["steps"]):
+        model.step()
+    return model
+
+
+def window_mean(model: CoProductionModel, key: str) -> float:
+    rows = model.recorder.rows[-model.cfg["run"]["outcome_window"]:]
+    return float(np.mean([r[key] for r in rows]))
+
+
+def _over_seeds(size: Size, extra: list[str], metric: Callable[[CoProductionModel], float]) -> np.ndarray:
+    return _metrics(size, extra, {"m": metric})["m"]
+
+
+def _metrics(size: Size, extra: list[str], metrics: dict[str, Callable]) -> dict[str, np.ndarray]:
+    """Several metrics from the same runs (one run per seed)."""
+    models = [simulate(size, extra, seed) for seed in range(size.seeds)]
+    return {name: np.array([fn(m) for m in models]) for name, fn in metrics.items()}
+
+
+def _sweep(size, lever: str, values, metric) -> tuple[list[np.ndarray], list[tuple[str, float, float]]]:
+    samples = [_over_seeds(size, [f"{lever}={v}"], metric) for v in values]
+    rows = [(f"{lever}={v}", *mean_ci(s)) for v, s in zip(values, samples, strict=True)]
+    return samples, rows
+
+
+def _all_services(key: str, value: float) -> str:
+    return f"{key}={{" + ", ".join(f"{s}: {value}" for s in SERVICE_TYPES) + "}"
+
+
+# ---------------------------------------------------------------- patterns
+def pattern_1_distance(size: Size) -> Result:
+    """Access falls with distance; capacity closer to residents lowers access inequality."""
+    def gradient(m: CoProductionModel) -> float:
+        lay, res = m.layout, m.residents
+        sx, sy = lay.cell_xy(lay.station_cell_of_community[res.community])
+        x, y = lay.cell_xy(res.cell)
+        dist = np.hypot(x - sx, y - sy) * lay.cell_size_m
+        return float(np.polyfit(dist / 100.0, m.last_use["met"], 1)[0])  # share of need met per 100 m
+
+    merged = ["layout.mode=merged", "layout.merge_size=9"]
+    metrics = {"slope": gradient, "gini": lambda m: window_mean(m, "equity.public_access_gini"),
+               "gap": lambda m: window_mean(m, "equity.public_center_periphery_gap")}
+    far = _metrics(size, merged, metrics)
+    near = _metrics(size, [], metrics)
+    rows = [("need met per 100 m from the station (one station per 9 communities)", *mean_ci(far["slope"])),
+            ("Gini of access to public services, one station per community", *mean_ci(near["gini"])),
+            ("Gini of access to public services, one station per 9 communities", *mean_ci(far["gini"])),
+            ("centre − periphery gap in public access, one station per community", *mean_ci(near["gap"])),
+            ("centre − periphery gap in public access, one station per 9 communities", *mean_ci(far["gap"]))]
+    holds = far["slope"].mean() < 0 and near["gini"].mean() < far["gini"].mean()
+    return Result(1, "Access falls with distance; moving capacity closer lowers inequality of access.", holds, rows)
+
+
+PRICED_SERVICES = ("elder_child_care", "meals", "housekeeping", "health")
+
+PROFIT_SPACE_LADDER: dict[str, list[str]] = {
+    "none": [],
+    "tax relief": ["profit_space.tax_relief=1.0"],
+    "+ rent-free space": ["profit_space.tax_relief=1.0", "profit_space.rent_free_space=true"],
+    "+ subsidy 5 yuan/visit": ["profit_space.tax_relief=1.0", "profit_space.rent_free_space=true",
+                               "profit_space.subsidy_per_visit={elder_child_care: 5, meals: 5, housekeeping: 5, health: 5}"],
+    "+ subsidy 10 yuan/visit": ["profit_space.tax_relief=1.0", "profit_space.rent_free_space=true",
+                                "profit_space.subsidy_per_visit={elder_child_care: 10, meals: 10, housekeeping: 10, health: 10}"],
+}
+
+
+def _firm_presence(periphery: bool) -> Callable[[CoProductionModel], float]:
+    """Share of (community, priced service) markets with an active private firm."""
+    def metric(m: CoProductionModel) -> float:
+        lay = m.layout
+        comms = set(np.flatnonzero(lay.community_is_periphery == periphery).tolist())
+        priced = {SERVICE_TYPES.index(s) for s in PRICED_SERVICES}
+        markets = {(int(lay.community_of_cell[f.cell_index]), f.service) for f in m.agents_by_type.get(Facility, [])
+                   if f.active and f.operator.kind == "firm" and f.service in priced
+                   and int(lay.community_of_cell[f.cell_index]) in comms}
+        return len(markets) / max(len(comms) * len(priced), 1)
+    return metric
+
+
+def pattern_2_profit_space(size: Size) -> Result:
+    """No profit space: firms absent from poor periphery; presence rises in steps with profit space."""
+    base = ["population.periphery_income_ratio=0.35"]
+    periph, centre, rows = [], [], []
+    for label, extra in PROFIT_SPACE_LADDER.items():
+        got = _metrics(size, [*base, *extra], {"p": _firm_presence(True), "c": _firm_presence(False)})
+        periph.append(got["p"])
+        centre.append(got["c"])
+        rows.append((f"profit space {label}: peripheral priced-service markets with a firm", *mean_ci(got["p"])))
+        rows.append((f"profit space {label}: central priced-service markets with a firm", *mean_ci(got["c"])))
+    means = [p.mean() for p in periph]
+    rising = all(b >= a - 0.02 for a, b in pairwise(means)) and means[-1] > means[0]
+    avoided = means[0] < centre[0].mean() - 0.05
+    note = ("Presence rises with profit space" if rising else "Presence does not rise with profit space") + "; " + (
+        "firms avoid the periphery without it." if avoided else
+        "but without profit space the periphery is not avoided: in a district of ~1 km² peripheral "
+        "catchments reach central demand and face less competition, which offsets lower purchasing power.")
+    return Result(2, "Without profit space private firms avoid low-income peripheral areas; their presence "
+                     "rises as profit space grows.", avoided and rising, rows, note=note)
+
+
+def pattern_3_quantity_over_quality(size: Size) -> Result:
+    """More profit space with unmonitored quality raises quantity more than quality."""
+    lever = "profit_space.subsidy_per_visit"
+    metrics = {"cap": lambda m: window_mean(m, "quantity.capacity"),
+               "q": lambda m: window_mean(m, "quality.operator_quality")}
+    off, on = _metrics(size, [_all_services(lever, 0)], metrics), _metrics(size, [_all_services(lever, 10)], metrics)
+    d_cap, d_q = on["cap"] / off["cap"] - 1.0, on["q"] / off["q"] - 1.0
+    rows = [("relative change in capacity (subsidy 0 → 10 yuan/visit)", *mean_ci(d_cap)),
+            ("relative change in operator quality", *mean_ci(d_q))]
+    return Result(3, "More profit space with unmonitored quality raises quantity more than quality.",
+                  bool(d_cap.mean() > d_q.mean() and d_cap.mean() > 0), rows)
+
+
+def _public_share_outside(types: set[str]) -> Callable[[CoProductionModel], float]:
+    """Share of public (government + social-organisation) capacity in other service types."""
+    def metric(m: CoProductionModel) -> float:
+        public = [f for f in m.agents_by_type.get(Facility, []) if f.active and f.public
+                  and f.operator.kind in ("government", "social_org")]
+        total = sum(f.capacity for f in public)
+        inside = sum(f.capacity for f in public if SERVICE_TYPES[f.service] in types)
+        return 1.0 - inside / total if total > 0 else 0.0
+    return metric
+
+
+def pattern_4_assessment(size: Size) -> Result:
+    """Assessment weight raises supply with diminishing returns; partial KPIs skew supply."""
+    weights = [0.0, 0.025, 0.05, 0.1, 0.2]
+    samples, rows = _sweep(size, "incentive.assessment_weight", weights,
+                           lambda m: window_mean(m, "quantity.capacity.government")
+                           + window_mean(m, "quantity.capacity.social_org"))
+    means = np.array([s.mean() for s in samples])
+    gains = np.diff(means) / np.diff(weights)
+    diminishing = bool(means[-1] > means[0] and gains[-1] < gains[:2].max())
+    counted = ["incentive.assessment_weight=0.1", "incentive.counted_services=[meals, health]"]
+    uncounted_share = _public_share_outside({"meals", "health"})
+    all_kpi = _over_seeds(size, ["incentive.assessment_weight=0.1"], uncounted_share)
+    part_kpi = _over_seeds(size, counted, uncounted_share)
+    rows += [("share of public capacity outside meals+health, all types counted", *mean_ci(all_kpi)),
+             ("share of public capacity outside meals+health, only meals+health counted", *mean_ci(part_kpi))]
+    holds = diminishing and part_kpi.mean() < all_kpi.mean()
+    return Result(4, "Raising the assessment weight raises public supply with diminishing returns; counting only "
+                     "some types shifts supply away from the others.", holds, rows)
+
+
+def pattern_5_stake(size: Size) -> Result:
+    """The larger an operator's stake in community outcomes, the more it supplies voluntarily."""
+    voluntary = lambda m: float(np.mean([sum(f.voluntary for f in m.agents_by_type.get(Facility, []))]))  # noqa: E731
+    samples, rows = _sweep(size, "linkage.interest_binding_stake", [0.0, 0.2, 0.4, 0.6], voluntary)
+    means = [s.mean() for s in samples]
+    holds = means[0] == 0.0 and all(b >= a for a, b in pairwise(means)) and means[-1] > 0
+    return Result(5, "The larger an operator's stake in community outcomes, the more it supplies voluntarily.",
+                  holds, [(label.replace("=", " = ") + " (voluntary visits/month)", m, ci) for label, m, ci in rows])
+
+
+def pattern_6_feedback(size: Size) -> Result:
+    """Co-production decays without a responsive feedback channel."""
+    def volunteer_trend(m: CoProductionModel) -> float:
+        rows = m.recorder.rows
+        return rows[-1]["operators.volunteer_hours"] / max(rows[0]["operators.volunteer_hours"], 1e-9) - 1.0
+
+    none = _over_seeds(size, ["linkage.feedback_loop=0"], volunteer_trend)
+    good = _over_seeds(size, ["linkage.feedback_loop=0.8", "linkage.channel_reach=0.6"], volunteer_trend)
+    rows = [("change in volunteer hours over the run, no feedback", *mean_ci(none)),
+            ("change in volunteer hours, responsive channel", *mean_ci(good))]
+    return Result(6, "Co-production decays without a responsive demand/feedback channel.",
+                  bool(none.mean() < 0 and good.mean() > none.mean()), rows)
+
+
+def pattern_7_complements(size: Size) -> Result:
+    """With no resident participation, co-produced (volunteer) services collapse."""
+    metric = lambda m: window_mean(m, "quantity.services_delivered.volunteers")  # noqa: E731
+    zero = _over_seeds(size, ["population.participation_mean=0.000001"], metric)
+    base = _over_seeds(size, [], metric)
+    rows = [("volunteer visits/month, no participation", *mean_ci(zero)),
+            ("volunteer visits/month, baseline participation", *mean_ci(base))]
+    return Result(7, "Resident and provider inputs are complements: with no participation volunteer services "
+                     "collapse.", bool(zero.mean() < 0.01 * base.mean()), rows)
+
+
+def pattern_8_baseline(size: Size) -> Result:
+    """Baseline satisfaction sits mid-range, close to the Dongguan survey; access is unequal.
+
+    Runs the baseline at its own size and length (the calibration is made there).
+    """
+    size = Size(residents=size.residents, community_size=size.community_size, steps=60, seeds=size.seeds)
+    got = _metrics(size, [], {
+        "dissatisfied": lambda m: window_mean(m, "quality.satisfaction_share.1")
+        + window_mean(m, "quality.satisfaction_share.2"),
+        "average": lambda m: window_mean(m, "quality.satisfaction_share.3"),
+        "gap": lambda m: window_mean(m, "equity.center_periphery_gap"),
+        "migrant": lambda m: window_mean(m, "equity.migrant_gap")})
+    dissatisfied, average, gap, migrant = got["dissatisfied"], got["average"], got["gap"], got["migrant"]
+    rows = [("share 'average' (survey 0.485)", *mean_ci(average)),
+            ("share dissatisfied (survey 0.25)", *mean_ci(dissatisfied)),
+            ("centre − periphery gap in need met", *mean_ci(gap)),
+            ("registered − migrant gap in need met", *mean_ci(migrant))]
+    holds = abs(average.mean() - 0.485) < 0.05 and abs(dissatisfied.mean() - 0.25) < 0.05 and gap.mean() > 0 \
+        and migrant.mean() > 0
+    return Result(8, "The fragmented baseline sits mid-range, close to the Dongguan survey, and access is unequal "
+                     "(centre over periphery, registered over migrants).", holds, rows,
+                  note="Calibrated via satisfaction.cutpoints on the full-size baseline (docs/calibration.md).")
+
+
+PATTERNS: dict[int, Callable[[Size], Result]] = {
+    1: pattern_1_distance, 2: pattern_2_profit_space, 3: pattern_3_quantity_over_quality,
+    4: pattern_4_assessment, 5: pattern_5_stake, 6: pattern_6_feedback, 7: pattern_7_complements,
+    8: pattern_8_baseline,
+}
