@@ -50,16 +50,16 @@ def main() -> None:
     args = parser.parse_args()
     size = Size(seeds=args.seeds)
     start = time.perf_counter()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     results = []
     for number, run in PATTERNS.items():
         result = run(size)
         print(f"pattern {number}: {'reproduced' if result.holds else 'NOT reproduced'}", flush=True)
         results.append(result)
-    seconds = time.perf_counter() - start
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "patterns.json").write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n", encoding="utf-8")
-    Path(args.doc).write_text(markdown(results, size, seconds), encoding="utf-8")
+        # write after every pattern: an interrupted run keeps what it finished
+        (out / "patterns.json").write_text(json.dumps([asdict(r) for r in results], indent=1) + "\n", encoding="utf-8")
+        Path(args.doc).write_text(markdown(results, size, time.perf_counter() - start), encoding="utf-8")
     print(f"wrote {args.doc} and {out / 'patterns.json'}")
 
 

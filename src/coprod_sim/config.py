@@ -125,7 +125,8 @@ def schema() -> dict:
 
 
 # ---------------------------------------------------------------- validation
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """How a found value is shown in error messages."""
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
@@ -167,7 +168,7 @@ def _problems(data: Any, origin: str) -> list[str]:
                 tip = f"; did you mean '{hint[0]}'?" if hint else f"; known keys here: {', '.join(allowed)}"
                 out.append(f"{origin}: {full}: unknown key{tip}")
             continue
-        out.append(f"{origin}: {path or '(top level)'}: expected {_expected(error)}, found {_describe(error.instance)}")
+        out.append(f"{origin}: {path or '(top level)'}: expected {_expected(error)}, found {describe_value(error.instance)}")
     return out
 
 
@@ -218,7 +219,7 @@ def read_yaml(path: str | Path) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: (top level): expected a mapping of keys, found {_describe(data)}"])
+        raise ConfigError([f"{path}: (top level): expected a mapping of keys, found {describe_value(data)}"])
     return data
 
 

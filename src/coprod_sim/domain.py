@@ -23,6 +23,7 @@ HOUSEHOLD_TYPES: tuple[str, ...] = ("elderly", "family_with_children", "working_
 
 # Who runs a facility. "volunteers" are residents' mutual-aid groups.
 OPERATOR_KINDS: tuple[str, ...] = ("government", "state_owned", "firm", "social_org", "volunteers")
+KIND_INDEX = {name: i for i, name in enumerate(OPERATOR_KINDS)}
 
 # Services that residents co-produce as volunteers (mutual aid, seed 001/002).
 COPRODUCED_SERVICES: tuple[str, ...] = ("elder_child_care", "sports", "culture", "children_play")

@@ -38,6 +38,7 @@ from .domain import (
     DEPARTMENT_LABELS,
     DEPARTMENT_NAMES,
     DEPARTMENTS,
+    KIND_INDEX,
     SERVICE_INDEX,
     SERVICE_TYPES,
     SOCIAL_ORG_SERVICES,
@@ -422,6 +423,7 @@ class CoProductionModel(Model):
         return {
             "facilities": facs, "service": svc, "public": public, "capacity": cap, "voluntary": vol,
             "kind": np.array([o.kind for o in owners], dtype=object),
+            "kind_code": np.array([KIND_INDEX[o.kind] for o in owners], dtype=np.int64),
             "operator_id": np.array([o.unique_id for o in owners], dtype=np.int64),
             "stake": np.array([o.stake for o in owners], dtype=float),
             "quality": np.array([f.quality for f in facs]), "fit": np.array([f.fit for f in facs]),

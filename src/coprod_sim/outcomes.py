@@ -44,10 +44,6 @@ HEADLINE_KEYS: tuple[str, ...] = (
 )
 
 
-def _mean(x: np.ndarray, mask: np.ndarray) -> float:
-    return float(x[mask].mean()) if mask.any() else 0.0
-
-
 def measure(model: CoProductionModel, use: dict) -> dict[str, float]:
     """All outcomes of one step as a flat dict (dotted keys → float)."""
     out: dict[str, float] = {"step": float(model.steps)}
@@ -60,13 +56,8 @@ def measure(model: CoProductionModel, use: dict) -> dict[str, float]:
     return out
 
 
-def _kinds(use: dict) -> np.ndarray:
-    return np.array([f.operator.kind for f in use["facilities"]])
-
-
 def _quantity(model: CoProductionModel, use: dict) -> dict[str, float]:
     res = model.residents
-    kinds = _kinds(use)
     cap = use["capacity"] + use["voluntary"]
     used = use["used_public"] + use["used_market"]
     serving = cap > 0
@@ -79,16 +70,18 @@ def _quantity(model: CoProductionModel, use: dict) -> dict[str, float]:
     covered = (needers * use["reach"]).sum(axis=0)
     cov_k = np.divide(covered, needers.sum(axis=0), out=np.zeros(len(SERVICE_TYPES)), where=needers.sum(axis=0) > 0)
     out["quantity.coverage"] = float(covered.sum() / max(needers.sum(), 1e-12))
+    n_s, n_k = len(SERVICE_TYPES), len(OPERATOR_KINDS)
+    by_service = [np.bincount(use["service"], weights=w, minlength=n_s) for w in (cap, used)]
+    kind = use["kind_code"]
+    by_kind = [np.bincount(kind, weights=w, minlength=n_k) for w in (cap, used, serving.astype(float))]
     for k, s in enumerate(SERVICE_TYPES):
-        sel = use["service"] == k
-        out[f"quantity.capacity.{s}"] = float(cap[sel].sum())
-        out[f"quantity.services_delivered.{s}"] = float(used[sel].sum())
+        out[f"quantity.capacity.{s}"] = float(by_service[0][k])
+        out[f"quantity.services_delivered.{s}"] = float(by_service[1][k])
         out[f"quantity.coverage.{s}"] = float(cov_k[k])
-    for kind in OPERATOR_KINDS:
-        sel = kinds == kind
-        out[f"quantity.capacity.{kind}"] = float(cap[sel].sum())
-        out[f"quantity.services_delivered.{kind}"] = float(used[sel].sum())
-        out[f"quantity.active_facilities.{kind}"] = float((serving & sel).sum())
+    for j, name in enumerate(OPERATOR_KINDS):
+        out[f"quantity.capacity.{name}"] = float(by_kind[0][j])
+        out[f"quantity.services_delivered.{name}"] = float(by_kind[1][j])
+        out[f"quantity.active_facilities.{name}"] = float(by_kind[2][j])
     return out
 
 
@@ -123,17 +116,18 @@ def _quality(model: CoProductionModel, use: dict) -> dict[str, float]:
 
 
 def _equity(model: CoProductionModel, use: dict) -> dict[str, float]:
-    res = model.residents
-    met = use["met"]
-    central = ~res.periphery
+    """Gaps as differences of group means; group weights are fixed per run (``Residents.group_weights``)."""
+    w = model.residents.group_weights  # columns: central, periphery, registered, migrant (each sums to 1)
+    met = use["met"] @ w
+    public = use["met_public"] @ w
+    sat = model.residents.satisfaction.astype(float) @ w
     return {
-        "equity.center_periphery_gap": _mean(met, central) - _mean(met, res.periphery),
-        "equity.migrant_gap": _mean(met, res.registered) - _mean(met, ~res.registered),
-        "equity.access_gini": gini(met),
+        "equity.center_periphery_gap": float(met[0] - met[1]),
+        "equity.migrant_gap": float(met[2] - met[3]),
+        "equity.access_gini": gini(use["met"]),
         "equity.public_access_gini": gini(use["met_public"]),
-        "equity.public_center_periphery_gap": _mean(use["met_public"], central) - _mean(use["met_public"], res.periphery),
-        "equity.satisfaction_center_periphery_gap": _mean(res.satisfaction.astype(float), central)
-        - _mean(res.satisfaction.astype(float), res.periphery),
+        "equity.public_center_periphery_gap": float(public[0] - public[1]),
+        "equity.satisfaction_center_periphery_gap": float(sat[0] - sat[1]),
     }
 
 

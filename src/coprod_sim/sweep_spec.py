@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import ConfigError, Parameter, get_dotted, merge, read_yaml, registry, resolve
+from .config import ConfigError, Parameter, describe_value, get_dotted, merge, read_yaml, registry, resolve
 from .design import DESIGN_TYPES, DISTRIBUTIONS, Axis, factorial, latin_hypercube, levels, one_at_a_time
 from .domain import HOUSEHOLD_TYPES, SERVICE_TYPES
 
@@ -138,30 +138,20 @@ def _unknown_key(where: str, key: str) -> str:
     return f"{where}: {key}: unknown parameter{tip}"
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return f"a list {value!r}" if len(repr(value)) < 60 else "a list"
-    if value is None:
-        return "nothing (null)"
-    return f"{value!r} ({type(value).__name__})"
-
-
 def value_problem(where: str, p: Parameter, value: Any) -> str | None:
     """Why ``value`` is not allowed for ``p`` (None if it is); cheap checks before resolving configs."""
     if p.type in ("number", "integer"):
         is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not is_num or (p.type == "integer" and not float(value).is_integer()):
             kind = "a whole number" if p.type == "integer" else "a number"
-            return f"{where}: expected {kind}, found {_describe(value)}"
+            return f"{where}: expected {kind}, found {describe_value(value)}"
         lo, hi = p.range
         if not lo <= value <= hi:
-            return f"{where}: expected a value in [{lo}, {hi}], found {_describe(value)}"
+            return f"{where}: expected a value in [{lo}, {hi}], found {describe_value(value)}"
     elif p.type == "boolean" and not isinstance(value, bool):
-        return f"{where}: expected true or false, found {_describe(value)}"
+        return f"{where}: expected true or false, found {describe_value(value)}"
     elif p.type == "enum" and value not in p.choices:
-        return f"{where}: expected one of {', '.join(p.choices)}, found {_describe(value)}"
+        return f"{where}: expected one of {', '.join(p.choices)}, found {describe_value(value)}"
     return None
 
 
@@ -204,7 +194,7 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     points: list[dict[str, Any]] = []
     varied: list[str] = []
     if not isinstance(design, dict):
-        probs.add(f"{origin}: design: expected a mapping with type and parameters, found {_describe(design)}")
+        probs.add(f"{origin}: design: expected a mapping with type and parameters, found {describe_value(design)}")
     elif base_cfg is not None:
         varied, points = _expand_design(design, base_cfg, opts["root_seed"], origin, probs)
     outcomes = _outputs(raw.get("outputs"), origin, probs)
@@ -251,7 +241,7 @@ def _load_base(base: Any, origin: str, here: Path, probs: _Problems) -> dict:
     if isinstance(base, dict):
         return base
     if not isinstance(base, str):
-        probs.add(f"{origin}: base: expected a path to a config file or a mapping, found {_describe(base)}")
+        probs.add(f"{origin}: base: expected a path to a config file or a mapping, found {describe_value(base)}")
         return {}
     candidates = [here / base, Path(base)]
     for cand in candidates:
@@ -269,7 +259,7 @@ def _load_base(base: Any, origin: str, here: Path, probs: _Problems) -> dict:
 
 def _fixed_overrides(fixed: Any, origin: str, probs: _Problems) -> dict[str, Any]:
     if not isinstance(fixed, dict):
-        probs.add(f"{origin}: set: expected a mapping of dotted.key: value, found {_describe(fixed)}")
+        probs.add(f"{origin}: set: expected a mapping of dotted.key: value, found {describe_value(fixed)}")
         return {}
     out = {}
     for key, value in fixed.items():
@@ -287,7 +277,7 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict:
     def whole(name: str, default: int, low: int) -> int:
         value = raw.get(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            probs.add(f"{origin}: {name}: expected a whole number ≥ {low}, found {_describe(value)}")
+            probs.add(f"{origin}: {name}: expected a whole number ≥ {low}, found {describe_value(value)}")
             return default
         return value
 
@@ -297,17 +287,17 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict:
                                    ("backend", BACKENDS, "processes")):
         value = raw.get(name, default)
         if value not in choices:
-            probs.add(f"{origin}: {name}: expected one of {', '.join(choices)}, found {_describe(value)}")
+            probs.add(f"{origin}: {name}: expected one of {', '.join(choices)}, found {describe_value(value)}")
             value = default
         opts[name] = value
     batch = raw.get("batch_size", "auto")
     if batch != "auto" and (isinstance(batch, bool) or not isinstance(batch, int) or batch < 1):
-        probs.add(f"{origin}: batch_size: expected auto or a whole number ≥ 1, found {_describe(batch)}")
+        probs.add(f"{origin}: batch_size: expected auto or a whole number ≥ 1, found {describe_value(batch)}")
         batch = "auto"
     opts["batch_size"] = batch
     sched = raw.get("scheduler")
     if sched is not None and not isinstance(sched, str):
-        probs.add(f"{origin}: scheduler: expected an address such as tcp://host:8786, found {_describe(sched)}")
+        probs.add(f"{origin}: scheduler: expected an address such as tcp://host:8786, found {describe_value(sched)}")
         sched = None
     opts["scheduler"] = sched
     return opts
@@ -319,13 +309,13 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
     _check_fields(design, DESIGN_FIELDS, f"{origin}: design.", probs)
     kind = design.get("type")
     if kind not in DESIGN_TYPES:
-        probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {_describe(kind)}")
+        probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {describe_value(kind)}")
         return [], []
     if kind == "explicit":
         return _explicit(design.get("points"), base_cfg, origin, probs)
     params = design.get("parameters")
     if not isinstance(params, dict) or not params:
-        probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {_describe(params)}")
+        probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {describe_value(params)}")
         return [], []
     axes = [a for key, entry in params.items() if (a := _axis(str(key), entry, kind, origin, probs))]
     if len(axes) != len(params):
@@ -337,7 +327,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
         return varied, one_at_a_time(axes, {k: get_dotted(base_cfg, k) for k in varied})
     samples = design.get("samples")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {_describe(samples)}")
+        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
         return [], []
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
     return varied, latin_hypercube(axes, samples, rng)
@@ -359,7 +349,7 @@ def _axis(key: str, entry: Any, kind: str, origin: str, probs: _Problems) -> Axi
             probs.add(msg)
         return None if bad else Axis(key=key, values=tuple(entry))
     if not isinstance(entry, dict):
-        probs.add(f"{where}: expected a list of values or a mapping with range, found {_describe(entry)}")
+        probs.add(f"{where}: expected a list of values or a mapping with range, found {describe_value(entry)}")
         return None
     if p.type not in ("number", "integer"):
         probs.add(f"{where}: a range needs a numeric parameter; {key} is {p.type}: give a list of values")
@@ -372,7 +362,7 @@ def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, prob
     _check_fields(entry, allowed, f"{where}.", probs)
     rng = entry.get("range", list(p.range) if kind == "lhs" else None)
     if not (isinstance(rng, list) and len(rng) == 2):
-        probs.add(f"{where}.range: expected [low, high], found {_describe(rng)}")
+        probs.add(f"{where}.range: expected [low, high], found {describe_value(rng)}")
         return None
     bad = [m for i, v in enumerate(rng) if (m := value_problem(f"{where}.range[{i}]", dataclasses.replace(
         p, type="number"), v))]
@@ -384,7 +374,7 @@ def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, prob
     if kind != "lhs":
         n = entry.get("n")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            probs.add(f"{where}.n: expected a whole number ≥ 1 of levels, found {_describe(n)}")
+            probs.add(f"{where}.n: expected a whole number ≥ 1 of levels, found {describe_value(n)}")
             return None
         return Axis(key=key, values=tuple(levels(rng[0], rng[1], n, integer)))
     return _lhs_axis(key, entry, rng, integer, where, probs)
@@ -393,14 +383,14 @@ def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, prob
 def _lhs_axis(key: str, entry: dict, rng: list, integer: bool, where: str, probs: _Problems) -> Axis | None:
     dist = entry.get("dist", "uniform")
     if dist not in DISTRIBUTIONS:
-        probs.add(f"{where}.dist: expected one of {', '.join(DISTRIBUTIONS)}, found {_describe(dist)}")
+        probs.add(f"{where}.dist: expected one of {', '.join(DISTRIBUTIONS)}, found {describe_value(dist)}")
         return None
     lo, hi = rng
     need = {"triangular": ("mode",), "normal": ("mean", "sd")}.get(dist, ())
     for name in need:
         if not isinstance(entry.get(name), (int, float)) or isinstance(entry.get(name), bool):
             probs.add(f"{where}.{name}: expected a number for the {dist} distribution, found "
-                      f"{_describe(entry.get(name))}")
+                      f"{describe_value(entry.get(name))}")
             return None
     if dist == "loguniform" and lo <= 0:
         probs.add(f"{where}.range: expected low > 0 for a loguniform distribution, found {lo!r}")
@@ -421,13 +411,13 @@ def _lhs_axis(key: str, entry: dict, rng: list, integer: bool, where: str, probs
 def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
     """A list of points; keys a point does not give take their base value."""
     if not isinstance(points, list) or not points:
-        probs.add(f"{origin}: design.points: expected a non-empty list of mappings, found {_describe(points)}")
+        probs.add(f"{origin}: design.points: expected a non-empty list of mappings, found {describe_value(points)}")
         return [], []
     varied: list[str] = []
     for i, point in enumerate(points):
         if not isinstance(point, dict):
             probs.add(f"{origin}: design.points[{i}]: expected a mapping of dotted.key: value, found "
-                      f"{_describe(point)}")
+                      f"{describe_value(point)}")
             continue
         for key, value in point.items():
             p = parameter_for(str(key))
@@ -448,7 +438,7 @@ def _outputs(outputs: Any, origin: str, probs: _Problems) -> tuple[list[str], li
     """Summary outcomes to keep (default all) and per-step outcomes to keep (default none)."""
     outputs = {} if outputs is None else outputs
     if not isinstance(outputs, dict):
-        probs.add(f"{origin}: outputs: expected a mapping with summary and/or steps, found {_describe(outputs)}")
+        probs.add(f"{origin}: outputs: expected a mapping with summary and/or steps, found {describe_value(outputs)}")
         return [], []
     _check_fields(outputs, ("summary", "steps"), f"{origin}: outputs.", probs)
     summary_all, steps_all = known_outcomes()
@@ -468,7 +458,7 @@ def _outputs(outputs: Any, origin: str, probs: _Problems) -> tuple[list[str], li
             chosen.append(list(value))
         else:
             probs.add(f"{origin}: outputs.{name}: expected all, none or a list of outcome names, found "
-                      f"{_describe(value)}")
+                      f"{describe_value(value)}")
             chosen.append([])
     return chosen[0], chosen[1]
 
@@ -479,7 +469,7 @@ def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
         return {}
     if not isinstance(fault, dict) or set(fault) != {"fail_when"} or not isinstance(fault["fail_when"], dict):
         probs.add(f"{origin}: fault_injection: expected a mapping with fail_when: {{dotted.key: value}}, found "
-                  f"{_describe(fault)}")
+                  f"{describe_value(fault)}")
         return {}
     for key in fault["fail_when"]:
         if parameter_for(str(key)) is None:

@@ -45,6 +45,11 @@ class Result:
     rows: list[tuple[str, float, float]] = field(default_factory=list)  # label, mean, CI half-width
     note: str = ""
 
+    def __post_init__(self) -> None:
+        # plain Python types, so results serialise to JSON
+        self.holds = bool(self.holds)
+        self.rows = [(str(label), float(mean), float(ci)) for label, mean, ci in self.rows]
+
 
 def mean_ci(values) -> tuple[float, float]:
     """Mean and 95% CI half-width (t distribution) over replicates."""
