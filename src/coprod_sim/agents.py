@@ -120,15 +120,16 @@ class StreetOffice(Agent):
         if budget_projects <= 0:
             return
         if plan["mode"] == "deliberative":
-            # residents' own priorities, scaled up by how much of them the channel carries
+            # residents' own priorities, scaled up by how much of them the channel carries; what
+            # they report already reflects open capacity, so only pending capacity is netted out
             carried = m.channel_reach * float(m.residents.participation.mean())
-            estimate = self.reported_unmet / max(carried, 1e-6)
+            estimate = self.reported_unmet / max(carried, 1e-6) - m.pending_public_capacity()
             weights = np.ones(len(SERVICE_TYPES))
         else:
-            # population norms × the gap the office perceives, weighted by what the KPI counts
-            estimate = m.norm_need_per_community * self.perceived_gap_share[None, :]
+            # target public capacity = population norm × the gap share the office perceives,
+            # less the public capacity it already runs or has commissioned there
+            estimate = m.norm_need_per_community * self.perceived_gap_share[None, :] - m.public_capacity()
             weights = m.assessment_weights
-        estimate = estimate - m.pending_public_capacity()
         priority = estimate * weights[None, :]
         commissioned = 0
         for flat in np.argsort(-priority, axis=None, kind="stable"):
@@ -310,9 +311,12 @@ class Facility(FixedAgent):
         new_building: bool,
         contracted: bool = False,
         needs_approval: bool = True,
+        community: int | None = None,
     ):
         super().__init__(model)
         self.cell_index = cell_index
+        # the community it was planned for (in merged layouts not always the one it stands in)
+        self.community = int(model.layout.community_of_cell[cell_index]) if community is None else community
         x, y = model.layout.cell_xy(cell_index)
         self.cell = model.grid[(int(x), int(y))]
         self.service = service

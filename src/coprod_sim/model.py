@@ -221,7 +221,15 @@ class CoProductionModel(Model):
         cap = np.zeros((self.layout.n_communities, K))
         for f in self.agents_by_type.get(Facility, []):
             if f.public and not f.active:
-                cap[self.layout.community_of_cell[f.cell_index], f.service] += f.planned_capacity
+                cap[f.community, f.service] += f.planned_capacity
+        return cap
+
+    def public_capacity(self) -> np.ndarray:
+        """Planned capacity of all public facilities (open or pending), by community served and service."""
+        cap = np.zeros((self.layout.n_communities, K))
+        for f in self.agents_by_type.get(Facility, []):
+            if f.public and f.operator.kind in ("government", "social_org"):
+                cap[f.community, f.service] += f.planned_capacity
         return cap
 
     # ------------------------------------------------------------------ step
@@ -277,7 +285,7 @@ class CoProductionModel(Model):
                 operator = free[0] if free else self._found_social_org(community, contract=False)
         direct = self.rng.random() < cfg["layout"]["direct_item_share"]
         f = Facility(self, cell, k, operator, float(capacity), public=True, new_building=False,
-                     contracted=operator is not self.government)
+                     contracted=operator is not self.government, community=community)
         if direct:
             f.pending = [DEPARTMENT_NAMES.index("fire_rescue")]
         self.fund.pay_by_service(np.eye(K)[k] * self.capital_cost(k), "capital")
@@ -476,10 +484,15 @@ class CoProductionModel(Model):
         if not facs:
             return
         cap, quality = use["capacity"], use["quality"]
-        voluntary_used = np.minimum(use["voluntary"], use["used_public"])
+        # voluntary visits are a share of a facility's public-class use, in proportion to its offer
+        vol = use["voluntary"]
+        public_offer = np.where(public, cap, 0.0) + vol
+        voluntary_used = use["used_public"] * np.divide(vol, public_offer, out=np.zeros_like(vol), where=public_offer > 0)
         paid_pub = np.where(public, use["used_public"] - voluntary_used, 0.0)
         paid_mkt = use["used_market"]
-        var_cost = (paid_pub + paid_mkt + voluntary_used) * self.unit_cost[svc] * (1.0 + ops["quality_cost_share"] * quality)
+        unit_cost = self.unit_cost[svc] * (1.0 + ops["quality_cost_share"] * quality)
+        voluntary_cost = voluntary_used * unit_cost
+        var_cost = (paid_pub + paid_mkt) * unit_cost + voluntary_cost
         fixed = self.fixed_cost[svc] * (cap / self.max_capacity[svc]) ** cfg["services"]["scale_exponent"]
         staffing = np.where(kind == "government", 1.0 + gov["admin_staffing"] * gov["admin_control"], 1.0)
         rent_kept = ops["rent_share"] * (0.0 if ps["rent_free_space"] else 1.0)
@@ -488,24 +501,26 @@ class CoProductionModel(Model):
         voucher_mkt = (self.voucher * self.residents.voucher_availability * self.voucher_eligible_share)[svc] * paid_mkt
         own_income = fees_pub + self.market_price[svc] * paid_mkt - voucher_mkt
         contracted = np.array([f.contracted for f in facs], dtype=bool)
-        deficit = np.where(public, np.maximum(cost - fees_pub, 0.0), 0.0)
-        # Entitlements and contracts are paid first: outcome-linked pay, residents' vouchers and
-        # purchase contracts. The street office absorbs a shortfall by cutting its own service
-        # hours and paying subsidies late (pro rata), which is how a shrinking fund reaches
-        # government-run windows and subsidised firms (seed 001 canteen; assumption on the order).
+        # the public deficit covers paid services only: voluntary visits earn outcome-linked pay instead
+        deficit = np.where(public, np.maximum(cost - voluntary_cost - fees_pub, 0.0), 0.0)
+        # After this month's capital commitments (paid when commissioned), entitlements and
+        # contracts are paid first: outcome-linked pay, residents' vouchers and purchase
+        # contracts. The street office absorbs a shortfall by cutting its own service hours and
+        # paying subsidies late (pro rata), which is how a shrinking fund reaches government-run
+        # windows and subsidised firms (seed 001 canteen; assumption on the order).
         binding = self._interest_binding_pay(use, svc, cap, voluntary_used)
         first = voucher_mkt + deficit * contracted
         later = self.subsidy[svc] * paid_mkt + deficit * ~contracted
         volunteers = kind == "volunteers"
         for arr in (cost, first, later, own_income):
             arr[volunteers] = 0.0
+        self._ration_vouchers(svc, first - voucher_mkt, voucher_mkt, paid_mkt)
         frac_first = self.fund.pay_by_service(np.bincount(svc, first, K), "contracts_and_vouchers")[svc]
         frac = self.fund.pay_by_service(np.bincount(svc, later, K), "services")[svc]
         # a voucher the fund cannot honour is paid by the resident (vouchers are rationed, not
         # defaulted on); residents anticipate the rationing next month (``_ration_vouchers``)
         own_income += voucher_mkt * (1.0 - frac_first)
         result = own_income + first * frac_first + later * frac - cost + binding
-        self._ration_vouchers(svc, voucher_mkt, frac_first)
         result = np.where((result > 0) & ~public, result * (1.0 - ops["profit_tax_rate"] * (1.0 - ps["tax_relief"])), result)
         cover = np.where((kind == "state_owned") & (result < 0), np.minimum(-result, ps["soe_loss_tolerance"]), 0.0)
         result += cover * self.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
@@ -521,24 +536,26 @@ class CoProductionModel(Model):
         for op in list(self.agents_by_type.get(Firm, [])) + list(self.agents_by_type.get(SocialOrganization, [])):
             op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
 
-    def _ration_vouchers(self, svc: np.ndarray, voucher_claims: np.ndarray, paid: np.ndarray) -> None:
-        """Share of each voucher the fund honours; residents re-plan purchases when it moves."""
-        claimed = np.bincount(svc, voucher_claims, K)
-        honoured = np.bincount(svc, voucher_claims * paid, K)
-        share = np.divide(honoured, claimed, out=self.residents.voucher_availability.copy(), where=claimed > 0)
+    def _ration_vouchers(self, svc: np.ndarray, contracts: np.ndarray, vouchers: np.ndarray, visits: np.ndarray) -> None:
+        """Share of a full voucher the fund can honour after contracts; residents plan with it next month.
+
+        Called before this month's entitlements are paid: the share is what the
+        earmark could pay for every voucher-eligible market visit at full value.
+        """
+        full = np.bincount(svc, (self.voucher * self.voucher_eligible_share)[svc] * visits, K)
+        room = np.maximum(self.fund.balance - np.bincount(svc, contracts, K), 0.0)
+        share = np.minimum(1.0, np.divide(room, full, out=np.ones(K), where=full > 0))
         if np.max(np.abs(share - self.residents.voucher_availability)) > 0.05:
             self.residents.prepare(self.cfg, self.layout.n_cells, share)
 
     def _interest_binding_pay(self, use: dict, svc: np.ndarray, cap: np.ndarray, voluntary_used: np.ndarray) -> np.ndarray:
         """Outcome-linked pay s·Y(G) = s·a·G0·ln(1 + G/G0) for voluntary visits G used."""
-        stake = use["stake"]
-        if not np.any(stake * voluntary_used > 0):
-            # nothing claimed: operators expect to be paid wherever the earmark has money
-            self.binding_pay_fraction = (self.fund.balance > 0).astype(float)
-            return np.zeros_like(cap)
         g0 = np.maximum(cap * self.cfg["linkage"]["voluntary_base_share"], 1e-9)
-        pay = stake * self.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
-        self.binding_pay_fraction = self.fund.pay_by_service(np.bincount(svc, pay, K), "interest_binding")
+        pay = use["stake"] * self.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
+        claims = np.bincount(svc, pay, K)
+        paid = self.fund.pay_by_service(claims, "interest_binding")
+        # where nothing was claimed, operators expect to be paid if the earmark has money
+        self.binding_pay_fraction = np.where(claims > 0, paid, (self.fund.balance > 0).astype(float))
         return pay * self.binding_pay_fraction[svc]
 
     def exit_operator(self, op: Operator) -> None:
