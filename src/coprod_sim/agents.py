@@ -170,6 +170,9 @@ class Operator(Agent):
         for f in self.facilities:
             f.quality = effective
             f.fit = fit
+            if self.stake <= 0.0:
+                f.voluntary = 0.0
+                continue
             k = f.service
             # the stake is worth only what the fund honoured last month (operators anticipate)
             f.voluntary = voluntary_supply(
@@ -181,7 +184,7 @@ class Operator(Agent):
         """Record the month's result and exit if losses persist (exit rule)."""
         self.profit_history.append(profit)
         full = len(self.profit_history) == self.profit_history.maxlen
-        if full and np.mean(self.profit_history) < 0 and self.can_exit():
+        if full and sum(self.profit_history) < 0 and self.can_exit():
             self.model.exit_operator(self)
 
     def can_exit(self) -> bool:
@@ -249,7 +252,7 @@ class SocialOrganization(Operator):
         m = self.model
         so = m.cfg["social_orgs"]
         crowd = m.cfg["leading_group"]["autonomy_crowding"] * m.leading_group.authority
-        return float(np.clip(1.0 - so["admin_dependence"] * m.cfg["government"]["admin_control"] - crowd, 0.0, 1.0))
+        return min(1.0, max(0.0, 1.0 - so["admin_dependence"] * m.cfg["government"]["admin_control"] - crowd))
 
     def quality_return(self) -> float:
         qc = self.model.cfg["quality"]

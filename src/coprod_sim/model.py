@@ -190,7 +190,7 @@ class CoProductionModel(Model):
             k = max(options, key=lambda i: need[i])
             cap = min(self.max_capacity[k], need[k] * self.cfg["social_orgs"]["contract_share_of_need"])
             Facility(self, int(self.layout.station_cell_of_community[community]), k, so, float(cap),
-                     public=True, new_building=False, contracted=True, needs_approval=False)
+                     public=True, new_building=False, contracted=True, needs_approval=False, community=community)
         return so
 
     def _bootstrap_market(self) -> None:
@@ -294,21 +294,29 @@ class CoProductionModel(Model):
 
     # -- midstream
     def _progress_approvals(self) -> None:
-        """Pending facilities collect sign-offs; sequential unless coordinated."""
+        """Pending facilities collect sign-offs; sequential unless coordinated.
+
+        All (facility, department) sign-offs due this month are drawn at once.
+        """
         gov, lg = self.cfg["government"], self.cfg["leading_group"]
         coordinated = self.leading_group.active
         coordination = self.leading_group.authority * lg["coordination"]
-        for f in [f for f in self.agents_by_type.get(Facility, []) if not f.active]:
-            pending = list(f.pending) if coordinated else f.pending[:1]
-            h = approval_hazard(gov["approval_hazard"], self.dept_resistance[pending], coordination,
-                                gov["approval_conflict"] * (len(f.pending) - 1))
-            granted = self.rng.random(len(pending)) < h
-            for d, ok in zip(pending, granted, strict=True):
-                if ok:
-                    f.pending.remove(d)
-                elif self.dept_resistance[d] > 0.5:
-                    self.log(f"{DEPARTMENT_LABELS[DEPARTMENT_NAMES[d]]} delayed the "
-                             f"{SERVICE_TYPES[f.service].replace('_', ' ')} permit (resistance {self.dept_resistance[d]:.1f})")
+        waiting = [f for f in self.agents_by_type.get(Facility, []) if not f.active]
+        if not waiting:
+            return
+        due = [(f, d) for f in waiting for d in (f.pending if coordinated else f.pending[:1])]
+        depts = np.array([d for _, d in due], dtype=np.int64)
+        still_pending = np.array([len(f.pending) - 1 for f, _ in due], dtype=float)
+        h = approval_hazard(gov["approval_hazard"], self.dept_resistance[depts], coordination,
+                            gov["approval_conflict"] * still_pending)
+        granted = self.rng.random(len(due)) < h
+        for (f, d), ok in zip(due, granted, strict=True):
+            if ok:
+                f.pending.remove(d)
+            elif self.explain and self.dept_resistance[d] > 0.5:
+                self.log(f"{DEPARTMENT_LABELS[DEPARTMENT_NAMES[d]]} delayed the "
+                         f"{SERVICE_TYPES[f.service].replace('_', ' ')} permit (resistance {self.dept_resistance[d]:.1f})")
+        for f in waiting:
             if not f.pending:
                 f.active = True
                 f.approval_delay = self.steps - f.created
@@ -537,14 +545,15 @@ class CoProductionModel(Model):
             op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
 
     def _ration_vouchers(self, svc: np.ndarray, contracts: np.ndarray, vouchers: np.ndarray, visits: np.ndarray) -> None:
-        """Share of a full voucher the fund can honour after contracts; residents plan with it next month.
+        """Share of a full voucher the fund can honour alongside contracts; residents plan with it next month.
 
         Called before this month's entitlements are paid: the share is what the
         earmark could pay for every voucher-eligible market visit at full value.
         """
         full = np.bincount(svc, (self.voucher * self.voucher_eligible_share)[svc] * visits, K)
-        room = np.maximum(self.fund.balance - np.bincount(svc, contracts, K), 0.0)
-        share = np.minimum(1.0, np.divide(room, full, out=np.ones(K), where=full > 0))
+        # vouchers and contracts are paid together, pro rata, so this is the share they would get
+        total = full + np.bincount(svc, contracts, K)
+        share = np.where(full > 0, np.minimum(1.0, np.divide(self.fund.balance, total, out=np.ones(K), where=total > 0)), 1.0)
         if np.max(np.abs(share - self.residents.voucher_availability)) > 0.05:
             self.residents.prepare(self.cfg, self.layout.n_cells, share)
 

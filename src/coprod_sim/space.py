@@ -22,7 +22,7 @@ from scipy.signal import fftconvolve
 
 # Dense matrices are faster than FFT for small grids and exact to rounding;
 # above this many cells the O(C²) matrix is replaced by FFT convolution.
-_DENSE_MAX_CELLS = 400
+_DENSE_MAX_CELLS = 700  # measured crossover on one core (docs/performance.md)
 
 
 @dataclass(frozen=True)
