@@ -21,10 +21,7 @@ import yaml
 from .config import ConfigError, get_dotted, load_config, registry, set_dotted
 from .domain import SERVICE_TYPES
 from .model import CoProductionModel
-
-CONFIGS_DIR_ENV = "COPROD_VIZ_CONFIGS_DIR"
-CONFIG_ENV = "COPROD_VIZ_CONFIG"
-DEFAULT_CONFIGS_DIR = "configs"
+from .viz import CONFIG_ENV, CONFIGS_DIR_ENV, DEFAULT_CONFIGS_DIR
 
 # per-service money levers are shown as one slider: a share of each service's unit cost
 PER_SERVICE_SHARE = {"profit_space.subsidy_per_visit", "profit_space.voucher_per_visit"}

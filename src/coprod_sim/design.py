@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
-from scipy.stats import qmc
+
+# scipy.stats is imported where it is used: it takes about a second to import, and every
+# `coprod-sim` command (and each sweep client) loads this module.
 
 DESIGN_TYPES = ("factorial", "lhs", "oat", "explicit")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
@@ -58,9 +59,13 @@ class Axis:
         elif self.dist == "loguniform":
             x = np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo)))
         elif self.dist == "triangular":
+            from scipy import stats
+
             c = (float(self.mode) - lo) / (hi - lo)
             x = stats.triang(c, loc=lo, scale=hi - lo).ppf(u)
         elif self.dist == "normal":
+            from scipy import stats
+
             a, b = (lo - float(self.mean)) / float(self.sd), (hi - float(self.mean)) / float(self.sd)
             x = stats.truncnorm(a, b, loc=float(self.mean), scale=float(self.sd)).ppf(u)
         else:  # pragma: no cover - the spec validator rejects other names
@@ -86,6 +91,8 @@ def factorial(axes: list[Axis]) -> list[dict[str, Any]]:
 
 def latin_hypercube(axes: list[Axis], samples: int, rng: np.random.Generator) -> list[dict[str, Any]]:
     """``samples`` points, one in each of ``samples`` equal-probability strata of every axis."""
+    from scipy.stats import qmc
+
     unit = qmc.LatinHypercube(d=len(axes), rng=rng).random(n=int(samples))
     columns = [a.ppf(unit[:, j]) for j, a in enumerate(axes)]
     return [{a.key: columns[j][i] for j, a in enumerate(axes)} for i in range(int(samples))]

@@ -17,6 +17,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .model import CoProductionModel
 
@@ -36,12 +37,15 @@ class RunResult:
 def run_model(cfg: dict, seed: int, steps: int | None = None, progress: bool = False) -> RunResult:
     """Build the model, step it, and return its outcomes."""
     steps = cfg["run"]["steps"] if steps is None else steps
-    model = CoProductionModel(cfg, seed=seed)
     bar = _progress_bar(steps) if progress else None
-    for _ in range(steps):
-        model.step()
-        if bar is not None:
-            bar.update(1)
+    # One BLAS thread per run: parallelism belongs to the sweep backends (one run per core),
+    # and a fixed thread count keeps floating-point results identical on every backend.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model = CoProductionModel(cfg, seed=seed)
+        for _ in range(steps):
+            model.step()
+            if bar is not None:
+                bar.update(1)
     if bar is not None:
         bar.close()
     window = min(cfg["run"]["outcome_window"], steps)

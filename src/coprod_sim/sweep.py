@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .sweep_spec import BACKENDS, SEED_SCHEMES, WORKER_PRELOAD, RunTask, SweepPlan, load_spec
 
@@ -55,19 +57,26 @@ class SweepReport:
 
 
 # ------------------------------------------------------------------ shards
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+def _write_parquet(frame: pd.DataFrame | pa.Table, path: Path) -> None:
     """Write to a hidden temporary name, then rename: a visible file is always complete."""
     tmp = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(tmp, index=False)
+    if isinstance(frame, pa.Table):
+        pq.write_table(frame, tmp)
+    else:
+        frame.to_parquet(tmp, index=False)
     os.replace(tmp, path)
 
 
 def write_shard(shards: Path, result: dict[str, list[dict]]) -> str:
-    """Persist one finished batch; the shard id sorts by time, so newer rows win on consolidation."""
+    """Persist one finished batch; the shard id sorts by time, so newer rows win on consolidation.
+
+    Shards go through pyarrow directly: the client writes one per batch while the
+    workers compute, so its cost is taken from the workers' cores.
+    """
     shard_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
     if result["steps"]:
-        _write_parquet(pd.DataFrame(result["steps"]), shards / f"steps-{shard_id}.parquet")
-    _write_parquet(pd.DataFrame(result["runs"]), shards / f"runs-{shard_id}.parquet")
+        _write_parquet(pa.Table.from_pylist(result["steps"]), shards / f"steps-{shard_id}.parquet")
+    _write_parquet(pa.Table.from_pylist(result["runs"]), shards / f"runs-{shard_id}.parquet")
     return shard_id
 
 
@@ -172,8 +181,13 @@ def _now() -> str:
 
 # ------------------------------------------------------------------ running
 def auto_batch_size(n_runs: int, workers: int, cap: int = 20) -> int:
-    """About eight batches per worker (load balance, frequent shards), at most ``cap`` runs each."""
-    return max(1, min(cap, math.ceil(n_runs / (8 * max(1, workers)))))
+    """About 24 batches per worker, at most ``cap`` runs each.
+
+    Per-batch overhead is milliseconds, while the last batch to finish leaves the
+    other workers idle: small batches keep that tail short (measured in
+    benchmarks/bench_sweep.py) and write shards often.
+    """
+    return max(1, min(cap, math.ceil(n_runs / (24 * max(1, workers)))))
 
 
 def make_batches(tasks: list[RunTask], size: int) -> list[list[RunTask]]:

@@ -17,7 +17,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .app_session import CONFIG_ENV, CONFIGS_DIR_ENV, DEFAULT_CONFIGS_DIR
+# How the launcher tells the app (a separate solara process) what to load. Defined here, not in
+# app_session, so `coprod-sim` can list its commands without importing the model.
+CONFIGS_DIR_ENV = "COPROD_VIZ_CONFIGS_DIR"
+CONFIG_ENV = "COPROD_VIZ_CONFIG"
+DEFAULT_CONFIGS_DIR = "configs"
 
 # Front-end packages the page loads (checked with a real browser: tests/test_app_browser.py).
 REQUIRED_ASSETS = (
