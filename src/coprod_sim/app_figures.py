@@ -225,8 +225,9 @@ class ChartsView:
             ax.set_title(title, fontsize=9)
             ax.legend(fontsize=6, loc="upper left", frameon=False)
         self.delay_ax = panels[5].twinx()
-        (line,) = self.delay_ax.plot([], [], color="#d62728", lw=1.5, ls="--", label="approval delay (months)")
-        self.lines.append((line, "governance.approval_delay_mean"))
+        (line,) = self.delay_ax.plot([], [], color="#d62728", lw=1.5, ls="--", label="approval wait (months)")
+        # waiting time including approvals still pending, so high resistance never looks fast
+        self.lines.append((line, "governance.approval_wait_mean"))
         self.delay_ax.legend(fontsize=6, loc="lower right", frameon=False)
         self.delay_ax.tick_params(labelsize=7)
         self.sat_ax.set_ylim(0, 1)
