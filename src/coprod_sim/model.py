@@ -260,11 +260,6 @@ class CoProductionModel(Model):
         total = self.cfg["government"]["street_budget_per_resident"] * self.residents.n
         self.fund.release(list(range(K)), total * self.need_cost_share)
 
-    def facility_fixed_cost(self, k: int, capacity: float) -> float:
-        """Fixed cost grows less than capacity: economies of scale (seed 000)."""
-        ratio = max(capacity, 0.0) / self.max_capacity[k]
-        return float(self.fixed_cost[k] * ratio ** self.cfg["services"]["scale_exponent"])
-
     def _apply_time_trends(self) -> None:
         ps, svc = self.cfg["profit_space"], self.cfg["services"]
         self.unit_cost = self.base_unit_cost * (1.0 + _per_service(svc["cost_growth"])) ** self.steps
