@@ -9,7 +9,7 @@ import pytest
 from conftest import CONFIGS, ROOT, SMALL
 
 from coprod_sim.cli import main, parameters_markdown
-from coprod_sim.config import read_yaml, registry
+from coprod_sim.config import load_config, read_yaml, registry
 from coprod_sim.outcomes import HEADLINE_KEYS
 
 SET = [arg for kv in SMALL for arg in ("--set", kv)]
@@ -64,3 +64,44 @@ def test_params_json_lists_every_parameter():
 def test_parameter_doc_is_generated_and_current():
     assert (ROOT / "docs" / "parameters.md").read_text(encoding="utf-8") == parameters_markdown(), \
         "docs/parameters.md is stale: run `coprod-sim params --markdown > docs/parameters.md`"
+
+
+def test_a_failing_run_keeps_the_months_it_computed(tmp_path, monkeypatch):
+    """A run that breaks at month 5 leaves its first four months and a manifest saying why."""
+    from coprod_sim.model import CoProductionModel
+
+    real_step = CoProductionModel._respond
+
+    def breaks_at_month_5(self, use):
+        if self.steps == 5:
+            raise FloatingPointError("simulated failure")
+        real_step(self, use)
+
+    monkeypatch.setattr(CoProductionModel, "_respond", breaks_at_month_5)
+    out = tmp_path / "out"
+    assert main(["run", str(ROOT / "configs" / "baseline.yaml"), "--out", str(out), *SET]) == 2
+    frame = pd.read_parquet(out / "timeseries.partial.parquet")
+    assert list(frame["step"]) == [1, 2, 3, 4]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"].startswith("aborted: stopped after 4 months: FloatingPointError")
+    assert not (out / "summary.json").exists()
+
+
+def test_ctrl_c_keeps_the_months_computed_and_stays_an_interrupt(tmp_path, monkeypatch):
+    from coprod_sim.model import CoProductionModel
+    from coprod_sim.runner import run_model
+
+    real = CoProductionModel._respond
+
+    def interrupted_at_month_3(self, use):
+        if self.steps == 3:
+            raise KeyboardInterrupt
+        real(self, use)
+
+    monkeypatch.setattr(CoProductionModel, "_respond", interrupted_at_month_3)
+    with pytest.raises(KeyboardInterrupt) as stop:  # sweeps must stop, not record a failed run
+        run_model(load_config(ROOT / "configs" / "baseline.yaml", SMALL), seed=0)
+    assert len(stop.value.partial.partial.timeseries) == 2
+    out = tmp_path / "out"
+    assert main(["run", str(ROOT / "configs" / "baseline.yaml"), "--out", str(out), *SET]) == 2
+    assert len(pd.read_parquet(out / "timeseries.partial.parquet")) == 2

@@ -35,14 +35,22 @@ def _add_run(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import run_model, write_run
+    from .runner import RunAborted, run_model, write_partial, write_run
 
     overrides = list(args.overrides)
     if args.steps is not None:
         overrides.append(f"run.steps={args.steps}")
     cfg = load_config(args.config, overrides)
     out = Path(args.out) if args.out else Path("results") / Path(args.config).stem
-    result = run_model(cfg, seed=args.seed, progress=True)
+    try:
+        result = run_model(cfg, seed=args.seed, progress=True)
+    except KeyboardInterrupt as stop:
+        kept = write_partial(stop.partial, out, args.config) if hasattr(stop, "partial") else None
+        raise UserError("interrupted" + (f"; the months computed are in {kept}" if kept else "")) from None
+    except RunAborted as aborted:
+        kept = write_partial(aborted, out, args.config)
+        where = f"; the months computed are in {kept}" if kept else ""
+        raise UserError(f"the run failed, {aborted}{where}") from aborted
     write_run(result, out, args.config, plots=not args.no_plots)
     s = result.summary
     print(f"wrote {out}/ (summary.json, timeseries.parquet, manifest.json, plots)")

@@ -34,22 +34,63 @@ class RunResult:
     config: dict
 
 
+class RunAborted(Exception):
+    """A run stopped early (error or Ctrl+C); carries the months it completed."""
+
+    def __init__(self, partial: RunResult, cause: BaseException):
+        super().__init__(f"stopped after {len(partial.timeseries)} months: {type(cause).__name__}: {cause}")
+        self.partial = partial
+        self.cause = cause
+
+
 def run_model(cfg: dict, seed: int, steps: int | None = None, progress: bool = False) -> RunResult:
-    """Build the model, step it, and return its outcomes."""
+    """Build the model, step it, and return its outcomes.
+
+    If the run stops early (an error, or Ctrl+C), :class:`RunAborted` carries
+    the months already computed, so the caller can keep them.
+    """
     steps = cfg["run"]["steps"] if steps is None else steps
     bar = _progress_bar(steps) if progress else None
+    model = None
     # One BLAS thread per run: parallelism belongs to the sweep backends (one run per core),
     # and a fixed thread count keeps floating-point results identical on every backend.
-    with threadpool_limits(limits=1, user_api="blas"):
-        model = CoProductionModel(cfg, seed=seed)
-        for _ in range(steps):
-            model.step()
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = CoProductionModel(cfg, seed=seed)
+            for _ in range(steps):
+                model.step()
+                if bar is not None:
+                    bar.update(1)
+    except KeyboardInterrupt as exc:
+        # stays a KeyboardInterrupt (a sweep must stop, not record a failure), carrying the months done
+        exc.partial = RunAborted(RunResult({}, model.recorder.rows if model else [], seed, cfg), exc)
+        raise
+    except Exception as exc:
+        raise RunAborted(RunResult({}, model.recorder.rows if model else [], seed, cfg), exc) from exc
+    finally:
+        if bar is not None:
+            bar.close()
     window = min(cfg["run"]["outcome_window"], steps)
     return RunResult(model.recorder.summary(window), model.recorder.rows, seed, cfg)
+
+
+def write_partial(aborted: RunAborted, out_dir: str | Path, config_path: str | None) -> Path | None:
+    """Keep what an aborted run computed: ``timeseries.partial.parquet`` and a manifest saying why.
+
+    No summary.json is written, so a partial run is never mistaken for a finished one.
+    """
+    rows = aborted.partial.timeseries
+    if not rows:
+        return None
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".timeseries.partial.parquet.tmp"
+    pd.DataFrame(rows).to_parquet(tmp, index=False)
+    tmp.replace(out / "timeseries.partial.parquet")
+    manifest = _manifest(aborted.partial, config_path)
+    manifest["status"] = f"aborted: {aborted}"
+    _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return out / "timeseries.partial.parquet"
 
 
 def _progress_bar(total: int):
@@ -103,7 +144,18 @@ def write_run(result: RunResult, out_dir: str | Path, config_path: str | None, p
     tmp = out / ".timeseries.parquet.tmp"
     frame.to_parquet(tmp, index=False)
     tmp.replace(out / "timeseries.parquet")
-    manifest = {
+    manifest = _manifest(result, config_path)
+    manifest["status"] = "complete"
+    _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    if plots:
+        from .plots import plot_timeseries
+
+        plot_timeseries(frame, out)
+    return out
+
+
+def _manifest(result: RunResult, config_path: str | None) -> dict:
+    return {
         "config_file": config_path,
         "seed": result.seed,
         "steps": len(result.timeseries),
@@ -112,12 +164,6 @@ def write_run(result: RunResult, out_dir: str | Path, config_path: str | None, p
         "git_commit": git_commit(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-    if plots:
-        from .plots import plot_timeseries
-
-        plot_timeseries(frame, out)
-    return out
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
