@@ -110,7 +110,9 @@ class StreetOffice(Agent):
         self.reported_unmet = reported_unmet
         total_need = reported_need.sum(axis=0)
         share = np.divide(reported_unmet.sum(axis=0), total_need, out=np.zeros(len(SERVICE_TYPES)), where=total_need > 0)
-        self.perceived_gap_share = 0.7 * self.perceived_gap_share + 0.3 * share
+        # planners update their picture gradually (exponential smoothing of what they hear)
+        weight = self.model.cfg["planning"]["gap_learning_rate"]
+        self.perceived_gap_share = (1.0 - weight) * self.perceived_gap_share + weight * share
 
     def step(self) -> None:
         """Commission the highest-priority public facilities the fund can pay for."""
