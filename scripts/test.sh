@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --with-browser
-.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff check src tests benchmarks experiments scripts
 .venv/bin/python -m pytest -n 2 "$@"
