@@ -158,7 +158,7 @@ def _governance(model: CoProductionModel) -> dict[str, float]:
         "governance.approval_delay_mean": float(np.mean(delays)) if delays else 0.0,
         # censoring-aware: pending approvals count with the time they have waited so far
         "governance.approval_wait_mean": float(np.mean(delays + waiting)) if delays or waiting else 0.0,
-        "governance.approvals_pending": float(sum(1 for f in model.agents_by_type.get(Facility, []) if not f.active)),
+        "governance.approvals_pending": float(len(waiting)),
         "governance.buck_passed": float(model.issues.buck_passed),
         "governance.issues_open": float(len(model.issues.age)),
         "governance.reports": float(model.reports_this_step),

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from . import files
 from .model import CoProductionModel
 
 PROVENANCE_PACKAGES = ("coprod-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "SALib", "dask", "distributed")
@@ -84,12 +85,10 @@ def write_partial(aborted: RunAborted, out_dir: str | Path, config_path: str | N
         return None
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".timeseries.partial.parquet.tmp"
-    pd.DataFrame(rows).to_parquet(tmp, index=False)
-    tmp.replace(out / "timeseries.partial.parquet")
+    files.write_parquet(pd.DataFrame(rows), out / "timeseries.partial.parquet")
     manifest = _manifest(aborted.partial, config_path)
     manifest["status"] = f"aborted: {aborted}"
-    _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    files.write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return out / "timeseries.partial.parquet"
 
 
@@ -138,15 +137,13 @@ def write_run(result: RunResult, out_dir: str | Path, config_path: str | None, p
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_write_text(out / "summary.json", dumps_summary(result.summary))
+    files.write_text(out / "summary.json", dumps_summary(result.summary))
     frame = pd.DataFrame(result.timeseries)
     frame["step"] = frame["step"].astype("int64")
-    tmp = out / ".timeseries.parquet.tmp"
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(out / "timeseries.parquet")
+    files.write_parquet(frame, out / "timeseries.parquet")
     manifest = _manifest(result, config_path)
     manifest["status"] = "complete"
-    _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    files.write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     if plots:
         from .plots import plot_timeseries
 
@@ -166,7 +163,3 @@ def _manifest(result: RunResult, config_path: str | None) -> dict:
     }
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

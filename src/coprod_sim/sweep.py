@@ -32,8 +32,8 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from . import files
 from .sweep_spec import BACKENDS, SEED_SCHEMES, WORKER_PRELOAD, RunTask, SweepPlan, load_spec
 
 FIXED_COLUMNS = ["run_key", "point_id", "replicate", "seed", "status", "error", "runtime_s"]
@@ -57,16 +57,6 @@ class SweepReport:
 
 
 # ------------------------------------------------------------------ shards
-def _write_parquet(frame: pd.DataFrame | pa.Table, path: Path) -> None:
-    """Write to a hidden temporary name, then rename: a visible file is always complete."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(frame, pa.Table):
-        pq.write_table(frame, tmp)
-    else:
-        frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
 def write_shard(shards: Path, result: dict[str, list[dict]]) -> str:
     """Persist one finished batch; the shard id sorts by time, so newer rows win on consolidation.
 
@@ -75,8 +65,8 @@ def write_shard(shards: Path, result: dict[str, list[dict]]) -> str:
     """
     shard_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
     if result["steps"]:
-        _write_parquet(pa.Table.from_pylist(result["steps"]), shards / f"steps-{shard_id}.parquet")
-    _write_parquet(pa.Table.from_pylist(result["runs"]), shards / f"runs-{shard_id}.parquet")
+        files.write_parquet(pa.Table.from_pylist(result["steps"]), shards / f"steps-{shard_id}.parquet")
+    files.write_parquet(pa.Table.from_pylist(result["runs"]), shards / f"runs-{shard_id}.parquet")
     return shard_id
 
 
@@ -112,11 +102,11 @@ def consolidate(plan: SweepPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFrame 
     rows = rows[rows["run_key"].isin(keys)].sort_values("_shard", kind="stable")
     rows = rows.drop_duplicates("run_key", keep="last")
     runs = _tidy_runs(rows, plan)
-    _write_parquet(runs, out / "runs.parquet")
+    files.write_parquet(runs, out / "runs.parquet")
     steps = None
     if plan.step_outcomes:
         steps = _consolidate_steps(shards, rows, plan)
-        _write_parquet(steps, out / "steps.parquet")
+        files.write_parquet(steps, out / "steps.parquet")
     return runs, steps
 
 
@@ -170,9 +160,7 @@ def _manifest(plan: SweepPlan, backend: str, workers: int, batch_size: int, star
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    files.write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
 
 
 def _now() -> str:

@@ -261,13 +261,18 @@ def _fixed_overrides(fixed: Any, origin: str, probs: _Problems) -> dict[str, Any
     if not isinstance(fixed, dict):
         probs.add(f"{origin}: set: expected a mapping of dotted.key: value, found {describe_value(fixed)}")
         return {}
+    return _checked_assignments(fixed, f"{origin}: set", probs)
+
+
+def _checked_assignments(mapping: dict, where: str, probs: _Problems) -> dict[str, Any]:
+    """``dotted.key: value`` pairs whose key is a parameter; unknown keys and bad values are noted."""
     out = {}
-    for key, value in fixed.items():
+    for key, value in mapping.items():
         p = parameter_for(str(key))
         if p is None:
-            probs.add(_unknown_key(f"{origin}: set", str(key)))
+            probs.add(_unknown_key(where, str(key)))
             continue
-        probs.add(value_problem(f"{origin}: set.{key}", p, value))
+        probs.add(value_problem(f"{where}.{key}", p, value))
         out[str(key)] = value
     return out
 
@@ -419,14 +424,9 @@ def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems) -> tup
             probs.add(f"{origin}: design.points[{i}]: expected a mapping of dotted.key: value, found "
                       f"{describe_value(point)}")
             continue
-        for key, value in point.items():
-            p = parameter_for(str(key))
-            if p is None:
-                probs.add(_unknown_key(f"{origin}: design.points[{i}]", str(key)))
-                continue
-            probs.add(value_problem(f"{origin}: design.points[{i}].{key}", p, value))
+        for key in _checked_assignments(point, f"{origin}: design.points[{i}]", probs):
             if key not in varied:
-                varied.append(str(key))
+                varied.append(key)
     if probs:
         return [], []
     full = [{k: p.get(k, get_dotted(base_cfg, k)) for k in varied} for p in points]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
-from scipy import stats
 
+from . import analysis
 from .agents import Facility
 from .config import load_config
 from .domain import SERVICE_TYPES
@@ -52,11 +52,9 @@ class Result:
 
 
 def mean_ci(values) -> tuple[float, float]:
-    """Mean and 95% CI half-width (t distribution) over replicates."""
-    v = np.asarray(values, dtype=float)
-    if len(v) < 2:
-        return float(v.mean()), float("nan")
-    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    """Mean and 95% CI half-width (t distribution) over replicates: the sweep analysis's estimator."""
+    est = analysis.mean_ci(values)
+    return est["mean"], est["ci_high"] - est["mean"]
 
 
 def simulate(size: Size, extra: list[str], seed: int, config: str | None = None) -> CoProductionModel:
