@@ -163,11 +163,11 @@ def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app" in cmd
     env = viz.app_environment(str(BASELINE), None)
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
-    assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent and Path(env[CONFIG_ENV]) == BASELINE
+    assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent.resolve() and Path(env[CONFIG_ENV]) == BASELINE.resolve()
 
 
 def test_cli_viz_rejects_missing_config() -> None:
-    from coprod_sim.cli import UserError
+    from coprod_sim.errors import UserError
 
     ns = argparse.Namespace(config="nope.yaml", configs_dir=None, host="127.0.0.1", port=1)
     with pytest.raises(UserError, match="no such scenario"):
@@ -184,7 +184,7 @@ def test_invalid_scenario_keeps_the_current_run(tmp_path: Path, session: Session
 
 
 def test_cli_viz_needs_a_scenario_folder(tmp_path: Path) -> None:
-    from coprod_sim.cli import UserError
+    from coprod_sim.errors import UserError
 
     ns = argparse.Namespace(config=None, configs_dir=str(tmp_path), host="127.0.0.1", port=1)
     with pytest.raises(UserError, match="no scenario files"):

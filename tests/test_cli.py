@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import CONFIGS, ROOT, SMALL
 
-from coprod_sim.cli import main, parameters_markdown
-from coprod_sim.config import load_config, read_yaml, registry
+from coprod_sim.cli import main
+from coprod_sim.config import load_config, parameters_markdown, read_yaml, registry
 from coprod_sim.outcomes import HEADLINE_KEYS
 
 SET = [arg for kv in SMALL for arg in ("--set", kv)]

@@ -34,7 +34,7 @@ def mean_ci(values: pd.Series | np.ndarray) -> dict[str, float]:
 
 def load_sweep(folder: str | Path) -> tuple[pd.DataFrame, dict]:
     """runs.parquet and manifest.json of a finished (or consolidated) sweep folder."""
-    from .cli import UserError
+    from .errors import UserError
 
     folder = Path(folder)
     runs_path, manifest_path = folder / "runs.parquet", folder / "manifest.json"
@@ -125,7 +125,7 @@ def add_plot_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def plot_command(args: argparse.Namespace) -> int:
-    from .cli import UserError
+    from .errors import UserError
 
     runs, _ = load_sweep(args.dir)
     unknown = [o for o in args.outcomes or [] if o not in runs]
@@ -171,7 +171,7 @@ def add_compare_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from .cli import UserError
+    from .errors import UserError
     from .sweep import run_sweep
     from .sweep_spec import plan_from_configs
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .config import ConfigError, get_dotted, load_config, registry, set_dotted
+from .config import ConfigError, dotted, load_config, registry
 from .domain import SERVICE_TYPES
 from .model import CoProductionModel
 from .viz import CONFIG_ENV, CONFIGS_DIR_ENV, DEFAULT_CONFIGS_DIR
@@ -72,7 +72,7 @@ def _unit_cost(cfg: dict) -> np.ndarray:
 
 def lever_value(cfg: dict, key: str) -> float | bool:
     """The value a lever shows for a resolved config (per-service money as a share of unit cost)."""
-    value = get_dotted(cfg, key)
+    value = dotted.get(cfg, key)
     if key in PER_SERVICE_SHARE:
         per_visit = np.array([float(value[s]) for s in SERVICE_TYPES])
         return round(float(np.mean(per_visit / _unit_cost(cfg))), 3)
@@ -93,7 +93,7 @@ def lever_overrides(cfg: dict, levers: dict[str, float | bool]) -> dict:
     """Nested override dict (as ``load_config`` takes) for the moved levers."""
     out: dict = {}
     for key, value in levers.items():
-        out = set_dotted(out, key, config_value(cfg, key, value))
+        out = dotted.with_value(out, key, config_value(cfg, key, value))
     return out
 
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from .config import get_dotted
+from .config import dotted
 from .runner import run_model
 from .sweep_spec import WORKER_PRELOAD, RunTask
 
@@ -64,7 +64,7 @@ def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str],
 def _maybe_inject_fault(cfg: dict, fault: dict) -> None:
     """Testing aid (spec ``fault_injection.fail_when``): raise for runs whose config matches."""
     when = fault.get("fail_when")
-    if when and all(get_dotted(cfg, k) == v for k, v in when.items()):
+    if when and all(dotted.get(cfg, k) == v for k, v in when.items()):
         raise RuntimeError(f"fault injection: run matches fail_when {when}")
 
 

@@ -282,7 +282,7 @@ def _add_sweep(p: argparse.ArgumentParser) -> None:
 
 
 def _check_cli_numbers(args: argparse.Namespace) -> None:
-    from .cli import UserError
+    from .errors import UserError
 
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers: expected a whole number ≥ 1, found {args.workers}")

@@ -25,9 +25,20 @@ from typing import Any
 
 import numpy as np
 
-from .config import ConfigError, Parameter, describe_value, get_dotted, merge, read_yaml, registry, resolve
+from .config import (
+    ConfigError,
+    Parameter,
+    all_keys,
+    describe_value,
+    dotted,
+    parameter_for,
+    read_yaml,
+    resolve,
+    scenario_source,
+    shipped_scenarios,
+    value_problem,
+)
 from .design import DESIGN_TYPES, DISTRIBUTIONS, Axis, factorial, latin_hypercube, levels, one_at_a_time
-from .domain import HOUSEHOLD_TYPES, SERVICE_TYPES
 
 BACKENDS = ("serial", "processes", "dask")
 SEED_SCHEMES = {
@@ -94,65 +105,10 @@ def run_key(cfg: dict, replicate: int, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def nested(flat: dict[str, Any]) -> dict:
-    """``{"a.b": 1}`` → ``{"a": {"b": 1}}``."""
-    out: dict = {}
-    for key, value in flat.items():
-        parts = key.split(".")
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
-# ------------------------------------------------------------------ registry look-ups
-def parameter_for(key: str) -> Parameter | None:
-    """The registry entry for a dotted key, including per-service/per-household subkeys."""
-    reg = registry()
-    if key in reg:
-        return reg[key]
-    parent, _, sub = key.rpartition(".")
-    p = reg.get(parent)
-    if p is None or p.type not in ("per_service", "per_household"):
-        return None
-    names = SERVICE_TYPES if p.type == "per_service" else HOUSEHOLD_TYPES
-    if sub not in names:
-        return None
-    return dataclasses.replace(p, key=key, type="number", default=p.default[sub])
-
-
-@cache
-def _all_keys() -> tuple[str, ...]:
-    keys = []
-    for p in registry().values():
-        keys.append(p.key)
-        if p.type in ("per_service", "per_household"):
-            keys += [f"{p.key}.{n}" for n in (SERVICE_TYPES if p.type == "per_service" else HOUSEHOLD_TYPES)]
-    return tuple(keys)
-
-
 def _unknown_key(where: str, key: str) -> str:
-    hint = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.6)
+    hint = difflib.get_close_matches(key, all_keys(), n=1, cutoff=0.6)
     tip = f"; did you mean '{hint[0]}'?" if hint else "; see `coprod-sim params` for the list"
     return f"{where}: {key}: unknown parameter{tip}"
-
-
-def value_problem(where: str, p: Parameter, value: Any) -> str | None:
-    """Why ``value`` is not allowed for ``p`` (None if it is); cheap checks before resolving configs."""
-    if p.type in ("number", "integer"):
-        is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not is_num or (p.type == "integer" and not float(value).is_integer()):
-            kind = "a whole number" if p.type == "integer" else "a number"
-            return f"{where}: expected {kind}, found {describe_value(value)}"
-        lo, hi = p.range
-        if not lo <= value <= hi:
-            return f"{where}: expected a value in [{lo}, {hi}], found {describe_value(value)}"
-    elif p.type == "boolean" and not isinstance(value, bool):
-        return f"{where}: expected true or false, found {describe_value(value)}"
-    elif p.type == "enum" and value not in p.choices:
-        return f"{where}: expected one of {', '.join(p.choices)}, found {describe_value(value)}"
-    return None
 
 
 # ------------------------------------------------------------------ known outcomes
@@ -189,7 +145,7 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     base_raw = _load_base(raw.get("base"), origin, here or Path("."), probs)
     fixed = _fixed_overrides(raw.get("set", {}), origin, probs)
     opts = _options(raw, origin, probs)
-    base_cfg = _resolve_or_note(merge(base_raw, nested(fixed)), f"{origin}: base + set", probs)
+    base_cfg = _resolve_or_note(dotted.merge(base_raw, dotted.nested(fixed)), f"{origin}: base + set", probs)
     design = raw.get("design")
     points: list[dict[str, Any]] = []
     varied: list[str] = []
@@ -201,7 +157,7 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     fault = _fault(raw.get("fault_injection"), origin, probs)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
-    merged = merge(base_raw, nested(fixed))
+    merged = dotted.merge(base_raw, dotted.nested(fixed))
     tasks = _tasks(points, merged, opts, origin, probs)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
@@ -235,26 +191,28 @@ def _resolve_or_note(data: dict, origin: str, probs: _Problems) -> dict | None:
 
 
 def _load_base(base: Any, origin: str, here: Path, probs: _Problems) -> dict:
-    """The base config as raw data: a YAML path (relative to the spec, then the cwd), inline, or defaults."""
+    """The base config as raw data: a YAML path (relative to the spec, then the cwd), a shipped
+    scenario's name, an inline mapping, or the defaults."""
     if base is None:
         return {}
     if isinstance(base, dict):
         return base
     if not isinstance(base, str):
-        probs.add(f"{origin}: base: expected a path to a config file or a mapping, found {describe_value(base)}")
+        probs.add(f"{origin}: base: expected a scenario name, a path to a config file or a mapping, found "
+                  f"{describe_value(base)}")
         return {}
-    candidates = [here / base, Path(base)]
-    for cand in candidates:
-        if cand.is_file():
-            try:
-                data = read_yaml(cand)
-            except ConfigError as err:
-                probs.extend(err.problems)
-                return {}
-            _resolve_or_note(data, str(cand), probs)
-            return data
-    probs.add(f"{origin}: base: file not found: {base} (looked in {here} and the current folder)")
-    return {}
+    found = next((cand for cand in (here / base, Path(base)) if cand.is_file()), None)
+    if found is None and base not in shipped_scenarios():
+        probs.add(f"{origin}: base: file not found: {base} (looked in {here} and the current folder; shipped "
+                  f"scenarios: {', '.join(shipped_scenarios())})")
+        return {}
+    try:
+        data, where = scenario_source(found or base)
+    except ConfigError as err:
+        probs.extend(err.problems)
+        return {}
+    _resolve_or_note(data, where, probs)
+    return data
 
 
 def _fixed_overrides(fixed: Any, origin: str, probs: _Problems) -> dict[str, Any]:
@@ -329,7 +287,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
     if kind == "factorial":
         return varied, factorial(axes)
     if kind == "oat":
-        return varied, one_at_a_time(axes, {k: get_dotted(base_cfg, k) for k in varied})
+        return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
     samples = design.get("samples")
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
@@ -429,7 +387,7 @@ def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems) -> tup
                 varied.append(key)
     if probs:
         return [], []
-    full = [{k: p.get(k, get_dotted(base_cfg, k)) for k in varied} for p in points]
+    full = [{k: p.get(k, dotted.get(base_cfg, k)) for k in varied} for p in points]
     return varied, full
 
 
@@ -482,7 +440,7 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: s
     tasks: list[RunTask] = []
     seen: dict[str, tuple[int, int]] = {}
     for pid, point in enumerate(points):
-        cfg = _resolve_or_note(merge(merged_raw, nested(point)), f"{origin}: design point {pid} {point}", probs)
+        cfg = _resolve_or_note(dotted.merge(merged_raw, dotted.nested(point)), f"{origin}: design point {pid} {point}", probs)
         if cfg is None:
             continue
         for rep in range(opts["replicates"]):

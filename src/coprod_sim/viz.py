@@ -76,7 +76,7 @@ def _add_viz(p: argparse.ArgumentParser) -> None:
 
 
 def _viz(args: argparse.Namespace) -> int:
-    from .cli import UserError
+    from .errors import UserError
 
     missing = missing_assets()
     if missing:

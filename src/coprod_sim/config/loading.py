@@ -1,0 +1,174 @@
+"""Reading and resolving configurations: a shipped scenario, a YAML file or a mapping, plus parameters.
+
+A config states only what differs from the defaults (the fragmented baseline),
+plus an optional ``scenario`` block describing itself. Every entry point (the
+CLI, ``coprod_sim.run``, ``coprod_sim.Model``, sweeps, the app) resolves configs
+here, so they all accept the same inputs and give the same errors: the file,
+the dotted key path, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ..errors import ConfigError
+from . import dotted
+from .registry import defaults, registry
+from .schema import META_KEY, cross_problems, describe_value, problems
+
+# What a scenario argument may be: a shipped scenario's name, a YAML path, or a mapping like a config file.
+ScenarioLike = str | os.PathLike | Mapping[str, Any] | None
+# Parameters: dotted keys or nested mappings, or ``KEY=VALUE`` strings as on the command line.
+ParamsLike = Mapping[str, Any] | Sequence[str] | None
+
+
+@cache
+def shipped_scenarios() -> dict[str, Path]:
+    """Name → file of every scenario that travels inside the package (``coprod-sim scenarios`` lists them)."""
+    folder = Path(str(resources.files(__package__).joinpath("scenarios")))
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
+def read_yaml(path: str | os.PathLike) -> dict:
+    """Read a YAML mapping, turning I/O and syntax problems into ConfigError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: cannot read file ({exc})"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{path}: YAML syntax error at {where}: {problem}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: (top level): expected a mapping of keys, found {describe_value(data)}"])
+    return data
+
+
+def plain(value: Any) -> Any:
+    """Python values for numpy ones (``np.int64(5)`` → 5), recursively: samplers hand out numpy scalars."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def scenario_source(scenario: ScenarioLike) -> tuple[dict, str]:
+    """The raw (unvalidated) config and the origin to name in messages, for any kind of scenario argument."""
+    if scenario is None:
+        return {}, "<defaults>"
+    if isinstance(scenario, Mapping):
+        return _nested_or_error(plain(scenario), "<mapping>"), "<mapping>"
+    path = Path(scenario)
+    if path.is_file() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        return read_yaml(path), str(scenario)
+    shipped = shipped_scenarios()
+    if str(scenario) in shipped:
+        return read_yaml(shipped[str(scenario)]), str(scenario)
+    hint = difflib.get_close_matches(str(scenario), list(shipped), n=1)
+    tip = f"did you mean '{hint[0]}'? " if hint else ""
+    raise ConfigError([f"{scenario}: no such file, and not a shipped scenario; {tip}"
+                       f"shipped: {', '.join(shipped)}"])
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict:
+    """Turn ``["a.b=1", ...]`` into a nested dict; values are read as YAML scalars."""
+    flat: dict[str, Any] = {}
+    problems_: list[str] = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            problems_.append(f"--set {pair}: expected dotted.key=value")
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            value = raw
+        flat[key.strip()] = value
+    if problems_:
+        raise ConfigError(problems_)
+    return _nested_or_error(flat, "--set")
+
+
+def _nested_or_error(entries: Mapping[str, Any], origin: str) -> dict:
+    try:
+        return dotted.nested(entries)
+    except dotted.KeyConflict as conflict:
+        raise ConfigError([f"{origin}: {conflict}"]) from None
+
+
+def _params_source(params: ParamsLike) -> tuple[dict, str]:
+    """Parameters as a nested mapping, and how to name them in messages."""
+    if params is None:
+        return {}, "params"
+    if isinstance(params, Mapping):
+        return _nested_or_error(plain(params), "params"), "params"
+    if isinstance(params, str):
+        raise ConfigError([f"params: expected a mapping of dotted.key: value or a list of KEY=VALUE, found {params!r}"])
+    return parse_overrides(list(params)), "--set"
+
+
+def _whole_numbers(cfg: dict) -> None:
+    """Integer parameters given as integral floats (``5000.0``, as samplers produce) become ints."""
+    for p in registry().values():
+        if p.type == "integer":
+            group, name = p.key.split(".", 1)
+            if isinstance(cfg[group][name], float):
+                cfg[group][name] = int(cfg[group][name])
+
+
+def resolve(data: Mapping, origin: str = "<config>", overrides: Mapping | None = None,
+            overrides_origin: str = "--set") -> dict:
+    """Validate a raw config (+ overrides) and return the full resolved config."""
+    found = problems(data, origin)
+    if overrides:
+        found += problems(overrides, overrides_origin)
+    if found:
+        raise ConfigError(found)
+    cfg = dotted.merge(defaults(), data)
+    if overrides:
+        cfg = dotted.merge(cfg, overrides)
+    found = cross_problems(cfg, origin if not overrides else f"{origin} (with {overrides_origin})")
+    if found:
+        raise ConfigError(found)
+    _whole_numbers(cfg)
+    cfg.setdefault(META_KEY, {})
+    return cfg
+
+
+def load_config(scenario: ScenarioLike = None, params: ParamsLike = None) -> dict:
+    """Read, validate and resolve a scenario plus parameter overrides.
+
+    Args:
+        scenario: a shipped scenario's name (``"baseline"``), a YAML file, a mapping
+            like a config file (dotted keys allowed), or ``None`` for the defaults.
+        params: overrides as dotted keys or nested mappings (numpy scalars welcome),
+            or ``KEY=VALUE`` strings as given to ``--set``.
+
+    Raises:
+        ConfigError: every problem found, each naming the file, key path, expectation and finding.
+    """
+    data, origin = scenario_source(scenario)
+    overrides, overrides_origin = _params_source(params)
+    return resolve(data, origin, overrides or None, overrides_origin)
