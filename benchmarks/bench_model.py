@@ -17,12 +17,9 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from coprod_sim.config import load_config  # noqa: E402
-from coprod_sim.model import CoProductionModel  # noqa: E402
+from coprod_sim import Model, load_config  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 SIZES = (1_000, 10_000, 100_000)
 TARGET_RATE = 2_000_000
 TARGET_FLATNESS = 1.5
@@ -30,10 +27,10 @@ TARGET_FLATNESS = 1.5
 
 def model_rate(residents: int, steps: int, repeats: int) -> float:
     """Median resident-steps/s of stepping (set-up excluded) over ``repeats`` runs."""
-    cfg = load_config(ROOT / "configs" / "baseline.yaml", [f"population.residents={residents}"])
+    cfg = load_config("baseline", {"population.residents": residents})
     rates = []
     for seed in range(repeats):
-        model = CoProductionModel(cfg, seed=seed)
+        model = Model(rng=seed, scenario=cfg)
         model.step()  # warm-up: first-step allocations
         start = time.perf_counter()
         for _ in range(steps):
@@ -64,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     rates = {n: model_rate(n, args.steps, args.repeats) for n in SIZES}
     schelling = schelling_rate(10, args.repeats)
-    default_n = load_config(ROOT / "configs" / "baseline.yaml")["population"]["residents"]
+    default_n = load_config("baseline")["population"]["residents"]
     default_rate = model_rate(default_n, args.steps, args.repeats)
     print(f"{'residents':>10} {'resident-steps/s':>18} {'µs/resident-step':>17}")
     for n, r in rates.items():

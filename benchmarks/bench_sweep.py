@@ -42,14 +42,12 @@ def write_spec(path: Path, runs: int, residents: int, steps: int, workers: int) 
 
 def calibrate(steps: int, target: float, probe: int = 6000) -> int:
     """Residents for a run of about ``target`` seconds (run time grows about linearly with residents)."""
-    from coprod_sim.config import load_config
-    from coprod_sim.runner import run_model
+    import coprod_sim
 
-    cfg = load_config(ROOT / "configs" / "baseline.yaml", [f"population.residents={probe}", f"run.steps={steps}"])
     times = []
     for seed in range(3):
         start = time.perf_counter()
-        run_model(cfg, seed)
+        coprod_sim.run("baseline", {"population.residents": probe}, seed=seed, steps=steps)
         times.append(time.perf_counter() - start)
     return max(200, round(probe * target / sorted(times)[1] / 100) * 100)
 

@@ -17,28 +17,28 @@ reported by the seed; we assume 8/17 and 21.5/5 (documented in docs/calibration.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 
-from coprod_sim.config import load_config
-from coprod_sim.model import CoProductionModel
+from coprod_sim import Model, load_config
 
-ROOT = Path(__file__).resolve().parents[1]
 # very dissatisfied, dissatisfied, average, satisfied, very satisfied
 TARGET = np.array([0.08, 0.17, 0.485, 0.215, 0.05])
 
 
 def pooled_latent(seeds: int) -> np.ndarray:
-    cfg = load_config(ROOT / "configs" / "baseline.yaml")
-    window = cfg["run"]["outcome_window"]
+    """Residents' latent satisfaction in every month of the outcome window, pooled over seeds 0..seeds-1."""
+    cfg = load_config("baseline")
+    steps, window = cfg["run"]["steps"], cfg["run"]["outcome_window"]
     pooled = []
     for seed in range(seeds):
-        model = CoProductionModel(cfg, seed=seed)
-        for step in range(cfg["run"]["steps"]):
-            model.step()
-            if step >= cfg["run"]["steps"] - window:
+        model = Model(rng=seed, scenario=cfg)
+
+        def keep(month: int, model: Model = model) -> None:
+            if month > steps - window:
                 pooled.append(model.residents.latent_satisfaction.copy())
+
+        model.run_model(on_step=keep)
     return np.concatenate(pooled)
 
 

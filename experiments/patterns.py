@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from coprod_sim.validation import PATTERNS, Size
+from coprod_sim.experiments.patterns import PATTERNS, Size
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "results" / "compare" / "all"))
     args = parser.parse_args()
     configs = [ROOT / "configs" / "baseline.yaml", *sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.stem != "baseline")]
-    cmd = [sys.executable, "-m", "coprod_sim.cli", "compare", *map(str, configs), "--replicates",
+    cmd = [sys.executable, "-m", "coprod_sim", "compare", *map(str, configs), "--replicates",
            str(args.replicates), "--out", args.out]
     for outcome in OUTCOMES:
         cmd += ["--outcome", outcome]

@@ -50,7 +50,7 @@ def _steps(page, n: int, start: int) -> None:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     port = _port()
-    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim.cli", "viz", "--port", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", "--port", str(port)], cwd=ROOT,
                             start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     try:

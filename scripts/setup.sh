@@ -54,6 +54,6 @@ fi
 
 # --- browser app (coprod-sim viz): front-end assets must be local for offline classrooms ---
 # They come from the PyPI package solara-assets (a dependency); this only checks they landed.
-if ! .venv/bin/python -c 'import sys; from coprod_sim.viz import missing_assets; m = missing_assets(); print("setup: app assets missing: " + ", ".join(m)) if m else None; sys.exit(1 if m else 0)'; then
+if ! .venv/bin/python -c 'import sys; from coprod_sim.app.launcher import missing_assets; m = missing_assets(); print("setup: app assets missing: " + ", ".join(m)) if m else None; sys.exit(1 if m else 0)'; then
   echo "setup: warning: 'coprod-sim viz' would show a blank page offline; try: .venv/bin/python -m pip install --force-reinstall solara-assets" >&2
 fi

@@ -51,23 +51,20 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 
 def run_fingerprint(scenario: str, seed: int) -> dict:
-    from coprod_sim.config import load_config
-    from coprod_sim.runner import dumps_summary, run_model
+    import coprod_sim
+    from coprod_sim.runs import dumps_summary
 
-    result = run_model(load_config(ROOT / "configs" / f"{scenario}.yaml"), seed=seed)
-    frame = pd.DataFrame(result.timeseries)
-    frame["step"] = frame["step"].astype("int64")
-    return {"summary_sha256": sha256(dumps_summary(result.summary)), "timeseries_sha256": frame_digest(frame),
+    result = coprod_sim.run(scenario, seed=seed)
+    return {"summary_sha256": sha256(dumps_summary(result.summary)), "timeseries_sha256": frame_digest(result.timeseries),
             "summary": result.summary}
 
 
 def sweep_fingerprint() -> dict:
-    from coprod_sim.sweep import run_sweep
-    from coprod_sim.sweep_spec import build_plan
+    import coprod_sim
 
     with tempfile.TemporaryDirectory() as tmp:
-        run_sweep(build_plan(SWEEP_SPEC, "reference-sweep"), tmp, backend="serial")
-        runs = pd.read_parquet(Path(tmp) / "runs.parquet").drop(columns=list(TIMING_COLUMNS))
+        report = coprod_sim.sweep(SWEEP_SPEC, out=tmp, backend="serial")
+        runs = coprod_sim.load_results(report.out).runs.drop(columns=list(TIMING_COLUMNS))
     return {"runs_sha256": frame_digest(runs), "rows": len(runs)}
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from coprod_sim import app_figures as fig
-from coprod_sim import viz
-from coprod_sim.app_session import (
-    CONFIG_ENV,
-    CONFIGS_DIR_ENV,
+from coprod_sim.app import figures as fig
+from coprod_sim.app import launcher as viz
+from coprod_sim.app.launcher import CONFIG_ENV, CONFIGS_DIR_ENV
+from coprod_sim.app.session import (
     LEVERS,
     Session,
     config_value,
@@ -90,9 +88,9 @@ def test_persistent_views_match_one_off_pictures(session: Session) -> None:
     for _ in range(2):
         session.step()
         grid_view.render(session.model, "unmet_need")
-        charts_view.render(session.model.recorder.rows)
+        charts_view.render(session.model.timeseries())
     assert grid_view.render(session.model, "satisfaction") == fig.grid_png(session.model, "satisfaction")
-    assert charts_view.render(session.model.recorder.rows) == fig.charts_png(session.model.recorder.rows)
+    assert charts_view.render(session.model.timeseries()) == fig.charts_png(session.model.timeseries())
 
 
 def test_cell_field_is_the_per_cell_mean(session: Session) -> None:
@@ -160,7 +158,7 @@ def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
     args = build_parser().parse_args(["viz", str(BASELINE), "--port", "9001"])
     assert (args.host, args.port, args.config) == ("127.0.0.1", 9001, str(BASELINE))
     cmd = viz.solara_command(args.host, args.port)
-    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app" in cmd
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app.page" in cmd
     env = viz.app_environment(str(BASELINE), None)
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
     assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent.resolve() and Path(env[CONFIG_ENV]) == BASELINE.resolve()
@@ -169,9 +167,8 @@ def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
 def test_cli_viz_rejects_missing_config() -> None:
     from coprod_sim.errors import UserError
 
-    ns = argparse.Namespace(config="nope.yaml", configs_dir=None, host="127.0.0.1", port=1)
     with pytest.raises(UserError, match="no such scenario"):
-        viz._viz(ns)
+        viz.launch("nope.yaml", None, "127.0.0.1", 1)
 
 
 def test_invalid_scenario_keeps_the_current_run(tmp_path: Path, session: Session) -> None:
@@ -186,13 +183,12 @@ def test_invalid_scenario_keeps_the_current_run(tmp_path: Path, session: Session
 def test_cli_viz_needs_a_scenario_folder(tmp_path: Path) -> None:
     from coprod_sim.errors import UserError
 
-    ns = argparse.Namespace(config=None, configs_dir=str(tmp_path), host="127.0.0.1", port=1)
     with pytest.raises(UserError, match="no scenario files"):
-        viz._viz(ns)
+        viz.launch(None, str(tmp_path), "127.0.0.1", 1)
 
 
 def test_event_log_is_escaped_and_readable() -> None:
-    from coprod_sim.app import _event_html
+    from coprod_sim.app.page import _event_html
 
     out = _event_html(["civil_affairs released 21% <b>", "x"], 3)
     assert "Civil affairs released 21% &lt;b&gt;" in out and out.count("<li>") == 2

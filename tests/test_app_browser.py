@@ -69,7 +69,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "coprod_sim.cli", "viz", str(configs / "baseline.yaml"), "--port", str(port)],
+        [sys.executable, "-m", "coprod_sim", "viz", str(configs / "baseline.yaml"), "--port", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/"

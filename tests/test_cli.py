@@ -10,7 +10,7 @@ from conftest import CONFIGS, ROOT, SMALL
 
 from coprod_sim.cli import main
 from coprod_sim.config import load_config, parameters_markdown, read_yaml, registry
-from coprod_sim.outcomes import HEADLINE_KEYS
+from coprod_sim.model import HEADLINE_KEYS
 
 SET = [arg for kv in SMALL for arg in ("--set", kv)]
 
@@ -54,7 +54,7 @@ def test_same_config_same_seed_byte_identical_summary(tmp_path):
 
 
 def test_params_json_lists_every_parameter():
-    proc = subprocess.run([sys.executable, "-m", "coprod_sim.cli", "params", "--json"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "coprod_sim", "params", "--json"], capture_output=True,
                           text=True, cwd=ROOT, check=True)
     rows = json.loads(proc.stdout)
     assert [r["key"] for r in rows] == list(registry())
@@ -63,21 +63,21 @@ def test_params_json_lists_every_parameter():
 
 def test_parameter_doc_is_generated_and_current():
     assert (ROOT / "docs" / "parameters.md").read_text(encoding="utf-8") == parameters_markdown(), \
-        "docs/parameters.md is stale: run `coprod-sim params --markdown > docs/parameters.md`"
+        "docs/parameters.md is stale: run `.venv/bin/coprod-sim params --markdown > docs/parameters.md`"
 
 
 def test_a_failing_run_keeps_the_months_it_computed(tmp_path, monkeypatch):
     """A run that breaks at month 5 leaves its first four months and a manifest saying why."""
-    from coprod_sim.model import CoProductionModel
+    from coprod_sim.model import respond
 
-    real_step = CoProductionModel._respond
+    real = respond.rate_and_report
 
-    def breaks_at_month_5(self, use):
-        if self.steps == 5:
+    def breaks_at_month_5(model, use):
+        if model.steps == 5:
             raise FloatingPointError("simulated failure")
-        real_step(self, use)
+        real(model, use)
 
-    monkeypatch.setattr(CoProductionModel, "_respond", breaks_at_month_5)
+    monkeypatch.setattr(respond, "rate_and_report", breaks_at_month_5)
     out = tmp_path / "out"
     assert main(["run", str(ROOT / "configs" / "baseline.yaml"), "--out", str(out), *SET]) == 2
     frame = pd.read_parquet(out / "timeseries.partial.parquet")
@@ -88,19 +88,19 @@ def test_a_failing_run_keeps_the_months_it_computed(tmp_path, monkeypatch):
 
 
 def test_ctrl_c_keeps_the_months_computed_and_stays_an_interrupt(tmp_path, monkeypatch):
-    from coprod_sim.model import CoProductionModel
-    from coprod_sim.runner import run_model
+    from coprod_sim import run
+    from coprod_sim.model import respond
 
-    real = CoProductionModel._respond
+    real = respond.rate_and_report
 
-    def interrupted_at_month_3(self, use):
-        if self.steps == 3:
+    def interrupted_at_month_3(model, use):
+        if model.steps == 3:
             raise KeyboardInterrupt
-        real(self, use)
+        real(model, use)
 
-    monkeypatch.setattr(CoProductionModel, "_respond", interrupted_at_month_3)
+    monkeypatch.setattr(respond, "rate_and_report", interrupted_at_month_3)
     with pytest.raises(KeyboardInterrupt) as stop:  # sweeps must stop, not record a failed run
-        run_model(load_config(ROOT / "configs" / "baseline.yaml", SMALL), seed=0)
+        run(load_config(ROOT / "configs" / "baseline.yaml", SMALL), seed=0)
     assert len(stop.value.partial.partial.timeseries) == 2
     out = tmp_path / "out"
     assert main(["run", str(ROOT / "configs" / "baseline.yaml"), "--out", str(out), *SET]) == 2

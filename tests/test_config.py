@@ -101,7 +101,7 @@ def test_cli_prints_errors_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("government:\n  resistence: 0.5\n", encoding="utf-8")
     for cmd in (["validate", str(bad)], ["run", str(bad), "--out", str(tmp_path / "o")]):
-        proc = subprocess.run([sys.executable, "-m", "coprod_sim.cli", *cmd], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-m", "coprod_sim", *cmd], capture_output=True, text=True,
                               cwd=ROOT)
         assert proc.returncode == 2
         assert "Traceback" not in proc.stderr

@@ -1,32 +1,38 @@
 """Model-level behaviour: conservation, determinism and each mechanism in place."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import small
 
-from coprod_sim.agents import Facility
-from coprod_sim.model import CoProductionModel
-from coprod_sim.runner import run_model
+from coprod_sim import Model, run
+from coprod_sim.model.facility import Facility
 
 
 def _run(cfg, seed=0, steps=None):
-    m = CoProductionModel(cfg, seed=seed)
-    for _ in range(steps or cfg["run"]["steps"]):
+    m = Model(rng=seed, scenario=cfg)
+    if steps is None:
+        m.run_model()
+    for _ in range(steps or 0):
         m.step()
     return m
 
 
+def _last(m: Model, key: str) -> float:
+    return m.datacollector.model_vars[key][-1]
+
+
 def test_no_service_delivered_without_capacity(small_cfg):
-    m = CoProductionModel(small_cfg, seed=3)
+    m = Model(rng=3, scenario=small_cfg)
     for _ in range(12):
         m.step()
-        use = m.last_use
-        total_cap = use["capacity"] + use["voluntary"]
-        used = use["used_public"] + use["used_market"]
+        use = m.consumption
+        total_cap = use.capacity + use.voluntary
+        used = use.used_public + use.used_market
         assert np.all(used <= total_cap * (1 + 1e-9) + 1e-9)
-        assert used.sum() == pytest.approx((use["served_public"] + use["served_market"]).sum(), rel=1e-9)
+        assert used.sum() == pytest.approx((use.served_public + use.served_market).sum(), rel=1e-9)
         # nobody receives more than they need
-        assert np.all(use["served_public"] + use["served_market"] <= m.residents.cell_need * (1 + 1e-9) + 1e-9)
+        assert np.all(use.served_public + use.served_market <= m.residents.cell_need * (1 + 1e-9) + 1e-9)
 
 
 def test_money_released_equals_money_spent_plus_balance(small_cfg):
@@ -38,10 +44,11 @@ def test_money_released_equals_money_spent_plus_balance(small_cfg):
 
 
 def test_same_seed_same_results_different_seed_different(small_cfg):
-    a = run_model(small_cfg, seed=11)
-    b = run_model(small_cfg, seed=11)
-    c = run_model(small_cfg, seed=12)
-    assert a.timeseries == b.timeseries
+    a = run(small_cfg, seed=11)
+    b = run(small_cfg, seed=11)
+    c = run(small_cfg, seed=12)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+    assert a.summary == b.summary
     assert a.summary != c.summary
 
 
@@ -61,7 +68,7 @@ def _mean_wait(resistance: float) -> float:
     for seed in range(3):
         m = _run(small(extra=[f"government.resistance={resistance}", "run.steps=36", "planning.projects_per_station=3"]),
                  seed=seed)
-        waits.append(m.recorder.rows[-1]["governance.approval_wait_mean"])
+        waits.append(_last(m, "governance.approval_wait_mean"))
     return float(np.mean(waits))
 
 
@@ -79,7 +86,7 @@ def test_access_decays_with_distance_to_the_centre():
     x, y = lay.cell_xy(res.cell)
     dist = np.hypot(x - sx, y - sy)
     near, far = dist <= np.quantile(dist, 0.33), dist >= np.quantile(dist, 0.67)
-    public_met = (res.public_demand * m.last_use["served_public"][res.cell]
+    public_met = (res.public_demand * m.consumption.served_public[res.cell]
                   / np.maximum(res.cell_public_demand[res.cell], 1e-12)).sum(axis=1)
     assert public_met[near].mean() > public_met[far].mean()
 
@@ -94,12 +101,11 @@ def test_lower_expectations_give_higher_satisfaction_for_the_same_service():
 def test_assessment_weight_raises_release_in_the_model():
     lo = _run(small(extra=["incentive.assessment_weight=0.01"]), steps=6)
     hi = _run(small(extra=["incentive.assessment_weight=0.1"]), steps=6)
-    assert hi.recorder.rows[-1]["governance.resources_released_share"] > \
-        lo.recorder.rows[-1]["governance.resources_released_share"]
+    assert _last(hi, "governance.resources_released_share") > _last(lo, "governance.resources_released_share")
 
 
 def test_no_participation_collapses_volunteer_services():
     m = _run(small(extra=["population.participation_mean=0.000001"]), steps=6)
-    assert m.recorder.rows[-1]["quantity.services_delivered.volunteers"] < 1.0
+    assert _last(m, "quantity.services_delivered.volunteers") < 1.0
     base = _run(small(), steps=6)
-    assert base.recorder.rows[-1]["quantity.services_delivered.volunteers"] > 10.0
+    assert _last(base, "quantity.services_delivered.volunteers") > 10.0

@@ -10,8 +10,8 @@ import itertools
 
 import pytest
 
-from coprod_sim import validation
-from coprod_sim.validation import Size
+from coprod_sim.experiments import patterns as validation
+from coprod_sim.experiments.patterns import Size
 
 SIZE = Size(steps=36, seeds=3)
 

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from coprod_sim import rules
+from coprod_sim.model import rules
 
 
 def test_department_releases_more_when_assessment_weight_rises():

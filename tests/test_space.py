@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from coprod_sim import space
+from coprod_sim.model import space
 
 
 def _layout(n=20000, merge=1):

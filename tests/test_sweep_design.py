@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coprod_sim.design import Axis, factorial, latin_hypercube, levels, one_at_a_time
-from coprod_sim.sweep_spec import build_plan, derive_seed
+from coprod_sim.sweeps.design import Axis, factorial, latin_hypercube, levels, one_at_a_time
+from coprod_sim.sweeps.spec import build_plan, derive_seed
 
 FAST = {"population.residents": 300, "run.steps": 2, "run.outcome_window": 1}
 

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from coprod_sim.cli import main
-from coprod_sim.sweep import run_sweep
-from coprod_sim.sweep_spec import build_plan, load_spec
+from coprod_sim.sweeps import run_sweep
+from coprod_sim.sweeps.spec import build_plan, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"population.residents": 1000, "run.steps": 12, "run.outcome_window": 6}
@@ -87,7 +87,7 @@ def test_killed_sweep_resumes_to_identical_tables(tmp_path):
     spec_file = tmp_path / "spec.yaml"
     spec_file.write_text(yaml.safe_dump(big))
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "coprod_sim.cli", "sweep", str(spec_file), "--out", str(out),
+    cmd = [sys.executable, "-m", "coprod_sim", "sweep", str(spec_file), "--out", str(out),
            "--backend", "serial", "--batch-size", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120

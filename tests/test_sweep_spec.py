@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from coprod_sim.config import ConfigError
-from coprod_sim.sweep_spec import build_plan, load_spec
+from coprod_sim.sweeps.spec import build_plan, load_spec
 
 FAST = {"population.residents": 300, "run.steps": 2, "run.outcome_window": 1}
 GOOD_DESIGN = {"type": "factorial", "parameters": {"incentive.assessment_weight": [0.1, 0.2]}}
@@ -95,7 +95,7 @@ def test_missing_base_file(tmp_path):
 def test_cli_prints_errors_without_traceback(tmp_path):
     spec = tmp_path / "bad.yaml"
     spec.write_text("design:\n  type: factorial\n  parameters:\n    incentive.assessment_weight: [3]\n")
-    proc = subprocess.run([sys.executable, "-m", "coprod_sim.cli", "sweep", str(spec), "--out", str(tmp_path / "o")],
+    proc = subprocess.run([sys.executable, "-m", "coprod_sim", "sweep", str(spec), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr

@@ -1,3 +1,58 @@
-"""coprod-sim: agent-based simulation of community-service co-production."""
+"""coprod-sim: agent-based simulation of community-service co-production (Mesa).
 
-__version__ = "0.1.0"
+The public Python API (docs/python.md)::
+
+    import coprod_sim
+
+    result = coprod_sim.run("baseline", params={"government.resistance": 0.3}, seed=1)
+    result.summary["quality.needs_met_share"]; result.timeseries; result.manifest
+
+    model = coprod_sim.Model(rng=1, scenario="party_led", **{"leading_group.authority": 0.5})
+    model.run_model(); model.datacollector.get_model_vars_dataframe()
+
+    report = coprod_sim.sweep("experiments/example_sweep.yaml", out="results/sweeps/example")
+    tables = coprod_sim.load_results(report.out)
+
+Names are imported on first use, so ``import coprod_sim`` (and the CLI) start fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+if TYPE_CHECKING:
+    from .config import load_config, shipped_scenarios
+    from .errors import ConfigError, CoprodError, UserError
+    from .model import HEADLINE_KEYS, OUTCOME_KEYS, OUTCOMES, Model
+    from .runs import RunAborted, RunResult, run
+    from .sweeps import SweepReport, SweepResults, compare, load_results, sweep
+
+# public name → module that defines it
+_API: dict[str, str] = {
+    "run": "runs", "RunResult": "runs", "RunAborted": "runs",
+    "Model": "model", "OUTCOMES": "model", "OUTCOME_KEYS": "model", "HEADLINE_KEYS": "model",
+    "sweep": "sweeps", "compare": "sweeps", "SweepReport": "sweeps", "SweepResults": "sweeps",
+    "load_results": "sweeps",
+    "load_config": "config", "shipped_scenarios": "config",
+    "ConfigError": "errors", "CoprodError": "errors", "UserError": "errors",
+}
+__all__ = [
+    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "ConfigError", "CoprodError", "Model", "RunAborted", "RunResult",
+    "SweepReport", "SweepResults", "UserError", "__version__", "compare", "load_config", "load_results", "run",
+    "shipped_scenarios", "sweep",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'coprod_sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

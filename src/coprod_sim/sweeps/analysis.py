@@ -7,17 +7,20 @@ Failed runs are left out and counted, never silently turned into numbers.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-HEADLINE = ["quality.needs_met_share", "quality.satisfaction_mean", "equity.center_periphery_gap",
-            "cost.public_spending"]
+from ..errors import UserError
+from ..model import KEY_OUTCOMES
+from ..runs import RunResult, read_run
+from ..runs.output import is_run_folder
+
 MAX_LEVELS = 12  # more distinct values than this are binned into quantile groups for plotting
 
 
@@ -32,16 +35,44 @@ def mean_ci(values: pd.Series | np.ndarray) -> dict[str, float]:
     return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
 
 
-def load_sweep(folder: str | Path) -> tuple[pd.DataFrame, dict]:
-    """runs.parquet and manifest.json of a finished (or consolidated) sweep folder."""
-    from .errors import UserError
+@dataclass
+class SweepResults:
+    """A sweep folder read back: one row per run, per-step rows if recorded, and the manifest."""
 
+    folder: Path
+    runs: pd.DataFrame
+    manifest: dict
+    steps: pd.DataFrame | None = None
+
+    def summary(self, outcomes: list[str] | None = None) -> pd.DataFrame:
+        """One row per design point and outcome: n, mean, sd, 95% CI and failed runs."""
+        return point_summary(self.runs, self.manifest["varied"], outcomes or self.manifest["summary_outcomes"])
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    return (folder / "runs.parquet").is_file() and (folder / "manifest.json").is_file()
+
+
+def load_sweep(folder: str | Path) -> SweepResults:
+    """runs.parquet, steps.parquet (if any) and manifest.json of a finished (or consolidated) sweep folder."""
     folder = Path(folder)
-    runs_path, manifest_path = folder / "runs.parquet", folder / "manifest.json"
-    if not runs_path.is_file() or not manifest_path.is_file():
+    if not is_sweep_folder(folder):
         raise UserError(f"{folder}: not a sweep folder (expected runs.parquet and manifest.json; "
                         "run `coprod-sim sweep SPEC --out DIR` first)")
-    return pd.read_parquet(runs_path), json.loads(manifest_path.read_text(encoding="utf-8"))
+    steps = pd.read_parquet(folder / "steps.parquet") if (folder / "steps.parquet").is_file() else None
+    return SweepResults(folder, pd.read_parquet(folder / "runs.parquet"),
+                        json.loads((folder / "manifest.json").read_text(encoding="utf-8")), steps)
+
+
+def load_results(folder: str | Path) -> RunResult | SweepResults:
+    """The results in a folder: a run's (summary, time series, manifest) or a sweep's (runs, steps, manifest)."""
+    folder = Path(folder)
+    if is_sweep_folder(folder):
+        return load_sweep(folder)
+    if is_run_folder(folder):
+        return read_run(folder)
+    raise UserError(f"{folder}: no results here (a run folder holds manifest.json and summary.json; a sweep folder "
+                    "holds manifest.json and runs.parquet)")
 
 
 def point_summary(runs: pd.DataFrame, varied: list[str], outcomes: list[str]) -> pd.DataFrame:
@@ -78,12 +109,13 @@ def plot_sweep(folder: str | Path, outcomes: list[str] | None = None) -> list[Pa
     import matplotlib.pyplot as plt
 
     folder = Path(folder)
-    runs, manifest = load_sweep(folder)
+    results = load_sweep(folder)
+    runs, manifest = results.runs, results.manifest
     varied = manifest["varied"]
     summary = point_summary(runs, varied, manifest["summary_outcomes"])
     summary.to_csv(folder / "summary.csv", index=False)
     summary.to_parquet(folder / "summary.parquet", index=False)
-    chosen = outcomes or [o for o in HEADLINE if o in runs] or manifest["summary_outcomes"][:4]
+    chosen = outcomes or [o for o in KEY_OUTCOMES if o in runs] or manifest["summary_outcomes"][:4]
     ok = runs[runs["status"] == "ok"]
     (folder / "plots").mkdir(exist_ok=True)
     written = []
@@ -118,24 +150,6 @@ def _numeric(x) -> bool:
     return isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_))
 
 
-def add_plot_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("dir", help="sweep output folder (holds runs.parquet and manifest.json)")
-    p.add_argument("--outcome", dest="outcomes", action="append", default=None, metavar="NAME",
-                   help="outcome to plot (repeatable; default: the headline outcomes)")
-
-
-def plot_command(args: argparse.Namespace) -> int:
-    from .errors import UserError
-
-    runs, _ = load_sweep(args.dir)
-    unknown = [o for o in args.outcomes or [] if o not in runs]
-    if unknown:
-        raise UserError(f"--outcome: {', '.join(unknown)}: not a column of {args.dir}/runs.parquet")
-    written = plot_sweep(args.dir, args.outcomes)
-    print(f"wrote {args.dir}/summary.csv, summary.parquet and {len(written)} plot(s) in {args.dir}/plots/")
-    return 0
-
-
 # ------------------------------------------------------------------ compare
 def paired_differences(runs: pd.DataFrame, labels: list[str], outcomes: list[str]) -> pd.DataFrame:
     """Each scenario minus the first, paired by replicate (same seeds): mean difference with 95% CI."""
@@ -154,51 +168,3 @@ def paired_differences(runs: pd.DataFrame, labels: list[str], outcomes: list[str
                          "difference": stats_["mean"], "sd": stats_["sd"], "ci_low": stats_["ci_low"],
                          "ci_high": stats_["ci_high"], "n_pairs": stats_["n"]})
     return pd.DataFrame(rows[len(outcomes):])  # drop reference − reference
-
-
-def add_compare_arguments(p: argparse.ArgumentParser) -> None:
-    from .sweep import _add_backend_options
-
-    p.add_argument("configs", nargs="+", help="two or more scenario YAML files; the first is the reference")
-    p.add_argument("--replicates", type=int, default=10, help="runs per scenario, same seeds for all (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter in every scenario, e.g. --set population.residents=5000")
-    p.add_argument("--out", default=None, help="output folder (default results/compare/<names>)")
-    p.add_argument("--outcome", dest="outcomes", action="append", default=None, metavar="NAME",
-                   help="outcome to report (repeatable; default: the headline outcomes)")
-    _add_backend_options(p)
-
-
-def compare_command(args: argparse.Namespace) -> int:
-    from .errors import UserError
-    from .sweep import run_sweep
-    from .sweep_spec import plan_from_configs
-
-    if len(args.configs) < 2:
-        raise UserError("compare: give at least two config files")
-    if args.replicates < 2:
-        raise UserError(f"--replicates: expected at least 2 for a confidence interval, found {args.replicates}")
-    plan = plan_from_configs(args.configs, args.overrides, args.replicates, args.seed)
-    plan.backend = args.backend or ("dask" if args.scheduler else "processes")
-    plan.workers = args.workers or plan.workers
-    outcomes = args.outcomes or [o for o in HEADLINE if o in plan.summary_outcomes]
-    unknown = [o for o in outcomes if o not in plan.summary_outcomes]
-    if unknown:
-        raise UserError(f"--outcome: {', '.join(unknown)}: unknown outcome")
-    out = Path(args.out) if args.out else Path("results") / "compare" / "-vs-".join(Path(c).stem for c in args.configs)
-    run_sweep(plan, out, scheduler=args.scheduler, batch_size=args.batch_size)
-    runs = pd.read_parquet(out / "runs.parquet")
-    table = paired_differences(runs, list(args.configs), outcomes)
-    table.to_csv(out / "compare.csv", index=False)
-    _print_compare(table)
-    print(f"wrote {out}/compare.csv and {out}/runs.parquet")
-    return 0
-
-
-def _print_compare(table: pd.DataFrame) -> None:
-    for scenario, group in table.groupby("scenario", sort=False):
-        print(f"{scenario} − {group['reference'].iloc[0]} (paired over {int(group['n_pairs'].min())} seeds)")
-        for _, r in group.iterrows():
-            print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
-                  f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")

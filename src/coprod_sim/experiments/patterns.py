@@ -4,7 +4,7 @@ Each pattern runs the model over several seeds for a few settings of one lever
 and reports the mean and a 95% confidence interval (Student t) of the outcome
 that the pattern is about, plus whether the seeds' qualitative claim holds.
 The claim is tested, not assumed: ``holds`` is computed from the runs, and
-``experiments/patterns.py`` writes whatever comes out to docs/patterns.md.
+the script ``experiments/patterns.py`` writes whatever comes out to docs/patterns.md.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from itertools import pairwise
 
 import numpy as np
 
-from . import analysis
-from .agents import Facility
-from .config import load_config
-from .domain import SERVICE_TYPES
-from .model import CoProductionModel
+from ..config import load_config
+from ..domain import SERVICE_TYPES
+from ..model import Model
+from ..model.facility import Facility
+from ..sweeps import analysis
 
 
 @dataclass
@@ -57,20 +57,23 @@ def mean_ci(values) -> tuple[float, float]:
     return est["mean"], est["ci_high"] - est["mean"]
 
 
-def simulate(size: Size, extra: list[str], seed: int, config: str | None = None) -> CoProductionModel:
-    cfg = load_config(config, size.overrides() + extra)
-    model = CoProductionModel(cfg, seed=seed)
-    for _ in range(cfg["run"]["steps"]):
-        model.step()
+def simulate(size: Size, extra: list[str], seed: int, config: str | None = None) -> Model:
+    """One run of ``size`` with ``extra`` overrides, stepped to its end; the model is kept for its state."""
+    model = Model(rng=seed, scenario=load_config(config, size.overrides() + extra))
+    model.run_model()
     return model
 
 
-def window_mean(model: CoProductionModel, key: str) -> float:
-    rows = model.recorder.rows[-model.cfg["run"]["outcome_window"]:]
-    return float(np.mean([r[key] for r in rows]))
+def history(model: Model, key: str) -> list[float]:
+    """One outcome, month by month."""
+    return model.datacollector.model_vars[key]
 
 
-def _over_seeds(size: Size, extra: list[str], metric: Callable[[CoProductionModel], float]) -> np.ndarray:
+def window_mean(model: Model, key: str) -> float:
+    return float(np.mean(history(model, key)[-model.cfg["run"]["outcome_window"]:]))
+
+
+def _over_seeds(size: Size, extra: list[str], metric: Callable[[Model], float]) -> np.ndarray:
     return _metrics(size, extra, {"m": metric})["m"]
 
 
@@ -93,12 +96,12 @@ def _all_services(key: str, value: float) -> str:
 # ---------------------------------------------------------------- patterns
 def pattern_1_distance(size: Size) -> Result:
     """Access falls with distance; capacity closer to residents lowers access inequality."""
-    def gradient(m: CoProductionModel) -> float:
+    def gradient(m: Model) -> float:
         lay, res = m.layout, m.residents
         sx, sy = lay.cell_xy(lay.station_cell_of_community[res.community])
         x, y = lay.cell_xy(res.cell)
         dist = np.hypot(x - sx, y - sy) * lay.cell_size_m
-        return float(np.polyfit(dist / 100.0, m.last_use["met"], 1)[0])  # share of need met per 100 m
+        return float(np.polyfit(dist / 100.0, m.consumption.met, 1)[0])  # share of need met per 100 m
 
     merged = ["layout.mode=merged", "layout.merge_size=9"]
     metrics = {"slope": gradient, "gini": lambda m: window_mean(m, "equity.public_access_gini"),
@@ -127,9 +130,9 @@ PROFIT_SPACE_LADDER: dict[str, list[str]] = {
 }
 
 
-def _firm_presence(periphery: bool) -> Callable[[CoProductionModel], float]:
+def _firm_presence(periphery: bool) -> Callable[[Model], float]:
     """Share of (community, priced service) markets with an active private firm."""
-    def metric(m: CoProductionModel) -> float:
+    def metric(m: Model) -> float:
         lay = m.layout
         comms = set(np.flatnonzero(lay.community_is_periphery == periphery).tolist())
         priced = {SERVICE_TYPES.index(s) for s in PRICED_SERVICES}
@@ -161,7 +164,7 @@ def pattern_2_profit_space(size: Size) -> Result:
                      "rises as profit space grows.", avoided and rising, rows, note=note)
 
 
-def _firm_quality(m: CoProductionModel) -> float:
+def _firm_quality(m: Model) -> float:
     """Capacity-weighted quality of active private-firm facilities."""
     firms = [f for f in m.agents_by_type.get(Facility, []) if f.active and f.operator.kind == "firm"]
     cap = sum(f.capacity for f in firms)
@@ -190,9 +193,9 @@ def pattern_3_quantity_over_quality(size: Size) -> Result:
                   note=note)
 
 
-def _public_share_outside(types: set[str]) -> Callable[[CoProductionModel], float]:
+def _public_share_outside(types: set[str]) -> Callable[[Model], float]:
     """Share of public (government + social-organisation) capacity in other service types."""
-    def metric(m: CoProductionModel) -> float:
+    def metric(m: Model) -> float:
         public = [f for f in m.agents_by_type.get(Facility, []) if f.active and f.public
                   and f.operator.kind in ("government", "social_org")]
         total = sum(f.capacity for f in public)
@@ -233,9 +236,9 @@ def pattern_5_stake(size: Size) -> Result:
 
 def pattern_6_feedback(size: Size) -> Result:
     """Co-production decays without a responsive feedback channel."""
-    def volunteer_trend(m: CoProductionModel) -> float:
-        rows = m.recorder.rows
-        return rows[-1]["operators.volunteer_hours"] / max(rows[0]["operators.volunteer_hours"], 1e-9) - 1.0
+    def volunteer_trend(m: Model) -> float:
+        hours = history(m, "operators.volunteer_hours")
+        return hours[-1] / max(hours[0], 1e-9) - 1.0
 
     none = _over_seeds(size, ["linkage.feedback_loop=0"], volunteer_trend)
     good = _over_seeds(size, ["linkage.feedback_loop=0.8", "linkage.channel_reach=0.6"], volunteer_trend)

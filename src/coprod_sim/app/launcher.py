@@ -1,4 +1,4 @@
-"""``coprod-sim viz``: start the students' browser app (``coprod_sim.app``) with Solara.
+"""Starting the students' browser app (``coprod_sim.app.page``) with Solara, as ``coprod-sim viz`` does.
 
 The app must work with no internet (classrooms behind firewalls): Solara serves
 its front-end from ``sys.prefix/share/solara/cdn/<package>@<version>/`` and only
@@ -9,7 +9,6 @@ missing asset is a clear message here, not a blank page in the browser.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import signal
@@ -17,11 +16,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..config import shipped_scenarios
+from ..errors import UserError
+
 # How the launcher tells the app (a separate solara process) what to load. Defined here, not in
-# app_session, so `coprod-sim` can list its commands without importing the model.
+# the session module, so starting the app does not import the model in the launcher's process.
 CONFIGS_DIR_ENV = "COPROD_VIZ_CONFIGS_DIR"
 CONFIG_ENV = "COPROD_VIZ_CONFIG"
-DEFAULT_CONFIGS_DIR = "configs"
+PAGE_MODULE = "coprod_sim.app.page"
 
 # Front-end packages the page loads (checked with a real browser: tests/test_app_browser.py).
 REQUIRED_ASSETS = (
@@ -47,37 +49,47 @@ def solara_command(host: str, port: int) -> list[str]:
     """The ``solara run`` command line for the app module (``--no-open``: the user opens the address)."""
     exe = Path(sys.executable).with_name("solara")
     runner = [str(exe)] if exe.exists() else [sys.executable, "-m", "solara"]
-    return [*runner, "run", "coprod_sim.app", "--host", host, "--port", str(port), "--no-open",
+    return [*runner, "run", PAGE_MODULE, "--host", host, "--port", str(port), "--no-open",
             "--production"]
 
 
-def app_environment(config: str | None, configs_dir: str | None) -> dict[str, str]:
+def scenario_file(scenario: str) -> Path:
+    """The YAML file of a scenario given as a path or as a shipped scenario's name."""
+    path = Path(scenario)
+    if path.is_file():
+        return path
+    shipped = shipped_scenarios()
+    if scenario in shipped:
+        return shipped[scenario]
+    raise UserError(f"{scenario}: no such scenario file, and not a shipped scenario ({', '.join(shipped)})")
+
+
+def scenarios_folder(scenario: str | None, configs_dir: str | None) -> Path:
+    """The folder the scenario picker lists: ``--configs-dir``, else the scenario's own folder, else the shipped ones."""
+    if configs_dir:
+        folder = Path(configs_dir)
+    elif scenario:
+        folder = scenario_file(scenario).parent
+    else:
+        folder = next(iter(shipped_scenarios().values())).parent
+    if not folder.is_dir() or not any(folder.glob("*.y*ml")):
+        raise UserError(f"no scenario files (*.yaml) in {folder}/: pass a scenario or --configs-dir")
+    return folder
+
+
+def app_environment(scenario: str | None, configs_dir: str | None) -> dict[str, str]:
     """Environment for the server: where scenarios are, which to open, and no telemetry (offline)."""
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
-    if configs_dir:
-        env[CONFIGS_DIR_ENV] = str(Path(configs_dir).resolve())
-    elif config:
-        env.setdefault(CONFIGS_DIR_ENV, str(Path(config).resolve().parent))
-    else:
-        env.setdefault(CONFIGS_DIR_ENV, str(Path(DEFAULT_CONFIGS_DIR).resolve()))
-    if config:
-        env[CONFIG_ENV] = str(Path(config).resolve())
+    env[CONFIGS_DIR_ENV] = str(scenarios_folder(scenario, configs_dir).resolve())
+    if scenario:
+        env[CONFIG_ENV] = str(scenario_file(scenario).resolve())
     return env
 
 
-def _add_viz(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", nargs="?", default=None,
-                   help="scenario to open first (default configs/baseline.yaml); its folder feeds the picker")
-    p.add_argument("--configs-dir", default=None, help="folder of scenario YAML files for the picker")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default 127.0.0.1, this computer only; 0.0.0.0 exposes the app)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-
-
-def _viz(args: argparse.Namespace) -> int:
-    from .errors import UserError
-
+def launch(scenario: str | None = None, configs_dir: str | None = None, host: str = "127.0.0.1",
+           port: int = DEFAULT_PORT) -> int:
+    """Check the app can run offline, start its server, and wait until it stops (Ctrl+C or SIGTERM stop both)."""
     missing = missing_assets()
     if missing:
         raise UserError(
@@ -85,18 +97,13 @@ def _viz(args: argparse.Namespace) -> int:
             "       Without them the page stays blank offline. Fix: run scripts/setup.sh, or "
             f"'{sys.executable} -m pip install solara-assets'."
         )
-    if args.config and not Path(args.config).is_file():
-        raise UserError(f"{args.config}: no such scenario file")
-    folder = Path(args.configs_dir or (Path(args.config).parent if args.config else DEFAULT_CONFIGS_DIR))
-    if not folder.is_dir() or not any(folder.glob("*.y*ml")):
-        raise UserError(f"no scenario files (*.yaml) in {folder}/: run from the project folder, "
-                        "or pass a CONFIG file or --configs-dir")
+    env = app_environment(scenario, configs_dir)
     if shutil.which("solara", path=str(Path(sys.executable).parent)) is None and not _has_solara():
         raise UserError("solara is not installed in this environment; run scripts/setup.sh")
-    print(f"coprod-sim app: open http://{args.host}:{args.port}/ in your browser (Ctrl+C stops it)", flush=True)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: bound to {args.host}; other computers on the network can open the app", flush=True)
-    proc = subprocess.Popen(solara_command(args.host, args.port), env=app_environment(args.config, args.configs_dir))
+    print(f"coprod-sim app: open http://{host}:{port}/ in your browser (Ctrl+C stops it)", flush=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: bound to {host}; other computers on the network can open the app", flush=True)
+    proc = subprocess.Popen(solara_command(host, port), env=env)
     # stopping us (Ctrl+C or SIGTERM from a test or a service manager) must also stop the server
     signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
     try:
@@ -111,6 +118,3 @@ def _has_solara() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("solara") is not None
-
-
-CLI_COMMANDS = {"viz": ("start the browser app for students (Solara, works offline)", _add_viz, _viz)}

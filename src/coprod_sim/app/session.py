@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .config import ConfigError, dotted, load_config, registry
-from .domain import SERVICE_TYPES
-from .model import CoProductionModel
-from .viz import CONFIG_ENV, CONFIGS_DIR_ENV, DEFAULT_CONFIGS_DIR
+from ..config import ConfigError, dotted, load_config, registry, shipped_scenarios
+from ..domain import SERVICE_TYPES
+from ..model import Model
+from .launcher import CONFIG_ENV, CONFIGS_DIR_ENV
 
 # per-service money levers are shown as one slider: a share of each service's unit cost
 PER_SERVICE_SHARE = {"profit_space.subsidy_per_visit", "profit_space.voucher_per_visit"}
@@ -99,7 +99,8 @@ def lever_overrides(cfg: dict, levers: dict[str, float | bool]) -> dict:
 
 def configs_dir() -> Path:
     """Folder the scenario picker lists (env var lets tests and classrooms point elsewhere)."""
-    return Path(os.environ.get(CONFIGS_DIR_ENV, DEFAULT_CONFIGS_DIR))
+    default = next(iter(shipped_scenarios().values())).parent
+    return Path(os.environ.get(CONFIGS_DIR_ENV, default))
 
 
 def scenario_label(path: Path) -> str:
@@ -142,7 +143,7 @@ class Session:
     scenario_path: Path
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)
-    model: CoProductionModel | None = None
+    model: Model | None = None
     applied: tuple[dict[str, Any], int] = ({}, 0)  # (overrides, seed) the current model was built with
     generation: int = 0  # bumped on every reset, so caches never confuse two models
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -159,10 +160,10 @@ class Session:
         """Scenario file plus the lever overrides, validated by the model's own schema."""
         return load_config(self.scenario_path, lever_overrides(self.base_config(), self.overrides))
 
-    def reset(self) -> CoProductionModel:
+    def reset(self) -> Model:
         """Build a fresh model from scenario + overrides + seed (same inputs → same first frame)."""
         with self.lock:
-            self.model = CoProductionModel(self.config(), seed=int(self.seed), explain=True)
+            self.model = Model(rng=int(self.seed), scenario=self.config(), explain=True)
             self.applied = (dict(self.overrides), int(self.seed))
             self.generation += 1
             return self.model

@@ -12,11 +12,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .domain import OPERATOR_KINDS, SERVICE_TYPES
+from ..domain import OPERATOR_KINDS, SERVICE_TYPES
 
 FIELDS = {
     "satisfaction": "Mean satisfaction (1–5)",
@@ -51,17 +52,10 @@ def cell_field(model, field: str) -> np.ndarray:
 
 
 def met_share(model) -> np.ndarray:
-    """Each resident's share of need served last month.
-
-    Read from the model's last consumption record (``last_use["met"]``); before
-    the first step, or if a model version lacks it, fall back to ``performance``
-    (quality-weighted, so lower than the plain share met).
-    """
-    use = getattr(model, "last_use", None)
-    met = use.get("met") if isinstance(use, dict) else None
-    if met is not None and len(met) == len(model.residents.cell):
-        return np.asarray(met, dtype=float)
-    return np.asarray(model.residents.performance, dtype=float)
+    """Each resident's share of need served last month (before the first month: its performance, 0)."""
+    if model.consumption is None:
+        return np.asarray(model.residents.performance, dtype=float)
+    return np.asarray(model.consumption.met, dtype=float)
 
 
 def boundary_segments(zone_of_cell: np.ndarray, width: int, height: int) -> list[tuple[tuple, tuple]]:
@@ -77,7 +71,7 @@ def boundary_segments(zone_of_cell: np.ndarray, width: int, height: int) -> list
 
 def facility_points(model) -> list[tuple[float, float, str, int, bool]]:
     """(x, y, operator kind, service index, active) for every facility with capacity."""
-    from .agents import Facility
+    from ..model.facility import Facility
 
     lay = model.layout
     out, used = [], {}
@@ -205,8 +199,8 @@ CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-def series(rows: list[dict], key: str) -> np.ndarray:
-    return np.array([float(r.get(key, np.nan)) for r in rows])
+def series(history: pd.DataFrame, key: str) -> np.ndarray:
+    return history[key].to_numpy(dtype=float) if key in history else np.full(len(history), np.nan)
 
 
 class ChartsView:
@@ -243,27 +237,28 @@ class ChartsView:
                                       color="grey"))
         self.fig.subplots_adjust(left=0.06, right=0.9, top=0.93, bottom=0.09, wspace=0.45, hspace=0.45)
 
-    def render(self, rows: list[dict]) -> bytes:
-        """PNG of the outcome history ``rows`` (the model's recorder rows)."""
-        steps = series(rows, "step")
+    def render(self, history: pd.DataFrame) -> bytes:
+        """PNG of the outcome history (``model.timeseries()``: one row per month)."""
+        steps = series(history, "step")
         for line, key in self.lines:
-            line.set_data(steps, series(rows, key))
+            line.set_data(steps, series(history, key))
         for ax in [*self.line_axes, self.delay_ax]:
             ax.relim()
             ax.autoscale_view()
         for artist in self.stack:
             artist.remove()
         self.stack = []
-        if rows:
-            shares = [series(rows, f"quality.satisfaction_share.{i}") for i in range(1, 6)]
+        months = len(history)
+        if months:
+            shares = [series(history, f"quality.satisfaction_share.{i}") for i in range(1, 6)]
             self.stack = self.sat_ax.stackplot(steps, *shares, colors=SAT_COLORS)
             self.sat_ax.set_xlim(steps[0], max(steps[-1], steps[0] + 1))
-            self.sat_title.set_text(f"Satisfaction (5 levels); mean {rows[-1]['quality.satisfaction_mean']:.2f}/5")
+            self.sat_title.set_text(f"Satisfaction (5 levels); mean {history['quality.satisfaction_mean'].iloc[-1]:.2f}/5")
         for hint in self.hints:
-            hint.set_visible(not rows)
+            hint.set_visible(not months)
         return to_png(self.fig)
 
 
-def charts_png(rows: list[dict]) -> bytes:
+def charts_png(history: pd.DataFrame) -> bytes:
     """One-off charts (tests, docs); the app keeps a :class:`ChartsView` per run."""
-    return ChartsView().render(rows)
+    return ChartsView().render(history)

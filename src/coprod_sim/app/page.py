@@ -11,7 +11,7 @@ because the issue needs three things SolaraViz 3.5.1 does not give:
   module-level ``update_counter`` that makes every tab redraw on any tab's step);
 * an integer seed (its example seed field returns a string, upstream issue 3516).
 
-All per-tab state lives in a :class:`~coprod_sim.app_session.Session` created
+All per-tab state lives in a :class:`~coprod_sim.app.session.Session` created
 inside ``Page`` with ``use_memo``, so every browser tab gets its own model.
 """
 
@@ -24,9 +24,10 @@ from pathlib import Path
 import solara
 import solara.lab
 
-from .app_figures import ChartsView, GridView
-from .app_session import CONFIG_ENV, LEVERS, Lever, Session, initial_scenario, list_scenarios
-from .config import ConfigError
+from ..config import ConfigError
+from .figures import ChartsView, GridView
+from .launcher import CONFIG_ENV
+from .session import LEVERS, Lever, Session, initial_scenario, list_scenarios
 
 PLAY_INTERVAL_S = 0.6  # pause between steps while playing, so students can read the log
 COLOUR_BY = {"Satisfaction": "satisfaction", "Unmet need": "unmet_need"}  # toggle label → field
@@ -154,7 +155,7 @@ def ModelViews(session: Session, tick: int) -> None:
 
     def draw_charts() -> bytes:
         with session.lock:
-            return charts_view.render(list(model.recorder.rows))
+            return charts_view.render(model.timeseries())
 
     grid = solara.use_memo(draw_grid, [*key, field])
     charts = solara.use_memo(draw_charts, list(key))

@@ -18,19 +18,21 @@ import difflib
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .config import (
+from ..config import (
     ConfigError,
     Parameter,
+    ParamsLike,
     all_keys,
     describe_value,
     dotted,
+    load_config,
     parameter_for,
     read_yaml,
     resolve,
@@ -38,6 +40,7 @@ from .config import (
     shipped_scenarios,
     value_problem,
 )
+from ..model import OUTCOME_KEYS, SUMMARY_KEYS
 from .design import DESIGN_TYPES, DISTRIBUTIONS, Axis, factorial, latin_hypercube, levels, one_at_a_time
 
 BACKENDS = ("serial", "processes", "dask")
@@ -52,8 +55,6 @@ SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "se
 DESIGN_FIELDS = ("type", "parameters", "samples", "points")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 MAX_PROBLEMS = 25
-# modules a worker forkserver imports once, before forking workers (local backends)
-WORKER_PRELOAD = {"processes": ["coprod_sim.backends"], "dask": ["distributed", "coprod_sim.backends"]}
 
 
 @dataclass
@@ -111,17 +112,6 @@ def _unknown_key(where: str, key: str) -> str:
     return f"{where}: {key}: unknown parameter{tip}"
 
 
-# ------------------------------------------------------------------ known outcomes
-@cache
-def known_outcomes() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(summary names, per-step names) in the model's order, from a tiny throw-away run."""
-    from .runner import run_model
-
-    cfg = resolve({"population": {"residents": 200}, "run": {"steps": 1, "outcome_window": 1}}, "<probe>")
-    result = run_model(cfg, seed=0)
-    return tuple(result.summary), tuple(k for k in result.timeseries[0] if k != "step")
-
-
 # ------------------------------------------------------------------ loading
 class _Problems(list):
     """Problems collected while reading a spec (a list with a helper)."""
@@ -162,7 +152,8 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     return SweepPlan(
-        name=str(raw.get("name") or Path(origin).stem), origin=origin, spec=raw, base_cfg=base_cfg or {},
+        name=str(raw.get("name") or (Path(origin).stem if not origin.startswith("<") else "sweep")), origin=origin,
+        spec=raw, base_cfg=base_cfg or {},
         varied=varied, points=points, tasks=tasks, summary_outcomes=outcomes[0], step_outcomes=outcomes[1],
         fault=fault, **opts,
     )
@@ -399,7 +390,7 @@ def _outputs(outputs: Any, origin: str, probs: _Problems) -> tuple[list[str], li
         probs.add(f"{origin}: outputs: expected a mapping with summary and/or steps, found {describe_value(outputs)}")
         return [], []
     _check_fields(outputs, ("summary", "steps"), f"{origin}: outputs.", probs)
-    summary_all, steps_all = known_outcomes()
+    summary_all, steps_all = SUMMARY_KEYS, OUTCOME_KEYS
     chosen = []
     for name, everything, default in (("summary", summary_all, "all"), ("steps", steps_all, "none")):
         value = outputs.get(name, default)
@@ -455,10 +446,8 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: s
     return tasks
 
 
-def plan_from_configs(paths: list[str], overrides: list[str], replicates: int, root_seed: int) -> SweepPlan:
-    """A comparison as a sweep: one design point per config, the same seeds for all (common random numbers)."""
-    from .config import load_config
-
+def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, root_seed: int) -> SweepPlan:
+    """A comparison as a sweep: one design point per scenario, the same seeds for all (common random numbers)."""
     probs = _Problems()
     cfgs: list[dict] = []
     for path in paths:
@@ -474,13 +463,13 @@ def plan_from_configs(paths: list[str], overrides: list[str], replicates: int, r
                 probs.add(f"{paths[i]}: resolves to the same configuration as {paths[j]}; nothing to compare")
     if probs:
         raise ConfigError(probs)
-    summary, _ = known_outcomes()
     tasks = []
     for pid, (path, cfg) in enumerate(zip(paths, cfgs, strict=True)):
         for rep in range(replicates):
             seed = derive_seed(root_seed, pid, rep, "common")
             tasks.append(RunTask(run_key(cfg, rep, seed), pid, rep, seed, {"scenario": path}, cfg))
-    spec = {"compare": list(paths), "set": list(overrides), "replicates": replicates, "seed": root_seed}
+    spec = {"compare": list(paths), "set": overrides if isinstance(overrides, Mapping) else list(overrides or []),
+            "replicates": replicates, "seed": root_seed}
     return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0], varied=["scenario"],
                      points=[{"scenario": p} for p in paths], tasks=tasks, root_seed=root_seed,
-                     seed_scheme="common", replicates=replicates, summary_outcomes=list(summary), step_outcomes=[])
+                     seed_scheme="common", replicates=replicates, summary_outcomes=list(SUMMARY_KEYS), step_outcomes=[])

@@ -14,6 +14,16 @@ from collections import defaultdict
 
 import numpy as np
 
+# What public money is spent on; every payment names one (outcomes report each: cost.public_spending.<category>).
+SPENDING_CATEGORIES: tuple[str, ...] = (
+    "contracts_and_vouchers",  # residents' vouchers and contracted operators' deficits (paid first)
+    "services",  # government-run deficits and per-visit subsidies to market providers
+    "capital",  # building new public facilities
+    "coordination",  # the leading group's running cost
+    "interest_binding",  # outcome-linked pay to operators with a stake
+    "soe_deficit",  # loss cover of state-owned firms in thin markets
+)
+
 
 class PublicFund:
     """Balances per service type with a cumulative and per-step record."""
@@ -62,5 +72,7 @@ class PublicFund:
         return paid
 
     def _record(self, category: str, paid: float) -> None:
+        if category not in SPENDING_CATEGORIES:
+            raise ValueError(f"unknown spending category {category!r}")
         self.spent_total += paid
         self.step_spent[category] += paid

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .domain import HOUSEHOLD_TYPES, SERVICE_TYPES, K
+from ..domain import HOUSEHOLD_TYPES, SERVICE_TYPES, K
 from .rules import expectation_disconfirmation, likert
 from .space import Layout
 

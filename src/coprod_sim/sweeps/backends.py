@@ -14,17 +14,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from .config import dotted
-from .runner import run_model
-from .sweep_spec import WORKER_PRELOAD, RunTask
+from ..config import dotted
+from ..runs import simulate
+from .spec import RunTask
 
 BatchOutcome = tuple[int, dict[str, list[dict]] | BaseException]
+# modules a worker forkserver imports once, before forking workers (local backends)
+WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.backends"], "dask": ["distributed", "coprod_sim.sweeps.backends"]}
 
 
 # ------------------------------------------------------------------ what a worker does
@@ -47,11 +50,12 @@ def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str],
     step_rows: list[dict] = []
     try:
         _maybe_inject_fault(task.cfg, fault)
-        result = run_model(task.cfg, seed=task.seed)
+        result = simulate(task.cfg, task.seed)
         outcomes = {k: float(result.summary[k]) for k in summary_keys}
         if step_keys:
-            step_rows = [{"run_key": task.run_key, "step": int(r["step"]), **{k: float(r[k]) for k in step_keys}}
-                         for r in result.timeseries]
+            columns = {k: result.timeseries[k].tolist() for k in ("step", *step_keys)}
+            step_rows = [{"run_key": task.run_key, "step": int(step), **{k: float(columns[k][i]) for k in step_keys}}
+                         for i, step in enumerate(columns["step"])]
     except Exception as exc:  # a failing run must not take the sweep down
         row.update(status="failed", error=_error_text(exc))
         outcomes = {}
@@ -92,6 +96,13 @@ def run_batches(batches: list[list[RunTask]], args: tuple, backend: str, workers
 def _serial(batches: list[list[RunTask]], args: tuple) -> Iterator[BatchOutcome]:
     for i, batch in enumerate(batches):
         yield i, execute_batch(batch, *args)
+
+
+def warm_workers(backend: str) -> None:
+    """Start the workers' forkserver now, so its imports overlap the client's own work (checking the spec)."""
+    if backend in WORKER_PRELOAD and "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD[backend])
+        multiprocessing.forkserver.ensure_running()
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

@@ -18,13 +18,13 @@ of the current plan, so the final tables hold each run exactly once.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,8 +33,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from . import files
-from .sweep_spec import BACKENDS, SEED_SCHEMES, WORKER_PRELOAD, RunTask, SweepPlan, load_spec
+from ..errors import UserError
+from ..runs import files, git_commit, package_versions
+from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
 FIXED_COLUMNS = ["run_key", "point_id", "replicate", "seed", "status", "error", "runtime_s"]
 
@@ -146,8 +147,6 @@ def _consolidate_steps(shards: Path, chosen: pd.DataFrame, plan: SweepPlan) -> p
 
 # ------------------------------------------------------------------ manifest
 def _manifest(plan: SweepPlan, backend: str, workers: int, batch_size: int, started: str) -> dict[str, Any]:
-    from .runner import git_commit, package_versions
-
     return {
         "kind": "coprod-sim sweep", "name": plan.name, "spec_file": plan.origin, "spec": plan.spec,
         "base_config": plan.base_cfg, "varied": plan.varied, "design_points": len(plan.points),
@@ -194,9 +193,11 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
 
     from .backends import run_batches
 
+    backend, workers = backend or plan.backend, workers or plan.workers
+    if backend not in BACKENDS:
+        raise UserError(f"backend: expected one of {', '.join(BACKENDS)}, found {backend!r}")
     out = Path(out)
     (out / "shards").mkdir(parents=True, exist_ok=True)
-    backend, workers = backend or plan.backend, workers or plan.workers
     scheduler = scheduler or plan.scheduler
     done = finished_keys(out / "shards", retry_failed)
     todo = [t for t in plan.tasks if t.run_key not in done]
@@ -264,86 +265,32 @@ def estimate(plan: SweepPlan, out: Path, backend: str, workers: int, max_sample:
             "seconds_per_run": per_run, "estimate_s": wall}
 
 
-# ------------------------------------------------------------------ CLI
-def _add_backend_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=BACKENDS, default=None, help="where runs execute (default: the spec's)")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the spec's, else 2)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="connect the dask backend to a running scheduler, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--batch-size", type=int, default=None, help="runs per task (default: auto)")
+# ------------------------------------------------------------------ public entry point
+def plan_of(spec: str | os.PathLike | Mapping) -> SweepPlan:
+    """A validated plan from a spec file or a spec mapping (relative ``base`` paths: from the current folder)."""
+    if isinstance(spec, Mapping):
+        return build_plan(dict(spec), "<mapping>", Path.cwd())
+    return load_spec(spec)
 
 
-def _add_sweep(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
-    p.add_argument("--out", default=None, help="output folder (default results/sweeps/<spec name>)")
-    _add_backend_options(p)
-    p.add_argument("--dry-run", action="store_true", help="print the number of runs and a wall-time estimate")
-    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+def default_out(spec: str | os.PathLike | Mapping, plan: SweepPlan) -> Path:
+    """``results/sweeps/<spec file name>`` (or the spec's ``name`` for a mapping)."""
+    name = plan.name if isinstance(spec, Mapping) else Path(spec).stem
+    return Path("results") / "sweeps" / name
 
 
-def _check_cli_numbers(args: argparse.Namespace) -> None:
-    from .errors import UserError
+def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = None, backend: str | None = None,
+          workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
+          retry_failed: bool = False) -> SweepReport:
+    """Run a sweep spec (YAML file or mapping; docs/sweeps.md) and return what was done.
 
-    if args.workers is not None and args.workers < 1:
-        raise UserError(f"--workers: expected a whole number ≥ 1, found {args.workers}")
-    if args.batch_size is not None and args.batch_size < 1:
-        raise UserError(f"--batch-size: expected a whole number ≥ 1, found {args.batch_size}")
-    if args.scheduler and (args.backend or "dask") != "dask":
-        raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
+    Finished runs already in ``out`` are kept and skipped, so calling again
+    resumes an interrupted sweep. Options given here win over the spec's.
+    Read the tables with ``coprod_sim.load_results(report.out)``.
 
-
-def _warm_forkserver(backend: str) -> None:
-    """Start the workers' forkserver now, so its imports overlap the client's own while the spec is checked."""
-    import multiprocessing
-    import multiprocessing.forkserver
-
-    if backend in WORKER_PRELOAD and "forkserver" in multiprocessing.get_all_start_methods():
-        multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD[backend])
-        multiprocessing.forkserver.ensure_running()
-
-
-def _sweep(args: argparse.Namespace) -> int:
-    _check_cli_numbers(args)
-    if not args.dry_run and not args.scheduler:
-        _warm_forkserver(args.backend or "processes")
-    plan = load_spec(args.spec)
-    out = Path(args.out) if args.out else Path("results") / "sweeps" / Path(args.spec).stem
-    backend = args.backend or ("dask" if args.scheduler else plan.backend)
-    workers = args.workers or plan.workers
-    if args.dry_run:
-        e = estimate(plan, out, backend, workers)
-        print(f"{e['runs']} runs ({e['design_points']} design points × {e['replicates']} replicates); "
-              f"{e['finished']} already in {out}, {e['to_run']} to run")
-        print(f"measured {e['seconds_per_run']:.2f} s per run on a sample of {e['sample']}; estimated wall time "
-              f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
-        return 0
-    report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed)
-    print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
-          f"{report.failed} failed now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
-    if report.failed:
-        print(f"  {report.failed} runs failed; their errors are in the 'error' column", file=sys.stderr)
-    return 0 if report.complete and report.failed == 0 else 1
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def _cli_commands() -> dict:
-    from .analysis import add_compare_arguments, add_plot_arguments, compare_command, plot_command
-
-    return {
-        "sweep": ("run a parameter sweep from a YAML spec (resumable; serial, processes or dask)", _add_sweep,
-                  _sweep),
-        "plot": ("plot a sweep's outcomes against its varied parameters and write summary tables",
-                 add_plot_arguments, plot_command),
-        "compare": ("run two or more configs on the same seeds and report paired differences with CIs",
-                    add_compare_arguments, compare_command),
-    }
-
-
-CLI_COMMANDS = _cli_commands()
+    Raises:
+        ConfigError: every problem with the spec, before anything runs.
+    """
+    plan = plan_of(spec)
+    target = Path(out) if out is not None else default_out(spec, plan)
+    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed)

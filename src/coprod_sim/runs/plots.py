@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .domain import OPERATOR_KINDS, SERVICE_TYPES
+from ..domain import OPERATOR_KINDS, SERVICE_TYPES
 
 PANELS: dict[str, list[tuple[str, str]]] = {
     "quantity": [("quantity.capacity", "capacity (visits/month)"),

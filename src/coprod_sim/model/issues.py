@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import CoProductionModel
+    from .model import Model
 
 
 class IssuePipeline:
     """discover → dispatch → dispose → close, with response times recorded."""
 
-    def __init__(self, model: CoProductionModel):
+    def __init__(self, model: Model):
         self.model = model
         n_dept = len(model.departments)
         self.community = np.zeros(0, dtype=np.int64)

@@ -1,0 +1,7 @@
+"""``python -m coprod_sim``: the same as the ``coprod-sim`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

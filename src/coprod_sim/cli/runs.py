@@ -1,0 +1,141 @@
+"""Commands about scenarios and single runs: ``run``, ``scenarios``, ``validate``, ``params``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from ..config import load_config, parameters_markdown, read_yaml, registry, shipped_scenarios
+from ..errors import ConfigError, UserError
+
+SCENARIO_HELP = "a shipped scenario's name (see `coprod-sim scenarios`) or a YAML file"
+
+
+def whole_number(option: str, value: int | None, low: int) -> None:
+    """Options are checked before anything runs, and named in the message."""
+    if value is not None and value < low:
+        raise UserError(f"{option}: expected a whole number ≥ {low}, found {value}")
+
+
+# ------------------------------------------------------------------ run
+def _add_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", default="baseline", help=f"{SCENARIO_HELP} (default: baseline)")
+    p.add_argument("--seed", type=int, default=0, help="random seed, a whole number ≥ 0 (default 0)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="months to simulate (default: run.steps); a run shorter than the outcome window shrinks it")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter by dotted key, e.g. --set incentive.assessment_weight=0.1")
+    p.add_argument("--out", default=None, help="output folder (default results/<scenario name>)")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..model import KEY_OUTCOMES
+    from ..runs import RunAborted, run, write_partial
+
+    whole_number("--seed", args.seed, 0)
+    whole_number("--steps", args.steps, 1)
+    out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
+    bar = ProgressBar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # notes are printed from the manifest below
+            result = run(args.scenario, args.overrides, seed=args.seed, steps=args.steps, on_step=bar)
+    except KeyboardInterrupt as stop:
+        kept = write_partial(stop.partial, out) if hasattr(stop, "partial") else None
+        raise UserError("interrupted" + (f"; the months computed are in {kept}" if kept else "")) from None
+    except RunAborted as aborted:
+        kept = write_partial(aborted, out)
+        where = f"; the months computed are in {kept}" if kept else ""
+        raise UserError(f"the run failed, {aborted}{where}") from aborted
+    finally:
+        bar.close()
+    for note in result.manifest["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    result.save(out, plots=not args.no_plots)
+    s = result.summary
+    print(f"wrote {out}/ (summary.json, timeseries.parquet, manifest.json{'' if args.no_plots else ', plots'})")
+    needs, satisfaction, gap, spending = (s[k] for k in KEY_OUTCOMES)
+    print(f"  needs met {needs:.2f}  satisfaction {satisfaction:.2f}/5  centre−periphery gap {gap:+.3f}  "
+          f"public spending {spending:,.0f} yuan/month")
+    return 0
+
+
+class ProgressBar:
+    """A tqdm bar on an interactive terminal, nothing in CI or when piped; called with each month done."""
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        quiet = bool(os.environ.get("CI")) or not sys.stderr.isatty()
+        self.bar = tqdm(unit="month", desc="simulating", disable=quiet)
+
+    def __call__(self, month: int) -> None:
+        self.bar.update(month - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# ------------------------------------------------------------------ scenarios
+def _add_scenarios(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--paths", action="store_true", help="also print where each scenario's file is")
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    for name, path in shipped_scenarios().items():
+        meta = read_yaml(path).get("scenario") or {}
+        print(f"{name:<30} {meta.get('name', '')}" + (f"  [{path}]" if args.paths else ""))
+    return 0
+
+
+# ------------------------------------------------------------------ validate
+def _add_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", nargs="+", help=f"scenario(s) to check: {SCENARIO_HELP}")
+
+
+def _validate(args: argparse.Namespace) -> int:
+    problems: list[str] = []
+    for scenario in args.config:
+        try:
+            load_config(scenario)
+            print(f"{scenario}: valid")
+        except ConfigError as err:
+            problems += err.problems
+    if problems:
+        raise ConfigError(problems)
+    return 0
+
+
+# ------------------------------------------------------------------ params
+def _add_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--markdown", action="store_true", help="the docs/parameters.md table")
+
+
+def _params(args: argparse.Namespace) -> int:
+    if args.json:
+        rows = [{"key": p.key, "type": p.type, "unit": p.unit, "default": p.default, "range": p.range,
+                 "choices": list(p.choices), "source": p.source, "description": p.description}
+                for p in registry().values()]
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+    elif args.markdown:
+        print(parameters_markdown(), end="")
+    else:
+        for p in registry().values():
+            print(f"{p.key:<45} {p.unit:<22} default={json.dumps(p.default, ensure_ascii=False):<14} "
+                  f"range={p.range_text()}")
+            print(f"{'':<45} {p.description} [source: {p.source}]")
+    return 0
+
+
+COMMANDS = {
+    "run": ("run one scenario and write its results", _add_run, _run),
+    "scenarios": ("list the scenarios shipped with coprod-sim", _add_scenarios, _scenarios),
+    "validate": ("check scenarios or config files against the schema", _add_validate, _validate),
+    "params": ("list every parameter with unit, default, range and source", _add_params, _params),
+}

@@ -1,0 +1,129 @@
+"""Commands about many runs: ``sweep``, ``plot`` and ``compare`` (docs/sweeps.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from .runs import SCENARIO_HELP, whole_number
+
+
+def _add_backend_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default=None, metavar="{serial,processes,dask}",
+                   help="where runs execute: serial, processes or dask (default: the spec's)")
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: the spec's, else 2)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="connect the dask backend to a running scheduler, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--batch-size", type=int, default=None, help="runs per task (default: auto)")
+
+
+def _check_backend_options(args: argparse.Namespace) -> None:
+    whole_number("--workers", args.workers, 1)
+    whole_number("--batch-size", args.batch_size, 1)
+    if args.scheduler and (args.backend or "dask") != "dask":
+        raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
+
+
+# ------------------------------------------------------------------ sweep
+def _add_sweep(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
+    p.add_argument("--out", default=None, help="output folder (default results/sweeps/<spec name>)")
+    _add_backend_options(p)
+    p.add_argument("--dry-run", action="store_true", help="print the number of runs and a wall-time estimate")
+    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from ..sweeps.backends import warm_workers
+    from ..sweeps.engine import default_out, estimate, plan_of, run_sweep
+
+    _check_backend_options(args)
+    if not args.dry_run and not args.scheduler:
+        warm_workers(args.backend or "processes")
+    plan = plan_of(args.spec)
+    out = Path(args.out) if args.out else default_out(args.spec, plan)
+    backend = args.backend or ("dask" if args.scheduler else plan.backend)
+    workers = args.workers or plan.workers
+    if args.dry_run:
+        e = estimate(plan, out, backend, workers)
+        print(f"{e['runs']} runs ({e['design_points']} design points × {e['replicates']} replicates); "
+              f"{e['finished']} already in {out}, {e['to_run']} to run")
+        print(f"measured {e['seconds_per_run']:.2f} s per run on a sample of {e['sample']}; estimated wall time "
+              f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
+        return 0
+    report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed)
+    print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
+          f"{report.failed} failed now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
+    if report.failed:
+        print(f"  {report.failed} runs failed; their errors are in the 'error' column", file=sys.stderr)
+    return 0 if report.complete and report.failed == 0 else 1
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# ------------------------------------------------------------------ plot
+def _add_plot(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", help="sweep output folder (holds runs.parquet and manifest.json)")
+    p.add_argument("--outcome", dest="outcomes", action="append", default=None, metavar="NAME",
+                   help="outcome to plot (repeatable; default: the key outcomes)")
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from ..sweeps.analysis import load_sweep, plot_sweep
+
+    runs = load_sweep(args.dir).runs
+    unknown = [o for o in args.outcomes or [] if o not in runs]
+    if unknown:
+        raise UserError(f"--outcome: {', '.join(unknown)}: not a column of {args.dir}/runs.parquet")
+    written = plot_sweep(args.dir, args.outcomes)
+    print(f"wrote {args.dir}/summary.csv, summary.parquet and {len(written)} plot(s) in {args.dir}/plots/")
+    return 0
+
+
+# ------------------------------------------------------------------ compare
+def _add_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("configs", nargs="+", metavar="scenario",
+                   help=f"two or more scenarios, the first is the reference: {SCENARIO_HELP}")
+    p.add_argument("--replicates", type=int, default=10, help="runs per scenario, same seeds for all (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter in every scenario, e.g. --set population.residents=5000")
+    p.add_argument("--out", default=None, help="output folder (default results/compare/<names>)")
+    p.add_argument("--outcome", dest="outcomes", action="append", default=None, metavar="NAME",
+                   help="outcome to report (repeatable; default: the key outcomes)")
+    _add_backend_options(p)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ..sweeps.comparison import compare, default_out
+
+    _check_backend_options(args)
+    whole_number("--seed", args.seed, 0)
+    if args.replicates < 2:
+        raise UserError(f"--replicates: expected at least 2 for a confidence interval, found {args.replicates}")
+    out = Path(args.out) if args.out else default_out(args.configs)
+    table = compare(args.configs, args.replicates, args.seed, args.overrides, args.outcomes, out, args.backend,
+                    args.workers, args.scheduler, args.batch_size)
+    for scenario, group in table.groupby("scenario", sort=False):
+        print(f"{scenario} − {group['reference'].iloc[0]} (paired over {int(group['n_pairs'].min())} seeds)")
+        for _, r in group.iterrows():
+            print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
+                  f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
+    print(f"wrote {out}/compare.csv and {out}/runs.parquet")
+    return 0
+
+
+COMMANDS = {
+    "sweep": ("run a parameter sweep from a YAML spec (resumable; serial, processes or dask)", _add_sweep, _sweep),
+    "plot": ("plot a sweep's outcomes against its varied parameters and write summary tables", _add_plot, _plot),
+    "compare": ("run two or more scenarios on the same seeds and report paired differences with CIs", _add_compare,
+                _compare),
+}

@@ -1,0 +1,1 @@
+"""Experiments built on runs and sweeps: the pattern-oriented validation of DESIGN.md §7 (``patterns``)."""

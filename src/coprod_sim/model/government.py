@@ -1,0 +1,189 @@
+"""Government actors (Mesa agents): departments, the party leading group and the street office.
+
+They act upstream, at the start of each month: departments decide how much of
+their budget to release, the leading group assesses them, and the street office
+plans and commissions public facilities from what residents reported. Each
+decision is one rule from ``rules.py`` applied to what the agent observes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa import Agent
+
+from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, SOCIAL_ORG_SERVICES, K
+from .facility import Facility
+from .operators import Operator, SocialOrganization
+from .rules import release_share
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+class Department(Agent):
+    """A functional bureau (条): holds a budget, approves projects, resists delegation."""
+
+    def __init__(self, model: Model, index: int, resistance: float, budget: float):
+        super().__init__(model)
+        self.index = index
+        self.name = DEPARTMENT_NAMES[index]
+        self.funds = [SERVICE_INDEX[s] for s in DEPARTMENTS[self.name]["funds"]]
+        self.resistance = resistance
+        self.budget = budget  # yuan / month for community services
+        self.release = 0.0  # share released this step
+        self.pressure = 0.0  # leading-group assessment pressure on this department
+
+    def release_budget(self) -> None:
+        """Choose how much budget to release and send it down, earmarked by service."""
+        if not self.funds:
+            return
+        m = self.model
+        inc = m.cfg["incentive"]
+        gap = m.street_office.perceived_gap_share
+        weights = m.assessment_weights[self.funds]
+        seen_gap = float(np.dot(weights, gap[self.funds]) / len(self.funds))
+        self.release = release_share(
+            inc["assessment_weight"],
+            inc["reward_penalty"],
+            seen_gap,
+            self.resistance,
+            m.cfg["government"]["control_cost"],
+            self.pressure,
+        )
+        released = self.release * self.budget
+        # released money goes to the types the assessment rewards (multitask rule)
+        alloc = weights * (gap[self.funds] + 1e-3)
+        m.fund.release(self.funds, released * alloc / alloc.sum())
+        if released > 0:
+            m.log(f"{DEPARTMENT_LABELS[self.name]} released {self.release:.0%} of its budget (resistance {self.resistance:.2f})")
+
+
+class LeadingGroup(Agent):
+    """Party-building leading group (党建领导小组): assesses departments, names lead units.
+
+    Modelled as a pool-punishment-like institution (Sigmund et al. 2010):
+    departments releasing less than their peers are sanctioned in the
+    assessment, which raises their marginal return of releasing. Coordination
+    is not free: it costs staff time and crowds out social organisations'
+    autonomy (seed 001, "limits of party leadership").
+    """
+
+    def __init__(self, model: Model, active: bool, authority: float):
+        super().__init__(model)
+        self.active = active
+        self.authority = authority if active else 0.0
+
+    def assess_departments(self) -> None:
+        """Set each funding department's assessment pressure and pay for coordinating."""
+        m = self.model
+        lg = m.cfg["leading_group"]
+        if not self.active:
+            return
+        depts = [d for d in m.departments if d.funds]
+        mean_release = float(np.mean([d.release for d in depts])) if depts else 0.0
+        area_gap = float(np.mean(m.street_office.perceived_gap_share))
+        for d in depts:
+            shortfall = max(0.0, mean_release - d.release)
+            d.pressure = self.authority * lg["assessment_weight"] * (area_gap + lg["sanction"] * shortfall)
+        cost = lg["cost_per_department"] * len(m.departments)
+        m.fund.spend_pro_rata(cost, "coordination")
+
+
+class StreetOffice(Agent):
+    """The street office and community committees as planner (upstream stage).
+
+    It sees residents' needs only through the reporting channel and plans new
+    facilities either top-down (by assessment weights and population norms)
+    or deliberatively (by the priorities residents report; seed 002).
+    """
+
+    def __init__(self, model: Model):
+        super().__init__(model)
+        n_comm = model.layout.n_communities
+        self.reported_unmet = np.zeros((n_comm, len(SERVICE_TYPES)))
+        self.perceived_gap_share = np.full(len(SERVICE_TYPES), 0.5)
+
+    def receive_budget(self) -> None:
+        """The office's own operating budget, split by the cost of need (not subject to release)."""
+        m = self.model
+        total = m.cfg["government"]["street_budget_per_resident"] * m.residents.n
+        m.fund.release(list(range(K)), total * m.need_cost_share)
+
+    def observe(self, reported_unmet: np.ndarray, reported_need: np.ndarray) -> None:
+        """Update the planner's picture from this step's reports."""
+        self.reported_unmet = reported_unmet
+        total_need = reported_need.sum(axis=0)
+        share = np.divide(reported_unmet.sum(axis=0), total_need, out=np.zeros(len(SERVICE_TYPES)), where=total_need > 0)
+        # planners update their picture gradually (exponential smoothing of what they hear)
+        weight = self.model.cfg["planning"]["gap_learning_rate"]
+        self.perceived_gap_share = (1.0 - weight) * self.perceived_gap_share + weight * share
+
+    def plan_facilities(self) -> None:
+        """Commission the highest-priority public facilities the fund can pay for."""
+        m = self.model
+        plan = m.cfg["planning"]
+        budget_projects = plan["projects_per_station"] * m.n_stations
+        if budget_projects <= 0:
+            return
+        if plan["mode"] == "deliberative":
+            # residents' own priorities, scaled up by how much of them the channel carries; what
+            # they report already reflects open capacity, so only pending capacity is netted out
+            carried = m.channel_reach * float(m.residents.participation.mean())
+            estimate = self.reported_unmet / max(carried, 1e-6) - self._capacity_where(_pending_public)
+            weights = np.ones(len(SERVICE_TYPES))
+        else:
+            # target public capacity = population norm × the gap share the office perceives,
+            # less the public capacity it already runs or has commissioned there
+            estimate = m.norm_need_per_community * self.perceived_gap_share[None, :] - self._capacity_where(_run_publicly)
+            weights = m.assessment_weights
+        priority = estimate * weights[None, :]
+        commissioned = 0
+        for flat in np.argsort(-priority, axis=None, kind="stable"):
+            c, k = np.unravel_index(flat, priority.shape)
+            if commissioned >= budget_projects or priority[c, k] <= 0:
+                return
+            if estimate[c, k] < plan["min_project_visits"] or not m.fund.can_pay(k, m.terms.capital_cost(k)):
+                continue
+            self.commission(int(c), int(k), float(min(estimate[c, k], m.terms.max_capacity[k])))
+            commissioned += 1
+
+    def _capacity_where(self, include: Callable[[Facility], bool]) -> np.ndarray:
+        """Planned capacity of the facilities ``include`` selects, by community served and service."""
+        cap = np.zeros((self.model.layout.n_communities, K))
+        for f in self.model.agents_by_type.get(Facility, []):
+            if include(f):
+                cap[f.community, f.service] += f.planned_capacity
+        return cap
+
+    def commission(self, community: int, k: int, capacity: float) -> None:
+        """Commission a publicly funded facility at the community's service centre and pay for building it."""
+        m = self.model
+        cfg = m.cfg
+        cell = int(m.layout.station_cell_of_community[community])
+        operator: Operator = m.government
+        if m.rng.random() >= cfg["government"]["admin_control"] and SERVICE_TYPES[k] in SOCIAL_ORG_SERVICES:
+            free = [so for so in m.agents_by_type.get(SocialOrganization, [])
+                    if so.community == community and not so.facilities]
+            if free or m.rng.random() < cfg["social_orgs"]["incubation"]:
+                operator = free[0] if free else SocialOrganization.found(m, community, contract=False)
+        direct = m.rng.random() < cfg["layout"]["direct_item_share"]
+        f = Facility(m, cell, k, operator, float(capacity), public=True, new_building=False,
+                     contracted=operator is not m.government, community=community)
+        if direct:
+            f.pending = [DEPARTMENT_NAMES.index("fire_rescue")]
+        m.fund.pay_by_service(np.eye(K)[k] * m.terms.capital_cost(k), "capital")
+        m.log(f"Street office commissioned {SERVICE_TYPES[k].replace('_', ' ')} in community {community} "
+              f"({capacity:.0f} visits/month, run by {operator.kind.replace('_', ' ')})")
+
+
+def _pending_public(f: Facility) -> bool:
+    """A public facility still waiting for approval (any operator)."""
+    return f.public and not f.active
+
+
+def _run_publicly(f: Facility) -> bool:
+    """A public facility, open or pending, run by the government or a social organisation."""
+    return f.public and f.operator.kind in ("government", "social_org")

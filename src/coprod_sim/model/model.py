@@ -1,0 +1,229 @@
+"""The co-production model: one step is one month of the community-service supply chain.
+
+Each month (docs/ODD.md §3):
+
+1. **Upstream – planning** (``plan.py``). Money is released: the street office's
+   budget, and what each department chooses to release; the leading group (if
+   any) assesses departments; the street office commissions facilities.
+2. **Midstream – production** (``produce.py``). Pending facilities collect
+   department sign-offs; firms enter where expected profit allows; volunteers
+   organise; operators set quality, fit and voluntary supply.
+3. **Downstream – use** (``consume.py``, ``settle.py``, ``respond.py``).
+   Residents use what they can reach, afford and are eligible for; money
+   flows and operators settle or exit; residents rate the service and report
+   unmet needs; departments act on multi-department issues or pass the buck.
+
+Then the month's outcomes are measured and collected (``outcomes.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+from mesa.discrete_space import OrthogonalMooreGrid
+from threadpoolctl import threadpool_limits
+
+from ..config import ScenarioLike, load_config
+from ..domain import DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, K
+from . import consume, plan, produce, respond, settle
+from .consume import Consumption
+from .fund import PublicFund
+from .government import Department, LeadingGroup, StreetOffice
+from .issues import IssuePipeline
+from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization
+from .outcomes import OutcomeCollector, measure
+from .residents import create_residents
+from .space import DecayOperator, build_layout
+from .terms import ServiceTerms
+
+SeedLike = int | np.integer | np.random.Generator | None
+
+
+def seed_from(rng: SeedLike) -> int:
+    """The integer seed a run is reproduced from.
+
+    An int is used as given. ``None`` draws a fresh seed from the operating
+    system's entropy, and a Generator gives one draw; either way the seed is
+    recorded (``model.seed``, the manifest), so every run can be repeated.
+    """
+    if isinstance(rng, bool):
+        raise TypeError(f"rng: expected None, an int or a numpy Generator, found {rng!r}")
+    if isinstance(rng, (int, np.integer)):
+        if rng < 0:
+            raise ValueError(f"rng: a seed must be a whole number ≥ 0, found {rng}")
+        return int(rng)
+    if rng is None:
+        return int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, 2**63 - 1))
+    raise TypeError(f"rng: expected None, an int or a numpy Generator, found {type(rng).__name__}")
+
+
+class Model(mesa.Model):
+    """Multi-actor co-production of embedded community services (Mesa model).
+
+    Args:
+        rng: the seed (an int), a numpy Generator to draw one from, or ``None``
+            for a fresh one; the seed used is kept in ``model.seed``.
+        scenario: a shipped scenario's name (``"baseline"``), a YAML file, or a
+            mapping like a config file (not a ``mesa`` Scenario object).
+        explain: keep a plain-language log of each month's events in
+            ``model.events`` (for the browser app; off by default because it costs time).
+        **params: parameters by dotted key, e.g. ``**{"government.resistance": 0.3}``,
+            or by group, e.g. ``government={"resistance": 0.3}``; numpy scalars are fine.
+
+    The model stops (``running = False``) after ``run.steps`` months, so
+    ``model.run_model()`` and ``mesa.batch_run`` run the scenario's length;
+    ``model.step()`` can go on beyond it. ``model.datacollector`` holds every
+    outcome per month (``outcomes.OUTCOMES``).
+
+    Raises:
+        ConfigError: a bad scenario or parameter, with the key path, what was expected and what was found.
+    """
+
+    def __init__(self, rng: SeedLike = None, scenario: ScenarioLike = "baseline", *, explain: bool = False,
+                 **params: Any):
+        cfg = load_config(scenario, params or None)
+        seed = seed_from(rng)
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.cfg = cfg
+        self.explain = explain
+        self.events: list[str] = []
+        self._build_world()
+        self.consumption: Consumption | None = None
+        self.outcomes: dict[str, float] = {}
+        self.datacollector = OutcomeCollector()
+
+    # ------------------------------------------------------------------ the month
+    def step(self) -> None:
+        """One month of the service supply chain (docs/ODD.md §3)."""
+        self.events = []
+        self.fund.new_step()
+        self.terms.follow_trends(self.steps)
+        plan.release_and_plan(self)
+        produce.approve_enter_and_staff(self)
+        self.consumption = consume.use_services(self)
+        settle.pay_and_settle(self, self.consumption)
+        respond.rate_and_report(self, self.consumption)
+        self.issues.step()
+        self.outcomes = measure(self, self.consumption)
+        self.datacollector.collect(self)
+        self.running = self.steps < self.cfg["run"]["steps"]
+
+    def run_model(self, on_step: Callable[[int], None] | None = None) -> None:
+        """Run to the end of the scenario (``run.steps`` months); ``on_step(month)`` after each month.
+
+        One BLAS thread: parallelism belongs to the sweep backends (one run per core), and a
+        fixed thread count keeps floating-point results identical on every machine and backend.
+        """
+        with threadpool_limits(limits=1, user_api="blas"):
+            while self.running:
+                self.step()
+                if on_step is not None:
+                    on_step(self.steps)
+
+    def log(self, message: str) -> None:
+        """Record a plain-language event for this month (only when ``explain`` is on)."""
+        if self.explain:
+            self.events.append(message)
+
+    def summary(self) -> dict[str, float]:
+        """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run)."""
+        return self.datacollector.summary(self.cfg["run"]["outcome_window"])
+
+    def timeseries(self) -> pd.DataFrame:
+        """Every outcome per month so far, one row per month with its ``step``."""
+        return self.datacollector.timeseries()
+
+    # ------------------------------------------------------------------ set-up (docs/ODD.md §5)
+    def _build_world(self) -> None:
+        """Space, terms of service, residents, the fund, organisations and the market present at the start.
+
+        The order is part of the model: it fixes the agents' ids and the random draws.
+        """
+        self._build_space()
+        self.terms = ServiceTerms.from_config(self.cfg)
+        self._read_levers()
+        self.residents = create_residents(self.cfg, self.layout, self.rng)
+        self.fund = PublicFund(K)
+        self._found_organisations()
+        self.issues = IssuePipeline(self)
+        # firms already present at the start enter by the same rule, without approvals
+        self.unmet_market_reach = self.decay.apply(self.residents.cell_market_need)
+        self.voucher_eligible_share = np.ones(K)
+        Firm.enter_markets(self, initial=True)
+
+    def _build_space(self) -> None:
+        cfg = self.cfg
+        sp, pop, acc = cfg["space"], cfg["population"], cfg["access"]
+        merge = cfg["layout"]["merge_size"] if cfg["layout"]["mode"] == "merged" else 1
+        self.layout = build_layout(
+            pop["residents"], pop["density"], sp["cell_size_m"], sp["community_size"],
+            sp["grid_residents"], sp["periphery_share"], merge,
+        )
+        self.n_stations = int(self.layout.station_of_community.max()) + 1
+        self.grid = OrthogonalMooreGrid((self.layout.width, self.layout.height), random=self.random)
+        self.decay = DecayOperator(
+            self.layout.width, self.layout.height, sp["cell_size_m"], acc["decay_sigma_m"], acc["catchment_m"]
+        )
+
+    def _read_levers(self) -> None:
+        """What the incentive and linkage levers mean for the agents' rules."""
+        inc, link = self.cfg["incentive"], self.cfg["linkage"]
+        counted = set(inc["counted_services"])
+        self.assessment_weights = np.array(
+            [1.0 if s in counted else inc["uncounted_attention"] for s in SERVICE_TYPES]
+        )
+        self.quality_monitored = 1.0 if inc["counts"] in ("quality", "both") else 0.0
+        info = link["information_sharing"]
+        # technology widens and sharpens the channel but changes no incentive (seed 001)
+        self.channel_reach = link["channel_reach"] + (1 - link["channel_reach"]) * info * link["info_reach_gain"]
+        self.channel_accuracy = link["channel_accuracy"] + (1 - link["channel_accuracy"]) * info
+        self.trust_growth = self.cfg["operators"]["trust_growth"] * (1.0 + link["three_way_linkage"])
+
+    def _found_organisations(self) -> None:
+        """Departments, leading group, street office, government provider and its centres,
+        mutual-aid groups, and the social organisations present at the start."""
+        cfg, lay = self.cfg, self.layout
+        gov = cfg["government"]
+        budget_total = gov["budget_per_resident"] * cfg["population"]["residents"]
+        # budgets follow the expected cost of the needs each department funds
+        self.need_cost_share = self.residents.need.sum(axis=0) * self.terms.base_unit_cost
+        self.need_cost_share /= self.need_cost_share.sum()
+        self.thin_market_months = np.zeros((lay.n_communities, K))
+        self.franchisee = np.full(lay.n_communities, -1)
+        self.exits = {"firm": 0, "state_owned": 0, "social_org": 0}
+        self.entries = {"firm": 0, "state_owned": 0, "social_org": 0}
+        self.approval_delays: list[int] = []
+        self.volunteer_hours = np.zeros(lay.n_communities)
+        self.binding_pay_fraction = np.ones(K)  # share of outcome-linked pay the fund honoured last month
+        self.reports_this_step = 0
+        self.departments = self._create_departments(budget_total)
+        self.dept_resistance = np.array([d.resistance for d in self.departments])
+        lg = cfg["leading_group"]
+        self.leading_group = LeadingGroup(self, lg["active"], lg["authority"])
+        self.street_office = StreetOffice(self)
+        self.government = GovernmentProvider(self)
+        pop_comm = np.bincount(self.residents.community, minlength=lay.n_communities).astype(float)
+        mean_need = self.residents.need.mean(axis=0)
+        self.norm_need_per_community = pop_comm[:, None] * mean_need[None, :]
+        self.government.open_centres()
+        self.mutual_aid = MutualAidGroup.found_all(self)
+        for c in range(lay.n_communities):
+            for _ in range(int(self.rng.poisson(cfg["social_orgs"]["initial_per_community"]))):
+                SocialOrganization.found(self, c, contract=True)
+
+    def _create_departments(self, budget_total: float) -> list[Department]:
+        """Seven bureaus with resistance drawn around the configured mean (Beta) and budgets by cost of need."""
+        r_mean, r_conc = self.cfg["government"]["resistance"], self.cfg["government"]["resistance_concentration"]
+        departments = []
+        for i, name in enumerate(DEPARTMENT_NAMES):
+            r = float(self.rng.beta(r_mean * r_conc, (1 - r_mean) * r_conc)) if 0 < r_mean < 1 else r_mean
+            share = sum(self.need_cost_share[SERVICE_INDEX[x]] for x in DEPARTMENTS[name]["funds"])
+            departments.append(Department(self, i, r, budget_total * share))
+        return departments

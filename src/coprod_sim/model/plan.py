@@ -1,0 +1,25 @@
+"""Upstream stage: money is released and public facilities are planned (docs/ODD.md §3, steps 3–6).
+
+The street office's own budget enters the fund; each department chooses how
+much of its budget to release; the leading group (if any) assesses the
+departments; the street office commissions the facilities it can pay for.
+The decisions are the agents' (``government.py``); this module fixes their order.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+def release_and_plan(model: Model) -> None:
+    """Budgets are released, departments assessed, facilities commissioned, in this order."""
+    model.street_office.receive_budget()
+    for department in model.departments:
+        department.release_budget()
+    # the pressure set here moves releases next month: departments have already chosen
+    model.leading_group.assess_departments()
+    # capital is paid from the month's fresh money, before any service claim
+    model.street_office.plan_facilities()

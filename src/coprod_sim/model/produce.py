@@ -1,0 +1,62 @@
+"""Midstream stage: facilities are approved, firms enter, volunteers organise, operators set their service.
+
+Approvals are the departments' sign-off decisions, drawn for all pending
+(facility, department) pairs at once; entry and service decisions belong to the
+operators (``operators.py``). Docs: docs/ODD.md §3, steps 7–10.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, SERVICE_TYPES
+from .facility import Facility
+from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization
+from .rules import approval_hazard
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+def approve_enter_and_staff(model: Model) -> None:
+    """Approvals progress, firms enter, volunteers organise, then every operator sets its service."""
+    collect_approvals(model)
+    Firm.enter_markets(model)
+    MutualAidGroup.organise(model)
+    # each operator changes only its own facilities, so the order within a kind does not matter
+    for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup):
+        if kind in model.agents_by_type:
+            model.agents_by_type[kind].do("set_service")
+
+
+def collect_approvals(model: Model) -> None:
+    """Pending facilities collect sign-offs: one department at a time, or all at once when coordinated.
+
+    Each due sign-off is granted with the monthly hazard of ``rules.approval_hazard``;
+    a facility opens when no sign-off is pending.
+    """
+    gov, lg = model.cfg["government"], model.cfg["leading_group"]
+    coordinated = model.leading_group.active
+    coordination = model.leading_group.authority * lg["coordination"]
+    waiting = [f for f in model.agents_by_type.get(Facility, []) if not f.active]
+    if not waiting:
+        return
+    due = [(f, d) for f in waiting for d in (f.pending if coordinated else f.pending[:1])]
+    depts = np.array([d for _, d in due], dtype=np.int64)
+    still_pending = np.array([len(f.pending) - 1 for f, _ in due], dtype=float)
+    h = approval_hazard(gov["approval_hazard"], model.dept_resistance[depts], coordination,
+                        gov["approval_conflict"] * still_pending)
+    granted = model.rng.random(len(due)) < h
+    for (f, d), ok in zip(due, granted, strict=True):
+        if ok:
+            f.pending.remove(d)
+        elif model.explain and model.dept_resistance[d] > 0.5:
+            model.log(f"{DEPARTMENT_LABELS[DEPARTMENT_NAMES[d]]} delayed the "
+                      f"{SERVICE_TYPES[f.service].replace('_', ' ')} permit (resistance {model.dept_resistance[d]:.1f})")
+    for f in waiting:
+        if not f.pending:
+            f.active = True
+            f.approval_delay = model.steps - f.created
+            model.approval_delays.append(f.approval_delay)

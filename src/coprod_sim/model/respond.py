@@ -1,0 +1,54 @@
+"""Downstream stage, part 3: residents rate what they got, voice unmet needs, and learn whether voicing pays.
+
+Satisfaction follows expectation–disconfirmation (§7.14); a resident with
+unmet need reports it through the channel with a probability that it learns
+from whether reports are answered and service meets expectations (§7.15).
+The street office hears the reports, with noise (docs/ODD.md §3, step 13).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .consume import Consumption
+    from .model import Model
+
+
+def rate_and_report(model: Model, use: Consumption) -> None:
+    """Residents rate, voice unmet needs, and learn whether voicing pays; the street office listens."""
+    res, cfg = model.residents, model.cfg
+    link = cfg["linkage"]
+    burden = model.issues.burden_per_resident()
+    performance = np.clip(use.performance - burden, 0.0, 1.0)
+    met_expectation = performance >= res.expectation
+    res.update_satisfaction(performance, cfg, model.rng)
+    res.met_share = use.met
+    unmet = 1.0 - use.met
+    draws = model.rng.random((2, res.n))
+    reports = (draws[0] < res.participation * model.channel_reach) & (unmet > link["report_threshold"])
+    # voicing pays off when the channel answers and the service lives up to expectations
+    paid_off = (draws[1] < link["feedback_loop"]) & met_expectation
+    eta = cfg["population"]["participation_learning"]
+    res.participation[reports] += eta * (paid_off[reports] - res.participation[reports])
+    # what planners hear: unmet need of the reporting share of each cell, with noise
+    reporters = np.bincount(res.cell[reports], minlength=model.layout.n_cells)
+    share = np.divide(reporters, res.residents_per_cell, out=np.zeros(model.layout.n_cells),
+                      where=res.residents_per_cell > 0)
+    comm = model.layout.community_of_cell
+    noise_sd = 1.0 - model.channel_accuracy
+    heard_unmet = _by_community(comm, share[:, None] * use.cell_unmet, model.layout.n_communities)
+    heard_need = _by_community(comm, share[:, None] * res.cell_need, model.layout.n_communities)
+    heard_unmet *= np.exp(model.rng.normal(0.0, noise_sd, heard_unmet.shape) - noise_sd**2 / 2)
+    model.street_office.observe(heard_unmet, heard_need)
+    model.reports_this_step = int(reports.sum())
+    if reports.any():
+        model.log(f"{int(reports.sum())} needs reported through grid workers reached the street office")
+
+
+def _by_community(community_of_cell: np.ndarray, cell_values: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros((n, cell_values.shape[1]))
+    np.add.at(out, community_of_cell, cell_values)
+    return out

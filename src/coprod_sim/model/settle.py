@@ -1,0 +1,109 @@
+"""Downstream stage, part 2: the month's money flows, then operators' results and exits (docs/ODD.md §7.12).
+
+Public facilities charge the guided price and the fund pays the operator's
+deficit; market facilities charge the market price and the fund pays vouchers of
+eligible residents and the per-visit subsidy; voluntary (interest-binding) visits
+cost the operator and earn outcome-linked pay s·Y(G). Computed for all
+facilities at once; what the fund cannot pay is paid pro rata.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..domain import K
+from .operators import Firm, SocialOrganization
+
+if TYPE_CHECKING:
+    from .consume import Consumption
+    from .model import Model
+
+
+def pay_and_settle(model: Model, use: Consumption) -> None:
+    """Pay for the month's services in order of entitlement, resize facilities, and let operators settle."""
+    cfg, terms = model.cfg, model.terms
+    ps, gov, ops = cfg["profit_space"], cfg["government"], cfg["operators"]
+    facs, svc, public, kind = use.facilities, use.service, use.public, use.kind
+    if not facs:
+        return
+    cap, quality = use.capacity, use.quality
+    # voluntary visits are a share of a facility's public-class use, in proportion to its offer
+    vol = use.voluntary
+    public_offer = np.where(public, cap, 0.0) + vol
+    voluntary_used = use.used_public * np.divide(vol, public_offer, out=np.zeros_like(vol), where=public_offer > 0)
+    paid_pub = np.where(public, use.used_public - voluntary_used, 0.0)
+    paid_mkt = use.used_market
+    unit_cost = terms.unit_cost[svc] * (1.0 + ops["quality_cost_share"] * quality)
+    voluntary_cost = voluntary_used * unit_cost
+    var_cost = (paid_pub + paid_mkt) * unit_cost + voluntary_cost
+    fixed = terms.fixed_cost[svc] * (cap / terms.max_capacity[svc]) ** cfg["services"]["scale_exponent"]
+    staffing = np.where(kind == "government", 1.0 + gov["admin_staffing"] * gov["admin_control"], 1.0)
+    rent_kept = ops["rent_share"] * (0.0 if ps["rent_free_space"] else 1.0)
+    cost = var_cost + np.where(public, fixed * staffing, fixed * (1.0 - ops["rent_share"] + rent_kept))
+    fees_pub = terms.guided_price[svc] * paid_pub
+    voucher_mkt = (terms.voucher * model.residents.voucher_availability * model.voucher_eligible_share)[svc] * paid_mkt
+    own_income = fees_pub + terms.market_price[svc] * paid_mkt - voucher_mkt
+    contracted = np.array([f.contracted for f in facs], dtype=bool)
+    # the public deficit covers paid services only: voluntary visits earn outcome-linked pay instead
+    deficit = np.where(public, np.maximum(cost - voluntary_cost - fees_pub, 0.0), 0.0)
+    # After this month's capital commitments (paid when commissioned), entitlements and
+    # contracts are paid first: outcome-linked pay, residents' vouchers and purchase
+    # contracts. The street office absorbs a shortfall by cutting its own service hours and
+    # paying subsidies late (pro rata), which is how a shrinking fund reaches government-run
+    # windows and subsidised firms (seed 001 canteen; assumption on the order).
+    binding = _interest_binding_pay(model, use, svc, cap, voluntary_used)
+    first = voucher_mkt + deficit * contracted
+    later = terms.subsidy[svc] * paid_mkt + deficit * ~contracted
+    volunteers = kind == "volunteers"
+    for arr in (cost, first, later, own_income):
+        arr[volunteers] = 0.0
+    _ration_vouchers(model, svc, first - voucher_mkt, voucher_mkt, paid_mkt)
+    frac_first = model.fund.pay_by_service(np.bincount(svc, first, K), "contracts_and_vouchers")[svc]
+    frac = model.fund.pay_by_service(np.bincount(svc, later, K), "services")[svc]
+    # a voucher the fund cannot honour is paid by the resident (vouchers are rationed, not
+    # defaulted on); residents anticipate the rationing next month (``_ration_vouchers``)
+    own_income += voucher_mkt * (1.0 - frac_first)
+    result = own_income + first * frac_first + later * frac - cost + binding
+    result = np.where((result > 0) & ~public, result * (1.0 - ops["profit_tax_rate"] * (1.0 - ps["tax_relief"])), result)
+    cover = np.where((kind == "state_owned") & (result < 0), np.minimum(-result, ps["soe_loss_tolerance"]), 0.0)
+    result += cover * model.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
+    slack = np.clip(use.used_market * ops["capacity_slack"], cfg["planning"]["min_project_visits"], terms.max_capacity[svc])
+    paid_share = np.where(contracted, frac_first, frac)
+    for f, f_frac, f_slack in zip(facs, paid_share, slack, strict=True):
+        if f.operator.kind == "volunteers":
+            continue
+        # unpaid public services shrink (staff leave, contracts are cut); firms size to demand
+        f.capacity = f.planned_capacity * (1.0 - ops["unpaid_capacity_loss"] * (1.0 - f_frac)) if f.public else float(f_slack)
+    owners, inverse = np.unique(use.operator_id, return_inverse=True)
+    profit = dict(zip(owners.tolist(), np.bincount(inverse, result).tolist(), strict=True))
+    for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
+        op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
+
+
+def _ration_vouchers(model: Model, svc: np.ndarray, contracts: np.ndarray, vouchers: np.ndarray,
+                     visits: np.ndarray) -> None:
+    """Share of a full voucher the fund can honour alongside contracts; residents plan with it next month.
+
+    Called before this month's entitlements are paid: the share is what the
+    earmark could pay for every voucher-eligible market visit at full value.
+    """
+    full = np.bincount(svc, (model.terms.voucher * model.voucher_eligible_share)[svc] * visits, K)
+    # vouchers and contracts are paid together, pro rata, so this is the share they would get
+    total = full + np.bincount(svc, contracts, K)
+    share = np.where(full > 0, np.minimum(1.0, np.divide(model.fund.balance, total, out=np.ones(K), where=total > 0)), 1.0)
+    if np.max(np.abs(share - model.residents.voucher_availability)) > 0.05:
+        model.residents.prepare(model.cfg, model.layout.n_cells, share)
+
+
+def _interest_binding_pay(model: Model, use: Consumption, svc: np.ndarray, cap: np.ndarray,
+                          voluntary_used: np.ndarray) -> np.ndarray:
+    """Outcome-linked pay s·Y(G) = s·a·G0·ln(1 + G/G0) for voluntary visits G used."""
+    g0 = np.maximum(cap * model.cfg["linkage"]["voluntary_base_share"], 1e-9)
+    pay = use.stake * model.terms.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
+    claims = np.bincount(svc, pay, K)
+    paid = model.fund.pay_by_service(claims, "interest_binding")
+    # where nothing was claimed, operators expect to be paid if the earmark has money
+    model.binding_pay_fraction = np.where(claims > 0, paid, (model.fund.balance > 0).astype(float))
+    return pay * model.binding_pay_fraction[svc]

@@ -1,0 +1,142 @@
+"""Run one simulation: the one loop that builds a model, steps it and collects its outcomes.
+
+The public ``coprod_sim.run`` (a scenario name, file or mapping, plus
+parameters), sweeps' workers and the CLI all go through :func:`simulate`, so a
+run is the same computation wherever it happens.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ..config import ParamsLike, ScenarioLike, load_config
+from ..model import Model, SeedLike, seed_from
+from .provenance import git_commit, package_versions
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    ``summary``: each outcome's mean over the outcome window (flat dotted keys);
+    ``timeseries``: one row per month; ``manifest``: the resolved config, seed,
+    versions and commit needed to reproduce it.
+    """
+
+    summary: dict[str, float]
+    timeseries: pd.DataFrame
+    manifest: dict[str, Any] = field(repr=False)
+
+    @property
+    def seed(self) -> int:
+        return self.manifest["seed"]
+
+    @property
+    def config(self) -> dict:
+        return self.manifest["config"]
+
+    def save(self, out: str | Path, plots: bool = True) -> Path:
+        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``."""
+        from .output import write_run
+
+        return write_run(self, out, plots=plots)
+
+
+class RunAborted(Exception):
+    """A run stopped early (an error, or Ctrl+C); ``partial`` holds the months it completed."""
+
+    def __init__(self, partial: RunResult, cause: BaseException):
+        super().__init__(f"stopped after {len(partial.timeseries)} months: {type(cause).__name__}: {cause}")
+        self.partial = partial
+        self.cause = cause
+
+
+def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: SeedLike = 0,
+        steps: int | None = None, *, on_step: Callable[[int], None] | None = None) -> RunResult:
+    """Run one scenario and return its outcomes.
+
+    Args:
+        scenario: a shipped scenario's name (``"baseline"``; ``coprod-sim scenarios`` lists
+            them), a YAML file, or a mapping like a config file.
+        params: parameters to change, by dotted key (``{"government.resistance": 0.3}``) or as
+            nested mappings; numpy scalars are accepted.
+        seed: the seed (same config + same seed ⇒ identical results), a numpy Generator to draw
+            one from, or ``None`` for a fresh one (recorded in the manifest).
+        steps: months to simulate instead of ``run.steps``; a shorter run shrinks the outcome
+            window to its length, with a warning and a note in the manifest.
+        on_step: called with the month number after every month (e.g. to drive a progress bar).
+
+    Raises:
+        ConfigError: a bad scenario or parameter, naming the key, what was expected and what was found.
+        RunAborted: the run failed part-way; ``.partial`` holds the months completed.
+    """
+    cfg = load_config(scenario, params)
+    notes: list[str] = []
+    if steps is not None:
+        cfg, notes = _with_steps(cfg, steps)
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    label = scenario if isinstance(scenario, str) else ("<mapping>" if isinstance(scenario, Mapping) else scenario)
+    return simulate(cfg, seed_from(seed), scenario=str(label) if label is not None else None, notes=notes,
+                    on_step=on_step)
+
+
+def _with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
+    """``cfg`` running ``steps`` months, the outcome window shrunk to fit if needed (and a note saying so)."""
+    window = cfg["run"]["outcome_window"]
+    changes: dict[str, Any] = {"run.steps": steps}
+    notes = []
+    if isinstance(steps, int) and 0 < steps < window:
+        changes["run.outcome_window"] = steps
+        notes.append(f"the outcome window shrinks from {window} to {steps} months: the run has only {steps} "
+                     "(outcomes still in a start-up transient may not be representative)")
+    return load_config(cfg, changes), notes
+
+
+def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[str] | None = None,
+             on_step: Callable[[int], None] | None = None) -> RunResult:
+    """Build the model from a resolved config, step it ``run.steps`` months, and collect its outcomes.
+
+    ``on_step`` is called after every month (progress bars). If the run stops
+    early, :class:`RunAborted` carries the months already computed; Ctrl+C stays
+    a KeyboardInterrupt (so a sweep stops rather than recording a failure) with
+    the same ``partial`` attached.
+    """
+    model = None
+    try:
+        # one BLAS thread from the start: set-up multiplies matrices too (see Model.run_model)
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = Model(rng=seed, scenario=cfg)
+            model.run_model(on_step)
+    except KeyboardInterrupt as exc:
+        exc.partial = RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc)
+        raise
+    except Exception as exc:
+        raise RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc) from exc
+    return _result(model, cfg, seed, scenario, notes)
+
+
+def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, notes: list[str] | None,
+            partial: bool = False) -> RunResult:
+    frame = model.timeseries() if model is not None else pd.DataFrame()
+    summary = {} if partial or model is None else model.summary()
+    manifest = {
+        "scenario": scenario,
+        "seed": seed,
+        "steps": len(frame),
+        "config": model.cfg if model is not None else dict(cfg),
+        "notes": list(notes or []),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "status": "partial" if partial else "complete",
+    }
+    return RunResult(summary, frame, manifest)
