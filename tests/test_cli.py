@@ -105,3 +105,80 @@ def test_ctrl_c_keeps_the_months_computed_and_stays_an_interrupt(tmp_path, monke
     out = tmp_path / "out"
     assert main(["run", str(ROOT / "configs" / "baseline.yaml"), "--out", str(out), *SET]) == 2
     assert len(pd.read_parquet(out / "timeseries.partial.parquet")) == 2
+
+
+def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "coprod_sim", *args], capture_output=True, text=True, cwd=ROOT, **kw)
+
+
+def test_python_dash_m_and_version_print_version_and_commit():
+    import coprod_sim
+    from coprod_sim.runs import git_commit
+
+    proc = _cli("--version")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith(f"coprod-sim {coprod_sim.__version__} (")
+    assert (git_commit() or "commit unknown") in proc.stdout
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    """`coprod-sim params | head -1`: the reader is gone before we write."""
+    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "params", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141
+    assert err == b""
+
+
+def test_run_by_name_with_fewer_steps_than_the_window_says_so(tmp_path):
+    out = tmp_path / "short"
+    proc = _cli("run", "baseline", "--steps", "3", "--no-plots", "--out", str(out), "--set", "population.residents=1500")
+    assert proc.returncode == 0, proc.stderr
+    assert "note: the outcome window shrinks from 12 to 3 months" in proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 3.0
+    assert json.loads((out / "manifest.json").read_text())["config"]["run"]["outcome_window"] == 3
+
+
+def test_bad_options_are_named_before_anything_runs(tmp_path):
+    for args, message in ((["--seed", "-1"], "error: --seed: expected a whole number ≥ 0, found -1"),
+                          (["--steps", "0"], "error: --steps: expected a whole number ≥ 1, found 0")):
+        proc = _cli("run", "baseline", "--out", str(tmp_path / "o"), *args)
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_scenarios_lists_the_shipped_ones():
+    proc = _cli("scenarios")
+    assert proc.returncode == 0
+    names = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert names == [p.stem for p in CONFIGS]
+
+
+@pytest.mark.slow
+def test_a_built_wheel_carries_the_scenarios_and_runs_one_by_name(tmp_path):
+    """`pip install .` users can run a shipped scenario: the wheel holds scenarios, registry and py.typed."""
+    import shutil
+    import zipfile
+
+    source = tmp_path / "source"  # build from a copy: an in-tree build would leave build/ in the checkout
+    shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path / "dist"),
+                    str(source)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("coprod_sim-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"coprod_sim/config/parameters.yaml", "coprod_sim/py.typed",
+            *(f"coprod_sim/config/scenarios/{p.name}" for p in CONFIGS)} <= names
+    zipfile.ZipFile(wheel).extractall(tmp_path / "site")
+    # run from an empty folder with only the wheel's package on the path: nothing from this checkout
+    env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin", "CI": "1"}
+    proc = subprocess.run([sys.executable, "-c", "import coprod_sim, sys; print(coprod_sim.__file__); "
+                           "sys.exit(__import__('coprod_sim.cli', fromlist=['main']).main(sys.argv[1:]))",
+                           "run", "party_led", "--steps", "2", "--no-plots", "--set", "population.residents=1000",
+                           "--out", "out"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(str(tmp_path / "site"))
+    assert (tmp_path / "out" / "summary.json").is_file()

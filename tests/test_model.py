@@ -109,3 +109,14 @@ def test_no_participation_collapses_volunteer_services():
     assert _last(m, "quantity.services_delivered.volunteers") < 1.0
     base = _run(small(), steps=6)
     assert _last(base, "quantity.services_delivered.volunteers") > 10.0
+
+
+def test_every_outcome_is_declared_once_with_unit_and_meaning(small_cfg):
+    from coprod_sim.model import HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES
+
+    assert len(set(OUTCOME_KEYS)) == len(OUTCOME_KEYS)
+    assert all(o.unit and o.description for o in OUTCOMES)
+    assert set(KEY_OUTCOMES) <= set(HEADLINE_KEYS) <= set(OUTCOME_KEYS)
+    m = Model(rng=0, scenario=small_cfg)
+    m.step()
+    assert list(m.outcomes) == list(OUTCOME_KEYS)  # measured = declared, in the declared order
