@@ -63,7 +63,8 @@ def timed(spec: Path, backend: str, workers: int, root: Path) -> tuple[float, pd
     return seconds, pd.read_parquet(out / "runs.parquet").drop(columns="runtime_s")
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=96)
     parser.add_argument("--workers", type=int, default=2)
@@ -71,7 +72,11 @@ def main() -> int:
                         help="residents per run (default: calibrated so a run takes --target seconds)")
     parser.add_argument("--target", type=float, default=0.5, help="seconds per run to calibrate for")
     parser.add_argument("--steps", type=int, default=48)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     args.residents = args.residents or calibrate(args.steps, args.target)
     root = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     n_runs = write_spec(root / "spec.yaml", args.runs, args.residents, args.steps, args.workers)

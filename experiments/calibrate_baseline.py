@@ -42,10 +42,15 @@ def pooled_latent(seeds: int) -> np.ndarray:
     return np.concatenate(pooled)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     latent = pooled_latent(args.seeds)
     cuts = np.quantile(latent, np.cumsum(TARGET)[:-1])
     print("cut-points for satisfaction.cutpoints:", [round(float(c), 3) for c in cuts])

@@ -42,12 +42,17 @@ def markdown(results, size: Size, seconds: float) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "results" / "patterns"))
     parser.add_argument("--doc", default=str(ROOT / "docs" / "patterns.md"))
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     size = Size(seeds=args.seeds)
     start = time.perf_counter()
     out = Path(args.out)

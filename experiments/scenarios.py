@@ -36,11 +36,16 @@ def _cell(row: pd.Series) -> str:
     return f"{row.difference:+{fmt}} [{row.ci_low:{fmt}}, {row.ci_high:{fmt}}]{sig}"
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--out", default=str(ROOT / "results" / "compare" / "all"))
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = build_parser().parse_args()
     configs = [ROOT / "configs" / "baseline.yaml", *sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.stem != "baseline")]
     cmd = [sys.executable, "-m", "coprod_sim", "compare", *map(str, configs), "--replicates",
            str(args.replicates), "--out", args.out]

@@ -7,6 +7,7 @@ Starts ``coprod-sim viz`` on a free loopback port, drives Debian's Chromium
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -47,7 +48,13 @@ def _steps(page, n: int, start: int) -> None:
     page.wait_for_timeout(1500)
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """No options (``--help`` only); read by tests/test_docs.py to check the documented command."""
+    return argparse.ArgumentParser(description=__doc__.splitlines()[0])
+
+
 def main() -> int:
+    build_parser().parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     port = _port()
     proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", "--port", str(port)], cwd=ROOT,

@@ -75,10 +75,15 @@ def compute() -> dict:
     return {"results_id": sha256("".join(digests))[:12], "runs": runs, "sweep": sweep}
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--update", action="store_true", help=f"rewrite {REFERENCE_FILE.name}")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> int:
+    args = build_parser().parse_args()
     fresh = compute()
     if args.update:
         REFERENCE_FILE.write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,11 +1,16 @@
 """The simulated world: agents, residents, space, the fund, and one module per stage of the month.
 
-``Model`` is the Mesa model; ``OUTCOMES`` declares what every run reports.
+``Model`` is the Mesa model; ``OUTCOMES`` declares what every run reports; the
+agent classes are exported for inspecting a model (``model.agents_by_type[Firm]``).
 """
 
 from .consume import Consumption
+from .facility import Facility
+from .government import Department, LeadingGroup, StreetOffice
 from .model import Model, SeedLike, seed_from
+from .operators import Firm, GovernmentProvider, MutualAidGroup, Operator, SocialOrganization
 from .outcomes import HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES, SUMMARY_KEYS, Outcome
 
-__all__ = ["HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "Consumption", "Model", "Outcome", "SeedLike",
-           "seed_from"]
+__all__ = ["HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "Consumption", "Department",
+           "Facility", "Firm", "GovernmentProvider", "LeadingGroup", "Model", "MutualAidGroup", "Operator", "Outcome",
+           "SeedLike", "SocialOrganization", "StreetOffice", "seed_from"]

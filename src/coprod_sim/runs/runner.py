@@ -35,6 +35,11 @@ class RunResult:
     timeseries: pd.DataFrame
     manifest: dict[str, Any] = field(repr=False)
 
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (f"RunResult(scenario={m.get('scenario')!r}, seed={m.get('seed')}, months={len(self.timeseries)}, "
+                f"outcomes={len(self.summary)}, status={m.get('status')!r})")
+
     @property
     def seed(self) -> int:
         return self.manifest["seed"]
