@@ -74,7 +74,8 @@ def facility_points(model) -> list[tuple[float, float, str, int, bool]]:
     from ..model.facility import Facility
 
     lay = model.layout
-    out, used = [], {}
+    out: list[tuple[float, float, str, int, bool]] = []
+    used: dict[int, int] = {}
     for f in sorted(model.agents_by_type.get(Facility, []), key=lambda f: f.unique_id):
         if f.capacity <= 0 and f.active:
             continue
@@ -211,7 +212,7 @@ class ChartsView:
         panels = list(self.fig.subplots(2, 3).flat)
         self.sat_ax = panels[2]
         self.line_axes = [panels[0], panels[1], panels[3], panels[4], panels[5]]
-        self.lines: list[tuple[object, str]] = []
+        self.lines: list[tuple[Line2D, str]] = []
         for ax, (title, keys) in zip(self.line_axes, CHARTS, strict=True):
             for key, label in keys:
                 (line,) = ax.plot([], [], label=label, lw=1.5)

@@ -94,8 +94,9 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
             error.set("; ".join(err.problems))
         refresh()
 
-    def pick(new_label: str) -> None:
-        guarded(lambda: session.load_scenario(scenarios[new_label]))
+    def pick(new_label: str | None) -> None:
+        if new_label is not None:
+            guarded(lambda: session.load_scenario(scenarios[new_label]))
 
     def set_seed(value: int | None) -> None:
         session.seed = int(value or 0)
@@ -109,7 +110,7 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
         refresh()
 
     with solara.Card("Scenario and run", margin=0):
-        solara.Select("Scenario", values=list(scenarios), value=label, on_value=pick)
+        solara.Select("Scenario", values=list(scenarios), value=label, on_value=pick)  # type: ignore[arg-type]
         solara.Text(session.description(), style=SMALL)
         solara.InputInt("Seed (integer)", value=session.seed, on_value=set_seed)
         with solara.Row(gap="6px"):
@@ -182,7 +183,7 @@ def Page() -> None:
 
     def play_loop() -> None:
         """Step while Play is on; runs in a worker thread (solara.lab.use_task)."""
-        while playing.value:
+        while playing.value and session is not None:
             start = time.monotonic()
             session.step()
             refresh()

@@ -143,7 +143,7 @@ class Session:
     scenario_path: Path
     seed: int = 0
     overrides: dict[str, Any] = field(default_factory=dict)
-    model: Model | None = None
+    _model: Model | None = field(default=None, repr=False)
     applied: tuple[dict[str, Any], int] = ({}, 0)  # (overrides, seed) the current model was built with
     generation: int = 0  # bumped on every reset, so caches never confuse two models
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -163,15 +163,18 @@ class Session:
     def reset(self) -> Model:
         """Build a fresh model from scenario + overrides + seed (same inputs → same first frame)."""
         with self.lock:
-            self.model = Model(rng=int(self.seed), scenario=self.config(), explain=True)
+            self._model = Model(rng=int(self.seed), scenario=self.config(), explain=True)
             self.applied = (dict(self.overrides), int(self.seed))
             self.generation += 1
-            return self.model
+            return self._model
+
+    @property
+    def model(self) -> Model:
+        """The current run (built from scenario, levers and seed on first use)."""
+        return self._model if self._model is not None else self.reset()
 
     def step(self) -> None:
         with self.lock:
-            if self.model is None:
-                self.reset()
             self.model.step()
 
     def load_scenario(self, path: Path) -> None:

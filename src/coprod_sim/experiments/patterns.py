@@ -41,7 +41,7 @@ class Size:
 class Result:
     pattern: int
     claim: str
-    holds: bool
+    holds: bool | np.bool_  # computed from numpy; stored as a plain bool
     rows: list[tuple[str, float, float]] = field(default_factory=list)  # label, mean, CI half-width
     note: str = ""
 
@@ -101,6 +101,7 @@ def pattern_1_distance(size: Size) -> Result:
         sx, sy = lay.cell_xy(lay.station_cell_of_community[res.community])
         x, y = lay.cell_xy(res.cell)
         dist = np.hypot(x - sx, y - sy) * lay.cell_size_m
+        assert m.consumption is not None, "the model has run"
         return float(np.polyfit(dist / 100.0, m.consumption.met, 1)[0])  # share of need met per 100 m
 
     merged = ["layout.mode=merged", "layout.merge_size=9"]

@@ -21,6 +21,11 @@ from .rules import expectation_disconfirmation, likert
 from .space import Layout
 
 
+def _unset() -> np.ndarray:
+    """Placeholder for a state array that ``create_residents`` or ``prepare`` fills in."""
+    return np.zeros(0)
+
+
 @dataclass
 class Residents:
     """Per-resident state; see docs/ODD.md "Entities" for each variable."""
@@ -34,14 +39,14 @@ class Residents:
     need: np.ndarray  # (N, K) visits / month
     participation: np.ndarray  # (N,) probability of voicing / volunteering
     expectation: np.ndarray  # (N,) expected performance, 0–1
-    performance: np.ndarray = field(default=None)  # (N,) last experienced, 0–1
-    satisfaction: np.ndarray = field(default=None)  # (N,) Likert 1–5
-    met_share: np.ndarray = field(default=None)  # (N,) share of need met last step, 0–1
+    performance: np.ndarray = field(default_factory=_unset)  # (N,) last experienced, 0–1
+    satisfaction: np.ndarray = field(default_factory=_unset)  # (N,) Likert 1–5
+    met_share: np.ndarray = field(default_factory=_unset)  # (N,) share of need met last step, 0–1
     # static aggregates filled by ``prepare``
     n_cells: int = 0
-    need_total: np.ndarray = field(default=None)  # (N,)
-    public_demand: np.ndarray = field(default=None)  # (N, K)
-    market_afford: np.ndarray = field(default=None)  # (N, K) share payable at market price
+    need_total: np.ndarray = field(default_factory=_unset)  # (N,)
+    public_demand: np.ndarray = field(default_factory=_unset)  # (N, K)
+    market_afford: np.ndarray = field(default_factory=_unset)  # (N, K) share payable at market price
 
     @property
     def n(self) -> int:

@@ -122,7 +122,7 @@ def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[s
             model = Model(rng=seed, scenario=cfg)
             model.run_model(on_step)
     except KeyboardInterrupt as exc:
-        exc.partial = RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc)
+        exc.partial = RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc)  # type: ignore[attr-defined]
         raise
     except Exception as exc:
         raise RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc) from exc

@@ -50,6 +50,7 @@ class Axis:
         if self.values:
             idx = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
             return [self.values[i] for i in idx]
+        assert self.low is not None and self.high is not None, "a distribution axis has a range"
         lo, hi = float(self.low), float(self.high)
         if self.integer:
             # equal-probability strata over the whole numbers lo..hi
@@ -61,13 +62,15 @@ class Axis:
         elif self.dist == "triangular":
             from scipy import stats
 
+            assert self.mode is not None
             c = (float(self.mode) - lo) / (hi - lo)
             x = stats.triang(c, loc=lo, scale=hi - lo).ppf(u)
         elif self.dist == "normal":
             from scipy import stats
 
-            a, b = (lo - float(self.mean)) / float(self.sd), (hi - float(self.mean)) / float(self.sd)
-            x = stats.truncnorm(a, b, loc=float(self.mean), scale=float(self.sd)).ppf(u)
+            assert self.mean is not None and self.sd is not None
+            mean, sd = float(self.mean), float(self.sd)
+            x = stats.truncnorm((lo - mean) / sd, (hi - mean) / sd, loc=mean, scale=sd).ppf(u)
         else:  # pragma: no cover - the spec validator rejects other names
             raise ValueError(f"unknown distribution {self.dist!r}")
         return [float(v) for v in np.clip(x, lo, hi)]

@@ -121,7 +121,7 @@ class _Problems(list):
             self.append(line)
 
 
-def load_spec(path: str | Path) -> SweepPlan:
+def load_spec(path: str | os.PathLike) -> SweepPlan:
     """Read, validate and expand a sweep spec; raise ConfigError listing every problem."""
     path = Path(path)
     raw = read_yaml(path)
@@ -226,7 +226,7 @@ def _checked_assignments(mapping: dict, where: str, probs: _Problems) -> dict[st
     return out
 
 
-def _options(raw: dict, origin: str, probs: _Problems) -> dict:
+def _options(raw: dict, origin: str, probs: _Problems) -> dict[str, Any]:
     """Scalars of the spec: replicates, seed, scheme, backend, workers, batch size, scheduler."""
     def whole(name: str, default: int, low: int) -> int:
         value = raw.get(name, default)
@@ -235,7 +235,7 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict:
             return default
         return value
 
-    opts = {"replicates": whole("replicates", 1, 1), "root_seed": whole("seed", 0, 0),
+    opts: dict[str, Any] = {"replicates": whole("replicates", 1, 1), "root_seed": whole("seed", 0, 0),
             "workers": whole("workers", min(2, os.cpu_count() or 1), 1)}
     for name, choices, default in (("seed_scheme", tuple(SEED_SCHEMES), "independent"),
                                    ("backend", BACKENDS, "processes")):
