@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 
 # Small but complete: 4 communities, every mechanism active, ~0.1 s per run.
-SMALL = ["population.residents=4000", "space.community_size=1000", "run.steps=24", "run.outcome_window=6"]
+SMALL_PARAMS = {"population.residents": 4000, "space.community_size": 1000, "run.steps": 24, "run.outcome_window": 6}
+SMALL = [f"{k}={v}" for k, v in SMALL_PARAMS.items()]
 
 
 @pytest.fixture

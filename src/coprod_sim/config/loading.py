@@ -129,13 +129,21 @@ def _params_source(params: ParamsLike) -> tuple[dict, str]:
     return parse_overrides(list(params)), "--set"
 
 
-def _whole_numbers(cfg: dict) -> None:
-    """Integer parameters given as integral floats (``5000.0``, as samplers produce) become ints."""
+def _typed_numbers(cfg: dict) -> None:
+    """Numbers as their declared type: integer parameters given as integral floats (``5000.0``, as
+    samplers produce) become ints, and whole numbers given for real-valued parameters become floats,
+    so arithmetic on them (e.g. numpy arrays filled with an expectation of 0) behaves the same."""
     for p in registry().values():
-        if p.type == "integer":
-            group, name = p.key.split(".", 1)
-            if isinstance(cfg[group][name], float):
-                cfg[group][name] = int(cfg[group][name])
+        group, name = p.key.split(".", 1)
+        value = cfg[group][name]
+        if p.type == "integer" and isinstance(value, float):
+            cfg[group][name] = int(value)
+        elif p.type == "number" and isinstance(value, int) and not isinstance(value, bool):
+            cfg[group][name] = float(value)
+        elif p.type in ("per_service", "per_household"):
+            cfg[group][name] = {k: float(v) for k, v in value.items()}
+        elif p.type == "cutpoints":
+            cfg[group][name] = [float(v) for v in value]
 
 
 def resolve(data: Mapping, origin: str = "<config>", overrides: Mapping | None = None,
@@ -152,7 +160,7 @@ def resolve(data: Mapping, origin: str = "<config>", overrides: Mapping | None =
     found = cross_problems(cfg, origin if not overrides else f"{origin} (with {overrides_origin})")
     if found:
         raise ConfigError(found)
-    _whole_numbers(cfg)
+    _typed_numbers(cfg)
     cfg.setdefault(META_KEY, {})
     return cfg
 

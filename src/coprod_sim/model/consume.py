@@ -41,7 +41,9 @@ class Consumption:
     used_market: np.ndarray  # (F,) visits used by the market class
     served_public: np.ndarray  # (C, K) visits residents of each cell received from public capacity
     served_market: np.ndarray  # (C, K) ... from market capacity
-    reach: np.ndarray  # (C, K) bool: some capacity of the type within the catchment
+    coverage: np.ndarray  # (C, K) capacity within reach per unit of need within reach, capped at 1
+    met_table: np.ndarray  # (C, 3K) per-cell factors that, weighted by a resident's row, give its visits met
+    perf_table: np.ndarray  # (C, 3K) the same, weighted by quality and fit (see _resident_results)
     met: np.ndarray  # (N,) share of each resident's need met
     performance: np.ndarray  # (N,) quality- and fit-weighted share met
     met_public: np.ndarray  # (N,) share met by public capacity
@@ -75,7 +77,10 @@ def use_services(model: Model) -> Consumption:
     # demand each supply cell actually serves (proportional allocation)
     served_share_p = np.divide(D_p * f_p, A_p, out=np.zeros_like(A_p), where=A_p > 0)
     served_share_m = np.divide(D_m * f_m, A_m, out=np.zeros_like(A_m), where=A_m > 0)
-    back = model.decay.apply(np.hstack([served_share_p, served_share_m, D_m * (1.0 - f_m), (S_p + S_m > 0)]))
+    # coverage: all capacity of a type (public, voluntary, market) per unit of all need within reach
+    # (2SFCA with need as demand), regardless of eligibility and price: supply and distance only
+    supply_ratio_all = np.divide(S_p + S_m, model.need_in_reach, out=np.zeros_like(S_p), where=model.need_in_reach > 0)
+    back = model.decay.apply(np.hstack([served_share_p, served_share_m, D_m * (1.0 - f_m), supply_ratio_all]))
     used_p_cell, used_m_cell = R_p * back[:, :K], R_m * back[:, K:2 * K]
     # what firms see next month when deciding where to enter
     model.unmet_market_reach = back[:, 2 * K:3 * K]
@@ -89,7 +94,8 @@ def use_services(model: Model) -> Consumption:
     served_p, served_m = D_p * f_p, D_m * f_m
     elig_m = np.maximum(res.cell_voucher_market_need - f_p * res.cell_voucher_market_public, 0.0) * f_m
     model.voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
-    met, perf, met_public = _resident_results(model, f_p, f_m, Q_p, Q_m)
+    met_table, perf_table = _cell_tables(f_p, f_m, Q_p, Q_m)
+    met, perf, met_public = _resident_results(model, met_table, perf_table)
     return Consumption(
         facilities=facs, service=svc, public=public, capacity=cap, voluntary=vol,
         kind=np.array([o.kind for o in owners], dtype=object),
@@ -98,7 +104,8 @@ def use_services(model: Model) -> Consumption:
         stake=np.array([o.stake for o in owners], dtype=float),
         quality=np.array([f.quality for f in facs]), fit=np.array([f.fit for f in facs]),
         used_public=used_pub, used_market=used_mkt, served_public=served_p, served_market=served_m,
-        reach=back[:, 3 * K:] > 1e-12, met=met, performance=perf, met_public=met_public,
+        coverage=np.minimum(1.0, back[:, 3 * K:]), met_table=met_table, perf_table=perf_table,
+        met=met, performance=perf, met_public=met_public,
         cell_unmet=res.cell_need - served_p - served_m,
     )
 
@@ -113,21 +120,40 @@ def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply
     return ratio, access, quality
 
 
-def _resident_results(model: Model, f_p, f_m, Q_p, Q_m) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cell_tables(f_p, f_m, Q_p, Q_m) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell, the factors of a resident's visits met (and their quality): served_{i,k} is
+    pd·f^p + am·need·f^m − am·pd·f^p·f^m, so with the resident's fixed weight row
+    (pd, am·need, −am·pd) it is one dot product per type. Single precision halves memory traffic."""
+    met_table = np.hstack([f_p, f_m, f_p * f_m]).astype(np.float32)
+    perf_table = np.hstack([f_p * Q_p, f_m * Q_m, f_p * f_m * Q_m]).astype(np.float32)
+    return met_table, perf_table
+
+
+def _resident_results(model: Model, met_table: np.ndarray, perf_table: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share of need met, quality-weighted performance and share met by public services, per resident.
 
-    Uses linearity: served_i = pd_i·f_p + am_i·(need_i − pd_i·f_p)·f_m, so a
-    resident's result is its fixed weight row dotted with its cell's table.
-    Residents are sorted by cell, so repeating the cell tables by cell
-    counts lines them up with residents (much faster than fancy indexing).
+    Residents are sorted by cell, so repeating the cell tables by cell counts lines them up with
+    residents (much faster than fancy indexing).
     """
     res = model.residents
     counts = res.residents_per_cell_int
-    # float32 halves memory traffic on the hottest per-resident arrays
-    t_met = np.repeat(np.hstack([f_p, f_m, f_p * f_m]).astype(np.float32), counts, axis=0)
-    t_perf = np.repeat(np.hstack([f_p * Q_p, f_m * Q_m, f_p * f_m * Q_m]).astype(np.float32), counts, axis=0)
+    t_met = np.repeat(met_table, counts, axis=0)
+    t_perf = np.repeat(perf_table, counts, axis=0)
     tot = np.maximum(res.need_total, 1e-12)
     met = np.einsum("nj,nj->n", res.result_weights, t_met).astype(float) / tot
     perf = np.einsum("nj,nj->n", res.result_weights, t_perf).astype(float) / tot
     met_public = np.einsum("nj,nj->n", res.result_weights[:, :K], t_met[:, :K]).astype(float) / tot
     return met, perf, met_public
+
+
+def performance_by_type(model: Model, use: Consumption, residents: np.ndarray) -> np.ndarray:
+    """Quality- and fit-weighted share of each need met, per type, for the given residents (rows × K).
+
+    NaN where a resident has no need of the type.
+    """
+    res = model.residents
+    rows = use.perf_table[res.cell[residents]] * res.result_weights[residents]
+    served = rows[:, :K] + rows[:, K:2 * K] + rows[:, 2 * K:]
+    need = res.need[residents]
+    return np.divide(served, need, out=np.full(need.shape, np.nan), where=need > 0)

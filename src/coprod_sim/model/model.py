@@ -41,6 +41,7 @@ from .space import DecayOperator, build_layout
 from .terms import ServiceTerms
 
 SeedLike = int | np.integer | np.random.Generator | None
+OBSERVATION_STREAM = 0x0B5E  # spawn key of the observation stream; the simulation uses the seed itself
 
 
 def seed_from(rng: SeedLike) -> int:
@@ -91,6 +92,9 @@ class Model(mesa.Model):
         seed = seed_from(rng)
         super().__init__(rng=seed)
         self.seed = seed
+        # observations (the monthly satisfaction survey) draw from their own stream, so
+        # measuring more or less never changes the simulated world
+        self.observation_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(OBSERVATION_STREAM,)))
         self.cfg = cfg
         self.explain = explain
         self.events: list[str] = []
@@ -150,6 +154,8 @@ class Model(mesa.Model):
         self.terms = ServiceTerms.from_config(self.cfg)
         self._read_levers()
         self.residents = create_residents(self.cfg, self.layout, self.rng)
+        # need within reach of each cell (2SFCA step 1 with need as demand; static) for coverage
+        self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
         self._found_organisations()
         self.issues = IssuePipeline(self)

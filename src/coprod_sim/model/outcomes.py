@@ -9,6 +9,7 @@ the state the agents' decisions produced (DESIGN.md §4).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -18,10 +19,11 @@ import pandas as pd
 from mesa import DataCollector
 
 from ..domain import OPERATOR_KINDS, SERVICE_TYPES
+from .consume import performance_by_type
 from .facility import Facility
 from .fund import SPENDING_CATEGORIES
 from .operators import Firm, SocialOrganization
-from .rules import gini
+from .rules import expectation_disconfirmation, gini, likert
 
 if TYPE_CHECKING:
     from .consume import Consumption
@@ -38,10 +40,15 @@ class Outcome:
     unit: str
     description: str
     tier: str = DETAIL
+    missing_when: str = ""  # when the outcome is undefined (NaN in tables, null in JSON); empty: never
 
 
-def _breakdown(family: str, unit: str, what: str, by: tuple[str, ...]) -> list[Outcome]:
-    return [Outcome(f"{family}.{name}", unit, f"{what}: {name.replace('_', ' ')}") for name in by]
+def _breakdown(family: str, unit: str, what: str, by: tuple[str, ...], missing_when: str = "") -> list[Outcome]:
+    return [Outcome(f"{family}.{name}", unit, f"{what}: {name.replace('_', ' ')}", missing_when=missing_when)
+            for name in by]
+
+
+NO_GROUP = "one of the two groups compared is empty (e.g. no peripheral communities, or no migrants)"
 
 
 def _catalogue() -> tuple[Outcome, ...]:
@@ -49,7 +56,8 @@ def _catalogue() -> tuple[Outcome, ...]:
     per_service = [o for s in SERVICE_TYPES for o in (
         Outcome(f"quantity.capacity.{s}", "visits/month", f"capacity offered for {s}"),
         Outcome(f"quantity.services_delivered.{s}", "visits/month", f"visits used of {s}"),
-        Outcome(f"quantity.coverage.{s}", "share", f"coverage of residents who need {s}"))]
+        Outcome(f"quantity.coverage.{s}", "share", f"capacity of {s} within reach per unit of need within reach, "
+                "capped at 1, averaged over residents who need it", missing_when=f"nobody needs {s}"))]
     per_kind = [o for k in OPERATOR_KINDS for o in (
         Outcome(f"quantity.capacity.{k}", "visits/month", f"capacity offered by {k} operators"),
         Outcome(f"quantity.services_delivered.{k}", "visits/month", f"visits delivered by {k} operators"),
@@ -58,28 +66,39 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("quantity.capacity", "visits/month", "capacity offered, paid and voluntary", HEADLINE),
         Outcome("quantity.services_delivered", "visits/month", "visits used", HEADLINE),
         Outcome("quantity.active_facilities", "facilities", "facilities with capacity", HEADLINE),
-        Outcome("quantity.coverage", "share", "share of residents' needs with a facility of the type within the catchment",
-                HEADLINE),
+        Outcome("quantity.coverage", "share", "capacity within reach per unit of need within reach (distance-decayed, "
+                "capped at 1), averaged over residents' needs of each type", HEADLINE),
         *per_service, *per_kind,
         Outcome("quality.needs_met_share", "share", "visits delivered ÷ visits needed", KEY),
         Outcome("quality.match", "0–1", "supply mix follows the need mix × operators fit particular needs", HEADLINE),
         Outcome("quality.supply_mix_match", "0–1", "1 − dissimilarity of the supply mix and the need mix"),
-        Outcome("quality.operator_fit", "0–1", "capacity-weighted fit of operators to residents' particular needs"),
-        Outcome("quality.operator_quality", "0–1", "capacity-weighted quality of operators", HEADLINE),
+        Outcome("quality.operator_fit", "0–1", "capacity-weighted fit of operators to residents' particular needs",
+                missing_when="no facility offers any capacity"),
+        Outcome("quality.operator_quality", "0–1", "capacity-weighted quality of operators", HEADLINE,
+                missing_when="no facility offers any capacity"),
         Outcome("quality.performance_mean", "0–1", "residents' quality- and fit-weighted share of need met"),
         Outcome("quality.satisfaction_mean", "1–5", "mean satisfaction on the 5-point scale", KEY),
         Outcome("quality.response_time", "months", "discovery to closure of multi-department issues", HEADLINE),
         *_breakdown("quality.satisfaction_share", "share", "share of residents at satisfaction level",
                     ("1", "2", "3", "4", "5")),
-        *_breakdown("quality.needs_met_share", "share", "share of need met", SERVICE_TYPES),
-        Outcome("equity.center_periphery_gap", "share", "need met: central − peripheral residents", KEY),
-        Outcome("equity.migrant_gap", "share", "need met: registered − migrant residents", HEADLINE),
+        *_breakdown("quality.needs_met_share", "share", "share of need met", SERVICE_TYPES,
+                    missing_when="nobody needs the type"),
+        *_breakdown("quality.satisfaction_mean", "1–5", "mean rating by surveyed residents who need", SERVICE_TYPES,
+                    missing_when="no surveyed resident needs the type this month"),
+        *_breakdown("quality.satisfied_share", "share", "share rating 4 or 5 among surveyed residents who need",
+                    SERVICE_TYPES, missing_when="no surveyed resident needs the type this month"),
+        Outcome("equity.center_periphery_gap", "share", "need met: central − peripheral residents", KEY,
+                missing_when=NO_GROUP),
+        Outcome("equity.migrant_gap", "share", "need met: registered − migrant residents", HEADLINE, missing_when=NO_GROUP),
         Outcome("equity.access_gini", "0–1", "Gini coefficient of residents' share of need met", HEADLINE),
         Outcome("equity.public_access_gini", "0–1", "Gini coefficient of need met by public services"),
-        Outcome("equity.public_center_periphery_gap", "share", "need met by public services: central − peripheral"),
-        Outcome("equity.satisfaction_center_periphery_gap", "1–5", "mean satisfaction: central − peripheral"),
+        Outcome("equity.public_center_periphery_gap", "share", "need met by public services: central − peripheral",
+                missing_when=NO_GROUP),
+        Outcome("equity.satisfaction_center_periphery_gap", "1–5", "mean satisfaction: central − peripheral",
+                missing_when=NO_GROUP),
         Outcome("cost.public_spending", "yuan/month", "paid out of the public fund", KEY),
-        Outcome("cost.per_need_met", "yuan/visit", "public spending per visit delivered", HEADLINE),
+        Outcome("cost.per_need_met", "yuan/visit", "public spending per visit delivered", HEADLINE,
+                missing_when="no visit is delivered"),
         Outcome("cost.fund_balance", "yuan", "money released but not yet spent"),
         Outcome("cost.operator_exits", "operators", "operators that have exited so far"),
         Outcome("cost.operator_survival", "share", "1 − exits ÷ entries so far"),
@@ -130,8 +149,8 @@ def _quantity(model: Model, use: Consumption) -> dict[str, float]:
         "quantity.active_facilities": float(serving.sum()),
     }
     needers = res.cell_needers
-    covered = (needers * use.reach).sum(axis=0)
-    cov_k = np.divide(covered, needers.sum(axis=0), out=np.zeros(len(SERVICE_TYPES)), where=needers.sum(axis=0) > 0)
+    covered = (needers * use.coverage).sum(axis=0)
+    cov_k = np.divide(covered, needers.sum(axis=0), out=np.full(len(SERVICE_TYPES), np.nan), where=needers.sum(axis=0) > 0)
     out["quantity.coverage"] = float(covered.sum() / max(needers.sum(), 1e-12))
     n_s, n_k = len(SERVICE_TYPES), len(OPERATOR_KINDS)
     by_service = [np.bincount(use.service, weights=w, minlength=n_s) for w in (cap, used)]
@@ -157,8 +176,8 @@ def _quality(model: Model, use: Consumption) -> dict[str, float]:
     # match: similarity of the supply mix to the need mix (1 − dissimilarity index)
     # times how well operators fit residents' particular needs
     mix = 1.0 - 0.5 * np.abs(cap_k / max(cap_k.sum(), 1e-12) - need_k / max(need_k.sum(), 1e-12)).sum()
-    fit = float(np.average(use.fit, weights=cap)) if cap.sum() > 0 else 0.0
-    quality = float(np.average(use.quality, weights=cap)) if cap.sum() > 0 else 0.0
+    fit = float(np.average(use.fit, weights=cap)) if cap.sum() > 0 else np.nan
+    quality = float(np.average(use.quality, weights=cap)) if cap.sum() > 0 else np.nan
     sat = res.satisfaction
     out = {
         "quality.needs_met_share": float(served_k.sum() / max(need_k.sum(), 1e-12)),
@@ -174,16 +193,44 @@ def _quality(model: Model, use: Consumption) -> dict[str, float]:
     for level in range(5):
         out[f"quality.satisfaction_share.{level + 1}"] = float(counts[level])
     for k, s in enumerate(SERVICE_TYPES):
-        out[f"quality.needs_met_share.{s}"] = float(served_k[k] / need_k[k]) if need_k[k] > 0 else 0.0
+        out[f"quality.needs_met_share.{s}"] = float(served_k[k] / need_k[k]) if need_k[k] > 0 else np.nan
+    out.update(_survey(model, use))
+    return out
+
+
+def _survey(model: Model, use: Consumption) -> dict[str, float]:
+    """Ratings of each service type by a random sample of residents (seed 004's survey design).
+
+    A respondent rates each type it needs, by the same expectation–disconfirmation rule as its
+    overall rating, with its type's quality-weighted share met as performance (less the month's
+    issue burden) and the expectation it held this month. Drawn from the observation stream.
+    """
+    res, sat = model.residents, model.cfg["satisfaction"]
+    n = min(model.cfg["satisfaction"]["survey_respondents"], res.n)
+    out: dict[str, float] = {}
+    rng = model.observation_rng
+    who = rng.choice(res.n, size=n, replace=False) if n else np.zeros(0, dtype=np.int64)
+    performance = np.clip(performance_by_type(model, use, who) - res.issue_burden[who, None], 0.0, 1.0)
+    expectation = res.rated_expectation[who, None]
+    latent = expectation_disconfirmation(performance, expectation, sat["intercept"], sat["b_performance"],
+                                         sat["b_disconfirmation"], rng.normal(0.0, sat["noise_sd"], performance.shape))
+    rating = likert(latent, np.asarray(sat["cutpoints"])).astype(float)
+    uses = res.need[who] > model.cfg["population"]["coverage_need_threshold"]
+    by_type = [rating[uses[:, k], k] for k in range(len(SERVICE_TYPES))]
+    for s, ratings in zip(SERVICE_TYPES, by_type, strict=True):
+        out[f"quality.satisfaction_mean.{s}"] = float(ratings.mean()) if len(ratings) else np.nan
+    for s, ratings in zip(SERVICE_TYPES, by_type, strict=True):
+        out[f"quality.satisfied_share.{s}"] = float((ratings >= 4).mean()) if len(ratings) else np.nan
     return out
 
 
 def _equity(model: Model, use: Consumption) -> dict[str, float]:
     """Gaps as differences of group means; group weights are fixed per run (``Residents.group_weights``)."""
-    w = model.residents.group_weights  # columns: central, periphery, registered, migrant (each sums to 1)
-    met = use.met @ w
-    public = use.met_public @ w
-    sat = model.residents.satisfaction.astype(float) @ w
+    res = model.residents
+    w = res.group_weights  # columns: central, periphery, registered, migrant (each sums to 1, or 0 if empty)
+    present = res.group_sizes > 0
+    met, public, sat = (np.where(present, values @ w, np.nan)
+                        for values in (use.met, use.met_public, res.satisfaction.astype(float)))
     return {
         "equity.center_periphery_gap": float(met[0] - met[1]),
         "equity.migrant_gap": float(met[2] - met[3]),
@@ -199,7 +246,7 @@ def _cost(model: Model, delivered: float) -> dict[str, float]:
     spent = float(sum(fund.step_spent.values()))
     out = {
         "cost.public_spending": spent,
-        "cost.per_need_met": spent / delivered if delivered > 0 else 0.0,
+        "cost.per_need_met": spent / delivered if delivered > 0 else np.nan,
         "cost.fund_balance": float(fund.balance.sum()),
         "cost.operator_exits": float(sum(model.exits.values())),
     }
@@ -278,6 +325,8 @@ class OutcomeCollector(DataCollector):
         """Mean of each outcome over the last ``window`` months, and the month the run ended (``steps``)."""
         if not self._collection_steps:
             return {}
-        out = {k: float(np.mean(v[-window:])) for k, v in self.model_vars.items()}
+        with warnings.catch_warnings():  # an outcome undefined in every month of the window stays NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = {k: float(np.nanmean(v[-window:])) for k, v in self.model_vars.items()}
         out["steps"] = float(self._collection_steps[-1])
         return out

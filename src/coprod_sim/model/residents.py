@@ -42,6 +42,7 @@ class Residents:
     performance: np.ndarray = field(default_factory=_unset)  # (N,) last experienced, 0–1
     satisfaction: np.ndarray = field(default_factory=_unset)  # (N,) Likert 1–5
     met_share: np.ndarray = field(default_factory=_unset)  # (N,) share of need met last step, 0–1
+    issue_burden: np.ndarray = field(default_factory=_unset)  # (N,) performance lost to open issues this month
     # static aggregates filled by ``prepare``
     n_cells: int = 0
     need_total: np.ndarray = field(default_factory=_unset)  # (N,)
@@ -98,8 +99,9 @@ class Residents:
         self.cell_market_public = self.cell_sum(self.market_afford * self.public_demand)
         self.cell_need = self.cell_sum(self.need)
         groups = np.column_stack([~self.periphery, self.periphery, self.registered, ~self.registered]).astype(float)
-        # each column averages over one group (zero if the group is empty)
-        self.group_weights = groups / np.maximum(groups.sum(axis=0), 1.0)
+        # each column averages over one group; an empty group has no mean (outcomes report it missing)
+        self.group_sizes = groups.sum(axis=0)
+        self.group_weights = groups / np.maximum(self.group_sizes, 1.0)
         self.cell_needers = self.cell_sum((self.need > cfg["population"]["coverage_need_threshold"]).astype(float))
         self.cell_voucher_market_need = self.cell_sum(self.market_afford * self.need * eligible[:, None])
         self.cell_voucher_market_public = self.cell_sum(self.market_afford * self.public_demand * eligible[:, None])
@@ -112,6 +114,7 @@ class Residents:
             performance, self.expectation, sat["intercept"], sat["b_performance"], sat["b_disconfirmation"], noise
         )
         self.latent_satisfaction = latent
+        self.rated_expectation = self.expectation.copy()  # what this month's ratings were made against
         self.satisfaction = likert(latent, np.asarray(sat["cutpoints"]))
         self.expectation += sat["expectation_adaptation"] * (performance - self.expectation)
         self.performance = performance

@@ -22,6 +22,7 @@ def rate_and_report(model: Model, use: Consumption) -> None:
     res, cfg = model.residents, model.cfg
     link = cfg["linkage"]
     burden = model.issues.burden_per_resident()
+    res.issue_burden = burden  # open issues colour every rating this month, the survey's too
     performance = np.clip(use.performance - burden, 0.0, 1.0)
     met_expectation = performance >= res.expectation
     res.update_satisfaction(performance, cfg, model.rng)

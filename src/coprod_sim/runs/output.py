@@ -9,6 +9,7 @@ manifest saying why, and no summary.json, so it is never mistaken for a finished
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -21,8 +22,12 @@ SUMMARY, TIMESERIES, MANIFEST, PARTIAL = "summary.json", "timeseries.parquet", "
 
 
 def dumps_summary(summary: dict[str, float]) -> str:
-    """Canonical JSON: sorted keys, full float precision, so equal runs give equal bytes."""
-    return json.dumps(summary, sort_keys=True, indent=1, allow_nan=False) + "\n"
+    """Canonical JSON: sorted keys, full float precision, so equal runs give equal bytes.
+
+    An outcome that is undefined for the run (NaN, e.g. a gap between groups when one is empty)
+    is written as null; the manifest's notes say why."""
+    plain = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in summary.items()}
+    return json.dumps(plain, sort_keys=True, indent=1, allow_nan=False) + "\n"
 
 
 def _dumps_manifest(manifest: dict) -> str:
@@ -68,5 +73,6 @@ def read_run(folder: str | Path) -> RunResult:
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     complete = (folder / SUMMARY).is_file()
     summary = json.loads((folder / SUMMARY).read_text(encoding="utf-8")) if complete else {}
+    summary = {k: (math.nan if v is None else v) for k, v in summary.items()}
     frame = pd.read_parquet(folder / (TIMESERIES if complete else PARTIAL))
     return RunResult(summary, frame, manifest)

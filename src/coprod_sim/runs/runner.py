@@ -7,6 +7,7 @@ run is the same computation wherever it happens.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..config import ParamsLike, ScenarioLike, load_config
-from ..model import Model, SeedLike, seed_from
+from ..model import OUTCOMES, Model, SeedLike, seed_from
 from .provenance import git_commit, package_versions
 
 
@@ -129,16 +130,24 @@ def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[s
     return _result(model, cfg, seed, scenario, notes)
 
 
+def _missing_notes(summary: dict[str, float]) -> list[str]:
+    """Why each outcome the run could not measure is missing (null in summary.json, NaN in tables)."""
+    meaning = {o.key: o.missing_when for o in OUTCOMES}
+    return [f"{key} is missing: {meaning[key] or 'undefined in every month of the outcome window'}"
+            for key, value in summary.items() if key in meaning and math.isnan(value)]
+
+
 def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, notes: list[str] | None,
             partial: bool = False) -> RunResult:
     frame = model.timeseries() if model is not None else pd.DataFrame()
     summary = {} if partial or model is None else model.summary()
+    notes = [*(notes or []), *_missing_notes(summary)]
     manifest = {
         "scenario": scenario,
         "seed": seed,
         "steps": len(frame),
         "config": model.cfg if model is not None else dict(cfg),
-        "notes": list(notes or []),
+        "notes": notes,
         "versions": package_versions(),
         "git_commit": git_commit(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

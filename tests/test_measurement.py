@@ -1,0 +1,97 @@
+"""Outcomes that can move: coverage with supply and distance, missing values reported as missing,
+satisfaction per service type from a survey that observes without changing the simulation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import SMALL_PARAMS
+
+import coprod_sim
+from coprod_sim import Model
+from coprod_sim.model.outcomes import OUTCOMES
+
+
+def _model(steps: int = 6, **params) -> Model:
+    m = Model(rng=2, scenario="baseline", **{**SMALL_PARAMS, **params})
+    for _ in range(steps):
+        m.step()
+    return m
+
+
+def test_coverage_is_capacity_within_reach_per_need_within_reach():
+    """The 2SFCA identity with all capacity as supply and all need as demand, capped at 1."""
+    m = _model()
+    use = m.consumption
+    supply = np.zeros_like(m.need_in_reach)
+    for f, cap, vol in zip(use.facilities, use.capacity, use.voluntary, strict=True):
+        supply[f.cell_index, f.service] += cap + vol
+    expected = np.minimum(1.0, m.decay.apply(np.divide(supply, m.need_in_reach, out=np.zeros_like(supply),
+                                                       where=m.need_in_reach > 0)))
+    np.testing.assert_allclose(use.coverage, expected, rtol=1e-9, atol=1e-12)
+    assert 0.0 < use.coverage.min() < 1.0  # it varies: not the old "something within reach" indicator
+
+
+def test_coverage_falls_when_capacity_moves_away_from_residents():
+    near = coprod_sim.run("baseline", {**SMALL_PARAMS, "population.residents": 9000, "space.community_size": 1000},
+                          seed=1).summary["quantity.coverage"]
+    far = coprod_sim.run("baseline", {**SMALL_PARAMS, "population.residents": 9000, "space.community_size": 1000,
+                                      "layout.mode": "merged", "layout.merge_size": 9}, seed=1).summary["quantity.coverage"]
+    assert far < near
+
+
+def test_an_empty_group_gives_a_missing_gap_not_a_number(tmp_path):
+    result = coprod_sim.run("baseline", {**SMALL_PARAMS, "space.periphery_share": 0}, seed=0)
+    gaps = [k for k in result.summary if "center_periphery" in k]
+    assert gaps and all(np.isnan(result.summary[k]) for k in gaps)
+    assert not np.isnan(result.summary["equity.migrant_gap"])  # the other comparison is still there
+    assert all(any(note.startswith(f"{k} is missing: one of the two groups") for note in result.manifest["notes"])
+               for k in gaps)
+    result.save(tmp_path, plots=False)
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert all(written[k] is None for k in gaps)
+    back = coprod_sim.load_results(tmp_path)
+    assert np.isnan(back.summary[gaps[0]])
+    declared = {o.key for o in OUTCOMES if o.missing_when}
+    assert set(gaps) <= declared
+
+
+def test_whole_numbers_for_real_valued_parameters_work():
+    """satisfaction.initial_expectation: 0 used to crash (an integer array cannot take float updates)."""
+    params = {**SMALL_PARAMS, "satisfaction.initial_expectation": 0, "run.steps": 3, "run.outcome_window": 3}
+    result = coprod_sim.run("baseline", params, seed=0)
+    assert result.manifest["config"]["satisfaction"]["initial_expectation"] == 0.0
+    assert isinstance(result.manifest["config"]["satisfaction"]["initial_expectation"], float)
+
+
+def test_the_satisfaction_survey_observes_without_changing_the_simulation():
+    a = coprod_sim.run("baseline", {**SMALL_PARAMS, "satisfaction.survey_respondents": 491}, seed=3).timeseries
+    b = coprod_sim.run("baseline", {**SMALL_PARAMS, "satisfaction.survey_respondents": 100}, seed=3).timeseries
+    survey = [c for c in a.columns if c.startswith(("quality.satisfaction_mean.", "quality.satisfied_share."))]
+    assert len(survey) == 14
+    others = [c for c in a.columns if c not in survey]
+    assert a[others].equals(b[others])
+    assert not a[survey].equals(b[survey])
+
+
+def test_types_that_meet_more_need_are_rated_higher():
+    summary = coprod_sim.run("baseline", SMALL_PARAMS, seed=4).summary
+    types = [s for s in coprod_sim.model.outcomes.SERVICE_TYPES
+             if not np.isnan(summary[f"quality.satisfaction_mean.{s}"])]
+    met = [summary[f"quality.needs_met_share.{s}"] for s in types]
+    rated = [summary[f"quality.satisfaction_mean.{s}"] for s in types]
+    best_met, worst_met = types[int(np.argmax(met))], types[int(np.argmin(met))]
+    assert summary[f"quality.satisfaction_mean.{best_met}"] > summary[f"quality.satisfaction_mean.{worst_met}"]
+    assert np.corrcoef(met, rated)[0, 1] > 0.5
+    assert all(1.0 <= r <= 5.0 for r in rated)
+    shares = [summary[f"quality.satisfied_share.{s}"] for s in types]
+    assert all(0.0 <= x <= 1.0 for x in shares)
+
+
+@pytest.mark.parametrize("respondents", [0])
+def test_no_survey_means_no_item_ratings(respondents):
+    summary = coprod_sim.run("baseline", {**SMALL_PARAMS, "satisfaction.survey_respondents": respondents,
+                                          "run.steps": 2, "run.outcome_window": 2}, seed=0).summary
+    assert np.isnan(summary["quality.satisfaction_mean.meals"])
