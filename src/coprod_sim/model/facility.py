@@ -50,6 +50,8 @@ class Facility(FixedAgent):
         self.fit = 0.5
         self.voluntary = 0.0
         self.used = 0.0
+        self.funded = 1.0  # moving average of the share of its claims the fund paid (public facilities)
+        self.underfunded_months = 0
         self.created = model.steps
         self.pending = approving_departments(SERVICE_TYPES[service], new_building) if needs_approval else []
         self.active = not self.pending

@@ -5,7 +5,9 @@ payment (subsidies, vouchers, contracts, government-run deficits, capital,
 coordination) is drawn from the earmark of its type. When claims exceed the
 balance they are paid pro rata, which is how an unreliable release reaches
 operators (seed 001: the canteen that fails when the subsidy shrinks).
-Invariant, tested: released = spent + balance.
+Unspent money lapses at the end of each fiscal year except a carried-over
+share (``government.budget_carryover``), so what is reported as spending is what
+was paid. Invariant, tested: released = spent + lapsed + balance.
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ class PublicFund:
         self.balance = np.zeros(n_services)
         self.released_total = 0.0
         self.spent_total = 0.0
+        self.lapsed_total = 0.0
         self.step_released = 0.0
+        self.step_lapsed = 0.0
         self.step_spent: dict[str, float] = defaultdict(float)
 
     def new_step(self) -> None:
         self.step_released = 0.0
+        self.step_lapsed = 0.0
         self.step_spent = defaultdict(float)
 
     def release(self, services: list[int], amounts: np.ndarray) -> None:
@@ -70,6 +75,13 @@ class PublicFund:
             self.balance *= 1.0 - paid / available
         self._record(category, paid)
         return paid
+
+    def lapse(self, kept_share: float) -> None:
+        """Fiscal year end: the finance bureau recovers the unspent balance but ``kept_share`` of it."""
+        lapsed = self.balance * (1.0 - kept_share)
+        self.balance -= lapsed
+        self.step_lapsed += float(lapsed.sum())
+        self.lapsed_total += float(lapsed.sum())
 
     def _record(self, category: str, paid: float) -> None:
         if category not in SPENDING_CATEGORIES:

@@ -145,7 +145,8 @@ class StreetOffice(Agent):
             c, k = np.unravel_index(flat, priority.shape)
             if commissioned >= budget_projects or priority[c, k] <= 0:
                 return
-            if estimate[c, k] < plan["min_project_visits"] or not m.fund.can_pay(k, m.terms.capital_cost(k)):
+            if (estimate[c, k] < plan["min_project_visits"] or not m.fund.can_pay(k, m.terms.capital_cost(k))
+                    or m.running_paid_share[k] < plan["build_if_paid_share"]):
                 continue
             self.commission(int(c), int(k), float(min(estimate[c, k], m.terms.max_capacity[k])))
             commissioned += 1

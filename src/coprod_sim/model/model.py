@@ -107,6 +107,7 @@ class Model(mesa.Model):
     def step(self) -> None:
         """One month of the service supply chain (docs/ODD.md §3)."""
         self.events = []
+        self.closures = 0
         self.fund.new_step()
         self.terms.follow_trends(self.steps)
         plan.release_and_plan(self)
@@ -208,6 +209,8 @@ class Model(mesa.Model):
         self.approval_delays: list[int] = []
         self.volunteer_hours = np.zeros(lay.n_communities)
         self.binding_pay_fraction = np.ones(K)  # share of outcome-linked pay the fund honoured last month
+        self.running_paid_share = np.ones(K)  # share of running claims each earmark paid last month (planner)
+        self.closures = 0  # public facilities closed for want of funding, this month
         self.reports_this_step = 0
         self.departments = self._create_departments(budget_total)
         self.dept_resistance = np.array([d.resistance for d in self.departments])

@@ -78,6 +78,15 @@ class Operator(Agent):
     def can_exit(self) -> bool:
         return True
 
+    def close(self, facility: Facility, why: str) -> None:
+        """Close one facility (the operator stays, and may exit later by the exit rule)."""
+        m = self.model
+        facility.remove()
+        self.facilities.remove(facility)
+        m.closures += 1
+        m.log(f"A {SERVICE_TYPES[facility.service].replace('_', ' ')} facility of a {self.kind.replace('_', ' ')} "
+              f"closed in community {facility.community}: {why}")
+
     def exit(self) -> None:
         """Close every facility and leave the district."""
         m = self.model

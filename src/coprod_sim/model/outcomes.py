@@ -100,6 +100,7 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("cost.per_need_met", "yuan/visit", "public spending per visit delivered", HEADLINE,
                 missing_when="no visit is delivered"),
         Outcome("cost.fund_balance", "yuan", "money released but not yet spent"),
+        Outcome("cost.budget_lapsed", "yuan/month", "unspent money recovered at the fiscal year's end (not spending)"),
         Outcome("cost.operator_exits", "operators", "operators that have exited so far"),
         Outcome("cost.operator_survival", "share", "1 − exits ÷ entries so far"),
         *_breakdown("cost.public_spending", "yuan/month", "public spending on", SPENDING_CATEGORIES),
@@ -107,6 +108,7 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("governance.approval_delay_mean", "months", "approval delay of approved facilities so far", HEADLINE),
         Outcome("governance.approval_wait_mean", "months", "approval wait, pending facilities counted with their wait so far"),
         Outcome("governance.approvals_pending", "facilities", "facilities waiting for approval"),
+        Outcome("governance.public_closures", "facilities/month", "public facilities closed for want of funding"),
         Outcome("governance.buck_passed", "times/month", "times a department passed an issue on", HEADLINE),
         Outcome("governance.issues_open", "issues", "multi-department issues open"),
         Outcome("governance.reports", "reports/month", "unmet needs reported through the channel"),
@@ -248,6 +250,7 @@ def _cost(model: Model, delivered: float) -> dict[str, float]:
         "cost.public_spending": spent,
         "cost.per_need_met": spent / delivered if delivered > 0 else np.nan,
         "cost.fund_balance": float(fund.balance.sum()),
+        "cost.budget_lapsed": fund.step_lapsed,
         "cost.operator_exits": float(sum(model.exits.values())),
     }
     entered = sum(model.entries.values())
@@ -269,6 +272,7 @@ def _governance(model: Model) -> dict[str, float]:
         # censoring-aware: pending approvals count with the time they have waited so far
         "governance.approval_wait_mean": float(np.mean(delays + waiting)) if delays or waiting else 0.0,
         "governance.approvals_pending": float(len(waiting)),
+        "governance.public_closures": float(model.closures),
         "governance.buck_passed": float(model.issues.buck_passed),
         "governance.issues_open": float(len(model.issues.age)),
         "governance.reports": float(model.reports_this_step),

@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..domain import K
+from .facility import Facility
 from .operators import Firm, SocialOrganization
+
+FISCAL_YEAR_MONTHS = 12  # budgets are annual: unspent money lapses at the year's end (government.budget_carryover)
 
 if TYPE_CHECKING:
     from .consume import Consumption
@@ -60,8 +63,11 @@ def pay_and_settle(model: Model, use: Consumption) -> None:
     for arr in (cost, first, later, own_income):
         arr[volunteers] = 0.0
     _ration_vouchers(model, svc, first - voucher_mkt, voucher_mkt, paid_mkt)
-    frac_first = model.fund.pay_by_service(np.bincount(svc, first, K), "contracts_and_vouchers")[svc]
-    frac = model.fund.pay_by_service(np.bincount(svc, later, K), "services")[svc]
+    paid_first = model.fund.pay_by_service(np.bincount(svc, first, K), "contracts_and_vouchers")
+    paid_later = model.fund.pay_by_service(np.bincount(svc, later, K), "services")
+    # what the planner learns about its bills: the share of running claims its earmarks could pay
+    model.running_paid_share = np.minimum(paid_first, paid_later)
+    frac_first, frac = paid_first[svc], paid_later[svc]
     # a voucher the fund cannot honour is paid by the resident (vouchers are rationed, not
     # defaulted on); residents anticipate the rationing next month (``_ration_vouchers``)
     own_income += voucher_mkt * (1.0 - frac_first)
@@ -74,12 +80,27 @@ def pay_and_settle(model: Model, use: Consumption) -> None:
     for f, f_frac, f_slack in zip(facs, paid_share, slack, strict=True):
         if f.operator.kind == "volunteers":
             continue
-        # unpaid public services shrink (staff leave, contracts are cut); firms size to demand
-        f.capacity = f.planned_capacity * (1.0 - ops["unpaid_capacity_loss"] * (1.0 - f_frac)) if f.public else float(f_slack)
+        if f.public:
+            _follow_funding(model, f, float(f_frac))
+        else:  # firms size to demand
+            f.capacity = float(f_slack)
     owners, inverse = np.unique(use.operator_id, return_inverse=True)
     profit = dict(zip(owners.tolist(), np.bincount(inverse, result).tolist(), strict=True))
     for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
         op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
+    if model.steps % FISCAL_YEAR_MONTHS == 0:
+        model.fund.lapse(cfg["government"]["budget_carryover"])
+
+
+def _follow_funding(model: Model, f: Facility, paid: float) -> None:
+    """A public facility's staff follow its pay: capacity tracks the remembered funded share, and a facility
+    left underfunded for ``exit_patience`` months closes (the street office cuts the window, or the contract ends)."""
+    ops = model.cfg["operators"]
+    f.funded += ops["funding_memory"] * (paid - f.funded)
+    f.capacity = f.planned_capacity * (1.0 - ops["unpaid_capacity_loss"] * (1.0 - f.funded))
+    f.underfunded_months = f.underfunded_months + 1 if f.funded < ops["closure_funding_share"] else 0
+    if f.underfunded_months >= ops["exit_patience"]:
+        f.operator.close(f, f"unpaid for {f.underfunded_months} months")
 
 
 def _ration_vouchers(model: Model, svc: np.ndarray, contracts: np.ndarray, vouchers: np.ndarray,
