@@ -28,11 +28,12 @@ def test_no_service_delivered_without_capacity(small_cfg):
         m.step()
         use = m.consumption
         total_cap = use.capacity + use.voluntary
-        used = use.used_public + use.used_market
+        used = use.used_public + use.used_market + use.used_voluntary
         assert np.all(used <= total_cap * (1 + 1e-9) + 1e-9)
-        assert used.sum() == pytest.approx((use.served_public + use.served_market).sum(), rel=1e-9)
+        served = use.served_public + use.served_market + use.served_voluntary
+        assert used.sum() == pytest.approx(served.sum(), rel=1e-9)
         # nobody receives more than they need
-        assert np.all(use.served_public + use.served_market <= m.residents.cell_need * (1 + 1e-9) + 1e-9)
+        assert np.all(served <= m.residents.cell_need * (1 + 1e-9) + 1e-9)
 
 
 def test_same_seed_same_results_different_seed_different(small_cfg):

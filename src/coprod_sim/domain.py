@@ -25,6 +25,10 @@ HOUSEHOLD_TYPES: tuple[str, ...] = ("elderly", "family_with_children", "working_
 OPERATOR_KINDS: tuple[str, ...] = ("government", "state_owned", "firm", "social_org", "volunteers")
 KIND_INDEX = {name: i for i, name in enumerate(OPERATOR_KINDS)}
 
+# Dimensions of the content space in which communities' particular needs and services' content lie
+# (e.g. opening hours and style of service); two are enough for distances to vary in direction.
+CONTENT_DIMENSIONS = 2
+
 # Services that residents co-produce as volunteers (mutual aid, seed 001/002).
 COPRODUCED_SERVICES: tuple[str, ...] = ("elder_child_care", "sports", "culture", "children_play")
 

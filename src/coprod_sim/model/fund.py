@@ -67,6 +67,16 @@ class PublicFund:
         self._record(category, float(paid.sum()))
         return fraction
 
+    def pay_together(self, claims: dict[str, np.ndarray]) -> np.ndarray:
+        """Pay several categories of claims of equal standing: pro rata together, each recorded as its own."""
+        total = sum(claims.values())
+        fraction = np.minimum(1.0, np.divide(self.balance, total, out=np.ones_like(total), where=total > 0))
+        for category, amounts in claims.items():
+            paid = amounts * fraction
+            self.balance -= paid
+            self._record(category, float(paid.sum()))
+        return fraction
+
     def spend_pro_rata(self, amount: float, category: str) -> float:
         """Spend across all earmarks in proportion to their balances."""
         available = float(self.balance.sum())

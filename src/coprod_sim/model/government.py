@@ -62,22 +62,37 @@ class Department(Agent):
 
 
 class LeadingGroup(Agent):
-    """Party-building leading group (党建领导小组): assesses departments, names lead units.
+    """Party-building leading group (党建领导小组): assesses departments and coordinates cases.
 
-    Modelled as a pool-punishment-like institution (Sigmund et al. 2010):
-    departments releasing less than their peers are sanctioned in the
-    assessment, which raises their marginal return of releasing. Coordination
-    is not free: it costs staff time and crowds out social organisations'
-    autonomy (seed 001, "limits of party leadership").
+    Two instruments, both acting on departments' own decisions:
+
+    * its **assessment** of member departments, modelled on pool punishment
+      (Sigmund et al. 2010): departments releasing less than their peers are
+      marked down, which raises their marginal return of releasing (§7.1);
+    * **coordination** of cases (pending facility approvals, then open
+      multi-department issues), bounded by its office's capacity: a
+      coordinated approval gets a joint review in which the group's sanction
+      for delay offsets part of each department's resistance (which can still
+      fail), and a coordinated issue gets a lead unit (responsibility list).
+
+    Coordination is not free: staff and officials' meeting time are paid from
+    the service fund, a coordinated case takes capacity every month until it
+    is done, and the group crowds out social organisations' autonomy (seed 001,
+    "limits of party leadership").
     """
 
     def __init__(self, model: Model, active: bool, authority: float):
         super().__init__(model)
         self.active = active
         self.authority = authority if active else 0.0
+        lg = model.cfg["leading_group"]
+        self.sanction = min(1.0, self.authority * lg["delay_sanction"])  # share of resistance offset on its cases
+        self.capacity = int(lg["staff"] * lg["cases_per_staff"]) if active else 0
+        self.coordinated_facilities: set[Facility] = set()
+        self.cases_coordinated = 0
 
     def assess_departments(self) -> None:
-        """Set each funding department's assessment pressure and pay for coordinating."""
+        """Set each funding department's assessment pressure (the stick on releases)."""
         m = self.model
         lg = m.cfg["leading_group"]
         if not self.active:
@@ -88,8 +103,31 @@ class LeadingGroup(Agent):
         for d in depts:
             shortfall = max(0.0, mean_release - d.release)
             d.pressure = self.authority * lg["assessment_weight"] * (area_gap + lg["sanction"] * shortfall)
-        cost = lg["cost_per_department"] * len(m.departments)
-        m.fund.spend_pro_rata(cost, "coordination")
+
+    def coordinate_cases(self) -> None:
+        """Take up to its capacity of the oldest cases, approvals first, paying for what it coordinates.
+
+        If the fund cannot pay the month's cost, the group coordinates only the share it could pay for.
+        """
+        self.coordinated_facilities, self.cases_coordinated = set(), 0
+        if not self.active:
+            return
+        m, lg = self.model, self.model.cfg["leading_group"]
+        waiting = sorted((f for f in m.agents_by_type.get(Facility, []) if not f.active),
+                         key=lambda f: (f.created, f.unique_id))
+        issues = m.issues.unled_cases()
+        n_facilities = min(self.capacity, len(waiting))
+        n_issues = min(self.capacity - n_facilities, len(issues))
+        cost = lg["staff"] * lg["cost_per_staff"] + lg["cost_per_case"] * (n_facilities + n_issues)
+        paid = m.fund.spend_pro_rata(cost, "coordination")
+        afforded = paid / cost if cost > 0 else 1.0
+        n_facilities, n_issues = int(n_facilities * afforded), int(n_issues * afforded)
+        self.coordinated_facilities = set(waiting[:n_facilities])
+        m.issues.name_leads(issues[:n_issues], m.rng)
+        self.cases_coordinated = n_facilities + n_issues
+        if self.cases_coordinated:
+            m.log(f"The leading group coordinated {n_facilities} approvals and named lead units for {n_issues} issues "
+                  f"(cost {paid / 1000:.1f}k yuan)")
 
 
 class StreetOffice(Agent):

@@ -52,7 +52,6 @@ class IssuePipeline:
         self.age += 1
         new = (self.discovered_at < 0) & (rng.random(len(self.age)) < m.channel_reach)
         self.discovered_at[new] = m.steps
-        self._assign_leads(new, rng)
         self._dispose(rng, cfg)
 
     def _arrive(self, rng: np.random.Generator, cfg: dict) -> None:
@@ -70,11 +69,15 @@ class IssuePipeline:
         self.discovered_at = np.concatenate([self.discovered_at, np.full(n_new, -1)])
         self.lead = np.concatenate([self.lead, np.full(n_new, -1)])
 
-    def _assign_leads(self, new: np.ndarray, rng: np.random.Generator) -> None:
-        """Responsibility list: the leading group names one involved lead unit."""
-        if not self.model.leading_group.active or not new.any():
+    def unled_cases(self) -> np.ndarray:
+        """Positions of discovered open issues without a lead unit, oldest discovery first (the group's queue)."""
+        idx = np.flatnonzero((self.discovered_at >= 0) & (self.lead < 0))
+        return idx[np.argsort(self.discovered_at[idx], kind="stable")]
+
+    def name_leads(self, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Responsibility list: the leading group names one involved department lead unit of each issue."""
+        if not len(idx):
             return
-        idx = np.flatnonzero(new)
         scores = rng.random((len(idx), self.involved.shape[1])) * self.involved[idx]
         self.lead[idx] = np.argmax(scores, axis=1)
 

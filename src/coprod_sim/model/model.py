@@ -28,7 +28,7 @@ from mesa.discrete_space import OrthogonalMooreGrid
 from threadpoolctl import threadpool_limits
 
 from ..config import ScenarioLike, load_config
-from ..domain import DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, K
+from ..domain import CONTENT_DIMENSIONS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, K
 from . import consume, plan, produce, respond, settle
 from .consume import Consumption
 from .fund import PublicFund
@@ -155,6 +155,9 @@ class Model(mesa.Model):
         self.terms = ServiceTerms.from_config(self.cfg)
         self._read_levers()
         self.residents = create_residents(self.cfg, self.layout, self.rng)
+        # what each community particularly needs, around the district's standard template (the origin)
+        self.particular_needs = self.rng.normal(0.0, self.cfg["population"]["particular_needs_sd"],
+                                                (self.layout.n_communities, CONTENT_DIMENSIONS))
         # need within reach of each cell (2SFCA step 1 with need as demand; static) for coverage
         self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
@@ -208,7 +211,7 @@ class Model(mesa.Model):
         self.entries = {"firm": 0, "state_owned": 0, "social_org": 0}
         self.approval_delays: list[int] = []
         self.volunteer_hours = np.zeros(lay.n_communities)
-        self.binding_pay_fraction = np.ones(K)  # share of outcome-linked pay the fund honoured last month
+        self.binding_pay_expected = np.ones(K)  # share of outcome-linked pay operators expect the fund to honour
         self.running_paid_share = np.ones(K)  # share of running claims each earmark paid last month (planner)
         self.closures = 0  # public facilities closed for want of funding, this month
         self.reports_this_step = 0

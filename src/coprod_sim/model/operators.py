@@ -16,9 +16,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
-from ..domain import COPRODUCED_SERVICES, SERVICE_INDEX, SERVICE_TYPES, SOCIAL_ORG_SERVICES, K
+from ..domain import CONTENT_DIMENSIONS, COPRODUCED_SERVICES, SERVICE_INDEX, SERVICE_TYPES, SOCIAL_ORG_SERVICES, K
 from .facility import Facility
-from .rules import coproduction_output, expected_firm_profit, quality_effort, voluntary_supply
+from .rules import (
+    content_fit,
+    coproduction_output,
+    enters_market,
+    expected_firm_profit,
+    quality_effort,
+    update_belief,
+    voluntary_supply,
+)
 
 if TYPE_CHECKING:
     from .model import Model
@@ -35,18 +43,32 @@ class Operator(Agent):
         self.profit_history: deque[float] = deque(maxlen=model.cfg["operators"]["exit_patience"])
         self.stake = stake
         self.trust = 1.0
+        # what it believes each community it serves particularly needs (an outsider starts from the template)
+        self.beliefs: dict[int, np.ndarray] = {}
 
     def quality_return(self) -> float:
         raise NotImplementedError
 
-    def fit(self) -> float:
-        raise NotImplementedError
+    def decision_right(self) -> float:
+        """Share of its services' content it decides itself; the rest follows the street office's template."""
+        return 1.0
 
-    def _with_feedback(self, base: float) -> float:
-        """Fit improved by what the feedback channel teaches operators about residents' particular needs."""
+    def _learn(self, community: int) -> np.ndarray:
+        """This month's belief about a community's particular needs, from a noisy signal (rules.update_belief)."""
         m = self.model
-        link = m.cfg["linkage"]
-        return float(base + (1.0 - base) * link["feedback_fit_gain"] * link["feedback_loop"] * m.channel_reach)
+        belief = self.beliefs.get(community, np.zeros(CONTENT_DIMENSIONS))
+        precision = (m.cfg["operators"]["contact_information"] * self.trust
+                     + m.cfg["linkage"]["channel_information"] * m.cfg["linkage"]["feedback_loop"] * m.channel_reach)
+        belief = update_belief(belief, m.particular_needs[community], precision, m.cfg["operators"]["content_learning"],
+                               m.rng)
+        self.beliefs[community] = belief
+        return belief
+
+    def _fit(self, community: int, belief: np.ndarray) -> float:
+        """How well the content it offers a community fits what that community particularly needs."""
+        m = self.model
+        content = self.decision_right() * belief  # the template is the origin of the content space
+        return content_fit(content, m.particular_needs[community], m.cfg["quality"]["fit_tolerance"])
 
     def set_service(self) -> None:
         """Set quality, fit and voluntary supply of each facility for this month."""
@@ -54,19 +76,21 @@ class Operator(Agent):
         q = quality_effort(self.quality_return(), m.cfg["quality"]["cost"], m.cfg["quality"]["floor"])
         trust_floor = m.cfg["operators"]["trust_floor"]
         effective = q * (trust_floor + (1.0 - trust_floor) * self.trust)
-        fit = self.fit()
+        beliefs = {c: self._learn(c) for c in sorted({f.community for f in self.facilities})}
+        fits = {c: self._fit(c, b) for c, b in beliefs.items()}
         for f in self.facilities:
             f.quality = effective
-            f.fit = fit
+            f.fit = fits[f.community]
             if self.stake <= 0.0:
                 f.voluntary = 0.0
                 continue
             k = f.service
-            # the stake is worth only what the fund honoured last month (operators anticipate)
-            f.voluntary = voluntary_supply(
-                self.stake * m.binding_pay_fraction[k], m.terms.outcome_value[k], m.terms.unit_cost[k],
-                f.capacity * m.cfg["linkage"]["voluntary_base_share"],
-            )
+            # a free visit costs the visit at this quality; the stake is worth the share of outcome-linked pay
+            # the operator expects the fund to honour (free visits meet need nobody else met, so they displace
+            # no sale of its own)
+            cost = m.terms.unit_cost[k] * (1.0 + m.cfg["operators"]["quality_cost_share"] * effective)
+            f.voluntary = voluntary_supply(self.stake * m.binding_pay_expected[k], m.terms.outcome_value[k], cost,
+                                           f.capacity * m.cfg["linkage"]["voluntary_base_share"])
 
     def settle(self, profit: float) -> None:
         """Record the month's result and exit if losses persist (exit rule)."""
@@ -110,9 +134,9 @@ class GovernmentProvider(Operator):
         # low-powered incentive: staff keep only a fraction of gains (HSV 1997)
         return qc["government_base"] + self.model.quality_monitored * qc["monitoring_bonus"] * qc["government_pass_through"]
 
-    def fit(self) -> float:
-        gov = self.model.cfg["government"]
-        return self._with_feedback(1.0 - gov["takeover_misfit"] * gov["admin_control"])
+    def decision_right(self) -> float:
+        """Under administrative control the street office decides hours and content (seed 001 takeover)."""
+        return 1.0 - self.model.cfg["government"]["admin_control"]
 
     def open_centres(self) -> None:
         """One service centre per station, sized by floor area, open from the start.
@@ -150,14 +174,8 @@ class Firm(Operator):
     def quality_return(self) -> float:
         qc = self.model.cfg["quality"]
         contracted = any(f.contracted for f in self.facilities)
-        return (
-            qc["market_return"]
-            + self.model.quality_monitored * contracted * qc["monitoring_bonus"]
-            + self.stake * qc["stake_return"]
-        )
+        return qc["market_return"] + self.model.quality_monitored * contracted * qc["monitoring_bonus"]
 
-    def fit(self) -> float:
-        return self._with_feedback(self.model.cfg["quality"]["market_fit"])
 
     def set_service(self) -> None:
         self.trust += self.model.trust_growth * (1.0 - self.trust)
@@ -171,7 +189,7 @@ class Firm(Operator):
     # ------------------------------------------------------------------ entry
     @staticmethod
     def expected_profit(model: Model) -> tuple[np.ndarray, np.ndarray]:
-        """Demand a newcomer could capture and its expected monthly profit, by (community, service).
+        """Demand a newcomer could capture and its expected monthly after-tax profit, by (community, service).
 
         A potential entrant at a community's centre sees the paying demand left
         unserved around it last month; rent-free space removes the rent part of
@@ -196,13 +214,15 @@ class Firm(Operator):
         enter by the same rule, at once and without approvals."""
         ps = model.cfg["profit_space"]
         demand, profit = cls.expected_profit(model)
+        capital = model.terms.fixed_cost * model.terms.capital_months
+        worth_it = enters_market(profit, capital[None, :], model.cfg["operators"]["required_return"])
         pending = _pending_market(model)
-        for c, k in zip(*np.nonzero(profit > 0), strict=True):
+        for c, k in zip(*np.nonzero(worth_it), strict=True):
             if pending[c, k] or (model.franchisee[c] >= 0 and not initial):
                 continue
             if initial or model.rng.random() < model.cfg["operators"]["entry_rate"]:
                 cls._enter(model, int(c), int(k), float(demand[c, k]), float(profit[c, k]), False, initial)
-        thin = (profit <= 0) & (demand >= model.cfg["planning"]["min_project_visits"]) & ~pending
+        thin = ~worth_it & (demand >= model.cfg["planning"]["min_project_visits"]) & ~pending
         model.thin_market_months = np.where(thin, model.thin_market_months + 1, 0)
         if ps["soe_entry"] and not initial:
             for c, k in zip(*np.nonzero(model.thin_market_months >= ps["soe_wait_months"]), strict=True):
@@ -221,7 +241,7 @@ class Firm(Operator):
         firm = cls(model, state_owned, stake)
         cap = float(min(model.terms.max_capacity[k], max(demand, cfg["planning"]["min_project_visits"])))
         cell = int(model.layout.community_centroid_cell[c])
-        Facility(model, cell, k, firm, cap, public=False, new_building=not cfg["profit_space"]["rent_free_space"],
+        Facility(model, cell, k, firm, cap, public=False, new_building=not cfg["profit_space"]["permit_exemption"],
                  needs_approval=not initial)
         model.entries[firm.kind] += 1
         if franchise:
@@ -275,10 +295,11 @@ class SocialOrganization(Operator):
 
     def quality_return(self) -> float:
         qc = self.model.cfg["quality"]
-        return qc["mission"] * self.autonomy + self.model.quality_monitored * qc["monitoring_bonus"] + self.stake * qc["stake_return"]
+        return qc["mission"] * self.autonomy + self.model.quality_monitored * qc["monitoring_bonus"]
 
-    def fit(self) -> float:
-        return self._with_feedback(0.5 + 0.5 * self.autonomy)
+    def decision_right(self) -> float:
+        """A dependent organisation follows its funder's instructions (seed 004: low autonomy)."""
+        return self.autonomy
 
     def set_service(self) -> None:
         self.trust += self.model.trust_growth * (1.0 - self.trust)
@@ -335,8 +356,9 @@ class MutualAidGroup(Operator):
     def quality_return(self) -> float:
         return self.model.cfg["quality"]["volunteer_quality"] * self.model.cfg["quality"]["cost"]
 
-    def fit(self) -> float:
-        return self._with_feedback(self.model.cfg["quality"]["volunteer_fit"])
+    def _learn(self, community: int) -> np.ndarray:
+        """Residents organising themselves know what their community needs."""
+        return self.model.particular_needs[community]
 
     def set_service(self) -> None:
         super().set_service()

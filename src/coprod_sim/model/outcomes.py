@@ -109,6 +109,7 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("governance.approval_wait_mean", "months", "approval wait, pending facilities counted with their wait so far"),
         Outcome("governance.approvals_pending", "facilities", "facilities waiting for approval"),
         Outcome("governance.public_closures", "facilities/month", "public facilities closed for want of funding"),
+        Outcome("governance.cases_coordinated", "cases/month", "approvals and issues the leading group coordinated"),
         Outcome("governance.buck_passed", "times/month", "times a department passed an issue on", HEADLINE),
         Outcome("governance.issues_open", "issues", "multi-department issues open"),
         Outcome("governance.reports", "reports/month", "unmet needs reported through the channel"),
@@ -143,7 +144,7 @@ def measure(model: Model, use: Consumption) -> dict[str, float]:
 def _quantity(model: Model, use: Consumption) -> dict[str, float]:
     res = model.residents
     cap = use.capacity + use.voluntary
-    used = use.used_public + use.used_market
+    used = use.used_public + use.used_market + use.used_voluntary
     serving = cap > 0
     out = {
         "quantity.capacity": float(cap.sum()),
@@ -172,7 +173,7 @@ def _quantity(model: Model, use: Consumption) -> dict[str, float]:
 def _quality(model: Model, use: Consumption) -> dict[str, float]:
     res = model.residents
     need_k = res.cell_need.sum(axis=0)
-    served_k = (use.served_public + use.served_market).sum(axis=0)
+    served_k = (use.served_public + use.served_market + use.served_voluntary).sum(axis=0)
     cap = use.capacity + use.voluntary
     cap_k = np.bincount(use.service, weights=cap, minlength=len(SERVICE_TYPES))
     # match: similarity of the supply mix to the need mix (1 − dissimilarity index)
@@ -273,6 +274,7 @@ def _governance(model: Model) -> dict[str, float]:
         "governance.approval_wait_mean": float(np.mean(delays + waiting)) if delays or waiting else 0.0,
         "governance.approvals_pending": float(len(waiting)),
         "governance.public_closures": float(model.closures),
+        "governance.cases_coordinated": float(model.leading_group.cases_coordinated),
         "governance.buck_passed": float(model.issues.buck_passed),
         "governance.issues_open": float(len(model.issues.age)),
         "governance.reports": float(model.reports_this_step),

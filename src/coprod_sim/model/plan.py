@@ -21,5 +21,6 @@ def release_and_plan(model: Model) -> None:
         department.release_budget()
     # the pressure set here moves releases next month: departments have already chosen
     model.leading_group.assess_departments()
+    model.leading_group.coordinate_cases()
     # capital is paid from the month's fresh money, before any service claim
     model.street_office.plan_facilities()

@@ -32,21 +32,23 @@ def approve_enter_and_staff(model: Model) -> None:
 
 
 def collect_approvals(model: Model) -> None:
-    """Pending facilities collect sign-offs: one department at a time, or all at once when coordinated.
+    """Pending facilities collect sign-offs: one department at a time (a sequential chain), except the
+    cases the leading group coordinates this month, whose departments review together under its sanction.
 
-    Each due sign-off is granted with the monthly hazard of ``rules.approval_hazard``;
-    a facility opens when no sign-off is pending.
+    Each due sign-off is granted with the monthly hazard of ``rules.approval_hazard``, so a coordinated
+    review can fail and the case waits (and needs coordinating again); a facility opens when no sign-off
+    is pending.
     """
-    gov, lg = model.cfg["government"], model.cfg["leading_group"]
-    coordinated = model.leading_group.active
-    coordination = model.leading_group.authority * lg["coordination"]
+    gov = model.cfg["government"]
+    joint = model.leading_group.coordinated_facilities
     waiting = [f for f in model.agents_by_type.get(Facility, []) if not f.active]
     if not waiting:
         return
-    due = [(f, d) for f in waiting for d in (f.pending if coordinated else f.pending[:1])]
+    due = [(f, d) for f in waiting for d in (f.pending if f in joint else f.pending[:1])]
     depts = np.array([d for _, d in due], dtype=np.int64)
     still_pending = np.array([len(f.pending) - 1 for f, _ in due], dtype=float)
-    h = approval_hazard(gov["approval_hazard"], model.dept_resistance[depts], coordination,
+    sanction = np.array([model.leading_group.sanction if f in joint else 0.0 for f, _ in due])
+    h = approval_hazard(gov["approval_hazard"], model.dept_resistance[depts], sanction,
                         gov["approval_conflict"] * still_pending)
     granted = model.rng.random(len(due)) < h
     for (f, d), ok in zip(due, granted, strict=True):

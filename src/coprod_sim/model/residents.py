@@ -90,9 +90,9 @@ class Residents:
         self.residents_per_cell = self.residents_per_cell_int.astype(float)
         if np.any(np.diff(self.cell) < 0):
             raise ValueError("residents must be sorted by cell")
-        # weights of the per-cell tables in model._resident_results
+        # weights of the per-cell tables in consume._cell_tables (public, market, overlap, free class)
         self.result_weights = np.hstack([self.public_demand, self.market_afford * self.need,
-                                         -self.market_afford * self.public_demand]).astype(np.float32)
+                                         -self.market_afford * self.public_demand, self.need]).astype(np.float32)
         # cell sums used every step (see model._consume)
         self.cell_public_demand = self.cell_sum(self.public_demand)
         self.cell_market_need = self.cell_sum(self.market_afford * self.need)

@@ -35,16 +35,19 @@ def release_share(
 def approval_hazard(
     base_hazard: float,
     resistance: np.ndarray,
-    coordination: float,
-    conflict: float,
+    sanction: np.ndarray | float,
+    conflict: np.ndarray | float,
 ) -> np.ndarray:
-    """Monthly probability that a department signs off a pending approval.
+    """Monthly probability that a department asked to sign off does so.
 
-    h = h0·(1 − r)·(1 + coordination)/(1 + conflict) (LITERATURE §1F: leader
-    authority speeds coordination, bureaucratic conflict delays; Tsai & Zhou
-    2019). Expected delay 1/h rises with resistance.
+    h = h0·(1 − r·(1 − σ))/(1 + conflict): resistance r (delegation costs
+    control) holds the sign-off back; on a case the leading group coordinates,
+    its sanction for delay σ (authority × ``leading_group.delay_sanction``)
+    offsets that share of the resistance, so the group helps most where
+    resistance is high and not at all where there is none; conflict among the
+    departments still pending delays all of them (LITERATURE §1F; Tsai & Zhou 2019).
     """
-    h = base_hazard * (1.0 - np.asarray(resistance)) * (1.0 + coordination) / (1.0 + conflict)
+    h = base_hazard * (1.0 - np.asarray(resistance) * (1.0 - np.asarray(sanction))) / (1.0 + np.asarray(conflict))
     return np.clip(h, 0.0, 1.0)
 
 
@@ -63,11 +66,21 @@ def expected_firm_profit(
     Reiss 1991 entry threshold). Profit-space tools enter as the subsidy s,
     lower F (rent-free space) and lower t (tax relief); vouchers enter through
     the demand D, since they lower the price residents pay, not the price the
-    firm receives. A firm enters only where π > 0.
+    firm receives. Whether that is enough to enter is :func:`enters_market`.
     """
     volume = np.minimum(demand, capacity_cap)
     gross = volume * (price + subsidy - unit_cost) - fixed_cost
     return np.where(gross > 0, gross * (1.0 - tax_rate), gross)
+
+
+def enters_market(after_tax_profit: np.ndarray, capital: np.ndarray, required_return: float) -> np.ndarray:
+    """A firm enters where expected after-tax profit pays the required return on the capital it ties up.
+
+    π(1 − t) ≥ ρ·K/12 (monthly; ρ annual). Because the hurdle is after tax,
+    tax relief lowers the pre-tax profit a market needs: with t = 25% and no
+    relief a market needs π ≥ ρK/9, with full relief π ≥ ρK/12 (seed 001 tax relief).
+    """
+    return after_tax_profit > required_return / 12.0 * capital
 
 
 def voluntary_supply(stake: float, outcome_value: float, unit_cost: float, base: float) -> float:
@@ -80,6 +93,27 @@ def voluntary_supply(stake: float, outcome_value: float, unit_cost: float, base:
     if base <= 0 or unit_cost <= 0:
         return 0.0
     return max(0.0, base * (stake * outcome_value / unit_cost - 1.0))
+
+
+def update_belief(belief: np.ndarray, truth: np.ndarray, precision: float, learning: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Move a belief about a community's particular needs towards a noisy signal of them.
+
+    The signal is truth + ε, ε ~ N(0, 1/precision) in each dimension; with no
+    information (precision 0) there is no signal and the belief stays. Its
+    long-run error variance is learning/(2 − learning) / precision per
+    dimension: better information (trust, a working feedback channel) means a
+    belief closer to what residents need.
+    """
+    if precision <= 0.0:
+        return belief
+    signal = truth + rng.normal(0.0, 1.0 / np.sqrt(precision), truth.shape)
+    return belief + learning * (signal - belief)
+
+
+def content_fit(content: np.ndarray, needs: np.ndarray, tolerance: float) -> float:
+    """Fit of a service's content to what a community needs: exp(−|content − needs|² / 2·tolerance²)."""
+    return float(np.exp(-np.sum((content - needs) ** 2) / (2.0 * tolerance**2)))
 
 
 def quality_effort(marginal_return: float, cost: float, floor: float) -> float:

@@ -32,11 +32,9 @@ def pay_and_settle(model: Model, use: Consumption) -> None:
     if not facs:
         return
     cap, quality = use.capacity, use.quality
-    # voluntary visits are a share of a facility's public-class use, in proportion to its offer
-    vol = use.voluntary
-    public_offer = np.where(public, cap, 0.0) + vol
-    voluntary_used = use.used_public * np.divide(vol, public_offer, out=np.zeros_like(vol), where=public_offer > 0)
-    paid_pub = np.where(public, use.used_public - voluntary_used, 0.0)
+    # free visits (the third class) earn only outcome-linked pay; the other two classes are paid visits
+    voluntary_used = use.used_voluntary
+    paid_pub = np.where(public, use.used_public, 0.0)
     paid_mkt = use.used_market
     unit_cost = terms.unit_cost[svc] * (1.0 + ops["quality_cost_share"] * quality)
     voluntary_cost = voluntary_used * unit_cost
@@ -52,18 +50,21 @@ def pay_and_settle(model: Model, use: Consumption) -> None:
     # the public deficit covers paid services only: voluntary visits earn outcome-linked pay instead
     deficit = np.where(public, np.maximum(cost - voluntary_cost - fees_pub, 0.0), 0.0)
     # After this month's capital commitments (paid when commissioned), entitlements and
-    # contracts are paid first: outcome-linked pay, residents' vouchers and purchase
-    # contracts. The street office absorbs a shortfall by cutting its own service hours and
-    # paying subsidies late (pro rata), which is how a shrinking fund reaches government-run
+    # contracts are paid first, pro rata together: residents' vouchers, purchase contracts and
+    # outcome-linked pay. The street office absorbs a shortfall by cutting its own service hours
+    # and paying subsidies late (pro rata), which is how a shrinking fund reaches government-run
     # windows and subsidised firms (seed 001 canteen; assumption on the order).
-    binding = _interest_binding_pay(model, use, svc, cap, voluntary_used)
+    binding = _interest_binding_claims(model, use, svc, cap, voluntary_used)
     first = voucher_mkt + deficit * contracted
     later = terms.subsidy[svc] * paid_mkt + deficit * ~contracted
     volunteers = kind == "volunteers"
     for arr in (cost, first, later, own_income):
         arr[volunteers] = 0.0
-    _ration_vouchers(model, svc, first - voucher_mkt, voucher_mkt, paid_mkt)
-    paid_first = model.fund.pay_by_service(np.bincount(svc, first, K), "contracts_and_vouchers")
+    _ration_vouchers(model, svc, first - voucher_mkt + binding, voucher_mkt, paid_mkt)
+    claims_first = {"contracts_and_vouchers": np.bincount(svc, first, K), "interest_binding": np.bincount(svc, binding, K)}
+    paid_first = model.fund.pay_together(claims_first)
+    _expect_binding_pay(model, claims_first["interest_binding"], paid_first)
+    binding = binding * paid_first[svc]
     paid_later = model.fund.pay_by_service(np.bincount(svc, later, K), "services")
     # what the planner learns about its bills: the share of running claims its earmarks could pay
     model.running_paid_share = np.minimum(paid_first, paid_later)
@@ -105,26 +106,29 @@ def _follow_funding(model: Model, f: Facility, paid: float) -> None:
 
 def _ration_vouchers(model: Model, svc: np.ndarray, contracts: np.ndarray, vouchers: np.ndarray,
                      visits: np.ndarray) -> None:
-    """Share of a full voucher the fund can honour alongside contracts; residents plan with it next month.
+    """Share of a full voucher the fund can honour alongside the other contracts; residents plan with it next month.
 
     Called before this month's entitlements are paid: the share is what the
     earmark could pay for every voucher-eligible market visit at full value.
     """
     full = np.bincount(svc, (model.terms.voucher * model.voucher_eligible_share)[svc] * visits, K)
-    # vouchers and contracts are paid together, pro rata, so this is the share they would get
+    # vouchers, purchase contracts and outcome-linked pay are paid together, pro rata, so this is the share they would get
     total = full + np.bincount(svc, contracts, K)
     share = np.where(full > 0, np.minimum(1.0, np.divide(model.fund.balance, total, out=np.ones(K), where=total > 0)), 1.0)
     if np.max(np.abs(share - model.residents.voucher_availability)) > 0.05:
         model.residents.prepare(model.cfg, model.layout.n_cells, share)
 
 
-def _interest_binding_pay(model: Model, use: Consumption, svc: np.ndarray, cap: np.ndarray,
-                          voluntary_used: np.ndarray) -> np.ndarray:
-    """Outcome-linked pay s·Y(G) = s·a·G0·ln(1 + G/G0) for voluntary visits G used."""
+def _interest_binding_claims(model: Model, use: Consumption, svc: np.ndarray, cap: np.ndarray,
+                             voluntary_used: np.ndarray) -> np.ndarray:
+    """Outcome-linked pay claimed, s·Y(G) = s·a·G0·ln(1 + G/G0) for the free visits G used (need met that no
+    other class met), per facility."""
     g0 = np.maximum(cap * model.cfg["linkage"]["voluntary_base_share"], 1e-9)
-    pay = use.stake * model.terms.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
-    claims = np.bincount(svc, pay, K)
-    paid = model.fund.pay_by_service(claims, "interest_binding")
-    # where nothing was claimed, operators expect to be paid if the earmark has money
-    model.binding_pay_fraction = np.where(claims > 0, paid, (model.fund.balance > 0).astype(float))
-    return pay * model.binding_pay_fraction[svc]
+    return use.stake * model.terms.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
+
+
+def _expect_binding_pay(model: Model, claims: np.ndarray, paid: np.ndarray) -> None:
+    """Operators revise the share of outcome-linked pay they expect honoured gradually (adaptive expectations),
+    so pay does not swing month to month; where nothing was claimed they expect payment if the earmark has money."""
+    honoured = np.where(claims > 0, paid, (model.fund.balance > 0).astype(float))
+    model.binding_pay_expected += model.cfg["linkage"]["pay_expectation_adjustment"] * (honoured - model.binding_pay_expected)

@@ -1,0 +1,172 @@
+"""Levers act through decisions, with capacity, costs and the chance to fail (issue 8, part 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SMALL_PARAMS
+
+from coprod_sim import Model
+from coprod_sim.domain import DEPARTMENT_NAMES
+from coprod_sim.model import Facility, Firm, GovernmentProvider, rules
+
+LEADING = {"leading_group.active": True, "leading_group.authority": 0.8}
+
+
+def _model(months: int = 0, seed: int = 0, scenario: str = "baseline", **params) -> Model:
+    m = Model(rng=seed, scenario=scenario, **{**SMALL_PARAMS, **params})
+    for _ in range(months):
+        m.step()
+    return m
+
+
+# ------------------------------------------------------------------ leading group
+def test_the_leading_group_coordinates_no_more_than_its_office_can_and_pays_per_case():
+    m = _model(12, **LEADING, **{"leading_group.staff": 1, "leading_group.cases_per_staff": 3})
+    coordinated = np.array(m.datacollector.model_vars["governance.cases_coordinated"])
+    assert coordinated.max() == 3 and (coordinated <= 3).all()
+    cost = np.array(m.datacollector.model_vars["cost.public_spending.coordination"])
+    lg = m.cfg["leading_group"]
+    expected = lg["staff"] * lg["cost_per_staff"] + lg["cost_per_case"] * coordinated
+    np.testing.assert_allclose(cost, expected)  # the fund had the money: cost grows with what it coordinates
+    assert _model(3).datacollector.model_vars["cost.public_spending.coordination"] == [0.0, 0.0, 0.0]
+
+
+def test_a_coordinated_review_offsets_resistance_and_can_still_fail():
+    r = np.array([0.0, 0.5, 0.9])
+    alone = rules.approval_hazard(0.35, r, 0.0, 0.0)
+    joint = rules.approval_hazard(0.35, r, 0.64, 0.0)
+    assert joint[0] == alone[0]  # no resistance, nothing to offset
+    assert np.all(np.diff(joint / alone) > 0)  # the more resistance, the more the group helps
+    assert np.all(joint < 1.0)  # a sign-off is still not certain: coordination can fail
+    assert rules.approval_hazard(0.35, r, 0.64, 1.0)[2] < joint[2]  # conflict among pending departments delays
+
+
+def test_coordinated_approvals_get_a_joint_review_and_uncoordinated_ones_wait_in_line():
+    m = _model(3, **LEADING, **{"leading_group.staff": 1, "leading_group.cases_per_staff": 1})
+    m.fund.balance[:] = 1e6  # as at the start of a month, when the budgets have come in
+    m.leading_group.coordinate_cases()
+    joint = m.leading_group.coordinated_facilities
+    waiting = [f for f in m.agents_by_type[Facility] if not f.active]
+    assert len(joint) == 1 and len(waiting) > 1
+    oldest = min(waiting, key=lambda f: (f.created, f.unique_id))
+    assert joint == {oldest}  # oldest case first
+
+
+def test_the_group_helps_through_its_office_and_more_where_departments_resist():
+    def wait(**params) -> float:
+        return float(np.mean([_model(36, seed=s, **{"planning.projects_per_station": 3, **params}).outcomes[
+            "governance.approval_wait_mean"] for s in range(3)]))
+    base = wait()
+    assert wait(**LEADING) < 0.8 * base  # with an office and resistant departments, it helps
+    # no office: no case is coordinated (the group's stick on releases still acts, so not identical)
+    assert wait(**LEADING, **{"leading_group.staff": 0}) > 0.9 * base
+    # a joint review runs sign-offs in parallel even without resistance; its sanction adds where there is some
+    flat, stiff = {"government.resistance": 0.0}, {"government.resistance": 0.8}
+    assert wait(**LEADING, **stiff) / wait(**stiff) < wait(**LEADING, **flat) / wait(**flat)
+
+
+def test_the_groups_stick_on_releases_marks_down_departments_that_release_less_than_their_peers():
+    m = _model(6, **LEADING)
+    funding = [d for d in m.departments if d.funds]
+    by_release = sorted(funding, key=lambda d: d.release)
+    assert by_release[0].pressure > by_release[-1].pressure
+
+
+# ------------------------------------------------------------------ profit space
+def test_rent_free_space_and_permit_exemption_are_separate_levers():
+    def firm_permits(**params) -> set[str]:
+        m = _model(1, **{"operators.entry_rate": 1.0, **params})
+        pending = [f for f in m.agents_by_type[Facility] if isinstance(f.operator, Firm) and not f.active]
+        return {DEPARTMENT_NAMES[d] for f in pending for d in f.pending}
+    assert {"planning", "housing_construction"} <= firm_permits(**{"profit_space.rent_free_space": True})
+    assert not {"planning", "housing_construction"} & firm_permits(**{"profit_space.permit_exemption": True})
+    m = _model(**{"profit_space.permit_exemption": True})
+    _, with_permits_exempt = Firm.expected_profit(m)
+    m2 = _model(**{"profit_space.rent_free_space": True})
+    _, rent_free = Firm.expected_profit(m2)
+    assert np.all(rent_free >= with_permits_exempt) and np.any(rent_free > with_permits_exempt)  # rent is money
+
+
+def test_tax_relief_can_change_entry_through_the_required_return():
+    capital, rho, t = np.array([180_000.0]), 0.08, 0.25
+    hurdle = rho / 12 * capital  # 1,200 yuan/month after tax
+    pre_tax = np.array([1_500.0])  # between the hurdle with relief (1,200) and without (1,600)
+    assert not rules.enters_market(pre_tax * (1 - t), capital, rho)[0]
+    assert rules.enters_market(pre_tax * (1 - 0.0), capital, rho)[0]
+    assert hurdle[0] == pytest.approx(1_200.0)
+    entered = {relief: _model(12, **{"profit_space.tax_relief": relief, "operators.required_return": 0.3}).entries["firm"]
+               for relief in (0.0, 1.0)}
+    assert entered[1.0] > entered[0.0]
+
+
+# ------------------------------------------------------------------ interest-binding
+def test_the_stake_is_not_a_quality_add_on():
+    low, high = (_model(**{"linkage.interest_binding_stake": s}) for s in (0.0, 0.9))
+    assert Firm.quality_return(next(iter(low.agents_by_type[Firm]))) == \
+        Firm.quality_return(next(iter(high.agents_by_type[Firm])))
+
+
+def test_free_visits_only_meet_need_no_other_class_met():
+    m = _model(12, **{"linkage.interest_binding_stake": 0.6})
+    use = m.consumption
+    assert use.used_voluntary.sum() > 0
+    residual = m.residents.cell_need - use.served_public - use.served_market
+    assert np.all(use.served_voluntary <= residual * (1 + 1e-9) + 1e-9)
+    assert use.used_voluntary.sum() == pytest.approx(use.served_voluntary.sum(), rel=1e-9)
+
+
+def test_expected_outcome_pay_adjusts_partially():
+    m = _model(1, **{"linkage.interest_binding_stake": 0.6})
+    from coprod_sim.model.settle import _expect_binding_pay
+
+    m.binding_pay_expected = np.ones(7)
+    claims = np.full(7, 100.0)
+    _expect_binding_pay(m, claims, np.zeros(7))  # one month in which nothing was honoured
+    lam = m.cfg["linkage"]["pay_expectation_adjustment"]
+    np.testing.assert_allclose(m.binding_pay_expected, 1.0 - lam)
+
+
+def test_outcome_pay_is_paid_pro_rata_with_the_other_contracts():
+    from coprod_sim.model.fund import PublicFund
+
+    fund = PublicFund(2)
+    fund.release([0, 1], np.array([50.0, 200.0]))
+    share = fund.pay_together({"contracts_and_vouchers": np.array([60.0, 100.0]),
+                               "interest_binding": np.array([40.0, 50.0])})
+    np.testing.assert_allclose(share, [0.5, 1.0])
+    assert fund.step_spent["interest_binding"] == pytest.approx(20.0 + 50.0)
+
+
+# ------------------------------------------------------------------ fit from information and decision rights
+def test_fit_comes_from_what_operators_know_and_may_decide():
+    needs = np.array([0.6, -0.3])
+    assert rules.content_fit(needs, needs, 0.5) == 1.0
+    assert rules.content_fit(np.zeros(2), needs, 0.5) < 1.0  # the template misses particular needs
+    rng = np.random.default_rng(0)
+    assert np.array_equal(rules.update_belief(np.zeros(2), needs, 0.0, 0.2, rng), np.zeros(2))  # no information
+    belief = np.zeros(2)
+    for _ in range(200):
+        belief = rules.update_belief(belief, needs, 50.0, 0.2, rng)
+    assert np.linalg.norm(belief - needs) < 0.1
+
+
+def test_administrative_control_takes_the_content_decision_from_the_providers():
+    fits = {}
+    for control in (0.0, 0.95):
+        m = _model(24, **{"government.admin_control": control})
+        gov = [f.fit for f in m.agents_by_type[Facility] if isinstance(f.operator, GovernmentProvider) and f.active]
+        fits[control] = np.mean(gov)
+    assert fits[0.95] < fits[0.0]
+
+
+def test_a_working_feedback_channel_teaches_providers_what_residents_need():
+    def firm_fit(**params) -> float:
+        values = []
+        for seed in range(3):
+            m = _model(36, seed=seed, **params)
+            values += [f.fit for f in m.agents_by_type[Facility] if isinstance(f.operator, Firm) and f.active]
+        return float(np.mean(values))
+    closed = firm_fit(**{"linkage.feedback_loop": 0.0, "operators.contact_information": 0.0})
+    open_ = firm_fit(**{"linkage.feedback_loop": 1.0, "linkage.channel_reach": 1.0, "operators.contact_information": 0.0})
+    assert open_ > closed
