@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "configs").glob("*.yaml"))
 
 # Small but complete: 4 communities, every mechanism active, ~0.1 s per run.
-SMALL_PARAMS = {"population.residents": 4000, "space.community_size": 1000, "run.steps": 24, "run.outcome_window": 6}
+# No spin-up: mechanism tests start from the documented initial state (tests of the spin-up set their own).
+SMALL_PARAMS = {"population.residents": 4000, "space.community_size": 1000, "run.steps": 24, "run.outcome_window": 6,
+                "run.spin_up": 0}
 SMALL = [f"{k}={v}" for k, v in SMALL_PARAMS.items()]
 
 
@@ -25,6 +27,22 @@ def small_cfg():
 def small(config: str | Path = "baseline", extra: list[str] | None = None) -> dict:
     path = config if isinstance(config, Path) else ROOT / "configs" / f"{config}.yaml"
     return load_config(path, SMALL + (extra or []))
+
+
+def same(*summaries: dict) -> bool:
+    """Summaries equal value for value, a missing (NaN) outcome equal to a missing one."""
+    from coprod_sim.runs import dumps_summary
+
+    return len({dumps_summary(s) for s in summaries}) == 1
+
+
+def approval_waits(model) -> list[int]:
+    """Months each facility that needed approval waited: until approved, or so far if still pending
+    (censoring-aware, over the whole run; the monthly outcome is a flow that can be undefined)."""
+    from coprod_sim.model import Facility
+
+    return [f.approval_delay if f.active else model.month - f.created
+            for f in model.agents_by_type.get(Facility, []) if f.needed_approval]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

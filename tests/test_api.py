@@ -9,7 +9,7 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, same
 
 import coprod_sim
 from coprod_sim import ConfigError, Model
@@ -37,8 +37,8 @@ def test_a_scenario_by_name_path_or_mapping_gives_the_same_run():
     by_name = coprod_sim.run("party_led", TINY, seed=1).summary
     by_path = coprod_sim.run(ROOT / "configs" / "party_led.yaml", TINY, seed=1).summary
     by_mapping = coprod_sim.run(read_yaml(ROOT / "configs" / "party_led.yaml"), TINY, seed=1).summary
-    assert by_name == by_path == by_mapping
-    assert by_name != coprod_sim.run("baseline", TINY, seed=1).summary
+    assert same(by_name, by_path, by_mapping)
+    assert not same(by_name, coprod_sim.run("baseline", TINY, seed=1).summary)
 
 
 def test_params_as_dotted_keys_nested_mappings_or_numpy_scalars_are_the_same():
@@ -49,7 +49,7 @@ def test_params_as_dotted_keys_nested_mappings_or_numpy_scalars_are_the_same():
                "run.steps": np.int32(8), "run.outcome_window": 4, "government.resistance": np.float64(0.3),
                "profit_space.subsidy_per_visit.meals": np.float32(5.0)}
     a, b, c = (coprod_sim.run("baseline", p, seed=4) for p in (dotted, nested, sampled))
-    assert a.summary == b.summary == c.summary
+    assert same(a.summary, b.summary, c.summary)
     assert type(c.manifest["config"]["population"]["residents"]) is int  # no numpy types in the manifest
     # a per-service subkey changes only that service; the others keep their defaults
     assert a.manifest["config"]["profit_space"]["subsidy_per_visit"]["health"] == 0
@@ -140,7 +140,7 @@ def test_sweep_and_load_results(tmp_path):
     result = coprod_sim.run("baseline", TINY, seed=1)
     result.save(tmp_path / "run", plots=False)
     back = coprod_sim.load_results(tmp_path / "run")
-    assert back.summary == result.summary and back.manifest["seed"] == 1
+    assert same(back.summary, result.summary) and back.manifest["seed"] == 1
     pd.testing.assert_frame_equal(back.timeseries, result.timeseries)
     with pytest.raises(coprod_sim.UserError, match="no results here"):
         coprod_sim.load_results(tmp_path)

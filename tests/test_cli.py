@@ -10,7 +10,7 @@ from conftest import CONFIGS, ROOT, SMALL
 
 from coprod_sim.cli import main
 from coprod_sim.config import load_config, parameters_markdown, read_yaml, registry
-from coprod_sim.model import HEADLINE_KEYS
+from coprod_sim.model import HEADLINE_KEYS, SUMMARY_ONLY
 
 SET = [arg for kv in SMALL for arg in ("--set", kv)]
 
@@ -39,8 +39,10 @@ def test_run_writes_all_outputs(config, tmp_path):
     assert 1.0 <= summary["quality.satisfaction_mean"] <= 5.0
     assert "quantity.capacity.meals" in summary and "quantity.services_delivered.firm" in summary
     frame = pd.read_parquet(out / "timeseries.parquet")
-    assert len(frame) == 24 and set(summary) - {"steps"} <= set(frame.columns)
+    assert len(frame) == 24 and set(summary) - {o.key for o in SUMMARY_ONLY} <= set(frame.columns)
     manifest = json.loads((out / "manifest.json").read_text())
+    # the run is long enough for the convergence diagnostic: its verdict is in the summary and the manifest
+    assert summary["convergence.outcomes_drifting"] == len(manifest["convergence"]["drifting"])
     assert manifest["seed"] == 3 and manifest["config"]["population"]["residents"] == 4000
     assert "mesa" in manifest["versions"]
     assert len(list(out.glob("*.png"))) >= 5

@@ -9,8 +9,8 @@ from .facility import Facility
 from .government import Department, LeadingGroup, StreetOffice
 from .model import Model, SeedLike, seed_from
 from .operators import Firm, GovernmentProvider, MutualAidGroup, Operator, SocialOrganization
-from .outcomes import HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES, SUMMARY_KEYS, Outcome
+from .outcomes import HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES, SUMMARY_KEYS, SUMMARY_ONLY, Outcome
 
-__all__ = ["HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "Consumption", "Department",
+__all__ = ["HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "SUMMARY_ONLY", "Consumption", "Department",
            "Facility", "Firm", "GovernmentProvider", "LeadingGroup", "Model", "MutualAidGroup", "Operator", "Outcome",
            "SeedLike", "SocialOrganization", "StreetOffice", "seed_from"]

@@ -70,7 +70,9 @@ def use_services(model: Model) -> Consumption:
     S_p, S_m, S_v = (np.bincount(flat, weights=o, minlength=C * K).reshape(C, K) for o in offers)
     QS_p, QS_m, QS_v = (np.bincount(flat, weights=o * qf, minlength=C * K).reshape(C, K) for o in offers)
     D_p = res.cell_public_demand
-    R_p, A_p, Q_p = _access(model, D_p, S_p, QS_p)
+    if res.public_demand_in_reach is None:  # changes only with prices and vouchers (Residents.prepare)
+        res.public_demand_in_reach = model.decay.apply(D_p)
+    R_p, A_p, Q_p = _access(model, D_p, S_p, QS_p, res.public_demand_in_reach)
     f_p = np.minimum(1.0, A_p)
     D_m = np.maximum(res.cell_market_need - f_p * res.cell_market_public, 0.0)
     R_m, A_m, Q_m = _access(model, D_m, S_m, QS_m)
@@ -78,20 +80,24 @@ def use_services(model: Model) -> Consumption:
     served_p, served_m = D_p * f_p, D_m * f_m
     # free visits go to need nobody else met: a stake rewards serving the unserved, not displacing sales
     D_v = np.maximum(res.cell_need - served_p - served_m, 0.0)
-    R_v, A_v, Q_v = _access(model, D_v, S_v, QS_v)
+    offered_free = bool(S_v.any())
+    R_v, A_v, Q_v = _access(model, D_v, S_v, QS_v) if offered_free else (np.zeros_like(S_v),) * 3
     f_v = np.minimum(1.0, A_v)
     served_v = D_v * f_v
     # demand each supply cell actually serves (proportional allocation)
-    shares = [np.divide(D * f, A, out=np.zeros_like(A), where=A > 0) for D, f, A in ((D_p, f_p, A_p), (D_m, f_m, A_m),
-                                                                                      (D_v, f_v, A_v))]
+    classes = ((D_p, f_p, A_p), (D_m, f_m, A_m), (D_v, f_v, A_v))[:3 if offered_free else 2]
+    shares = [np.divide(D * f, A, out=np.zeros_like(A), where=A > 0) for D, f, A in classes]
     # coverage: all capacity of a type (public, market, voluntary) per unit of all need within reach
     # (2SFCA with need as demand), regardless of eligibility and price: supply and distance only
     supply_ratio_all = np.divide(S_p + S_m + S_v, model.need_in_reach, out=np.zeros_like(S_p),
                                  where=model.need_in_reach > 0)
-    back = model.decay.apply(np.hstack([*shares, D_m * (1.0 - f_m), supply_ratio_all]))
-    used_cells = (R_p * back[:, :K], R_m * back[:, K:2 * K], R_v * back[:, 2 * K:3 * K])
+    back = model.decay.apply(np.hstack([D_m * (1.0 - f_m), supply_ratio_all, *shares]))
     # what firms see next month when deciding where to enter
-    model.unmet_market_reach = back[:, 3 * K:4 * K]
+    model.unmet_market_reach = back[:, :K]
+    coverage = np.minimum(1.0, back[:, K:2 * K])
+    used_cells = [R * back[:, (2 + i) * K:(3 + i) * K] for i, R in enumerate((R_p, R_m, R_v)[:len(shares)])]
+    if not offered_free:
+        used_cells.append(np.zeros_like(S_v))
     used_pub, used_mkt, used_vol = (
         used_cell[cells, svc] * np.divide(o, S[cells, svc], out=np.zeros_like(o), where=S[cells, svc] > 0)
         for used_cell, o, S in zip(used_cells, offers, (S_p, S_m, S_v), strict=True))
@@ -111,15 +117,16 @@ def use_services(model: Model) -> Consumption:
         quality=np.array([f.quality for f in facs]), fit=np.array([f.fit for f in facs]),
         used_public=used_pub, used_market=used_mkt, used_voluntary=used_vol,
         served_public=served_p, served_market=served_m, served_voluntary=served_v,
-        coverage=np.minimum(1.0, back[:, 4 * K:]), met_table=met_table, perf_table=perf_table,
+        coverage=coverage, met_table=met_table, perf_table=perf_table,
         met=met, performance=perf, met_public=met_public,
         cell_unmet=res.cell_need - served_p - served_m - served_v,
     )
 
 
-def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray):
+def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray,
+            demand_in_reach: np.ndarray | None = None):
     """2SFCA access plus the capacity-weighted quality·fit residents reach."""
-    ratio = supply_ratio(model.decay, demand, supply)
+    ratio = supply_ratio(model.decay, demand, supply, demand_in_reach)
     qratio = np.divide(quality_supply, supply, out=np.zeros_like(supply), where=supply > 0) * ratio
     both = model.decay.apply(np.hstack([ratio, qratio]))
     access, qaccess = both[:, :K], both[:, K:]

@@ -52,8 +52,9 @@ class Facility(FixedAgent):
         self.used = 0.0
         self.funded = 1.0  # moving average of the share of its claims the fund paid (public facilities)
         self.underfunded_months = 0
-        self.created = model.steps
+        self.created = model.month
         self.pending = approving_departments(SERVICE_TYPES[service], new_building) if needs_approval else []
+        self.needed_approval = bool(self.pending)
         self.active = not self.pending
-        self.approval_delay = 0 if self.active else None
+        self.approval_delay = 0 if self.active else None  # months from planning to opening, once approved
         operator.facilities.append(self)

@@ -39,8 +39,6 @@ class IssuePipeline:
         self.buck_passed = 0
         self.closed = 0
         self.closure_times: list[int] = []
-        self.response_time_total = 0.0
-        self.response_count = 0
 
     def step(self) -> None:
         m = self.model
@@ -51,7 +49,7 @@ class IssuePipeline:
             return
         self.age += 1
         new = (self.discovered_at < 0) & (rng.random(len(self.age)) < m.channel_reach)
-        self.discovered_at[new] = m.steps
+        self.discovered_at[new] = m.month
         self._dispose(rng, cfg)
 
     def _arrive(self, rng: np.random.Generator, cfg: dict) -> None:
@@ -105,9 +103,8 @@ class IssuePipeline:
         done = live & ~(self.involved & ~self.acted).any(axis=1)
         self.closed = int(done.sum())
         if self.closed:
-            times = m.steps - self.discovered_at[done] + 1
-            self.response_time_total += float(times.sum())
-            self.response_count += int(done.sum())
+            times = m.month - self.discovered_at[done] + 1
+            m.this_month.response_times.extend(times.tolist())
             if m.explain:
                 m.log(f"{self.closed} multi-department issues closed after {times.mean():.1f} months on average")
         if self.buck_passed and m.explain:
@@ -115,11 +112,6 @@ class IssuePipeline:
         keep = ~done
         for name in ("community", "involved", "acted", "age", "discovered_at", "lead"):
             setattr(self, name, getattr(self, name)[keep])
-
-    @property
-    def mean_response_time(self) -> float:
-        """Mean months from discovery to closure over all issues closed so far."""
-        return self.response_time_total / self.response_count if self.response_count else 0.0
 
     def open_per_1000(self) -> np.ndarray:
         counts = np.bincount(self.community, minlength=len(self.population)).astype(float)

@@ -34,6 +34,7 @@ from .consume import Consumption
 from .fund import PublicFund
 from .government import Department, LeadingGroup, StreetOffice
 from .issues import IssuePipeline
+from .month import MonthRecord
 from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization
 from .outcomes import OutcomeCollector, measure
 from .residents import create_residents
@@ -98,27 +99,44 @@ class Model(mesa.Model):
         self.cfg = cfg
         self.explain = explain
         self.events: list[str] = []
+        # the simulated month: spin-up months are −spin_up+1 … 0, reported months 1, 2, … (= ``steps``)
+        self.month = -self.cfg["run"]["spin_up"]
         self._build_world()
         self.consumption: Consumption | None = None
         self.outcomes: dict[str, float] = {}
         self.datacollector = OutcomeCollector()
+        self._spin_up()
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
-        """One month of the service supply chain (docs/ODD.md §3)."""
-        self.events = []
-        self.closures = 0
-        self.fund.new_step()
-        self.terms.follow_trends(self.steps)
-        plan.release_and_plan(self)
-        produce.approve_enter_and_staff(self)
-        self.consumption = consume.use_services(self)
-        settle.pay_and_settle(self, self.consumption)
-        respond.rate_and_report(self, self.consumption)
-        self.issues.step()
-        self.outcomes = measure(self, self.consumption)
+        """One reported month of the service supply chain (docs/ODD.md §3), then its outcomes."""
+        self.outcomes = measure(self, self._month())
         self.datacollector.collect(self)
         self.running = self.steps < self.cfg["run"]["steps"]
+
+    def _month(self) -> Consumption:
+        """Upstream planning, midstream production, downstream use, money and response; returns the month's use."""
+        self.month += 1
+        self.events = []
+        outside = sum(len(self.agents_by_type.get(kind, [])) for kind in (Firm, SocialOrganization))
+        self.this_month = MonthRecord(outside_operators=outside)
+        self.fund.new_step()
+        self.terms.follow_trends(max(self.month, 0))
+        plan.release_and_plan(self)
+        produce.approve_enter_and_staff(self)
+        use = self.consumption = consume.use_services(self)
+        settle.pay_and_settle(self, use)
+        respond.rate_and_report(self, use)
+        self.issues.step()
+        return use
+
+    def _spin_up(self) -> None:
+        """Simulate ``run.spin_up`` months before reported month 1, unrecorded, so that outcomes are read once
+        the district has settled (docs/ODD.md §5), not during the start-up transient. Time trends and shocks
+        (subsidy cuts, cost growth) start at reported month 0."""
+        with threadpool_limits(limits=1, user_api="blas"):
+            while self.month < 0:
+                self._month()
 
     def run_model(self, on_step: Callable[[int], None] | None = None) -> None:
         """Run to the end of the scenario (``run.steps`` months); ``on_step(month)`` after each month.
@@ -138,8 +156,15 @@ class Model(mesa.Model):
             self.events.append(message)
 
     def summary(self) -> dict[str, float]:
-        """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run)."""
-        return self.datacollector.summary(self.cfg["run"]["outcome_window"])
+        """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run), and the
+        convergence diagnostic's verdict (:meth:`convergence`)."""
+        run = self.cfg["run"]
+        return self.datacollector.summary(run["outcome_window"], run["convergence_tolerance"])
+
+    def convergence(self) -> dict[str, dict]:
+        """For each headline outcome, its drift between the last two outcome windows and whether it is flagged."""
+        run = self.cfg["run"]
+        return self.datacollector.convergence(run["outcome_window"], run["convergence_tolerance"])
 
     def timeseries(self) -> pd.DataFrame:
         """Every outcome per month so far, one row per month with its ``step``."""
@@ -167,6 +192,15 @@ class Model(mesa.Model):
         self.unmet_market_reach = self.decay.apply(self.residents.cell_market_need)
         self.voucher_eligible_share = np.ones(K)
         Firm.enter_markets(self, initial=True)
+        self._age_initial_operators()
+
+    def _age_initial_operators(self) -> None:
+        """Firms and social organisations present at the start have operated for different numbers of months,
+        so residents trust them to different degrees: no cohort moves in lockstep (docs/ODD.md §5)."""
+        ops = self.cfg["operators"]
+        for op in [*self.agents_by_type.get(Firm, []), *self.agents_by_type.get(SocialOrganization, [])]:
+            age = int(self.rng.integers(0, ops["initial_age_max"] + 1))
+            op.trust += (1.0 - op.trust) * (1.0 - (1.0 - self.trust_growth) ** age)  # as ``age`` months of gain_trust
 
     def _build_space(self) -> None:
         cfg = self.cfg
@@ -207,13 +241,12 @@ class Model(mesa.Model):
         self.need_cost_share /= self.need_cost_share.sum()
         self.thin_market_months = np.zeros((lay.n_communities, K))
         self.franchisee = np.full(lay.n_communities, -1)
-        self.exits = {"firm": 0, "state_owned": 0, "social_org": 0}
+        self.exits = {"firm": 0, "state_owned": 0, "social_org": 0}  # since the start, by kind
         self.entries = {"firm": 0, "state_owned": 0, "social_org": 0}
-        self.approval_delays: list[int] = []
+        self.this_month = MonthRecord()
         self.volunteer_hours = np.zeros(lay.n_communities)
         self.binding_pay_expected = np.ones(K)  # share of outcome-linked pay operators expect the fund to honour
         self.running_paid_share = np.ones(K)  # share of running claims each earmark paid last month (planner)
-        self.closures = 0  # public facilities closed for want of funding, this month
         self.reports_this_step = 0
         self.departments = self._create_departments(budget_total)
         self.dept_resistance = np.array([d.resistance for d in self.departments])

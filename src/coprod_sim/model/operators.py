@@ -36,6 +36,7 @@ class Operator(Agent):
     """Anything that runs facilities; subclasses set how quality is rewarded."""
 
     kind = "operator"
+    knows_needs = False  # residents organising themselves know what their community needs
 
     def __init__(self, model: Model, stake: float = 0.0):
         super().__init__(model)
@@ -43,8 +44,11 @@ class Operator(Agent):
         self.profit_history: deque[float] = deque(maxlen=model.cfg["operators"]["exit_patience"])
         self.stake = stake
         self.trust = 1.0
-        # what it believes each community it serves particularly needs (an outsider starts from the template)
+        self.cost_factor = 1.0  # its unit costs relative to the type's (firms differ, §7.5)
+        # what it believes each community it serves particularly needs (an outsider starts from the template),
+        # and how well the content it offers there fits (``learn_needs``)
         self.beliefs: dict[int, np.ndarray] = {}
+        self.fits: dict[int, float] = {}
 
     def quality_return(self) -> float:
         raise NotImplementedError
@@ -53,34 +57,28 @@ class Operator(Agent):
         """Share of its services' content it decides itself; the rest follows the street office's template."""
         return 1.0
 
-    def _learn(self, community: int) -> np.ndarray:
-        """This month's belief about a community's particular needs, from a noisy signal (rules.update_belief)."""
+    def information_precision(self) -> float:
+        """Precision of its monthly signal of what a community particularly needs: contact with its users
+        (which grows with their trust) and, where the feedback loop is closed, residents' reports through
+        the channel (seed 003: full-process grid; seed 004: outsiders lack the neighbourhood's social capital)."""
         m = self.model
-        belief = self.beliefs.get(community, np.zeros(CONTENT_DIMENSIONS))
-        precision = (m.cfg["operators"]["contact_information"] * self.trust
-                     + m.cfg["linkage"]["channel_information"] * m.cfg["linkage"]["feedback_loop"] * m.channel_reach)
-        belief = update_belief(belief, m.particular_needs[community], precision, m.cfg["operators"]["content_learning"],
-                               m.rng)
-        self.beliefs[community] = belief
-        return belief
+        link = m.cfg["linkage"]
+        return (m.cfg["operators"]["contact_information"] * self.trust
+                + link["channel_information"] * link["feedback_loop"] * m.channel_reach)
 
-    def _fit(self, community: int, belief: np.ndarray) -> float:
-        """How well the content it offers a community fits what that community particularly needs."""
-        m = self.model
-        content = self.decision_right() * belief  # the template is the origin of the content space
-        return content_fit(content, m.particular_needs[community], m.cfg["quality"]["fit_tolerance"])
+    def gain_trust(self) -> None:
+        """Residents' trust in an operator grows with the months it has served them (seed 004)."""
+        self.trust += self.model.trust_growth * (1.0 - self.trust)
 
     def set_service(self) -> None:
-        """Set quality, fit and voluntary supply of each facility for this month."""
+        """Set quality, fit and voluntary supply of each facility for this month (fit from ``learn_needs``)."""
         m = self.model
         q = quality_effort(self.quality_return(), m.cfg["quality"]["cost"], m.cfg["quality"]["floor"])
         trust_floor = m.cfg["operators"]["trust_floor"]
         effective = q * (trust_floor + (1.0 - trust_floor) * self.trust)
-        beliefs = {c: self._learn(c) for c in sorted({f.community for f in self.facilities})}
-        fits = {c: self._fit(c, b) for c, b in beliefs.items()}
         for f in self.facilities:
             f.quality = effective
-            f.fit = fits[f.community]
+            f.fit = self.fits[f.community]
             if self.stake <= 0.0:
                 f.voluntary = 0.0
                 continue
@@ -88,7 +86,7 @@ class Operator(Agent):
             # a free visit costs the visit at this quality; the stake is worth the share of outcome-linked pay
             # the operator expects the fund to honour (free visits meet need nobody else met, so they displace
             # no sale of its own)
-            cost = m.terms.unit_cost[k] * (1.0 + m.cfg["operators"]["quality_cost_share"] * effective)
+            cost = m.terms.unit_cost[k] * self.cost_factor * (1.0 + m.cfg["operators"]["quality_cost_share"] * effective)
             f.voluntary = voluntary_supply(self.stake * m.binding_pay_expected[k], m.terms.outcome_value[k], cost,
                                            f.capacity * m.cfg["linkage"]["voluntary_base_share"])
 
@@ -107,7 +105,7 @@ class Operator(Agent):
         m = self.model
         facility.remove()
         self.facilities.remove(facility)
-        m.closures += 1
+        m.this_month.closures += 1
         m.log(f"A {SERVICE_TYPES[facility.service].replace('_', ' ')} facility of a {self.kind.replace('_', ' ')} "
               f"closed in community {facility.community}: {why}")
 
@@ -118,6 +116,7 @@ class Operator(Agent):
             if f.model is not None:
                 f.remove()
         m.exits[self.kind] += 1
+        m.this_month.exits += 1
         what = ", ".join(SERVICE_TYPES[f.service].replace("_", " ") for f in self.facilities) or "no service"
         m.log(f"A {self.kind.replace('_', ' ')} closed ({what}): losses for {len(self.profit_history)} months")
         self.facilities = []
@@ -170,16 +169,34 @@ class Firm(Operator):
         self.state_owned = state_owned
         self.kind = "state_owned" if state_owned else "firm"
         self.trust = model.cfg["operators"]["initial_trust"]
+        # its efficiency: log of its unit costs relative to the type's, drawn from the stationary distribution
+        # of ``evolve_costs`` (it learns it once it operates; Jovanovic 1982)
+        sigma = model.cfg["operators"]["cost_dispersion"]
+        self.log_cost = float(model.rng.normal(0.0, sigma)) if sigma > 0 else 0.0
+        self.cost_factor = float(np.exp(self.log_cost - sigma**2 / 2))  # mean 1 over firms
+
+    @staticmethod
+    def evolve_costs(model: Model) -> None:
+        """Each firm's efficiency drifts: its log cost factor is an AR(1) with persistence ρ and stationary
+        log-sd σ (x ← ρx + √(1 − ρ²)·σ·ε), so a firm can become unprofitable and exit and there are no
+        permanent survivors: entry and exit go on in a stationary state (Hopenhayn 1992; persistence and
+        dispersion of productivity: Foster, Haltiwanger & Syverson 2008; Syverson 2011)."""
+        firms = list(model.agents_by_type.get(Firm, []))
+        ops = model.cfg["operators"]
+        sigma, rho = ops["cost_dispersion"], ops["cost_persistence"]
+        if not firms or sigma <= 0:
+            return
+        x = np.array([f.log_cost for f in firms])
+        x = rho * x + np.sqrt(1.0 - rho**2) * sigma * model.rng.standard_normal(len(firms))
+        factor = np.exp(x - sigma**2 / 2)
+        for f, xi, ci in zip(firms, x.tolist(), factor.tolist(), strict=True):
+            f.log_cost, f.cost_factor = xi, ci
 
     def quality_return(self) -> float:
         qc = self.model.cfg["quality"]
         contracted = any(f.contracted for f in self.facilities)
         return qc["market_return"] + self.model.quality_monitored * contracted * qc["monitoring_bonus"]
 
-
-    def set_service(self) -> None:
-        self.trust += self.model.trust_growth * (1.0 - self.trust)
-        super().set_service()
 
     def exit(self) -> None:
         if self.model.cfg["profit_space"]["franchise"]:
@@ -192,8 +209,9 @@ class Firm(Operator):
         """Demand a newcomer could capture and its expected monthly after-tax profit, by (community, service).
 
         A potential entrant at a community's centre sees the paying demand left
-        unserved around it last month; rent-free space removes the rent part of
-        the fixed cost and tax relief lowers the tax on profit (profit space, seed 001).
+        unserved around it last month and expects the type's average unit cost (it
+        cannot know its own efficiency before it operates); rent-free space removes the rent part of the fixed cost
+        and tax relief lowers the tax on profit (profit space, seed 001).
         """
         cfg, terms = model.cfg, model.terms
         ps, firm_cfg = cfg["profit_space"], cfg["operators"]
@@ -244,6 +262,7 @@ class Firm(Operator):
         Facility(model, cell, k, firm, cap, public=False, new_building=not cfg["profit_space"]["permit_exemption"],
                  needs_approval=not initial)
         model.entries[firm.kind] += 1
+        model.this_month.entries += 1
         if franchise:
             model.franchisee[c] = firm.unique_id
         who = "A state-owned firm" if state_owned else "A firm"
@@ -277,6 +296,7 @@ class SocialOrganization(Operator):
         cfg = model.cfg
         so = cls(model, community, cfg["linkage"]["interest_binding_stake"])
         model.entries["social_org"] += 1
+        model.this_month.entries += 1
         if contract:
             need = model.norm_need_per_community[community]
             options = [SERVICE_INDEX[s] for s in SOCIAL_ORG_SERVICES]
@@ -301,10 +321,6 @@ class SocialOrganization(Operator):
         """A dependent organisation follows its funder's instructions (seed 004: low autonomy)."""
         return self.autonomy
 
-    def set_service(self) -> None:
-        self.trust += self.model.trust_growth * (1.0 - self.trust)
-        super().set_service()
-
 
 class MutualAidGroup(Operator):
     """Residents' volunteer group in one community: co-produces services.
@@ -315,6 +331,7 @@ class MutualAidGroup(Operator):
     """
 
     kind = "volunteers"
+    knows_needs = True
 
     def __init__(self, model: Model, community: int):
         super().__init__(model)
@@ -356,10 +373,6 @@ class MutualAidGroup(Operator):
     def quality_return(self) -> float:
         return self.model.cfg["quality"]["volunteer_quality"] * self.model.cfg["quality"]["cost"]
 
-    def _learn(self, community: int) -> np.ndarray:
-        """Residents organising themselves know what their community needs."""
-        return self.model.particular_needs[community]
-
     def set_service(self) -> None:
         super().set_service()
         for f in self.facilities:
@@ -367,3 +380,29 @@ class MutualAidGroup(Operator):
 
     def can_exit(self) -> bool:
         return False
+
+
+def learn_needs(model: Model, operators: list[Operator]) -> None:
+    """Each operator updates what it believes every community it serves particularly needs, from this
+    month's signal (``rules.update_belief``), and offers content there as far as its decision right lets
+    it follow that belief (``rules.content_fit``; the template is the origin of the content space).
+
+    Drawn for all (operator, community) pairs at once, in the operators' order.
+    """
+    pairs = [(op, c) for op in operators for c in sorted({f.community for f in op.facilities})]
+    if not pairs:
+        return
+    cfg = model.cfg
+    communities = np.array([c for _, c in pairs], dtype=np.int64)
+    truth = model.particular_needs[communities]
+    blank = np.zeros(CONTENT_DIMENSIONS)
+    prior = np.array([op.beliefs.get(c, blank) for op, c in pairs])
+    precision = np.array([op.information_precision() for op, _ in pairs])[:, None]
+    belief = update_belief(prior, truth, precision, cfg["operators"]["content_learning"], model.rng)
+    knows = np.array([op.knows_needs for op, _ in pairs])[:, None]
+    belief = np.where(knows, truth, belief)
+    right = np.array([op.decision_right() for op, _ in pairs])[:, None]
+    fits = content_fit(right * belief, truth, cfg["quality"]["fit_tolerance"])
+    for (op, c), b, fit in zip(pairs, belief, fits.tolist(), strict=True):
+        op.beliefs[c] = b
+        op.fits[c] = fit

@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
-from ..domain import OPERATOR_KINDS, SERVICE_TYPES
+from ..domain import KIND_INDEX, OPERATOR_KINDS, SERVICE_TYPES
 from .consume import performance_by_type
 from .facility import Facility
 from .fund import SPENDING_CATEGORIES
-from .operators import Firm, SocialOrganization
 from .rules import expectation_disconfirmation, gini, likert
 
 if TYPE_CHECKING:
@@ -78,7 +77,8 @@ def _catalogue() -> tuple[Outcome, ...]:
                 missing_when="no facility offers any capacity"),
         Outcome("quality.performance_mean", "0–1", "residents' quality- and fit-weighted share of need met"),
         Outcome("quality.satisfaction_mean", "1–5", "mean satisfaction on the 5-point scale", KEY),
-        Outcome("quality.response_time", "months", "discovery to closure of multi-department issues", HEADLINE),
+        Outcome("quality.response_time", "months", "discovery to closure of the multi-department issues closed this month",
+                HEADLINE, missing_when="no issue closed in the window"),
         *_breakdown("quality.satisfaction_share", "share", "share of residents at satisfaction level",
                     ("1", "2", "3", "4", "5")),
         *_breakdown("quality.needs_met_share", "share", "share of need met", SERVICE_TYPES,
@@ -101,12 +101,15 @@ def _catalogue() -> tuple[Outcome, ...]:
                 missing_when="no visit is delivered"),
         Outcome("cost.fund_balance", "yuan", "money released but not yet spent"),
         Outcome("cost.budget_lapsed", "yuan/month", "unspent money recovered at the fiscal year's end (not spending)"),
-        Outcome("cost.operator_exits", "operators", "operators that have exited so far"),
-        Outcome("cost.operator_survival", "share", "1 − exits ÷ entries so far"),
+        Outcome("cost.operator_exits", "operators/month", "firms, state-owned firms and social organisations that exited"),
+        Outcome("cost.operator_survival", "share", "share of the firms, state-owned firms and social organisations at the "
+                "month's start that did not exit", missing_when="there were no such operators"),
         *_breakdown("cost.public_spending", "yuan/month", "public spending on", SPENDING_CATEGORIES),
         Outcome("governance.resources_released_share", "share", "budget share departments release", HEADLINE),
-        Outcome("governance.approval_delay_mean", "months", "approval delay of approved facilities so far", HEADLINE),
-        Outcome("governance.approval_wait_mean", "months", "approval wait, pending facilities counted with their wait so far"),
+        Outcome("governance.approval_delay_mean", "months", "approval delay of the facilities approved this month", HEADLINE,
+                missing_when="no facility was approved in the window"),
+        Outcome("governance.approval_wait_mean", "months", "approval wait of the facilities approved this month and of "
+                "those still waiting (with their wait so far)", missing_when="no facility was approved or waiting"),
         Outcome("governance.approvals_pending", "facilities", "facilities waiting for approval"),
         Outcome("governance.public_closures", "facilities/month", "public facilities closed for want of funding"),
         Outcome("governance.cases_coordinated", "cases/month", "approvals and issues the leading group coordinated"),
@@ -125,8 +128,17 @@ OUTCOMES: tuple[Outcome, ...] = _catalogue()
 OUTCOME_KEYS: tuple[str, ...] = tuple(o.key for o in OUTCOMES)
 HEADLINE_KEYS: tuple[str, ...] = tuple(o.key for o in OUTCOMES if o.tier in (KEY, HEADLINE))
 KEY_OUTCOMES: tuple[str, ...] = tuple(o.key for o in OUTCOMES if o.tier == KEY)
-# summary.json: each outcome's mean over the outcome window, plus the month the run ended
-SUMMARY_KEYS: tuple[str, ...] = (*OUTCOME_KEYS, "steps")
+TOO_SHORT = "the run is shorter than two outcome windows"
+# what summary.json adds to each outcome's mean over the outcome window
+SUMMARY_ONLY: tuple[Outcome, ...] = (
+    Outcome("steps", "months", "the last reported month"),
+    Outcome("convergence.outcomes_drifting", "outcomes", "headline outcomes whose mean moved between the last two "
+            "outcome windows by more than twice its standard error and run.convergence_tolerance of its level",
+            missing_when=TOO_SHORT),
+    Outcome("convergence.max_drift_z", "standard errors", "largest move of a headline outcome between the last two "
+            "outcome windows, in standard errors", missing_when=TOO_SHORT),
+)
+SUMMARY_KEYS: tuple[str, ...] = (*OUTCOME_KEYS, *(o.key for o in SUMMARY_ONLY))
 
 
 def measure(model: Model, use: Consumption) -> dict[str, float]:
@@ -137,7 +149,7 @@ def measure(model: Model, use: Consumption) -> dict[str, float]:
     out.update(_equity(model, use))
     out.update(_cost(model, out["quantity.services_delivered"]))
     out.update(_governance(model))
-    out.update(_operators(model))
+    out.update(_operators(model, use))
     return out
 
 
@@ -190,7 +202,7 @@ def _quality(model: Model, use: Consumption) -> dict[str, float]:
         "quality.operator_quality": quality,
         "quality.performance_mean": float(res.performance.mean()),
         "quality.satisfaction_mean": float(sat.mean()),
-        "quality.response_time": model.issues.mean_response_time,
+        "quality.response_time": _mean(model.this_month.response_times),
     }
     counts = np.bincount(sat, minlength=6)[1:6] / max(len(sat), 1)
     for level in range(5):
@@ -252,10 +264,10 @@ def _cost(model: Model, delivered: float) -> dict[str, float]:
         "cost.per_need_met": spent / delivered if delivered > 0 else np.nan,
         "cost.fund_balance": float(fund.balance.sum()),
         "cost.budget_lapsed": fund.step_lapsed,
-        "cost.operator_exits": float(sum(model.exits.values())),
+        "cost.operator_exits": float(model.this_month.exits),
     }
-    entered = sum(model.entries.values())
-    out["cost.operator_survival"] = 1.0 - sum(model.exits.values()) / entered if entered else 1.0
+    outside = model.this_month.outside_operators
+    out["cost.operator_survival"] = 1.0 - model.this_month.exits / outside if outside else np.nan
     for category in SPENDING_CATEGORIES:
         out[f"cost.public_spending.{category}"] = float(fund.step_spent.get(category, 0.0))
     return out
@@ -265,15 +277,15 @@ def _governance(model: Model) -> dict[str, float]:
     depts = [d for d in model.departments if d.funds]
     budget = sum(d.budget for d in depts)
     released = sum(d.release * d.budget for d in depts)
-    delays = model.approval_delays
-    waiting = [model.steps - f.created for f in model.agents_by_type.get(Facility, []) if not f.active]
+    delays = model.this_month.approval_delays
+    waiting = [model.month - f.created for f in model.agents_by_type.get(Facility, []) if not f.active]
     return {
         "governance.resources_released_share": released / budget if budget > 0 else 0.0,
-        "governance.approval_delay_mean": float(np.mean(delays)) if delays else 0.0,
-        # censoring-aware: pending approvals count with the time they have waited so far
-        "governance.approval_wait_mean": float(np.mean(delays + waiting)) if delays or waiting else 0.0,
+        "governance.approval_delay_mean": _mean(delays),
+        # censoring-aware: facilities still waiting count with the time they have waited so far
+        "governance.approval_wait_mean": _mean(delays + waiting),
         "governance.approvals_pending": float(len(waiting)),
-        "governance.public_closures": float(model.closures),
+        "governance.public_closures": float(model.this_month.closures),
         "governance.cases_coordinated": float(model.leading_group.cases_coordinated),
         "governance.buck_passed": float(model.issues.buck_passed),
         "governance.issues_open": float(len(model.issues.age)),
@@ -282,15 +294,34 @@ def _governance(model: Model) -> dict[str, float]:
     }
 
 
-def _operators(model: Model) -> dict[str, float]:
-    firms = model.agents_by_type.get(Firm, [])
-    sos = model.agents_by_type.get(SocialOrganization, [])
+def _operators(model: Model, use: Consumption) -> dict[str, float]:
+    """Operators with at least one active facility, by kind."""
+    def active(kind: str) -> float:
+        return float(np.unique(use.operator_id[use.kind_code == KIND_INDEX[kind]]).size)
+
     return {
-        "operators.firms_active": float(sum(1 for f in firms if not f.state_owned and any(x.active for x in f.facilities))),
-        "operators.state_owned_active": float(sum(1 for f in firms if f.state_owned and any(x.active for x in f.facilities))),
-        "operators.social_orgs_active": float(sum(1 for s in sos if any(x.active for x in s.facilities))),
+        "operators.firms_active": active("firm"),
+        "operators.state_owned_active": active("state_owned"),
+        "operators.social_orgs_active": active("social_org"),
         "operators.volunteer_hours": float(model.volunteer_hours.sum()),
     }
+
+
+def _standard_error(x: np.ndarray) -> float:
+    """Standard error of the mean of a monthly series, with the effective sample size of its lag-1
+    autocorrelation ρ (n(1 − ρ)/(1 + ρ), ρ clipped to [0, 0.95])."""
+    n = len(x)
+    deviations = x - x.mean()
+    sum_squares = float(deviations @ deviations)
+    if sum_squares == 0.0:
+        return 0.0
+    rho = float(np.clip(deviations[:-1] @ deviations[1:] / sum_squares, 0.0, 0.95))
+    return float(np.sqrt(sum_squares / (n - 1))) / np.sqrt(max(1.0, n * (1.0 - rho) / (1.0 + rho)))
+
+
+def _mean(values: list[int]) -> float:
+    """Mean of this month's events; undefined (NaN) in a month without any."""
+    return float(np.mean(values)) if values else np.nan
 
 
 # ------------------------------------------------------------------ collection
@@ -327,12 +358,41 @@ class OutcomeCollector(DataCollector):
         frame.insert(0, "step", np.array(self.months, dtype=np.int64))
         return frame
 
-    def summary(self, window: int) -> dict[str, Any]:
-        """Mean of each outcome over the last ``window`` months, and the month the run ended (``steps``)."""
+    def summary(self, window: int, tolerance: float) -> dict[str, Any]:
+        """Mean of each outcome over the last ``window`` months, the month the run ended (``steps``) and
+        the convergence diagnostic's verdict (see :meth:`convergence`)."""
         if not self._collection_steps:
             return {}
         with warnings.catch_warnings():  # an outcome undefined in every month of the window stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
             out = {k: float(np.nanmean(v[-window:])) for k, v in self.model_vars.items()}
         out["steps"] = float(self._collection_steps[-1])
+        diagnosis = self.convergence(window, tolerance)
+        z = [abs(d["drift"]) / d["se"] for d in diagnosis.values() if d["se"] > 0 and np.isfinite(d["drift"])]
+        out["convergence.outcomes_drifting"] = float(sum(d["flagged"] for d in diagnosis.values())) if diagnosis else np.nan
+        out["convergence.max_drift_z"] = float(max(z)) if z else np.nan
+        return out
+
+    def convergence(self, window: int, tolerance: float) -> dict[str, dict[str, Any]]:
+        """Has the run settled? For each headline outcome: its mean over the last window and the window before,
+        the drift between them, the drift's standard error and whether it is flagged.
+
+        The standard error of each window's mean allows for the series' lag-1 autocorrelation (effective
+        sample size n(1 − ρ)/(1 + ρ)). A drift is flagged when it is larger than twice its standard error
+        and than ``tolerance`` of the outcome's level. Empty when the run is shorter than two windows.
+        """
+        if len(self._collection_steps) < 2 * window:
+            return {}
+        out = {}
+        for key in HEADLINE_KEYS:
+            series = np.asarray(self.model_vars[key], dtype=float)
+            last, before = series[-window:], series[-2 * window:-window]
+            last, before = last[np.isfinite(last)], before[np.isfinite(before)]
+            if len(last) < 2 or len(before) < 2:
+                continue
+            drift = float(last.mean() - before.mean())
+            se = float(np.hypot(_standard_error(last), _standard_error(before)))
+            level = max(abs(float(last.mean())), abs(float(before.mean())))
+            out[key] = {"mean": float(last.mean()), "previous_mean": float(before.mean()), "drift": drift, "se": se,
+                        "flagged": bool(abs(drift) > 2.0 * se and abs(drift) > tolerance * level)}
         return out

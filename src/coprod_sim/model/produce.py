@@ -13,7 +13,7 @@ import numpy as np
 
 from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, SERVICE_TYPES
 from .facility import Facility
-from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization
+from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization, learn_needs
 from .rules import approval_hazard
 
 if TYPE_CHECKING:
@@ -24,11 +24,16 @@ def approve_enter_and_staff(model: Model) -> None:
     """Approvals progress, firms enter, volunteers organise, then every operator sets its service."""
     collect_approvals(model)
     Firm.enter_markets(model)
+    Firm.evolve_costs(model)
     MutualAidGroup.organise(model)
-    # each operator changes only its own facilities, so the order within a kind does not matter
-    for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup):
-        if kind in model.agents_by_type:
-            model.agents_by_type[kind].do("set_service")
+    operators = [op for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup)
+                 for op in model.agents_by_type.get(kind, [])]
+    for op in operators:
+        op.gain_trust()
+    learn_needs(model, operators)
+    # each operator changes only its own facilities, so the order does not matter
+    for op in operators:
+        op.set_service()
 
 
 def collect_approvals(model: Model) -> None:
@@ -60,5 +65,5 @@ def collect_approvals(model: Model) -> None:
     for f in waiting:
         if not f.pending:
             f.active = True
-            f.approval_delay = model.steps - f.created
-            model.approval_delays.append(f.approval_delay)
+            f.approval_delay = model.month - f.created
+            model.this_month.approval_delays.append(f.approval_delay)

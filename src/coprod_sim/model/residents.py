@@ -95,6 +95,7 @@ class Residents:
                                          -self.market_afford * self.public_demand, self.need]).astype(np.float32)
         # cell sums used every step (see model._consume)
         self.cell_public_demand = self.cell_sum(self.public_demand)
+        self.public_demand_in_reach: np.ndarray | None = None  # its 2SFCA weighting, computed when first needed
         self.cell_market_need = self.cell_sum(self.market_afford * self.need)
         self.cell_market_public = self.cell_sum(self.market_afford * self.public_demand)
         self.cell_need = self.cell_sum(self.need)

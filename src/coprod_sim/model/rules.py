@@ -95,25 +95,27 @@ def voluntary_supply(stake: float, outcome_value: float, unit_cost: float, base:
     return max(0.0, base * (stake * outcome_value / unit_cost - 1.0))
 
 
-def update_belief(belief: np.ndarray, truth: np.ndarray, precision: float, learning: float,
+def update_belief(belief: np.ndarray, truth: np.ndarray, precision: np.ndarray | float, learning: float,
                   rng: np.random.Generator) -> np.ndarray:
-    """Move a belief about a community's particular needs towards a noisy signal of them.
+    """Move beliefs about communities' particular needs towards noisy signals of them.
 
-    The signal is truth + ε, ε ~ N(0, 1/precision) in each dimension; with no
+    Rows are (operator, community) pairs, columns the content dimensions. The
+    signal is truth + ε, ε ~ N(0, 1/precision) in each dimension; with no
     information (precision 0) there is no signal and the belief stays. Its
     long-run error variance is learning/(2 − learning) / precision per
     dimension: better information (trust, a working feedback channel) means a
     belief closer to what residents need.
     """
-    if precision <= 0.0:
-        return belief
-    signal = truth + rng.normal(0.0, 1.0 / np.sqrt(precision), truth.shape)
-    return belief + learning * (signal - belief)
+    precision = np.broadcast_to(np.asarray(precision, dtype=float), (*np.shape(truth)[:-1], 1))
+    informed = precision > 0.0
+    noise = rng.standard_normal(np.shape(truth)) / np.sqrt(np.where(informed, precision, 1.0))
+    return np.where(informed, belief + learning * (truth + noise - belief), belief)
 
 
-def content_fit(content: np.ndarray, needs: np.ndarray, tolerance: float) -> float:
-    """Fit of a service's content to what a community needs: exp(−|content − needs|² / 2·tolerance²)."""
-    return float(np.exp(-np.sum((content - needs) ** 2) / (2.0 * tolerance**2)))
+def content_fit(content: np.ndarray, needs: np.ndarray, tolerance: float) -> np.ndarray:
+    """Fit of a service's content to what a community needs: exp(−|content − needs|² / 2·tolerance²),
+    over the last axis (content dimensions)."""
+    return np.exp(-np.sum((content - needs) ** 2, axis=-1) / (2.0 * tolerance**2))
 
 
 def quality_effort(marginal_return: float, cost: float, floor: float) -> float:

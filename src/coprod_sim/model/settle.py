@@ -36,7 +36,8 @@ def pay_and_settle(model: Model, use: Consumption) -> None:
     voluntary_used = use.used_voluntary
     paid_pub = np.where(public, use.used_public, 0.0)
     paid_mkt = use.used_market
-    unit_cost = terms.unit_cost[svc] * (1.0 + ops["quality_cost_share"] * quality)
+    own_cost = np.array([f.operator.cost_factor for f in facs])
+    unit_cost = terms.unit_cost[svc] * own_cost * (1.0 + ops["quality_cost_share"] * quality)
     voluntary_cost = voluntary_used * unit_cost
     var_cost = (paid_pub + paid_mkt) * unit_cost + voluntary_cost
     fixed = terms.fixed_cost[svc] * (cap / terms.max_capacity[svc]) ** cfg["services"]["scale_exponent"]
@@ -85,11 +86,12 @@ def pay_and_settle(model: Model, use: Consumption) -> None:
             _follow_funding(model, f, float(f_frac))
         else:  # firms size to demand
             f.capacity = float(f_slack)
-    owners, inverse = np.unique(use.operator_id, return_inverse=True)
-    profit = dict(zip(owners.tolist(), np.bincount(inverse, result).tolist(), strict=True))
+    profit = np.bincount(use.operator_id, result).tolist()  # by operator id
+    serving = set(use.operator_id.tolist())
     for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
-        op.settle(profit.get(op.unique_id, 0.0 if op.facilities else -1.0))
-    if model.steps % FISCAL_YEAR_MONTHS == 0:
+        # an operator whose facilities all wait for approval neither earns nor loses; one with none loses
+        op.settle(profit[op.unique_id] if op.unique_id in serving else 0.0 if op.facilities else -1.0)
+    if model.month % FISCAL_YEAR_MONTHS == 0:
         model.fund.lapse(cfg["government"]["budget_carryover"])
 
 

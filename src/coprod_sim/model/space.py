@@ -185,7 +185,11 @@ def two_step_access(
     return ratio, op.apply(ratio)
 
 
-def supply_ratio(op: DecayOperator, demand: np.ndarray, supply: np.ndarray) -> np.ndarray:
-    """2SFCA step 1: R_j = S_j / Σ_c W(d_cj)·D_c (0 where no demand is in reach)."""
-    weighted_demand = op.apply(demand)
+def supply_ratio(op: DecayOperator, demand: np.ndarray, supply: np.ndarray,
+                 demand_in_reach: np.ndarray | None = None) -> np.ndarray:
+    """2SFCA step 1: R_j = S_j / Σ_c W(d_cj)·D_c (0 where no demand is in reach).
+
+    ``demand_in_reach`` is Σ_c W(d_cj)·D_c when the caller already has it.
+    """
+    weighted_demand = op.apply(demand) if demand_in_reach is None else demand_in_reach
     return np.divide(supply, weighted_demand, out=np.zeros_like(supply), where=weighted_demand > 0)

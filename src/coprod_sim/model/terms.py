@@ -36,6 +36,7 @@ class ServiceTerms:
     voucher: np.ndarray  # yuan / visit for eligible residents
     capital_months: float  # capital cost of a new facility, in months of its fixed cost
     cost_growth: np.ndarray  # monthly growth of unit costs
+    cost_growth_months: int  # months over which they grow
     subsidy_change_step: int  # month from which subsidies change (−1: never)
     subsidy_change_factor: float
 
@@ -51,12 +52,14 @@ class ServiceTerms:
             fixed_cost=per_service(svc["fixed_cost"]), outcome_value=base_unit_cost * link["outcome_value_ratio"],
             base_subsidy=base_subsidy, subsidy=base_subsidy.copy(), voucher=per_service(ps["voucher_per_visit"]),
             capital_months=svc["capital_months"], cost_growth=per_service(svc["cost_growth"]),
+            cost_growth_months=svc["cost_growth_months"],
             subsidy_change_step=ps["subsidy_change_step"], subsidy_change_factor=ps["subsidy_change_factor"],
         )
 
     def follow_trends(self, month: int) -> None:
-        """Unit costs grow from month 0; from the change month on, subsidies are scaled by the change factor."""
-        self.unit_cost = self.base_unit_cost * (1.0 + self.cost_growth) ** month
+        """Unit costs grow from month 0 for ``cost_growth_months``; from the change month on, subsidies are
+        scaled by the change factor."""
+        self.unit_cost = self.base_unit_cost * (1.0 + self.cost_growth) ** min(month, self.cost_growth_months)
         cut = self.subsidy_change_step
         factor = self.subsidy_change_factor if 0 <= cut <= month else 1.0
         self.subsidy = self.base_subsidy * factor

@@ -19,7 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..config import ParamsLike, ScenarioLike, load_config
-from ..model import OUTCOMES, Model, SeedLike, seed_from
+from ..model import OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
 from .provenance import git_commit, package_versions
 
 
@@ -103,7 +103,7 @@ def _with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
     if isinstance(steps, int) and 0 < steps < window:
         changes["run.outcome_window"] = steps
         notes.append(f"the outcome window shrinks from {window} to {steps} months: the run has only {steps} "
-                     "(outcomes still in a start-up transient may not be representative)")
+                     "(a mean over fewer months is noisier, and the convergence check needs two windows)")
     return load_config(cfg, changes), notes
 
 
@@ -132,9 +132,19 @@ def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[s
 
 def _missing_notes(summary: dict[str, float]) -> list[str]:
     """Why each outcome the run could not measure is missing (null in summary.json, NaN in tables)."""
-    meaning = {o.key: o.missing_when for o in OUTCOMES}
+    meaning = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
     return [f"{key} is missing: {meaning[key] or 'undefined in every month of the outcome window'}"
             for key, value in summary.items() if key in meaning and math.isnan(value)]
+
+
+def _convergence_record(model: Model) -> dict:
+    """The diagnostic as the manifest keeps it: the rule, the verdict and each headline outcome's figures."""
+    detail = model.convergence()
+    run = model.cfg["run"]
+    return {"rule": f"flag a headline outcome whose mean moved between the last two {run['outcome_window']}-month "
+                    f"windows by more than 2 standard errors and {run['convergence_tolerance']:.0%} of its level",
+            "spin_up_months": run["spin_up"], "drifting": sorted(k for k, d in detail.items() if d["flagged"]),
+            "outcomes": detail}
 
 
 def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, notes: list[str] | None,
@@ -152,5 +162,6 @@ def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, 
         "git_commit": git_commit(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "status": "partial" if partial else "complete",
+        "convergence": {} if partial or model is None else _convergence_record(model),
     }
     return RunResult(summary, frame, manifest)

@@ -1,0 +1,110 @@
+"""Is the reading stationary? Each scenario's headline outcomes in the reporting window against a window
+twice as late.
+
+A scenario of ``T`` reported months (``run.steps``) reports the mean over its last ``w`` months
+(``run.outcome_window``), after ``run.spin_up`` unrecorded months. If the district has settled by then,
+running on to month ``2T`` changes nothing but noise: the window ``2T − w + 1 … 2T`` must agree with the
+reporting window ``T − w + 1 … T``. Every seed runs once to ``2T`` (a longer run does not change its first
+``T`` months), so the two windows are paired by seed.
+
+A scenario–outcome pair *drifts* when (a) the drift between the windows, paired by seed, is statistically
+significant (paired t-test, Holm's correction over the scenario's outcomes, family-wise 5%) and larger
+than the 95% confidence half-width of the reporting window's mean over seeds (Student t), so it is neither
+noise nor small beside the seed-to-seed spread; or (b) for the two key outcomes, the drift is larger
+than an absolute tolerance (0.02 of need met, 0.05 of mean satisfaction), significant or not. Otherwise
+the windows *agree*. ``experiments/stationarity.py`` runs it for every shipped scenario and writes
+``docs/stationarity.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..config import load_config
+from ..model import HEADLINE_KEYS
+from ..sweeps import analysis
+from ..sweeps.engine import sweep
+
+ABSOLUTE_TOLERANCE = {"quality.needs_met_share": 0.02, "quality.satisfaction_mean": 0.05}
+
+
+def window_means(steps: pd.DataFrame, outcome: str, last_month: int, window: int) -> pd.Series:
+    """Each run's mean of an outcome over months ``last_month − window + 1 … last_month`` (months where it
+    is undefined left out), indexed by replicate."""
+    inside = steps[(steps["step"] > last_month - window) & (steps["step"] <= last_month)]
+    return inside.groupby("replicate")[outcome].mean()  # pandas skips NaN
+
+
+def compare_windows(steps: pd.DataFrame, outcomes: Sequence[str], months: int, window: int) -> pd.DataFrame:
+    """One row per outcome: the reporting window (ending at ``months``) against the window ending at
+    ``2·months``, over the runs (replicates) in ``steps``; ``agrees`` applies the rule of this module."""
+    rows = []
+    for outcome in outcomes:
+        report = window_means(steps, outcome, months, window)
+        late = window_means(steps, outcome, 2 * months, window)
+        both = pd.concat({"report": report, "late": late}, axis=1).dropna()
+        level = analysis.mean_ci(both["report"])
+        drift = analysis.mean_ci(both["late"] - both["report"])
+        p = _paired_p_value(both["late"] - both["report"])
+        rows.append({"outcome": outcome, "n": level["n"], "report_mean": level["mean"],
+                     "report_ci": level["ci_high"] - level["mean"], "late_mean": level["mean"] + drift["mean"],
+                     "drift": drift["mean"], "drift_ci_low": drift["ci_low"], "drift_ci_high": drift["ci_high"],
+                     "p_value": p, "tolerance": ABSOLUTE_TOLERANCE.get(outcome, np.nan)})
+    table = pd.DataFrame(rows)
+    table["p_holm"] = holm(table["p_value"].to_numpy())
+    significant = (table["p_holm"] < 0.05) & (table["drift"].abs() > table["report_ci"])
+    too_large = table["drift"].abs() > table["tolerance"]  # False where there is no tolerance (NaN)
+    table["agrees"] = (table["n"] > 1) & ~significant & ~too_large
+    return table
+
+
+def _paired_p_value(differences: pd.Series) -> float:
+    """Two-sided p-value of a paired t-test that the mean difference is 0 (1 when every difference is 0)."""
+    d = differences.to_numpy(dtype=float)
+    if len(d) < 2:
+        return np.nan
+    if np.all(d == d[0]):
+        return 1.0 if d[0] == 0 else 0.0
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjustment of p-values (family-wise error control); NaN stays NaN."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def check_scenario(scenario: str, seeds: int, out: str | Path, outcomes: Sequence[str] = HEADLINE_KEYS,
+                   backend: str | None = None, workers: int | None = None, root_seed: int = 0) -> pd.DataFrame:
+    """Run ``seeds`` replicates of a scenario to twice its length and compare its two windows.
+
+    The runs are a sweep (resumable: finished runs in ``out`` are reused); the table has a ``scenario``
+    column and, per outcome, the figures of :func:`compare_windows`.
+    """
+    run = load_config(scenario)["run"]
+    months, window = run["steps"], run["outcome_window"]
+    spec = {"name": f"stationarity-{Path(str(scenario)).stem}", "base": str(scenario),
+            "design": {"type": "explicit", "points": [{"run.steps": 2 * months}]},
+            "replicates": seeds, "seed": root_seed, "outputs": {"summary": ["steps"], "steps": list(outcomes)}}
+    report = sweep(spec, out=out, backend=backend, workers=workers)
+    if report.failed or not report.complete:
+        raise RuntimeError(f"stationarity: of the {scenario} runs, {report.failed} failed and {report.lost} were lost; "
+                           f"see {out} (run again to retry)")
+    steps = pd.read_parquet(Path(out) / "steps.parquet")
+    table = compare_windows(steps, outcomes, months, window)
+    table.insert(0, "scenario", Path(str(scenario)).stem)
+    table.insert(1, "months", months)
+    return table
