@@ -17,6 +17,7 @@ from ..errors import ConfigError, CoprodError
 from . import app, runs, sweeps
 
 COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **app.COMMANDS}
+MAX_PRINTED = 25  # problems printed; a file with 200,000 unknown keys must not print 200,000 lines
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader went away
 
 
@@ -50,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except ConfigError as err:
-        for line in err.problems:
+        for line in err.problems[:MAX_PRINTED]:
             print(f"error: {line}", file=sys.stderr)
+        if len(err.problems) > MAX_PRINTED:
+            print(f"error: … and {len(err.problems) - MAX_PRINTED} more problems", file=sys.stderr)
         return 2
     except CoprodError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -62,6 +62,11 @@ def _run(args: argparse.Namespace) -> int:
     needs, satisfaction, gap, spending = (s[k] for k in KEY_OUTCOMES)
     print(f"  needs met {needs:.2f}  satisfaction {satisfaction:.2f}/5  centre−periphery gap {gap:+.3f}  "
           f"public spending {spending:,.0f} yuan/month")
+    bad = result.manifest["non_finite"]
+    if bad:
+        print(f"error: {len(bad)} outcome(s) are not finite numbers (status non_finite; the inputs make the model "
+              f"divide by zero or overflow): {', '.join(bad[:10])}{' …' if len(bad) > 10 else ''}", file=sys.stderr)
+        return 1
     return 0
 
 

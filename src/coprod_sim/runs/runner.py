@@ -130,11 +130,29 @@ def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[s
     return _result(model, cfg, seed, scenario, notes)
 
 
+_MISSING_WHEN = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
+
+
 def _missing_notes(summary: dict[str, float]) -> list[str]:
     """Why each outcome the run could not measure is missing (null in summary.json, NaN in tables)."""
     meaning = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
     return [f"{key} is missing: {meaning[key] or 'undefined in every month of the outcome window'}"
             for key, value in summary.items() if key in meaning and math.isnan(value)]
+
+
+def may_be_missing(key: str) -> bool:
+    """Whether the outcome catalogue declares when ``key`` is undefined (``missing_when``): only those may be NaN."""
+    return bool(_MISSING_WHEN.get(key))
+
+
+def non_finite_outcomes(summary: Mapping[str, float]) -> list[str]:
+    """Outcomes whose value is not an honest number: infinite, or NaN where the catalogue allows no gap.
+
+    A run with any of them is not a success (status ``non_finite``): its numbers would pass into
+    means and plots as if measured.
+    """
+    return sorted(k for k, v in summary.items()
+                  if isinstance(v, float) and (math.isinf(v) or (math.isnan(v) and not may_be_missing(k))))
 
 
 def _convergence_record(model: Model) -> dict:
@@ -152,6 +170,7 @@ def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, 
     frame = model.timeseries() if model is not None else pd.DataFrame()
     summary = {} if partial or model is None else model.summary()
     notes = [*(notes or []), *_missing_notes(summary)]
+    bad = non_finite_outcomes(summary)
     manifest = {
         "scenario": scenario,
         "seed": seed,
@@ -161,7 +180,8 @@ def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, 
         "versions": package_versions(),
         "git_commit": git_commit(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "status": "partial" if partial else "complete",
+        "status": "partial" if partial else ("non_finite" if bad else "complete"),
+        "non_finite": bad,
         "convergence": {} if partial or model is None else _convergence_record(model),
     }
     return RunResult(summary, frame, manifest)

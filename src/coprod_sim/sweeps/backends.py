@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import time
 import traceback
 from collections.abc import Iterator
@@ -22,7 +24,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from ..config import dotted
-from ..runs import simulate
+from ..runs import non_finite_outcomes, simulate
 from .spec import RunTask
 
 BatchOutcome = tuple[int, dict[str, list[dict]] | BaseException]
@@ -49,9 +51,15 @@ def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str],
     start = time.perf_counter()
     step_rows: list[dict] = []
     try:
-        _maybe_inject_fault(task.cfg, fault)
+        action = _fault_action(task.cfg, fault)
         result = simulate(task.cfg, task.seed)
+        if action == "nan":
+            result.summary["quality.needs_met_share"] = math.nan
         outcomes = {k: float(result.summary[k]) for k in summary_keys}
+        bad = non_finite_outcomes(result.summary)
+        if bad:
+            row.update(status="non_finite", error=f"{len(bad)} outcome(s) not finite: {', '.join(bad[:8])}"
+                                                  f"{' …' if len(bad) > 8 else ''}")
         if step_keys:
             columns = {k: result.timeseries[k].tolist() for k in ("step", *step_keys)}
             step_rows = [{"run_key": task.run_key, "step": int(step), **{k: float(columns[k][i]) for k in step_keys}}
@@ -65,11 +73,22 @@ def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str],
     return row, step_rows
 
 
-def _maybe_inject_fault(cfg: dict, fault: dict) -> None:
-    """Testing aid (spec ``fault_injection.fail_when``): raise for runs whose config matches."""
+def _fault_action(cfg: dict, fault: dict) -> str | None:
+    """Testing aid (spec ``fault_injection``), never part of the model: for runs whose config matches
+    ``fail_when``, ``action`` raise (default), kill the worker process (``exit``), hang (``hang``), or
+    give a NaN outcome (``nan``, applied after the run)."""
     when = fault.get("fail_when")
-    if when and all(dotted.get(cfg, k) == v for k, v in when.items()):
+    if not when or not all(dotted.get(cfg, k) == v for k, v in when.items()):
+        return None
+    action = fault.get("action", "raise")
+    if action == "raise":
         raise RuntimeError(f"fault injection: run matches fail_when {when}")
+    if action == "exit":
+        os._exit(70)
+    if action == "hang":
+        while True:
+            time.sleep(0.05)
+    return action
 
 
 def _error_text(exc: BaseException) -> str:

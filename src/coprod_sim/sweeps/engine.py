@@ -25,7 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ from ..errors import UserError
 from ..runs import files, git_commit, package_versions
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
+# a run's status: ok, or why its numbers are not to be used (docs/sweeps.md#statuses)
+STATUSES = ("ok", "failed", "non_finite", "timeout", "worker_lost")
 FIXED_COLUMNS = ["run_key", "point_id", "replicate", "seed", "status", "error", "runtime_s"]
 
 
@@ -51,10 +53,21 @@ class SweepReport:
     failed: int
     lost: int
     seconds: float
+    statuses: dict[str, int] = field(default_factory=dict)  # recorded runs by status, earlier calls included
 
     @property
     def complete(self) -> bool:
+        """Every run of the plan is recorded (with whatever status)."""
         return self.lost == 0
+
+    @property
+    def all_ok(self) -> bool:
+        """Every run of the plan is recorded as ``ok``: the only case a sweep counts as a success (exit 0)."""
+        return self.complete and set(self.statuses) <= {"ok"}
+
+    @property
+    def not_ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "ok")
 
 
 # ------------------------------------------------------------------ shards
@@ -206,7 +219,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
     manifest = _manifest(plan, backend, workers, size, _now())
     _write_json(out / "manifest.json", manifest)
     start = time.perf_counter()
-    counts = {"ok": 0, "failed": 0, "lost": 0}
+    counts = {"ok": 0, "failed": 0, "lost": 0}  # this call; "failed" counts every status but ok
     batches = make_batches(todo, size)
     args = (plan.summary_outcomes, plan.step_outcomes, plan.fault)
     tqdm.monitor_interval = 0  # no monitor thread
@@ -217,12 +230,12 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
             bar.set_postfix(ok=counts["ok"], failed=counts["failed"], lost=counts["lost"], refresh=False)
     runs, _ = consolidate(plan, out)
     seconds = time.perf_counter() - start
+    statuses = {str(k): int(v) for k, v in runs["status"].value_counts().items()}
     report = SweepReport(out, len(plan.tasks), len(plan.tasks) - len(todo), counts["ok"], counts["failed"],
-                         len(plan.tasks) - len(runs), seconds)
+                         len(plan.tasks) - len(runs), seconds, statuses)
     manifest.update(finished=_now(), status="complete" if report.complete else "incomplete", wall_time_s=seconds,
-                    counts={"runs": len(plan.tasks), "recorded": len(runs), "ok": int((runs["status"] == "ok").sum()),
-                            "failed": int((runs["status"] == "failed").sum()), "missing": report.lost,
-                            "resumed": report.resumed, "this_call": {k: v for k, v in counts.items()}})
+                    counts={"runs": len(plan.tasks), "recorded": len(runs), **{s: statuses.get(s, 0) for s in STATUSES},
+                            "missing": report.lost, "resumed": report.resumed, "this_call": dict(counts)})
     _write_json(out / "manifest.json", manifest)
     return report
 
@@ -234,7 +247,7 @@ def _record(shards: Path, batch: list[RunTask], result: dict | BaseException, co
               "re-run the same command to retry them", file=sys.stderr)
         return
     write_shard(shards, result)
-    failed = sum(r["status"] == "failed" for r in result["runs"])
+    failed = sum(r["status"] != "ok" for r in result["runs"])
     counts["failed"] += failed
     counts["ok"] += len(result["runs"]) - failed
 

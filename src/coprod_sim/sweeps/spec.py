@@ -33,6 +33,7 @@ from ..config import (
     describe_value,
     dotted,
     load_config,
+    non_finite,
     parameter_for,
     read_yaml,
     resolve,
@@ -55,6 +56,7 @@ SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "se
 DESIGN_FIELDS = ("type", "parameters", "samples", "points")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 MAX_PROBLEMS = 25
+FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (backends._fault_action)
 
 
 @dataclass
@@ -131,6 +133,10 @@ def load_spec(path: str | os.PathLike) -> SweepPlan:
 def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     """Validate a spec mapping and expand it into runs (``here``: folder for relative base paths)."""
     probs = _Problems()
+    for path, value in non_finite(raw):
+        probs.add(f"{origin}: {path}: expected a finite number, found {value}")
+    if probs:
+        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     _check_fields(raw, SPEC_FIELDS, f"{origin}: ", probs)
     base_raw = _load_base(raw.get("base"), origin, here or Path("."), probs)
     fixed = _fixed_overrides(raw.get("set", {}), origin, probs)
@@ -416,9 +422,10 @@ def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
     """Fault injection (a testing aid): runs whose config matches ``fail_when`` raise on purpose."""
     if fault is None:
         return {}
-    if not isinstance(fault, dict) or set(fault) != {"fail_when"} or not isinstance(fault["fail_when"], dict):
-        probs.add(f"{origin}: fault_injection: expected a mapping with fail_when: {{dotted.key: value}}, found "
-                  f"{describe_value(fault)}")
+    if (not isinstance(fault, dict) or not {"fail_when"} <= set(fault) <= {"fail_when", "action"}
+            or not isinstance(fault["fail_when"], dict) or fault.get("action", "raise") not in FAULT_ACTIONS):
+        probs.add(f"{origin}: fault_injection: expected a mapping with fail_when: {{dotted.key: value}} and "
+                  f"optionally action: {' | '.join(FAULT_ACTIONS)}, found {describe_value(fault)}")
         return {}
     for key in fault["fail_when"]:
         if parameter_for(str(key)) is None:
