@@ -10,13 +10,10 @@ import math
 from pathlib import Path
 
 import pandas as pd
-import pytest
 import yaml
 from conftest import SMALL_PARAMS
 
 from coprod_sim.cli import main
-from coprod_sim.sweeps import run_sweep
-from coprod_sim.sweeps.spec import build_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {**SMALL_PARAMS, "population.residents": 1000, "run.steps": 6, "run.outcome_window": 6}
