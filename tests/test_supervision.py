@@ -7,13 +7,26 @@ model): a matching run raises, gives a NaN outcome, hangs, or kills the process 
 from __future__ import annotations
 
 import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import psutil
+import pytest
 import yaml
 from conftest import SMALL_PARAMS
 
 from coprod_sim.cli import main
+from coprod_sim.config import ConfigError
+from coprod_sim.errors import UserError
+from coprod_sim.sweeps import run_sweep
+from coprod_sim.sweeps.engine import stale_note
+from coprod_sim.sweeps.spec import build_plan, load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {**SMALL_PARAMS, "population.residents": 1000, "run.steps": 6, "run.outcome_window": 6}
@@ -102,3 +115,108 @@ def test_compare_fails_when_a_scenario_has_no_usable_run(tmp_path, monkeypatch, 
     assert code == 1
     assert "2 of 4 runs are unusable" in captured.err and f"no usable run for scenario {other}" in captured.err
     assert "nothing to compare" in captured.out
+
+
+# ------------------------------------------------------------------ timeouts and dead workers, on every backend
+def statuses(out: Path) -> dict[float, set[str]]:
+    runs = pd.read_parquet(out / "runs.parquet")
+    return {w: set(g["status"]) for w, g in runs.groupby("incentive.assessment_weight")}
+
+
+@pytest.mark.parametrize("backend", ["serial", "processes", "dask"])
+def test_hanging_run_is_stopped_and_recorded_as_timeout(tmp_path, backend):
+    report = run_sweep(build_plan(spec("hang", timeout=1.5), "t"), tmp_path, backend=backend, workers=2,
+                       batch_size=2)
+    assert report.complete and not report.all_ok
+    assert statuses(tmp_path) == {0.025: {"ok"}, 0.3: {"timeout"}}
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert runs.loc[runs["status"] == "timeout", "error"].str.contains("longer than 1.5 s").all()
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_run_that_kills_its_worker_is_retried_then_recorded(tmp_path, backend):
+    report = run_sweep(build_plan(spec("exit", max_attempts=2), "t"), tmp_path, backend=backend, workers=2,
+                       batch_size=4)
+    assert report.complete and report.statuses == {"ok": 2, "worker_lost": 2}
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    lost = runs[runs["status"] == "worker_lost"]
+    assert (lost["incentive.assessment_weight"] == 0.3).all() and lost["error"].str.contains("died").all()
+    fresh = tmp_path / "fresh"
+    run_sweep(build_plan(spec(), "t"), fresh, backend="serial")
+    ref = pd.read_parquet(fresh / "runs.parquet").drop(columns="runtime_s")
+    ok = runs[runs["status"] == "ok"].drop(columns="runtime_s")
+    pd.testing.assert_frame_equal(ok.reset_index(drop=True),
+                                  ref[ref["run_key"].isin(ok["run_key"])].reset_index(drop=True))
+
+
+def test_timeout_option_is_checked(tmp_path, capsys):
+    path = write_spec(tmp_path, spec())
+    assert main(["sweep", str(path), "--timeout", "0"]) == 2
+    assert "--timeout: expected seconds" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="timeout: expected seconds per run"):
+        build_plan(spec(timeout="soon"), "t")
+
+
+# ------------------------------------------------------------------ signals: stop promptly, leave nothing behind
+def start_sweep(tmp_path: Path, backend: str, **extra) -> tuple[subprocess.Popen, Path, psutil.Process]:
+    """A sweep in its own process whose runs hang (so it is surely mid-way), once its workers are up."""
+    path = write_spec(tmp_path, spec("hang", replicates=4, **extra))
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "sweep", str(path), "--out", str(out),
+                             "--backend", backend, "--workers", "2", "--batch-size", "1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    parent = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 90
+    workers = 0 if backend == "serial" else 2
+    while len(list((out / "shards").glob("runs-*.parquet"))) < 2 or len(parent.children(recursive=True)) < workers:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sweep never got going"
+        time.sleep(0.1)
+    return proc, out, parent
+
+
+def gone(processes: list[psutil.Process], within: float = 20) -> bool:
+    _, alive = psutil.wait_procs(processes, timeout=within)
+    return not alive
+
+
+@pytest.mark.parametrize(("backend", "how"), [("processes", signal.SIGTERM), ("processes", signal.SIGINT),
+                                              ("dask", signal.SIGTERM), ("processes", signal.SIGKILL)])
+def test_stopped_sweep_leaves_no_process_and_resumes(tmp_path, backend, how):
+    proc, out, parent = start_sweep(tmp_path, backend)
+    children = parent.children(recursive=True)
+    (os.killpg if how == signal.SIGINT else os.kill)(proc.pid, how)  # Ctrl+C reaches the whole process group
+    proc.communicate(timeout=60)
+    assert gone(children), [c.cmdline() for c in children if c.is_running()]
+    manifest = yaml.safe_load((out / "manifest.json").read_text())
+    if how == signal.SIGKILL:
+        assert manifest["status"] == "running" and "stopped without finishing" in stale_note(out, manifest)
+    else:
+        assert proc.returncode == 130 and manifest["status"] == "interrupted" and stale_note(out, manifest) is None
+    # the same command without the hang finishes the sweep, every run once
+    path = write_spec(tmp_path, spec(replicates=4))
+    report = run_sweep(load_spec(path), out, backend="serial")
+    assert report.all_ok and report.resumed >= 2 and report.total == 8
+    assert pd.read_parquet(out / "runs.parquet")["run_key"].is_unique
+
+
+def test_two_sweeps_cannot_write_one_folder(tmp_path):
+    proc, out, _ = start_sweep(tmp_path, "serial")
+    try:
+        with pytest.raises(UserError, match=rf"in use by another sweep \(pid {proc.pid} on"):
+            run_sweep(build_plan(spec(), "t"), out, backend="serial")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+
+
+def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = write_spec(tmp_path, spec())
+    out = tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}"]) == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+    manifest = yaml.safe_load((out / "manifest.json").read_text())
+    assert manifest["status"] != "running"

@@ -17,11 +17,19 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="connect the dask backend to a running scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--batch-size", type=int, default=None, help="runs per task (default: auto)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop a run that takes longer and record it as timeout (default: the spec's, else none)")
+    p.add_argument("--max-attempts", type=int, default=None, metavar="N",
+                   help="tries of a run whose worker process dies before it is recorded as worker_lost "
+                        "(default: the spec's, else 3)")
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
     whole_number("--workers", args.workers, 1)
     whole_number("--batch-size", args.batch_size, 1)
+    whole_number("--max-attempts", args.max_attempts, 1)
+    if args.timeout is not None and not args.timeout > 0:
+        raise UserError(f"--timeout: expected seconds, a number > 0, found {args.timeout}")
     if args.scheduler and (args.backend or "dask") != "dask":
         raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
 
@@ -53,7 +61,8 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"measured {e['seconds_per_run']:.2f} s per run on a sample of {e['sample']}; estimated wall time "
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
-    report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed)
+    report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
+                       args.max_attempts)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
           f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
     if report.not_ok:
@@ -132,7 +141,7 @@ def _compare(args: argparse.Namespace) -> int:
         raise UserError(f"--replicates: expected at least 2 for a confidence interval, found {args.replicates}")
     out = Path(args.out) if args.out else default_out(args.configs)
     table = compare(args.configs, args.replicates, args.seed, args.overrides, args.outcomes, out, args.backend,
-                    args.workers, args.scheduler, args.batch_size)
+                    args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts)
     for scenario, group in table.groupby("scenario", sort=False):
         pairs = int(group["usable_pairs"].iloc[0])
         print(f"{scenario} − {group['reference'].iloc[0]} (paired over {pairs} seeds)")

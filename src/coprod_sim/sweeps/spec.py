@@ -52,7 +52,7 @@ SEED_SCHEMES = {
               "(common random numbers: every design point sees the same seeds)",
 }
 SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "seed", "seed_scheme", "outputs",
-               "backend", "workers", "batch_size", "scheduler", "fault_injection")
+               "backend", "workers", "batch_size", "scheduler", "timeout", "max_attempts", "fault_injection")
 DESIGN_FIELDS = ("type", "parameters", "samples", "points")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 MAX_PROBLEMS = 25
@@ -91,6 +91,8 @@ class SweepPlan:
     workers: int = 2
     batch_size: int | str = "auto"
     scheduler: str | None = None
+    timeout: float | None = None
+    max_attempts: int = 3
     fault: dict = field(default_factory=dict)
 
 
@@ -260,6 +262,12 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict[str, Any]:
         probs.add(f"{origin}: scheduler: expected an address such as tcp://host:8786, found {describe_value(sched)}")
         sched = None
     opts["scheduler"] = sched
+    limit = raw.get("timeout")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
+        probs.add(f"{origin}: timeout: expected seconds per run, a number > 0, found {describe_value(limit)}")
+        limit = None
+    opts["timeout"] = limit
+    opts["max_attempts"] = whole("max_attempts", 3, 1)
     return opts
 
 
