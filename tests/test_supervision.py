@@ -6,6 +6,7 @@ model): a matching run raises, gives a NaN outcome, hangs, or kills the process 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -24,6 +25,7 @@ from conftest import SMALL_PARAMS
 from coprod_sim.cli import main
 from coprod_sim.config import ConfigError
 from coprod_sim.errors import UserError
+from coprod_sim.model import OUTCOMES
 from coprod_sim.sweeps import run_sweep
 from coprod_sim.sweeps.engine import stale_note
 from coprod_sim.sweeps.spec import build_plan, load_spec
@@ -220,3 +222,64 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert manifest["status"] != "running"
+
+
+def test_local_dask_cluster_serves_no_http_page():
+    from coprod_sim.sweeps.backends import _fast_dask_workers, local_cluster
+
+    with _fast_dask_workers(3):
+        cluster = local_cluster(1)
+    try:
+        me = psutil.Process()
+        ports = {c.laddr.port for p in [me, *me.children(recursive=True)] for c in p.net_connections("inet")
+                 if c.status == psutil.CONN_LISTEN}
+        answers = []
+        for port in ports:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(b"GET /info/main/workers.html HTTP/1.0\r\n\r\n")
+                answers.append(s.recv(12))
+        assert b"HTTP/1.1 200" not in answers and b"HTTP/1.1 404" in answers  # HTTP spoken, nothing served
+    finally:
+        cluster.close()
+
+
+# ------------------------------------------------------------------ no mixed results
+def test_changed_outputs_rerun_instead_of_reusing_rows(tmp_path):
+    narrow = spec(outputs={"summary": ["quality.needs_met_share"], "steps": ["quality.needs_met_share"]})
+    first = run_sweep(build_plan(narrow, "t"), tmp_path, backend="serial")
+    assert first.all_ok
+    wide = spec(outputs={"summary": "all", "steps": ["quality.needs_met_share", "cost.public_spending"]})
+    again = run_sweep(build_plan(wide, "t"), tmp_path, backend="serial")  # a per-step outcome added: no KeyError
+    assert again.resumed == 0 and again.all_ok
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    steps = pd.read_parquet(tmp_path / "steps.parquet")
+    must = [o.key for o in OUTCOMES if not o.missing_when]
+    assert runs[must].notna().all().all() and len(runs) == 4
+    assert steps["cost.public_spending"].notna().all() and len(steps) == 4 * FAST["run.steps"]
+
+
+def test_resume_by_another_code_version_is_refused(tmp_path):
+    run_sweep(build_plan(spec(), "t"), tmp_path, backend="serial")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["git_commit"] = "0" * 40
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="results of two code versions would mix"):
+        run_sweep(build_plan(spec(), "t"), tmp_path, backend="serial")
+
+
+def test_run_out_refuses_another_runs_folder_unless_forced(tmp_path, capsys):
+    sets = [x for k, v in FAST.items() for x in ("--set", f"{k}={v}")]
+    out = tmp_path / "r"
+    assert main(["run", *sets, "--out", str(out)]) == 0
+    assert main(["run", *sets, "--out", str(out), "--no-plots"]) == 0  # the same run again: allowed
+    assert not list(out.glob("*.png")), "old plots must not stay beside a new run"
+    assert main(["run", *sets, "--seed", "1", "--out", str(out)]) == 2
+    assert "holds the results of another run" in capsys.readouterr().err
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 0
+    (out / "timeseries.partial.parquet").write_bytes(b"stale")
+    assert main(["run", *sets, "--seed", "1", "--out", str(out), "--force", "--no-plots"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 1
+    assert not (out / "timeseries.partial.parquet").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary folder left"
+    assert main(["run", *sets, "--out", str(tmp_path / "r" / "summary.json")]) == 2
+    assert "exists and is not a folder" in capsys.readouterr().err

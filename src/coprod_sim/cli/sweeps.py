@@ -91,8 +91,13 @@ def _add_plot(p: argparse.ArgumentParser) -> None:
 
 def _plot(args: argparse.Namespace) -> int:
     from ..sweeps.analysis import load_sweep, plot_sweep
+    from ..sweeps.engine import stale_note
 
-    runs = load_sweep(args.dir).runs
+    results = load_sweep(args.dir)
+    runs = results.runs
+    if results.manifest.get("status") != "complete":
+        status = stale_note(Path(args.dir), results.manifest) or f"the sweep's status is {results.manifest.get('status')}"
+        print(f"note: {status}; plotting the runs recorded so far", file=sys.stderr)
     unknown = [o for o in args.outcomes or [] if o not in runs]
     if unknown:
         raise UserError(f"--outcome: {', '.join(unknown)}: not a column of {args.dir}/runs.parquet")

@@ -49,11 +49,13 @@ class RunResult:
     def config(self) -> dict:
         return self.manifest["config"]
 
-    def save(self, out: str | Path, plots: bool = True) -> Path:
-        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``."""
+    def save(self, out: str | Path, plots: bool = True, force: bool = False) -> Path:
+        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``.
+
+        A folder holding another run's results is replaced only with ``force``."""
         from .output import write_run
 
-        return write_run(self, out, plots=plots)
+        return write_run(self, out, plots=plots, force=force)
 
 
 class RunAborted(Exception):
@@ -87,7 +89,7 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
     cfg = load_config(scenario, params)
     notes: list[str] = []
     if steps is not None:
-        cfg, notes = _with_steps(cfg, steps)
+        cfg, notes = with_steps(cfg, steps)
     for note in notes:
         warnings.warn(note, stacklevel=2)
     label = scenario if isinstance(scenario, str) else ("<mapping>" if isinstance(scenario, Mapping) else scenario)
@@ -95,7 +97,7 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
                     on_step=on_step)
 
 
-def _with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
+def with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
     """``cfg`` running ``steps`` months, the outcome window shrunk to fit if needed (and a note saying so)."""
     window = cfg["run"]["outcome_window"]
     changes: dict[str, Any] = {"run.steps": steps}

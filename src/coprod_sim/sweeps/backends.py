@@ -168,7 +168,10 @@ def _fast_dask_workers(max_attempts: int) -> Iterator[None]:
     import dask
     from distributed.utils import get_mp_context
 
-    settings = {"distributed.scheduler.allowed-failures": max_attempts - 1}
+    # no HTTP endpoints at all: besides the dashboard, scheduler and workers serve /info, /json, /metrics
+    # and /health pages unless their routes are emptied
+    settings = {"distributed.scheduler.allowed-failures": max_attempts - 1, "distributed.scheduler.http.routes": [],
+                "distributed.worker.http.routes": []}
     if "forkserver" not in multiprocessing.get_all_start_methods():
         with dask.config.set(settings):
             yield
@@ -185,15 +188,14 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
     A task whose worker died ``max_attempts`` times ends in KilledWorker: a batch is then split into
     single runs (to find the one that kills its worker), and a single run is recorded as ``worker_lost``.
     """
-    from distributed import LocalCluster, as_completed
+    from distributed import as_completed
 
     cluster = None
     with _fast_dask_workers(max_attempts):
         if scheduler:
             client = _connect(scheduler)
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            cluster = local_cluster(workers)
             client = _connect(cluster)
         try:
             if cluster is not None:  # local workers and their nannies end with this process, even after kill -9
@@ -221,6 +223,15 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def local_cluster(workers: int) -> Any:
+    """Scheduler and single-threaded worker processes on loopback, with no dashboard (call inside
+    ``_fast_dask_workers``, whose settings also turn off every other HTTP page)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, silence_logs=logging.ERROR)
 
 
 def _connect(address: Any) -> Any:

@@ -232,6 +232,7 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     from .backends import run_batches
 
     _check_same_code(out)
+    _note_stale(out)
     (out / "shards").mkdir(parents=True, exist_ok=True)
     scheduler = scheduler or plan.scheduler
     done = finished_keys(out / "shards", retry_failed)
@@ -354,6 +355,13 @@ def _terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _note_stale(out: Path) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        note = stale_note(out, json.loads((out / "manifest.json").read_text(encoding="utf-8")))
+        if note:
+            print(f"note: {note.split('; run the same')[0]}; resuming", file=sys.stderr)
 
 
 def _check_same_code(out: Path) -> None:

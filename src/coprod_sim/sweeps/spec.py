@@ -104,9 +104,14 @@ def derive_seed(root_seed: int, point_id: int, replicate: int, scheme: str = "in
     return int(state[0] >> np.uint64(1))
 
 
-def run_key(cfg: dict, replicate: int, seed: int) -> str:
-    """Stable hash of what determines a run's results: resolved config, replicate and seed."""
-    text = json.dumps({"config": cfg, "replicate": replicate, "seed": seed}, sort_keys=True, default=str)
+def run_key(cfg: dict, replicate: int, seed: int, outputs: tuple[list[str], list[str]]) -> str:
+    """Stable hash of what determines a run's row: resolved config, replicate, seed, and the outputs it must
+    provide (summary and per-step outcomes), so a row made for other outputs is never reused.
+
+    The code version is not in the key: a sweep refuses to resume into a folder made by another
+    version (engine._check_same_code)."""
+    text = json.dumps({"config": cfg, "replicate": replicate, "seed": seed, "outputs": list(outputs)},
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -156,7 +161,7 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     merged = dotted.merge(base_raw, dotted.nested(fixed))
-    tasks = _tasks(points, merged, opts, origin, probs)
+    tasks = _tasks(points, merged, opts, outcomes, origin, probs)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     return SweepPlan(
@@ -441,7 +446,8 @@ def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
     return dict(fault)
 
 
-def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: str, probs: _Problems) -> list[RunTask]:
+def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: tuple[list[str], list[str]],
+           origin: str, probs: _Problems) -> list[RunTask]:
     """Resolve each design point's config (cross-checks included) and give every run its seed and key."""
     tasks: list[RunTask] = []
     seen: dict[str, tuple[int, int]] = {}
@@ -451,7 +457,7 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: s
             continue
         for rep in range(opts["replicates"]):
             seed = derive_seed(opts["root_seed"], pid, rep, opts["seed_scheme"])
-            key = run_key(cfg, rep, seed)
+            key = run_key(cfg, rep, seed, outputs)
             if key in seen:
                 probs.add(f"{origin}: design point {pid} repeats design point {seen[key][0]} with the same seeds; "
                           "remove the duplicate or use seed_scheme: independent")
@@ -482,7 +488,8 @@ def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, 
     for pid, (path, cfg) in enumerate(zip(paths, cfgs, strict=True)):
         for rep in range(replicates):
             seed = derive_seed(root_seed, pid, rep, "common")
-            tasks.append(RunTask(run_key(cfg, rep, seed), pid, rep, seed, {"scenario": path}, cfg))
+            tasks.append(RunTask(run_key(cfg, rep, seed, (list(SUMMARY_KEYS), [])), pid, rep, seed, {"scenario": path},
+                                 cfg))
     spec = {"compare": list(paths), "set": overrides if isinstance(overrides, Mapping) else list(overrides or []),
             "replicates": replicates, "seed": root_seed}
     return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0], varied=["scenario"],
