@@ -112,3 +112,22 @@ def test_shipped_configs_still_load():
     for path in sorted((ROOT / "configs").glob("*.yaml")):
         load_config(path)
         yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("design", [
+    {"type": "factorial", "parameters": {"government.resistance": {"range": [0, 0.5], "n": 1000},
+                                         "incentive.assessment_weight": {"range": [0, 0.5], "n": 1000}}},
+    {"type": "lhs", "samples": 10**12, "parameters": {"government.resistance": {"range": [0, 0.5]}}},
+    {"type": "factorial", "parameters": {"government.resistance": {"range": [0, 0.5], "n": 10**12}}},
+])
+def test_huge_designs_are_counted_not_built(design):
+    with pytest.raises(ConfigError, match=r"more than the limit of|levels in \[1,"):
+        build_plan({"design": design}, "s.yaml")
+
+
+def test_a_billion_replicates_fail_at_once_even_on_dry_run(tmp_path, capsys):
+    path = tmp_path / "s.yaml"
+    path.write_text("replicates: 1000000000\ndesign:\n  type: factorial\n  parameters:\n"
+                    "    government.resistance: [0.1, 0.2]\n")
+    assert main(["sweep", str(path), "--dry-run"]) == 2
+    assert "2,000,000,000 runs (design points × replicates), more than the limit" in capsys.readouterr().err

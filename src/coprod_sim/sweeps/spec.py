@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "se
 DESIGN_FIELDS = ("type", "parameters", "samples", "points")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 MAX_PROBLEMS = 25
+MAX_RUNS = 100_000  # a sweep resolves every run's config up front (about 1 ms each); beyond this, split it
 FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (backends._fault_action)
 
 
@@ -155,7 +157,7 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     if not isinstance(design, dict):
         probs.add(f"{origin}: design: expected a mapping with type and parameters, found {describe_value(design)}")
     elif base_cfg is not None:
-        varied, points = _expand_design(design, base_cfg, opts["root_seed"], origin, probs)
+        varied, points = _expand_design(design, base_cfg, opts["root_seed"], opts["replicates"], origin, probs)
     outcomes = _outputs(raw.get("outputs"), origin, probs)
     fault = _fault(raw.get("fault_injection"), origin, probs)
     if probs:
@@ -277,7 +279,7 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ designs
-def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
+def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int, origin: str,
                    probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
     _check_fields(design, DESIGN_FIELDS, f"{origin}: design.", probs)
     kind = design.get("type")
@@ -285,7 +287,10 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
         probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {describe_value(kind)}")
         return [], []
     if kind == "explicit":
-        return _explicit(design.get("points"), base_cfg, origin, probs)
+        points = design.get("points")
+        if isinstance(points, list) and _too_many(len(points) * replicates, f"{origin}: design", probs):
+            return [], []
+        return _explicit(points, base_cfg, origin, probs)
     params = design.get("parameters")
     if not isinstance(params, dict) or not params:
         probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {describe_value(params)}")
@@ -294,16 +299,28 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
     if len(axes) != len(params):
         return [], []
     varied = [a.key for a in axes]
+    samples = design.get("samples")
+    if kind == "lhs" and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
+        return [], []
+    count = {"factorial": math.prod(len(a.values) for a in axes), "oat": 1 + sum(len(a.values) for a in axes),
+             "lhs": samples}[kind]
+    if _too_many(count * replicates, f"{origin}: design", probs):  # counted, not materialised
+        return [], []
     if kind == "factorial":
         return varied, factorial(axes)
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
-    samples = design.get("samples")
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
-        return [], []
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
     return varied, latin_hypercube(axes, samples, rng)
+
+
+def _too_many(runs: int, where: str, probs: _Problems) -> bool:
+    if runs <= MAX_RUNS:
+        return False
+    probs.add(f"{where}: {runs:,} runs (design points × replicates), more than the limit of {MAX_RUNS:,}; "
+              "split the sweep into several specs or use fewer levels, samples or replicates")
+    return True
 
 
 def _axis(key: str, entry: Any, kind: str, origin: str, probs: _Problems) -> Axis | None:
@@ -346,8 +363,8 @@ def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, prob
     integer = p.type == "integer"
     if kind != "lhs":
         n = entry.get("n")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            probs.add(f"{where}.n: expected a whole number ≥ 1 of levels, found {describe_value(n)}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_RUNS:
+            probs.add(f"{where}.n: expected a whole number of levels in [1, {MAX_RUNS:,}], found {describe_value(n)}")
             return None
         return Axis(key=key, values=tuple(levels(rng[0], rng[1], n, integer)))
     return _lhs_axis(key, entry, rng, integer, where, probs)
