@@ -73,7 +73,7 @@ def test_browser_gets_a_generic_error_and_the_log_the_traceback(caplog):
         shown = "".join(solara.server.app.traceback.format_exception(None, exc, exc.__traceback__))
     assert shown == guard.GENERIC_ERROR and "secret detail" not in shown
     assert "secret detail" in caplog.text and "Traceback" in caplog.text
-    with pytest.raises(Exception, match="example.invalid"):
+    with pytest.raises(Exception, match=r"example\.invalid"):
         import solara.server.cdn_helper
 
         solara.server.cdn_helper.fetch_from_cdn("https://example.invalid/x.js")

@@ -304,7 +304,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
         probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
         return [], []
     count = {"factorial": math.prod(len(a.values) for a in axes), "oat": 1 + sum(len(a.values) for a in axes),
-             "lhs": samples}[kind]
+             "lhs": int(samples or 0)}[kind]
     if _too_many(count * replicates, f"{origin}: design", probs):  # counted, not materialised
         return [], []
     if kind == "factorial":
@@ -312,7 +312,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
-    return varied, latin_hypercube(axes, samples, rng)
+    return varied, latin_hypercube(axes, count, rng)
 
 
 def _too_many(runs: int, where: str, probs: _Problems) -> bool:
