@@ -23,6 +23,7 @@ from ..errors import UserError
 # the session module, so starting the app does not import the model in the launcher's process.
 CONFIGS_DIR_ENV = "COPROD_VIZ_CONFIGS_DIR"
 CONFIG_ENV = "COPROD_VIZ_CONFIG"
+LAUNCHER_PID_ENV = "COPROD_VIZ_LAUNCHER_PID"
 PAGE_MODULE = "coprod_sim.app.page"
 
 # Front-end packages the page loads (checked with a real browser: tests/test_app_browser.py).
@@ -81,6 +82,7 @@ def app_environment(scenario: str | None, configs_dir: str | None) -> dict[str, 
     """Environment for the server: where scenarios are, which to open, and no telemetry (offline)."""
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    env[LAUNCHER_PID_ENV] = str(os.getpid())  # the server ends with us, even after kill -9 (app/guard.py)
     env[CONFIGS_DIR_ENV] = str(scenarios_folder(scenario, configs_dir).resolve())
     if scenario:
         env[CONFIG_ENV] = str(scenario_file(scenario).resolve())

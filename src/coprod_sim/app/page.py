@@ -25,9 +25,12 @@ import solara
 import solara.lab
 
 from ..config import ConfigError
+from . import guard
 from .figures import ChartsView, GridView
 from .launcher import CONFIG_ENV
 from .session import LEVERS, Lever, Session, initial_scenario, list_scenarios
+
+guard.install()  # this module is imported by the Solara server: harden that process (app/guard.py)
 
 PLAY_INTERVAL_S = 0.6  # pause between steps while playing, so students can read the log
 COLOUR_BY = {"Satisfaction": "satisfaction", "Unmet need": "unmet_need"}  # toggle label → field

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from ..errors import ConfigError, CoprodError
 from . import app, runs, sweeps
 
 COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **app.COMMANDS}
+MAX_PRINTED = 25  # problems printed; a file with 200,000 unknown keys must not print 200,000 lines
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader went away
 
 
@@ -44,14 +47,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit code (0 ok, 1 some runs failed, 2 bad input, 130 interrupted)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    # `kill PID` stops a command like Ctrl+C: worker processes ended, state saved
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    try:
+        return _dispatch(argv)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except ConfigError as err:
-        for line in err.problems:
+        for line in err.problems[:MAX_PRINTED]:
             print(f"error: {line}", file=sys.stderr)
+        if len(err.problems) > MAX_PRINTED:
+            print(f"error: … and {len(err.problems) - MAX_PRINTED} more problems", file=sys.stderr)
         return 2
     except CoprodError as err:
         print(f"error: {err}", file=sys.stderr)

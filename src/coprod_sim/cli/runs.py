@@ -31,15 +31,23 @@ def _add_run(p: argparse.ArgumentParser) -> None:
                    help="override a parameter by dotted key, e.g. --set incentive.assessment_weight=0.1")
     p.add_argument("--out", default=None, help="output folder (default results/<scenario name>)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    p.add_argument("--force", action="store_true",
+                   help="replace the output folder even if it holds another run's results")
 
 
 def _run(args: argparse.Namespace) -> int:
     from ..model import KEY_OUTCOMES
     from ..runs import RunAborted, run, write_partial
+    from ..runs.output import check_out
+    from ..runs.runner import with_steps
 
     whole_number("--seed", args.seed, 0)
     whole_number("--steps", args.steps, 1)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
+    planned = load_config(args.scenario, args.overrides)
+    if args.steps is not None:
+        planned = with_steps(planned, args.steps)[0]
+    check_out(out, planned, args.seed, args.force)  # before computing, not after
     bar = ProgressBar()
     try:
         with warnings.catch_warnings():
@@ -56,12 +64,17 @@ def _run(args: argparse.Namespace) -> int:
         bar.close()
     for note in result.manifest["notes"]:
         print(f"note: {note}", file=sys.stderr)
-    result.save(out, plots=not args.no_plots)
+    result.save(out, plots=not args.no_plots, force=True)  # checked above
     s = result.summary
     print(f"wrote {out}/ (summary.json, timeseries.parquet, manifest.json{'' if args.no_plots else ', plots'})")
     needs, satisfaction, gap, spending = (s[k] for k in KEY_OUTCOMES)
     print(f"  needs met {needs:.2f}  satisfaction {satisfaction:.2f}/5  centre−periphery gap {gap:+.3f}  "
           f"public spending {spending:,.0f} yuan/month")
+    bad = result.manifest["non_finite"]
+    if bad:
+        print(f"error: {len(bad)} outcome(s) are not finite numbers (status non_finite; the inputs make the model "
+              f"divide by zero or overflow): {', '.join(bad[:10])}{' …' if len(bad) > 10 else ''}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -17,11 +17,19 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="connect the dask backend to a running scheduler, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--batch-size", type=int, default=None, help="runs per task (default: auto)")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="stop a run that takes longer and record it as timeout (default: the spec's, else none)")
+    p.add_argument("--max-attempts", type=int, default=None, metavar="N",
+                   help="tries of a run whose worker process dies before it is recorded as worker_lost "
+                        "(default: the spec's, else 3)")
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
     whole_number("--workers", args.workers, 1)
     whole_number("--batch-size", args.batch_size, 1)
+    whole_number("--max-attempts", args.max_attempts, 1)
+    if args.timeout is not None and not args.timeout > 0:
+        raise UserError(f"--timeout: expected seconds, a number > 0, found {args.timeout}")
     if args.scheduler and (args.backend or "dask") != "dask":
         raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
 
@@ -53,12 +61,17 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"measured {e['seconds_per_run']:.2f} s per run on a sample of {e['sample']}; estimated wall time "
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
-    report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed)
+    report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
+                       args.max_attempts)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
-          f"{report.failed} failed now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
-    if report.failed:
-        print(f"  {report.failed} runs failed; their errors are in the 'error' column", file=sys.stderr)
-    return 0 if report.complete and report.failed == 0 else 1
+          f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
+    if report.not_ok:
+        by_status = ", ".join(f"{n} {s}" for s, n in sorted(report.statuses.items()) if s != "ok")
+        print(f"  {report.not_ok} of {report.total} runs are not ok ({by_status}); the 'error' column says why; "
+              "--retry-failed runs them again", file=sys.stderr)
+    if report.lost:
+        print(f"  {report.lost} runs are missing; run the same command again to run them", file=sys.stderr)
+    return 0 if report.all_ok else 1
 
 
 def _duration(seconds: float) -> str:
@@ -78,13 +91,33 @@ def _add_plot(p: argparse.ArgumentParser) -> None:
 
 def _plot(args: argparse.Namespace) -> int:
     from ..sweeps.analysis import load_sweep, plot_sweep
+    from ..sweeps.engine import stale_note
 
-    runs = load_sweep(args.dir).runs
+    results = load_sweep(args.dir)
+    runs = results.runs
+    if results.manifest.get("status") != "complete":
+        status = stale_note(Path(args.dir), results.manifest) or f"the sweep's status is {results.manifest.get('status')}"
+        print(f"note: {status}; plotting the runs recorded so far", file=sys.stderr)
     unknown = [o for o in args.outcomes or [] if o not in runs]
     if unknown:
         raise UserError(f"--outcome: {', '.join(unknown)}: not a column of {args.dir}/runs.parquet")
     written = plot_sweep(args.dir, args.outcomes)
     print(f"wrote {args.dir}/summary.csv, summary.parquet and {len(written)} plot(s) in {args.dir}/plots/")
+    return _report_unusable(runs, "point_id", "design point")
+
+
+def _report_unusable(runs, group: str, name: str) -> int:
+    """Say how many runs are left out (status not ok); 1 when some group has no usable run at all."""
+    bad = runs[runs["status"] != "ok"]
+    if len(bad):
+        kinds = ", ".join(f"{n} {s}" for s, n in bad["status"].value_counts().sort_index().items())
+        print(f"note: {len(bad)} of {len(runs)} runs are unusable and left out ({kinds})", file=sys.stderr)
+    ok_per_group = runs.assign(_ok=runs["status"] == "ok").groupby(group, sort=True)["_ok"].sum()
+    empty = [str(g) for g, n in ok_per_group.items() if n == 0]
+    if empty:
+        print(f"error: no usable run for {name} {', '.join(empty[:10])}{' …' if len(empty) > 10 else ''}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -103,6 +136,8 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from ..sweeps.comparison import compare, default_out
 
     _check_backend_options(args)
@@ -111,14 +146,21 @@ def _compare(args: argparse.Namespace) -> int:
         raise UserError(f"--replicates: expected at least 2 for a confidence interval, found {args.replicates}")
     out = Path(args.out) if args.out else default_out(args.configs)
     table = compare(args.configs, args.replicates, args.seed, args.overrides, args.outcomes, out, args.backend,
-                    args.workers, args.scheduler, args.batch_size)
+                    args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts)
     for scenario, group in table.groupby("scenario", sort=False):
-        print(f"{scenario} − {group['reference'].iloc[0]} (paired over {int(group['n_pairs'].min())} seeds)")
+        pairs = int(group["usable_pairs"].iloc[0])
+        print(f"{scenario} − {group['reference'].iloc[0]} (paired over {pairs} seeds)")
+        if pairs == 0:
+            print("  no seed where both runs are usable: nothing to compare")
+            continue
         for _, r in group.iterrows():
             print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
                   f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
     print(f"wrote {out}/compare.csv and {out}/runs.parquet")
-    return 0
+    runs = pd.read_parquet(out / "runs.parquet")
+    runs["scenario"] = [args.configs[i] for i in runs["point_id"]]
+    code = _report_unusable(runs, "scenario", "scenario")
+    return code or (1 if (table["usable_pairs"] == 0).any() else 0)
 
 
 COMMANDS = {

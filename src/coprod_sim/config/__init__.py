@@ -17,10 +17,11 @@ from .loading import (
     shipped_scenarios,
 )
 from .registry import Parameter, all_keys, defaults, parameter_for, parameters_markdown, registry
+from .safe_yaml import non_finite
 from .schema import META_KEY, cross_problems, describe_value, problems, schema, value_problem
 
 __all__ = [
     "META_KEY", "ConfigError", "Parameter", "ParamsLike", "ScenarioLike", "all_keys", "cross_problems", "defaults",
-    "describe_value", "dotted", "load_config", "parameter_for", "parameters_markdown", "parse_overrides", "plain",
+    "describe_value", "dotted", "load_config", "non_finite", "parameter_for", "parameters_markdown", "parse_overrides", "plain",
     "problems", "read_yaml", "registry", "resolve", "scenario_source", "schema", "shipped_scenarios", "value_problem",
 ]

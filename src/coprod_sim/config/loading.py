@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from ..errors import ConfigError
-from . import dotted
+from . import dotted, safe_yaml
 from .registry import defaults, registry
 from .schema import META_KEY, cross_problems, describe_value, problems
 
@@ -39,21 +38,8 @@ def shipped_scenarios() -> dict[str, Path]:
 
 
 def read_yaml(path: str | os.PathLike) -> dict:
-    """Read a YAML mapping, turning I/O and syntax problems into ConfigError."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{path}: cannot read file ({exc})"]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{path}: YAML syntax error at {where}: {problem}"]) from None
+    """Read a YAML mapping with the hardened reader (``safe_yaml``): every problem is a ConfigError."""
+    data = safe_yaml.load_file(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -102,8 +88,8 @@ def parse_overrides(pairs: Sequence[str]) -> dict:
             problems_.append(f"--set {pair}: expected dotted.key=value")
             continue
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
+            value = safe_yaml.parse(raw, f"--set {key.strip()}") if raw.strip() else None
+        except ConfigError:
             value = raw
         flat[key.strip()] = value
     if problems_:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 from functools import cache
 from typing import Any
 
 import jsonschema
 
 from .registry import PER_TYPE_NAMES, Parameter, registry
+from .safe_yaml import non_finite
 
 META_KEY = "scenario"  # the block in which a config file describes itself
 
@@ -97,7 +99,7 @@ def _expected(error: jsonschema.ValidationError) -> str:
 
 def problems(data: Any, origin: str) -> list[str]:
     """Every schema violation of a (partial) config, one line each, sorted by key path."""
-    out = []
+    out = [f"{origin}: {path}: expected a finite number, found {value}" for path, value in non_finite(data)]
     for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "additionalProperties":
@@ -138,6 +140,8 @@ def value_problem(where: str, p: Parameter, value: Any) -> str | None:
             kind = "a whole number" if p.type == "integer" else "a number"
             return f"{where}: expected {kind}, found {describe_value(value)}"
         lo, hi = p.range
+        if not math.isfinite(value):
+            return f"{where}: expected a finite number, found {value}"
         if not lo <= value <= hi:
             return f"{where}: expected a value in [{lo}, {hi}], found {describe_value(value)}"
     elif p.type == "boolean" and not isinstance(value, bool):

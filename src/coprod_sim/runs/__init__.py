@@ -2,7 +2,8 @@
 
 from .output import dumps_summary, read_run, write_partial, write_run
 from .provenance import git_commit, package_versions, version_text
-from .runner import RunAborted, RunResult, run, simulate
+from .runner import RunAborted, RunResult, non_finite_outcomes, run, simulate
 
-__all__ = ["RunAborted", "RunResult", "dumps_summary", "git_commit", "package_versions", "read_run", "run", "simulate",
+__all__ = ["RunAborted", "RunResult", "dumps_summary", "git_commit", "non_finite_outcomes", "package_versions", "read_run", "run",
+           "simulate",
            "version_text", "write_partial", "write_run"]

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -34,31 +38,84 @@ def _dumps_manifest(manifest: dict) -> str:
     return json.dumps(manifest, indent=1, sort_keys=True) + "\n"
 
 
-def write_run(result: RunResult, out_dir: str | Path, plots: bool = True) -> Path:
-    """Write summary.json, timeseries.parquet, manifest.json and PNG plots into ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files.write_text(out / SUMMARY, dumps_summary(result.summary))
-    files.write_parquet(result.timeseries, out / TIMESERIES)
-    files.write_text(out / MANIFEST, _dumps_manifest(result.manifest))
-    if plots:
-        from .plots import plot_timeseries
+def check_out(out: str | Path, cfg: Mapping | None = None, seed: int | None = None, force: bool = False) -> Path:
+    """Check before computing that a run may be written to ``out``, and say why not.
 
-        plot_timeseries(result.timeseries, out)
+    ``out`` may be new, empty, or a run folder of the same run (same resolved config and seed: re-running
+    a command is allowed). Replacing another run's results, or writing into a folder that holds
+    something else, needs ``force``. The parent folder must be writable.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    try:  # what writing will do: a hidden folder beside ``out``, later renamed
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=out.parent))
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write here ({exc.strerror or exc})") from None
+    if force or not out.is_dir() or not any(out.iterdir()):
+        return out
+    if not (out / MANIFEST).is_file():
+        raise UserError(f"{out}: exists and is not a run folder; choose another --out, or --force to replace it")
+    try:
+        old = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = {}
+    same = cfg is not None and json.dumps(old.get("config"), sort_keys=True, default=str) == json.dumps(
+        cfg, sort_keys=True, default=str) and old.get("seed") == seed
+    if not same:
+        raise UserError(f"{out}: holds the results of another run (other config or seed); choose another --out, "
+                        "or --force to replace them")
     return out
 
 
+def _replace_folder(out: Path, fill: Callable[[Path], None]) -> Path:
+    """Write a run folder complete in a hidden sibling, then swap it in: a kill at any moment leaves either
+    the old folder or the new one, never old files (plots, a partial time series) beside new ones."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        fill(tmp)
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def write_run(result: RunResult, out_dir: str | Path, plots: bool = True, force: bool = False) -> Path:
+    """Write summary.json, timeseries.parquet, manifest.json and PNG plots into ``out_dir`` (``check_out``
+    rules: another run's results are replaced only with ``force``)."""
+    out = check_out(out_dir, result.manifest.get("config"), result.manifest.get("seed"), force)
+
+    def fill(folder: Path) -> None:
+        files.write_text(folder / SUMMARY, dumps_summary(result.summary))
+        files.write_parquet(result.timeseries, folder / TIMESERIES)
+        files.write_text(folder / MANIFEST, _dumps_manifest(result.manifest))
+        if plots:
+            from .plots import plot_timeseries
+
+            plot_timeseries(result.timeseries, folder)
+
+    return _replace_folder(out, fill)
+
+
 def write_partial(aborted: RunAborted, out_dir: str | Path) -> Path | None:
-    """Keep what an aborted run computed: ``timeseries.partial.parquet`` and a manifest saying why."""
+    """Keep what an aborted run computed: ``timeseries.partial.parquet`` and a manifest saying why
+    (replacing the folder as a whole, so no older summary.json is left beside them)."""
     partial = aborted.partial
     if partial.timeseries.empty:
         return None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files.write_parquet(partial.timeseries, out / PARTIAL)
-    manifest = dict(partial.manifest, status=f"aborted: {aborted}")
-    files.write_text(out / MANIFEST, _dumps_manifest(manifest))
-    return out / PARTIAL
+
+    def fill(folder: Path) -> None:
+        files.write_parquet(partial.timeseries, folder / PARTIAL)
+        files.write_text(folder / MANIFEST, _dumps_manifest(dict(partial.manifest, status=f"aborted: {aborted}")))
+
+    return _replace_folder(Path(out_dir), fill) / PARTIAL
 
 
 def is_run_folder(folder: Path) -> bool:

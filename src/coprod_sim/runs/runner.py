@@ -49,11 +49,13 @@ class RunResult:
     def config(self) -> dict:
         return self.manifest["config"]
 
-    def save(self, out: str | Path, plots: bool = True) -> Path:
-        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``."""
+    def save(self, out: str | Path, plots: bool = True, force: bool = False) -> Path:
+        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``.
+
+        A folder holding another run's results is replaced only with ``force``."""
         from .output import write_run
 
-        return write_run(self, out, plots=plots)
+        return write_run(self, out, plots=plots, force=force)
 
 
 class RunAborted(Exception):
@@ -87,7 +89,7 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
     cfg = load_config(scenario, params)
     notes: list[str] = []
     if steps is not None:
-        cfg, notes = _with_steps(cfg, steps)
+        cfg, notes = with_steps(cfg, steps)
     for note in notes:
         warnings.warn(note, stacklevel=2)
     label = scenario if isinstance(scenario, str) else ("<mapping>" if isinstance(scenario, Mapping) else scenario)
@@ -95,7 +97,7 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
                     on_step=on_step)
 
 
-def _with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
+def with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
     """``cfg`` running ``steps`` months, the outcome window shrunk to fit if needed (and a note saying so)."""
     window = cfg["run"]["outcome_window"]
     changes: dict[str, Any] = {"run.steps": steps}
@@ -130,11 +132,29 @@ def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[s
     return _result(model, cfg, seed, scenario, notes)
 
 
+_MISSING_WHEN = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
+
+
 def _missing_notes(summary: dict[str, float]) -> list[str]:
     """Why each outcome the run could not measure is missing (null in summary.json, NaN in tables)."""
     meaning = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
     return [f"{key} is missing: {meaning[key] or 'undefined in every month of the outcome window'}"
             for key, value in summary.items() if key in meaning and math.isnan(value)]
+
+
+def may_be_missing(key: str) -> bool:
+    """Whether the outcome catalogue declares when ``key`` is undefined (``missing_when``): only those may be NaN."""
+    return bool(_MISSING_WHEN.get(key))
+
+
+def non_finite_outcomes(summary: Mapping[str, float]) -> list[str]:
+    """Outcomes whose value is not an honest number: infinite, or NaN where the catalogue allows no gap.
+
+    A run with any of them is not a success (status ``non_finite``): its numbers would pass into
+    means and plots as if measured.
+    """
+    return sorted(k for k, v in summary.items()
+                  if isinstance(v, float) and (math.isinf(v) or (math.isnan(v) and not may_be_missing(k))))
 
 
 def _convergence_record(model: Model) -> dict:
@@ -152,6 +172,7 @@ def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, 
     frame = model.timeseries() if model is not None else pd.DataFrame()
     summary = {} if partial or model is None else model.summary()
     notes = [*(notes or []), *_missing_notes(summary)]
+    bad = non_finite_outcomes(summary)
     manifest = {
         "scenario": scenario,
         "seed": seed,
@@ -161,7 +182,8 @@ def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, 
         "versions": package_versions(),
         "git_commit": git_commit(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "status": "partial" if partial else "complete",
+        "status": "partial" if partial else ("non_finite" if bad else "complete"),
+        "non_finite": bad,
         "convergence": {} if partial or model is None else _convergence_record(model),
     }
     return RunResult(summary, frame, manifest)

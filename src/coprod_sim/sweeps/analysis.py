@@ -152,7 +152,9 @@ def _numeric(x) -> bool:
 
 # ------------------------------------------------------------------ compare
 def paired_differences(runs: pd.DataFrame, labels: list[str], outcomes: list[str]) -> pd.DataFrame:
-    """Each scenario minus the first, paired by replicate (same seeds): mean difference with 95% CI."""
+    """Each scenario minus the first, paired by replicate (same seeds): mean difference with 95% CI.
+
+    ``usable_pairs``: seeds where both runs are ok; ``n_pairs``: those where the outcome is defined in both."""
     ok = runs[runs["status"] == "ok"]
     ref = ok[ok["point_id"] == 0].set_index("replicate")
     rows = []
@@ -166,5 +168,5 @@ def paired_differences(runs: pd.DataFrame, labels: list[str], outcomes: list[str
                          "reference_mean": float(ref.loc[both, outcome].mean()),
                          "scenario_mean": float(other.loc[both, outcome].mean()),
                          "difference": stats_["mean"], "sd": stats_["sd"], "ci_low": stats_["ci_low"],
-                         "ci_high": stats_["ci_high"], "n_pairs": stats_["n"]})
+                         "ci_high": stats_["ci_high"], "n_pairs": stats_["n"], "usable_pairs": len(both)})
     return pd.DataFrame(rows[len(outcomes):])  # drop reference − reference

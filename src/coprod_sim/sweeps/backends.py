@@ -13,63 +13,99 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import multiprocessing
 import multiprocessing.forkserver
+import os
 import time
 import traceback
-from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..config import dotted
-from ..runs import simulate
+from ..errors import UserError
+from ..runs import non_finite_outcomes, simulate
+from ..runs.deadline import RunTimeout, deadline
+from .pool import Supervisor, exit_with
 from .spec import RunTask
 
-BatchOutcome = tuple[int, dict[str, list[dict]] | BaseException]
+BatchOutcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
+CONNECT_TIMEOUT_S = 10
 # modules a worker forkserver imports once, before forking workers (local backends)
 WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.backends"], "dask": ["distributed", "coprod_sim.sweeps.backends"]}
 
 
 # ------------------------------------------------------------------ what a worker does
 def execute_batch(tasks: list[RunTask], summary_keys: list[str], step_keys: list[str],
-                  fault: dict | None = None) -> dict[str, list[dict]]:
-    """Run each task; return run rows (one per task) and step rows (per run and step, if asked)."""
+                  fault: dict | None = None, timeout: float | None = None,
+                  hard_exit: bool = False) -> dict[str, list[dict]]:
+    """Run each task; return run rows (one per task) and step rows (per run and step, if asked).
+
+    ``timeout``: seconds one run may take before it is stopped and recorded as ``timeout``;
+    ``hard_exit``: in a worker process, end the process if a run cannot be stopped (runs.deadline).
+    """
     runs, steps = [], []
     for task in tasks:
-        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {})
+        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {}, timeout, hard_exit)
         runs.append(row)
         steps.extend(step_rows)
     return {"runs": runs, "steps": steps}
 
 
-def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str],
-                 fault: dict) -> tuple[dict[str, Any], list[dict]]:
-    row: dict[str, Any] = {"run_key": task.run_key, "point_id": task.point_id, "replicate": task.replicate,
-                           "seed": task.seed, "status": "ok", "error": None}
+def task_row(task: RunTask, status: str = "ok", error: str | None = None, runtime_s: float = math.nan) -> dict:
+    """A run's row without outcomes: its identity, parameters and status (outcomes are added when there are some)."""
+    return {"run_key": task.run_key, "point_id": task.point_id, "replicate": task.replicate, "seed": task.seed,
+            "status": status, "error": error, "runtime_s": runtime_s, **task.params}
+
+
+def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], fault: dict,
+                 timeout: float | None, hard_exit: bool) -> tuple[dict[str, Any], list[dict]]:
+    row = task_row(task)
     start = time.perf_counter()
     step_rows: list[dict] = []
+    outcomes: dict[str, float] = {}
     try:
-        _maybe_inject_fault(task.cfg, fault)
-        result = simulate(task.cfg, task.seed)
+        with deadline(timeout, hard_exit):
+            action = _fault_action(task.cfg, fault)
+            result = simulate(task.cfg, task.seed)
+        if action == "nan":
+            result.summary["quality.needs_met_share"] = math.nan
         outcomes = {k: float(result.summary[k]) for k in summary_keys}
+        bad = non_finite_outcomes(result.summary)
+        if bad:
+            row.update(status="non_finite", error=f"{len(bad)} outcome(s) not finite: {', '.join(bad[:8])}"
+                                                  f"{' …' if len(bad) > 8 else ''}")
         if step_keys:
             columns = {k: result.timeseries[k].tolist() for k in ("step", *step_keys)}
             step_rows = [{"run_key": task.run_key, "step": int(step), **{k: float(columns[k][i]) for k in step_keys}}
                          for i, step in enumerate(columns["step"])]
+    except RunTimeout:
+        row.update(status="timeout", error=f"timeout: the run took longer than {timeout:g} s and was stopped")
+        outcomes, step_rows = {}, []
     except Exception as exc:  # a failing run must not take the sweep down
         row.update(status="failed", error=_error_text(exc))
-        outcomes = {}
+        outcomes, step_rows = {}, []
     row["runtime_s"] = time.perf_counter() - start
-    row.update(task.params)
     row.update(outcomes)
     return row, step_rows
 
 
-def _maybe_inject_fault(cfg: dict, fault: dict) -> None:
-    """Testing aid (spec ``fault_injection.fail_when``): raise for runs whose config matches."""
+def _fault_action(cfg: dict, fault: dict) -> str | None:
+    """Testing aid (spec ``fault_injection``), never part of the model: for runs whose config matches
+    ``fail_when``, ``action`` raise (default), kill the worker process (``exit``), hang (``hang``), or
+    give a NaN outcome (``nan``, applied after the run)."""
     when = fault.get("fail_when")
-    if when and all(dotted.get(cfg, k) == v for k, v in when.items()):
+    if not when or not all(dotted.get(cfg, k) == v for k, v in when.items()):
+        return None
+    action = fault.get("action", "raise")
+    if action == "raise":
         raise RuntimeError(f"fault injection: run matches fail_when {when}")
+    if action == "exit":
+        os._exit(70)
+    if action == "hang":
+        while True:
+            time.sleep(0.05)
+    return action
 
 
 def _error_text(exc: BaseException) -> str:
@@ -81,21 +117,27 @@ def _error_text(exc: BaseException) -> str:
 
 # ------------------------------------------------------------------ backends
 def run_batches(batches: list[list[RunTask]], args: tuple, backend: str, workers: int,
-                scheduler: str | None = None) -> Iterator[BatchOutcome]:
-    """Yield ``(batch index, result or exception)`` as batches finish, in completion order."""
+                scheduler: str | None = None, max_attempts: int = 3,
+                on_connect: Callable[[dict], None] | None = None) -> Iterator[BatchOutcome]:
+    """Yield ``(tasks, result or exception)`` as batches finish, in completion order.
+
+    ``args``: (summary keys, step keys, fault injection, per-run timeout). A run whose worker
+    dies is retried up to ``max_attempts`` times in all, then recorded as ``worker_lost``;
+    ``on_connect`` receives what the backend found (e.g. the real number of Dask workers).
+    """
     if backend == "serial":
         yield from _serial(batches, args)
     elif backend == "processes":
-        yield from _processes(batches, args, workers)
+        yield from Supervisor(_process_context(), (*args, False), workers, args[3], max_attempts).run(batches)
     elif backend == "dask":
-        yield from _dask(batches, args, workers, scheduler)
+        yield from _dask(batches, (*args, True), workers, scheduler, max_attempts, on_connect or (lambda _: None))
     else:
         raise ValueError(f"unknown backend {backend!r}")
 
 
 def _serial(batches: list[list[RunTask]], args: tuple) -> Iterator[BatchOutcome]:
-    for i, batch in enumerate(batches):
-        yield i, execute_batch(batch, *args)
+    for batch in batches:
+        yield batch, execute_batch(batch, *args)
 
 
 def warm_workers(backend: str) -> None:
@@ -114,23 +156,10 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return ctx
 
 
-def _processes(batches: list[list[RunTask]], args: tuple, workers: int) -> Iterator[BatchOutcome]:
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
-    try:
-        pending = {pool.submit(execute_batch, b, *args): i for i, b in enumerate(batches)}
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                i = pending.pop(fut)
-                exc = fut.exception()
-                yield i, exc if exc is not None else fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 @contextlib.contextmanager
-def _fast_dask_workers() -> Iterator[None]:
-    """Start local Dask workers from a forkserver that has already imported distributed and the model.
+def _fast_dask_workers(max_attempts: int) -> Iterator[None]:
+    """Local Dask workers from a forkserver that has already imported distributed and the model, and a
+    scheduler that gives up on a task after ``max_attempts`` worker deaths.
 
     Dask's default ("spawn") makes every worker import everything anew, seconds
     of start-up that would count against the sweep. Distributed sets the
@@ -139,36 +168,105 @@ def _fast_dask_workers() -> Iterator[None]:
     import dask
     from distributed.utils import get_mp_context
 
+    # no HTTP endpoints at all: besides the dashboard, scheduler and workers serve /info, /json, /metrics
+    # and /health pages unless their routes are emptied
+    settings = {"distributed.scheduler.allowed-failures": max_attempts - 1, "distributed.scheduler.http.routes": [],
+                "distributed.worker.http.routes": []}
     if "forkserver" not in multiprocessing.get_all_start_methods():
-        yield
+        with dask.config.set(settings):
+            yield
         return
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+    with dask.config.set({**settings, "distributed.worker.multiprocessing-method": "forkserver"}):
         get_mp_context().set_forkserver_preload(WORKER_PRELOAD["dask"])
         yield
 
 
-def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: str | None) -> Iterator[BatchOutcome]:
-    """A local cluster on loopback with no dashboard, or an existing scheduler (``--scheduler``)."""
-    from distributed import Client, LocalCluster, as_completed
+def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: str | None, max_attempts: int,
+          on_connect: Callable[[dict], None]) -> Iterator[BatchOutcome]:
+    """A local cluster on loopback with no dashboard, or an existing scheduler (``--scheduler``).
+
+    A task whose worker died ``max_attempts`` times ends in KilledWorker: a batch is then split into
+    single runs (to find the one that kills its worker), and a single run is recorded as ``worker_lost``.
+    """
+    from distributed import as_completed
 
     cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        with _fast_dask_workers():
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
+    with _fast_dask_workers(max_attempts):
+        if scheduler:
+            client = _connect(scheduler)
+        else:
+            cluster = local_cluster(workers)
+            client = _connect(cluster)
+        try:
+            if cluster is not None:  # local workers and their nannies end with this process, even after kill -9
+                client.run(exit_with, os.getpid(), nanny=True)
+                client.run(exit_with, os.getpid())
+            on_connect({"workers": check_workers(client)})
+            futures = {client.submit(execute_batch, b, *args, pure=False): b for b in batches}
+            pending = as_completed(list(futures))
+            for fut in pending:
+                batch = futures.pop(fut)
+                if fut.status != "error":
+                    yield batch, fut.result()
+                elif type(fut.exception()).__name__ != "KilledWorker":
+                    yield batch, fut.exception()
+                elif len(batch) > 1:
+                    for task in batch:
+                        single = client.submit(execute_batch, [task], *args, pure=False)
+                        futures[single] = [task]
+                        pending.add(single)
+                else:
+                    reason = f"the worker process died on each of {max_attempts} attempts ({fut.exception()})"
+                    yield batch, {"runs": [task_row(batch[0], "worker_lost", reason)], "steps": []}
+                fut.release()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def local_cluster(workers: int) -> Any:
+    """Scheduler and single-threaded worker processes on loopback, with no dashboard (call inside
+    ``_fast_dask_workers``, whose settings also turn off every other HTTP page)."""
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, silence_logs=logging.ERROR)
+
+
+def _connect(address: Any) -> Any:
+    """A Dask client, or a clear error if the scheduler cannot be reached in time."""
+    from distributed import Client
+
     try:
-        futures = {client.submit(execute_batch, b, *args, pure=False): i for i, b in enumerate(batches)}
-        for fut in as_completed(list(futures)):
-            i = futures[fut]
-            if fut.status == "error":
-                yield i, fut.exception()
-            else:
-                yield i, fut.result()
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        return Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise UserError(f"--scheduler {address}: cannot reach the Dask scheduler within {CONNECT_TIMEOUT_S} s "
+                        f"({type(exc).__name__}); check the address and that `dask scheduler` is running") from None
+
+
+def _identity() -> tuple[str, str | None]:
+    from .. import __version__
+    from ..runs import git_commit
+
+    return __version__, git_commit()
+
+
+def check_workers(client: Any) -> int:
+    """Every worker must import the same coprod-sim version and commit as this process; returns their count."""
+    from importlib import metadata
+
+    found = client.run(metadata.version, "coprod-sim", on_error="return")
+    missing = [w for w, v in found.items() if isinstance(v, BaseException)]
+    if missing:
+        raise UserError(f"Dask workers without coprod-sim installed: {', '.join(sorted(missing))}; install the same "
+                        "version on every worker")
+    identities = client.run(_identity, on_error="return")
+    mine = _identity()
+    differ = {w: i for w, i in identities.items() if tuple(i) != mine} if identities else {}
+    if differ:
+        listing = "; ".join(f"{w}: {i}" for w, i in sorted(differ.items()))
+        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, commit {mine[1]}): {listing}")
+    if not found:
+        raise UserError("the Dask scheduler has no workers; start some with `dask worker ADDRESS`")
+    return len(found)

@@ -18,14 +18,19 @@ of the current plan, so the final tables hold each run exactly once.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import math
 import os
+import signal
+import socket
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +42,9 @@ from ..errors import UserError
 from ..runs import files, git_commit, package_versions
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
+# a run's status: ok, or why its numbers are not to be used (docs/sweeps.md#statuses)
+LOCK = ".lock"
+STATUSES = ("ok", "failed", "non_finite", "timeout", "worker_lost")
 FIXED_COLUMNS = ["run_key", "point_id", "replicate", "seed", "status", "error", "runtime_s"]
 
 
@@ -51,10 +59,21 @@ class SweepReport:
     failed: int
     lost: int
     seconds: float
+    statuses: dict[str, int] = field(default_factory=dict)  # recorded runs by status, earlier calls included
 
     @property
     def complete(self) -> bool:
+        """Every run of the plan is recorded (with whatever status)."""
         return self.lost == 0
+
+    @property
+    def all_ok(self) -> bool:
+        """Every run of the plan is recorded as ``ok``: the only case a sweep counts as a success (exit 0)."""
+        return self.complete and set(self.statuses) <= {"ok"}
+
+    @property
+    def not_ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "ok")
 
 
 # ------------------------------------------------------------------ shards
@@ -187,16 +206,33 @@ def _quiet() -> bool:
 
 def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, workers: int | None = None,
               scheduler: str | None = None, batch_size: int | str | None = None,
-              retry_failed: bool = False) -> SweepReport:
-    """Run every run of ``plan`` not yet in ``out``; write shards as batches finish; consolidate."""
-    from tqdm import tqdm
+              retry_failed: bool = False, timeout: float | None = None,
+              max_attempts: int | None = None) -> SweepReport:
+    """Run every run of ``plan`` not yet in ``out``; write shards as batches finish; consolidate.
 
-    from .backends import run_batches
-
+    ``timeout``: seconds a run may take (default: the spec's ``timeout``, else none); a run
+    whose worker dies is tried ``max_attempts`` times in all (default: the spec's, else 3).
+    The folder is locked while the sweep runs; SIGTERM stops it like Ctrl+C; the manifest's
+    status says what happened (docs/sweeps.md#supervision).
+    """
     backend, workers = backend or plan.backend, workers or plan.workers
     if backend not in BACKENDS:
         raise UserError(f"backend: expected one of {', '.join(BACKENDS)}, found {backend!r}")
     out = Path(out)
+    with folder_lock(out), _terminate_as_interrupt():
+        return _run_locked(plan, out, backend, workers, scheduler, batch_size, retry_failed,
+                           timeout if timeout is not None else plan.timeout, max_attempts or plan.max_attempts)
+
+
+def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, scheduler: str | None,
+                batch_size: int | str | None, retry_failed: bool, timeout: float | None,
+                max_attempts: int) -> SweepReport:
+    from tqdm import tqdm
+
+    from .backends import run_batches
+
+    _check_same_code(out)
+    _note_stale(out)
     (out / "shards").mkdir(parents=True, exist_ok=True)
     scheduler = scheduler or plan.scheduler
     done = finished_keys(out / "shards", retry_failed)
@@ -204,39 +240,144 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
     size = batch_size or plan.batch_size
     size = auto_batch_size(len(todo), workers) if size == "auto" else int(size)
     manifest = _manifest(plan, backend, workers, size, _now())
+    manifest.update(timeout_s=timeout, max_attempts=max_attempts, process={"pid": os.getpid(), "host": _host()})
     _write_json(out / "manifest.json", manifest)
     start = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
     batches = make_batches(todo, size)
-    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault)
+    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout)
     tqdm.monitor_interval = 0  # no monitor thread
-    with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
-        for index, result in run_batches(batches, args, backend, workers, scheduler) if batches else ():
-            _record(out / "shards", batches[index], result, counts)
-            bar.update(len(batches[index]))
-            bar.set_postfix(ok=counts["ok"], failed=counts["failed"], lost=counts["lost"], refresh=False)
+    try:
+        with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
+            for tasks, result in run_batches(batches, args, backend, workers, scheduler, max_attempts,
+                                             manifest.update) if batches else ():
+                _record(out / "shards", tasks, result, counts)
+                bar.update(len(tasks))
+                bar.set_postfix(ok=counts["ok"], failed=counts["failed"], lost=counts["lost"], refresh=False)
+    except BaseException as exc:
+        stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {type(exc).__name__}: {exc}"
+        manifest.update(finished=_now(), status=stopped, counts={"runs": len(plan.tasks), "this_call": dict(counts)})
+        _write_json(out / "manifest.json", manifest)
+        raise
     runs, _ = consolidate(plan, out)
     seconds = time.perf_counter() - start
+    statuses = {str(k): int(v) for k, v in runs["status"].value_counts().items()}
     report = SweepReport(out, len(plan.tasks), len(plan.tasks) - len(todo), counts["ok"], counts["failed"],
-                         len(plan.tasks) - len(runs), seconds)
+                         len(plan.tasks) - len(runs), seconds, statuses)
     manifest.update(finished=_now(), status="complete" if report.complete else "incomplete", wall_time_s=seconds,
-                    counts={"runs": len(plan.tasks), "recorded": len(runs), "ok": int((runs["status"] == "ok").sum()),
-                            "failed": int((runs["status"] == "failed").sum()), "missing": report.lost,
-                            "resumed": report.resumed, "this_call": {k: v for k, v in counts.items()}})
+                    counts={"runs": len(plan.tasks), "recorded": len(runs), **{s: statuses.get(s, 0) for s in STATUSES},
+                            "missing": report.lost, "resumed": report.resumed, "this_call": dict(counts)})
     _write_json(out / "manifest.json", manifest)
     return report
 
 
-def _record(shards: Path, batch: list[RunTask], result: dict | BaseException, counts: dict[str, int]) -> None:
+def _record(shards: Path, tasks: list[RunTask], result: dict | BaseException, counts: dict[str, int]) -> None:
     if isinstance(result, BaseException):
-        counts["lost"] += len(batch)
-        print(f"warning: a batch of {len(batch)} runs was lost ({type(result).__name__}: {result}); "
+        counts["lost"] += len(tasks)
+        print(f"warning: a batch of {len(tasks)} runs was lost ({type(result).__name__}: {result}); "
               "re-run the same command to retry them", file=sys.stderr)
         return
     write_shard(shards, result)
-    failed = sum(r["status"] == "failed" for r in result["runs"])
+    failed = sum(r["status"] != "ok" for r in result["runs"])
     counts["failed"] += failed
     counts["ok"] += len(result["runs"]) - failed
+
+
+# ------------------------------------------------------------------ supervision
+def _host() -> str:
+    return socket.gethostname()
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` (``out/.lock``) or refuse: two sweeps never write one folder.
+
+    An OS lock (``flock``): the kernel releases it when the holder dies, even after ``kill -9``,
+    so a stale lock never blocks a resume.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise UserError(f"{out}: cannot write here ({exc.strerror})") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise UserError(f"{out}: in use by another sweep ({holder}); wait for it to finish or use another "
+                            "--out") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {_host()} since {_now()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def folder_in_use(out: Path) -> bool:
+    """Whether a live process (on this machine) holds the folder's lock."""
+    path = Path(out) / LOCK
+    if not path.is_file():
+        return False
+    with open(path, encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        return False
+
+
+def stale_note(out: Path, manifest: Mapping[str, Any]) -> str | None:
+    """Why a manifest that says ``running`` is not true any more (its process is gone), or None."""
+    if manifest.get("status") != "running" or folder_in_use(out):
+        return None
+    proc = manifest.get("process") or {}
+    return (f"{out}: the manifest says running, but the sweep that wrote it (pid {proc.get('pid', '?')} on "
+            f"{proc.get('host', '?')}, started {manifest.get('started')}) stopped without finishing "
+            "(killed?); run the same command again to finish it")
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a sweep the way Ctrl+C does (workers ended, manifest updated), then is restored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _note_stale(out: Path) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        note = stale_note(out, json.loads((out / "manifest.json").read_text(encoding="utf-8")))
+        if note:
+            print(f"note: {note.split('; run the same')[0]}; resuming", file=sys.stderr)
+
+
+def _check_same_code(out: Path) -> None:
+    """Refuse to resume a sweep started by another coprod-sim version or commit: its rows would mix."""
+    path = out / "manifest.json"
+    if not (out / "shards").is_dir() or not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    then = ((old.get("versions") or {}).get("coprod-sim"), old.get("git_commit"))
+    now = (package_versions().get("coprod-sim"), git_commit())
+    if then != now:
+        raise UserError(f"{out}: started by coprod-sim {then[0]} (commit {then[1]}), this is {now[0]} (commit "
+                        f"{now[1]}): results of two code versions would mix; use another --out, or delete {out}")
 
 
 # ------------------------------------------------------------------ dry run
@@ -281,11 +422,13 @@ def default_out(spec: str | os.PathLike | Mapping, plan: SweepPlan) -> Path:
 
 def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = None, backend: str | None = None,
           workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
-          retry_failed: bool = False) -> SweepReport:
+          retry_failed: bool = False, timeout: float | None = None, max_attempts: int | None = None) -> SweepReport:
     """Run a sweep spec (YAML file or mapping; docs/sweeps.md) and return what was done.
 
     Finished runs already in ``out`` are kept and skipped, so calling again
-    resumes an interrupted sweep. Options given here win over the spec's.
+    resumes an interrupted sweep. Options given here win over the spec's;
+    ``timeout`` (seconds per run) and ``max_attempts`` (tries of a run whose
+    worker dies) are described in docs/sweeps.md#supervision.
     Read the tables with ``coprod_sim.load_results(report.out)``.
 
     Raises:
@@ -293,4 +436,4 @@ def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = Non
     """
     plan = plan_of(spec)
     target = Path(out) if out is not None else default_out(spec, plan)
-    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed)
+    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout, max_attempts)

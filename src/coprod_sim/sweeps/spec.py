@@ -17,6 +17,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from ..config import (
     describe_value,
     dotted,
     load_config,
+    non_finite,
     parameter_for,
     read_yaml,
     resolve,
@@ -51,10 +53,12 @@ SEED_SCHEMES = {
               "(common random numbers: every design point sees the same seeds)",
 }
 SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "seed", "seed_scheme", "outputs",
-               "backend", "workers", "batch_size", "scheduler", "fault_injection")
+               "backend", "workers", "batch_size", "scheduler", "timeout", "max_attempts", "fault_injection")
 DESIGN_FIELDS = ("type", "parameters", "samples", "points")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 MAX_PROBLEMS = 25
+MAX_RUNS = 100_000  # a sweep resolves every run's config up front (about 1 ms each); beyond this, split it
+FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (backends._fault_action)
 
 
 @dataclass
@@ -89,6 +93,8 @@ class SweepPlan:
     workers: int = 2
     batch_size: int | str = "auto"
     scheduler: str | None = None
+    timeout: float | None = None
+    max_attempts: int = 3
     fault: dict = field(default_factory=dict)
 
 
@@ -100,9 +106,14 @@ def derive_seed(root_seed: int, point_id: int, replicate: int, scheme: str = "in
     return int(state[0] >> np.uint64(1))
 
 
-def run_key(cfg: dict, replicate: int, seed: int) -> str:
-    """Stable hash of what determines a run's results: resolved config, replicate and seed."""
-    text = json.dumps({"config": cfg, "replicate": replicate, "seed": seed}, sort_keys=True, default=str)
+def run_key(cfg: dict, replicate: int, seed: int, outputs: tuple[list[str], list[str]]) -> str:
+    """Stable hash of what determines a run's row: resolved config, replicate, seed, and the outputs it must
+    provide (summary and per-step outcomes), so a row made for other outputs is never reused.
+
+    The code version is not in the key: a sweep refuses to resume into a folder made by another
+    version (engine._check_same_code)."""
+    text = json.dumps({"config": cfg, "replicate": replicate, "seed": seed, "outputs": list(outputs)},
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -131,6 +142,10 @@ def load_spec(path: str | os.PathLike) -> SweepPlan:
 def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     """Validate a spec mapping and expand it into runs (``here``: folder for relative base paths)."""
     probs = _Problems()
+    for path, value in non_finite(raw):
+        probs.add(f"{origin}: {path}: expected a finite number, found {value}")
+    if probs:
+        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     _check_fields(raw, SPEC_FIELDS, f"{origin}: ", probs)
     base_raw = _load_base(raw.get("base"), origin, here or Path("."), probs)
     fixed = _fixed_overrides(raw.get("set", {}), origin, probs)
@@ -142,13 +157,13 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     if not isinstance(design, dict):
         probs.add(f"{origin}: design: expected a mapping with type and parameters, found {describe_value(design)}")
     elif base_cfg is not None:
-        varied, points = _expand_design(design, base_cfg, opts["root_seed"], origin, probs)
+        varied, points = _expand_design(design, base_cfg, opts["root_seed"], opts["replicates"], origin, probs)
     outcomes = _outputs(raw.get("outputs"), origin, probs)
     fault = _fault(raw.get("fault_injection"), origin, probs)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     merged = dotted.merge(base_raw, dotted.nested(fixed))
-    tasks = _tasks(points, merged, opts, origin, probs)
+    tasks = _tasks(points, merged, opts, outcomes, origin, probs)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     return SweepPlan(
@@ -254,11 +269,17 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict[str, Any]:
         probs.add(f"{origin}: scheduler: expected an address such as tcp://host:8786, found {describe_value(sched)}")
         sched = None
     opts["scheduler"] = sched
+    limit = raw.get("timeout")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
+        probs.add(f"{origin}: timeout: expected seconds per run, a number > 0, found {describe_value(limit)}")
+        limit = None
+    opts["timeout"] = limit
+    opts["max_attempts"] = whole("max_attempts", 3, 1)
     return opts
 
 
 # ------------------------------------------------------------------ designs
-def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
+def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int, origin: str,
                    probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
     _check_fields(design, DESIGN_FIELDS, f"{origin}: design.", probs)
     kind = design.get("type")
@@ -266,7 +287,10 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
         probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {describe_value(kind)}")
         return [], []
     if kind == "explicit":
-        return _explicit(design.get("points"), base_cfg, origin, probs)
+        points = design.get("points")
+        if isinstance(points, list) and _too_many(len(points) * replicates, f"{origin}: design", probs):
+            return [], []
+        return _explicit(points, base_cfg, origin, probs)
     params = design.get("parameters")
     if not isinstance(params, dict) or not params:
         probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {describe_value(params)}")
@@ -275,16 +299,28 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str,
     if len(axes) != len(params):
         return [], []
     varied = [a.key for a in axes]
+    samples = design.get("samples")
+    if kind == "lhs" and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
+        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
+        return [], []
+    count = {"factorial": math.prod(len(a.values) for a in axes), "oat": 1 + sum(len(a.values) for a in axes),
+             "lhs": int(samples or 0)}[kind]
+    if _too_many(count * replicates, f"{origin}: design", probs):  # counted, not materialised
+        return [], []
     if kind == "factorial":
         return varied, factorial(axes)
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
-    samples = design.get("samples")
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
-        return [], []
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
-    return varied, latin_hypercube(axes, samples, rng)
+    return varied, latin_hypercube(axes, count, rng)
+
+
+def _too_many(runs: int, where: str, probs: _Problems) -> bool:
+    if runs <= MAX_RUNS:
+        return False
+    probs.add(f"{where}: {runs:,} runs (design points × replicates), more than the limit of {MAX_RUNS:,}; "
+              "split the sweep into several specs or use fewer levels, samples or replicates")
+    return True
 
 
 def _axis(key: str, entry: Any, kind: str, origin: str, probs: _Problems) -> Axis | None:
@@ -327,8 +363,8 @@ def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, prob
     integer = p.type == "integer"
     if kind != "lhs":
         n = entry.get("n")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            probs.add(f"{where}.n: expected a whole number ≥ 1 of levels, found {describe_value(n)}")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_RUNS:
+            probs.add(f"{where}.n: expected a whole number of levels in [1, {MAX_RUNS:,}], found {describe_value(n)}")
             return None
         return Axis(key=key, values=tuple(levels(rng[0], rng[1], n, integer)))
     return _lhs_axis(key, entry, rng, integer, where, probs)
@@ -416,9 +452,10 @@ def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
     """Fault injection (a testing aid): runs whose config matches ``fail_when`` raise on purpose."""
     if fault is None:
         return {}
-    if not isinstance(fault, dict) or set(fault) != {"fail_when"} or not isinstance(fault["fail_when"], dict):
-        probs.add(f"{origin}: fault_injection: expected a mapping with fail_when: {{dotted.key: value}}, found "
-                  f"{describe_value(fault)}")
+    if (not isinstance(fault, dict) or not {"fail_when"} <= set(fault) <= {"fail_when", "action"}
+            or not isinstance(fault["fail_when"], dict) or fault.get("action", "raise") not in FAULT_ACTIONS):
+        probs.add(f"{origin}: fault_injection: expected a mapping with fail_when: {{dotted.key: value}} and "
+                  f"optionally action: {' | '.join(FAULT_ACTIONS)}, found {describe_value(fault)}")
         return {}
     for key in fault["fail_when"]:
         if parameter_for(str(key)) is None:
@@ -426,7 +463,8 @@ def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
     return dict(fault)
 
 
-def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: str, probs: _Problems) -> list[RunTask]:
+def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: tuple[list[str], list[str]],
+           origin: str, probs: _Problems) -> list[RunTask]:
     """Resolve each design point's config (cross-checks included) and give every run its seed and key."""
     tasks: list[RunTask] = []
     seen: dict[str, tuple[int, int]] = {}
@@ -436,7 +474,7 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, origin: s
             continue
         for rep in range(opts["replicates"]):
             seed = derive_seed(opts["root_seed"], pid, rep, opts["seed_scheme"])
-            key = run_key(cfg, rep, seed)
+            key = run_key(cfg, rep, seed, outputs)
             if key in seen:
                 probs.add(f"{origin}: design point {pid} repeats design point {seen[key][0]} with the same seeds; "
                           "remove the duplicate or use seed_scheme: independent")
@@ -467,7 +505,8 @@ def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, 
     for pid, (path, cfg) in enumerate(zip(paths, cfgs, strict=True)):
         for rep in range(replicates):
             seed = derive_seed(root_seed, pid, rep, "common")
-            tasks.append(RunTask(run_key(cfg, rep, seed), pid, rep, seed, {"scenario": path}, cfg))
+            tasks.append(RunTask(run_key(cfg, rep, seed, (list(SUMMARY_KEYS), [])), pid, rep, seed, {"scenario": path},
+                                 cfg))
     spec = {"compare": list(paths), "set": overrides if isinstance(overrides, Mapping) else list(overrides or []),
             "replicates": replicates, "seed": root_seed}
     return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0], varied=["scenario"],

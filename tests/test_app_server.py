@@ -1,0 +1,79 @@
+"""The app's server: no outbound fetch, no traceback for the browser, and it ends with its launcher."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_missing_asset_is_not_fetched_and_killed_launcher_leaves_no_server(tmp_path):
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", "--port", str(port)], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    launcher = psutil.Process(proc.pid)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, (tmp_path / "server.log").read_text()
+            try:
+                if _status(f"http://127.0.0.1:{port}/") == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the app never answered"
+            time.sleep(0.3)
+        # a file that is not in the local assets: answered 404 at once, never fetched from a public CDN
+        assert _status(f"http://127.0.0.1:{port}/_solara/cdn/left-pad@1.3.0/index.js") == 404
+        servers = launcher.children(recursive=True)
+        assert servers
+    finally:
+        proc.kill()  # kill -9: no chance to stop its child
+        proc.wait()
+        log.close()
+    _, alive = psutil.wait_procs(servers, timeout=20)
+    assert not alive, "the app server outlived its launcher"
+    assert "refused to fetch" in (tmp_path / "server.log").read_text()
+
+
+def test_browser_gets_a_generic_error_and_the_log_the_traceback(caplog):
+    from coprod_sim.app import guard
+
+    guard.install()
+    import solara.server.app
+
+    try:
+        raise RuntimeError("secret detail")
+    except RuntimeError as exc:
+        shown = "".join(solara.server.app.traceback.format_exception(None, exc, exc.__traceback__))
+    assert shown == guard.GENERIC_ERROR and "secret detail" not in shown
+    assert "secret detail" in caplog.text and "Traceback" in caplog.text
+    with pytest.raises(Exception, match=r"example\.invalid"):
+        import solara.server.cdn_helper
+
+        solara.server.cdn_helper.fetch_from_cdn("https://example.invalid/x.js")
