@@ -17,7 +17,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -32,25 +32,30 @@ WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.backends"], "dask": ["distrib
 
 # ------------------------------------------------------------------ what a worker does
 def execute_batch(tasks: list[RunTask], summary_keys: list[str], step_keys: list[str],
-                  fault: dict | None = None) -> dict[str, list[dict]]:
-    """Run each task; return run rows (one per task) and step rows (per run and step, if asked)."""
+                  fault: dict | None = None, simulator: Callable[[dict, int], Any] | None = None
+                  ) -> dict[str, list[dict]]:
+    """Run each task; return run rows (one per task) and step rows (per run and step, if asked).
+
+    ``simulator`` replaces the model (e.g. an analytic test function of the sensitivity layer); it must
+    be a module-level function so that worker processes can unpickle it.
+    """
     runs, steps = [], []
     for task in tasks:
-        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {})
+        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {}, simulator or simulate)
         runs.append(row)
         steps.extend(step_rows)
     return {"runs": runs, "steps": steps}
 
 
-def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str],
-                 fault: dict) -> tuple[dict[str, Any], list[dict]]:
+def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], fault: dict,
+                 simulator: Callable[[dict, int], Any]) -> tuple[dict[str, Any], list[dict]]:
     row: dict[str, Any] = {"run_key": task.run_key, "point_id": task.point_id, "replicate": task.replicate,
                            "seed": task.seed, "status": "ok", "error": None}
     start = time.perf_counter()
     step_rows: list[dict] = []
     try:
         _maybe_inject_fault(task.cfg, fault)
-        result = simulate(task.cfg, task.seed)
+        result = simulator(task.cfg, task.seed)
         outcomes = {k: float(result.summary[k]) for k in summary_keys}
         if step_keys:
             columns = {k: result.timeseries[k].tolist() for k in ("step", *step_keys)}

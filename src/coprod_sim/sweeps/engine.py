@@ -208,7 +208,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
     start = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
     batches = make_batches(todo, size)
-    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault)
+    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, plan.simulator)
     tqdm.monitor_interval = 0  # no monitor thread
     with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
         for index, result in run_batches(batches, args, backend, workers, scheduler) if batches else ():
@@ -252,7 +252,7 @@ def estimate(plan: SweepPlan, out: Path, backend: str, workers: int, max_sample:
     t0 = time.perf_counter()
     for i in pick:
         s = time.perf_counter()
-        execute_batch([todo[i]], plan.summary_outcomes, plan.step_outcomes, {})
+        execute_batch([todo[i]], plan.summary_outcomes, plan.step_outcomes, {}, plan.simulator)
         times.append(time.perf_counter() - s)
         if time.perf_counter() - t0 > budget_s:
             break
