@@ -14,9 +14,9 @@ import os
 import sys
 
 from ..errors import ConfigError, CoprodError
-from . import app, runs, sweeps
+from . import app, runs, sensitivity, sweeps
 
-COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **app.COMMANDS}
+COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **sensitivity.COMMANDS, **app.COMMANDS}
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader went away
 
 
