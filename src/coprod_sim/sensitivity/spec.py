@@ -115,14 +115,14 @@ def load_study(spec: str | os.PathLike | Mapping) -> Study:
     if not isinstance(analysis, dict):
         probs.append(f"{origin}: analysis: expected a mapping, found {describe_value(analysis)}")
         analysis = {}
-    _unknown(analysis, ANALYSIS_FIELDS, f"{origin}: analysis.", probs)
     if probs:
         raise ConfigError(probs)
+    _unknown(analysis, ANALYSIS_FIELDS, f"{origin}: analysis.", probs)
     sweep_raw = {k: v for k, v in raw.items() if k not in STUDY_FIELDS}
     sweep_raw.setdefault("seed_scheme", "common")
     if model == "coprod":
-        return _model_study(sweep_raw, analysis, origin, here)
-    return _analytic_study(model, sweep_raw, analysis, origin)
+        return _model_study(sweep_raw, analysis, origin, here, probs)
+    return _analytic_study(model, sweep_raw, analysis, origin, probs)
 
 
 def _unknown(data: dict, allowed: tuple[str, ...], where: str, probs: list[str]) -> None:
@@ -181,8 +181,7 @@ def _outcome_list(analysis: dict, sweep_raw: dict, known: tuple[str, ...], defau
     return [str(o) for o in outcomes]
 
 
-def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path) -> Study:
-    probs: list[str] = []
+def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs: list[str]) -> Study:
     design = sweep_raw.get("design")
     kind = str(design.get("type", "")) if isinstance(design, dict) else ""
     opts = _options(analysis, kind, origin, probs)
@@ -207,14 +206,13 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path) -> St
 
 
 # ------------------------------------------------------------------ analytic targets
-def _analytic_study(model: str, raw: dict, analysis: dict, origin: str) -> Study:
+def _analytic_study(model: str, raw: dict, analysis: dict, origin: str, probs: list[str]) -> Study:
     """The Ishigami function as a study: the same designs, seeds, engine and analysis as the model."""
-    probs: list[str] = []
     _unknown(raw, ANALYTIC_FIELDS, f"{origin}: ", probs)
     design = raw.get("design")
     if not isinstance(design, dict):
-        raise ConfigError([f"{origin}: design: expected a mapping with type, samples and parameters, found "
-                           f"{describe_value(design)}"])
+        raise ConfigError([*probs, f"{origin}: design: expected a mapping with type, samples and parameters, "
+                                   f"found {describe_value(design)}"])
     kind = design.get("type")
     if kind not in (*SALIB_DESIGNS, "lhs"):
         probs.append(f"{origin}: design.type: expected one of sobol, morris, fast, lhs for model {model}, found "
@@ -270,14 +268,19 @@ def _analytic_plan(kind: str, design: dict, axes: list[Axis], samples: int, reps
     else:
         points = latin_hypercube(axes, samples, np.random.default_rng(
             np.random.SeedSequence(entropy=seed, spawn_key=LHS_STREAM)))
-    tasks = []
+    tasks, seen, repeats = [], {}, {}
     for pid, point in enumerate(points):
         cfg = {"noise_sd": noise, **point}
         for rep in range(reps):
             s = derive_seed(seed, pid, rep, scheme)
-            tasks.append(RunTask(run_key(cfg, rep, s), pid, rep, s, dict(point), cfg))
+            key = run_key(cfg, rep, s)
+            if key in seen:  # a Morris grid revisits points: the same run serves both (as in sweep plans)
+                repeats[pid] = seen[key]
+                continue
+            seen[key] = pid
+            tasks.append(RunTask(key, pid, rep, s, dict(point), cfg))
     return SweepPlan(name=str(raw.get("name") or (Path(origin).stem if not origin.startswith("<") else "ishigami")),
                      origin=origin, spec=raw, base_cfg={"noise_sd": noise}, varied=[a.key for a in axes],
                      points=points, tasks=tasks, root_seed=seed, seed_scheme=scheme, replicates=reps,
                      summary_outcomes=[targets.OUTCOME], step_outcomes=[], backend=raw.get("backend", "processes"),
-                     workers=raw.get("workers", 2), design=info, simulator=targets.run_target)
+                     workers=raw.get("workers", 2), design=info, repeats=repeats, simulator=targets.run_target)

@@ -10,7 +10,9 @@ so screening methods can be checked to rank an irrelevant factor last.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import struct
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,12 +32,16 @@ def ishigami(x1: float, x2: float, x3: float) -> float:
 def run_target(cfg: dict[str, Any], seed: int) -> SimpleNamespace:
     """One "run" of an analytic target (the sweep engine's simulator): ``.summary`` holds y.
 
-    Factors not in the design sit at 0; the noisy variant draws its noise from the run's seed, so
-    replicates differ and common random numbers apply exactly as for the model.
+    Factors not in the design sit at 0. The noisy variant draws its noise from the run's seed *and*
+    the point, so replicates differ and, as in the model, common seeds do not make the noise of two
+    design points identical (it would cancel exactly, which no simulation does): only averaging
+    replicates removes it.
     """
-    y = ishigami(*(float(cfg.get(k, 0.0)) for k in FACTORS[:3]))
+    x = [float(cfg.get(k, 0.0)) for k in FACTORS[:3]]
+    y = ishigami(*x)
     if cfg.get("noise_sd"):
-        y += float(cfg["noise_sd"]) * float(np.random.default_rng(seed).standard_normal())
+        point = int.from_bytes(hashlib.sha256(struct.pack("3d", *x)).digest()[:8], "little")
+        y += float(cfg["noise_sd"]) * float(np.random.default_rng([seed, point]).standard_normal())
     return SimpleNamespace(summary={OUTCOME: y})
 
 
