@@ -213,7 +213,7 @@ def test_spec_problems_are_reported_together() -> None:
     assert "analysis.outcome: unknown key; did you mean 'outcomes'?" in text
     assert "analysis.method: expected sobol for a sobol design, found 'delta'" in text
     assert "analysis.missing: expected one of refuse, drop_points, found 'ignore'" in text
-    with pytest.raises(ConfigError, match="analysis.outcomes: quality.needs: unknown outcome"):
+    with pytest.raises(ConfigError, match=r"analysis\.outcomes: quality\.needs: unknown outcome"):
         load_study({"base": "baseline", "design": {"type": "morris", "samples": 2, "parameters": {
             "government.resistance": {"range": [0.1, 0.8]}}}, "analysis": {"outcomes": ["quality.needs"]}})
     with pytest.raises(ConfigError, match="model: expected one of coprod, ishigami"):
