@@ -268,7 +268,9 @@ def _analytic_plan(kind: str, design: dict, axes: list[Axis], samples: int, reps
     else:
         points = latin_hypercube(axes, samples, np.random.default_rng(
             np.random.SeedSequence(entropy=seed, spawn_key=LHS_STREAM)))
-    tasks, seen, repeats = [], {}, {}
+    tasks: list[RunTask] = []
+    seen: dict[str, int] = {}
+    repeats: dict[int, int] = {}
     for pid, point in enumerate(points):
         cfg = {"noise_sd": noise, **point}
         for rep in range(reps):
