@@ -286,10 +286,10 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, origin: str, pr
         probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {describe_value(kind)}")
         return [], []
     if kind == "explicit":
-        points = design.get("points")
         if "file" in design:
-            points = _points_file(design["file"], origin, here or Path("."), probs)
-        return _explicit(points, base_cfg, origin, probs)
+            points, where = _points_file(design["file"], origin, here or Path("."), probs)
+            return _explicit(points, base_cfg, where, probs, "row") if points is not None else ([], [])
+        return _explicit(design.get("points"), base_cfg, origin, probs)
     params = design.get("parameters")
     if not isinstance(params, dict) or not params:
         probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {describe_value(params)}")
@@ -406,24 +406,25 @@ def _lhs_axis(key: str, entry: dict, rng: list, integer: bool, where: str, probs
                 sd=entry.get("sd"), integer=integer)
 
 
-def _points_file(name: Any, origin: str, here: Path, probs: _Problems) -> list[dict[str, Any]] | None:
-    """Explicit points from a CSV file (a header of dotted keys, one point per row; relative to the spec)."""
+def _points_file(name: Any, origin: str, here: Path, probs: _Problems) -> tuple[list[dict[str, Any]] | None, str]:
+    """Explicit points from a CSV file (a header of dotted keys, one point per row, empty cells take the
+    base value; the path is relative to the spec) and the file's name for messages."""
     import pandas as pd
 
     if not isinstance(name, str):
         probs.add(f"{origin}: design.file: expected a path to a CSV file, found {describe_value(name)}")
-        return None
+        return None, origin
     path = next((c for c in (here / name, Path(name)) if c.is_file()), None)
     if path is None:
         probs.add(f"{origin}: design.file: file not found: {name} (looked in {here} and the current folder)")
-        return None
+        return None, origin
     try:
         table = pd.read_csv(path, true_values=["true", "True"], false_values=["false", "False"])
     except (ValueError, OSError) as err:
         probs.add(f"{path}: expected a CSV table with a header of parameter keys, found unreadable data ({err})")
-        return None
+        return None, origin
     return [{str(k): _plain(v) for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
-            for row in table.to_dict("records")]
+            for row in table.to_dict("records")], str(path)
 
 
 def _plain(value: Any) -> Any:
@@ -431,24 +432,31 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
-    """A list of points; keys a point does not give take their base value."""
+def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems,
+              item: str = "design.points") -> tuple[list[str], list[dict[str, Any]]]:
+    """A list of points; keys a point does not give take their base value.
+
+    ``item`` names a point in messages: ``design.points[i]``, or ``row n`` of a CSV file (header = row 1)."""
     if not isinstance(points, list) or not points:
         probs.add(f"{origin}: design.points: expected a non-empty list of mappings, found {describe_value(points)}")
         return [], []
     varied: list[str] = []
     for i, point in enumerate(points):
         if not isinstance(point, dict):
-            probs.add(f"{origin}: design.points[{i}]: expected a mapping of dotted.key: value, found "
+            probs.add(f"{origin}: {_item(item, i)}: expected a mapping of dotted.key: value, found "
                       f"{describe_value(point)}")
             continue
-        for key in _checked_assignments(point, f"{origin}: design.points[{i}]", probs):
+        for key in _checked_assignments(point, f"{origin}: {_item(item, i)}", probs):
             if key not in varied:
                 varied.append(key)
     if probs:
         return [], []
     full = [{k: p.get(k, dotted.get(base_cfg, k)) for k in varied} for p in points]
     return varied, full
+
+
+def _item(item: str, i: int) -> str:
+    return f"row {i + 2}" if item == "row" else f"{item}[{i}]"
 
 
 # ------------------------------------------------------------------ outputs, fault injection, tasks
