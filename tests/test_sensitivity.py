@@ -226,7 +226,7 @@ def test_cli_dry_run_counts_runs_and_warns_about_sobol_n(tmp_path: Path, capsys)
                                                                                           "samples: 100"))
     assert main(["sensitivity", str(spec), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
     out, err = capsys.readouterr()
-    assert "2000 runs (500 design points × 4 replicates" in out
+    assert "2000 runs (500 design points; 4 replicates; 1 scenario(s))" in out
     assert "estimated wall time" in out
     assert "100 is not a power of two" in err and "64 or 128" in err
     assert not (tmp_path / "out" / "indices.csv").exists()

@@ -29,8 +29,9 @@ def _run(args: argparse.Namespace) -> int:
     workers = args.workers or study.plan.workers
     if args.dry_run:
         e = estimate_study(study, out, backend, workers)
-        print(f"{e['runs']} runs ({e['points']} design points × {e['replicates']} replicates × {e['scenarios']} "
-              f"scenario(s)); {e['runs'] - e['to_run']} already in {out}, {e['to_run']} to run")
+        shared = f", {e['repeats']} of them repeating an earlier point" if e["repeats"] else ""
+        print(f"{e['runs']} runs ({e['points']} design points{shared}; {e['replicates']} replicates; "
+              f"{e['scenarios']} scenario(s)); {e['runs'] - e['to_run']} already in {out}, {e['to_run']} to run")
         print(f"measured {e['seconds_per_run']:.2f} s per run; estimated wall time ≈ {_duration(e['estimate_s'])} "
               f"on {backend} with {workers} worker(s)")
         for line in e["warnings"]:

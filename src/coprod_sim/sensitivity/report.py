@@ -31,6 +31,7 @@ RANK_BY = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "rbd_fast": "S1", "
 SHOWN = {"sobol": ("S1", "ST"), "fast": ("S1", "ST"), "morris": ("mu_star",), "rbd_fast": ("S1",),
          "delta": ("delta", "S1")}
 MAX_BARS = 25
+NOISY = 0.1  # seed-noise share of the analysed means above which the report asks for more replicates
 
 
 def slug(label: str) -> str:
@@ -182,7 +183,12 @@ def _outcome_section(study: Study, label: str, table: pd.DataFrame, noise: pd.Se
     if study.method == "sobol":
         s1 = by["S1"]["value"].clip(lower=0).sum()
         lines += ["", f"The factors alone (sum of S1) account for {_pct(s1)} of the variance; the rest comes from "
-                      "interactions between them."]
+                      "interactions between them." if s1 <= 1 else
+                  f"The first-order indices sum to {_pct(s1)}, more than all of the variance: N is too small for "
+                  "reliable indices; double it (the runs done so far are reused)."]
+    if noise["noise_share_of_means"] > NOISY:
+        lines += ["", f"Seed noise is still {_pct(noise['noise_share_of_means'])} of the variance analysed: more "
+                      "replicates would sharpen these indices."]
     return [*lines, ""]
 
 

@@ -143,6 +143,7 @@ def estimate_study(study: Study, out: Path, backend: str, workers: int) -> dict[
         totals["to_run"] += e["to_run"]
         totals["estimate_s"] += e["estimate_s"]
     return {**totals, "seconds_per_run": per_run, "points": len(study.plan.points), "scenarios": len(study.plans),
+            "repeats": len(study.plan.repeats),
             "replicates": study.plan.replicates, "warnings": design_warnings(study)}
 
 
