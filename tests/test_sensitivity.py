@@ -241,3 +241,15 @@ def test_cli_runs_a_study_and_refuses_bad_specs(tmp_path: Path, capsys) -> None:
     spec.write_text("model: ishigami\ndesign: {type: sobol, samples: 8, parameters: {x9: {}}}\n")
     assert main(["sensitivity", str(spec)]) == 2
     assert "design.parameters.x9: unknown factor" in capsys.readouterr().err
+
+
+def test_the_morris_noise_floor_is_what_noise_alone_gives() -> None:
+    """Pure seed noise: the mean |elementary effect| of replicate means matches the floor the report uses."""
+    from coprod_sim.sensitivity.indices import morris_noise_floor
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(0.0, 2.0, size=(4000, 3))
+    delta = 4 / (2 * 3)
+    effects = np.abs(np.diff(values.mean(axis=1))[::2]) / delta
+    assert morris_noise_floor(values, 4) == pytest.approx(effects.mean(), rel=0.05)
+    assert math.isnan(morris_noise_floor(values[:, :1], 4))

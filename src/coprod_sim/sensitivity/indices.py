@@ -114,7 +114,22 @@ def noise_share(values: np.ndarray) -> tuple[float, float]:
     means = float(np.var(values.mean(axis=1), ddof=1))
     single = within / total if total > 0 else float("nan")
     averaged = within / values.shape[1] / means if means > 0 else float("nan")
-    return single, min(averaged, 1.0)
+    return min(single, 1.0), min(averaged, 1.0)  # estimates can exceed 1 when there is little else
+
+
+def morris_noise_floor(values: np.ndarray, levels: int) -> float:
+    """The μ* that seed noise alone would give an inert factor (approximately; NaN with one replicate).
+
+    An elementary effect is a difference of two replicate means over a step Δ of the unit range, so
+    noise alone contributes |N(0, 2 σ²_within / R)| / Δ, whose mean is √(2/π) · √(2 σ²_within / R) / Δ.
+    Common seeds correlate the two runs, so the true floor is lower: a factor below it is not shown
+    to matter, not shown to be inert.
+    """
+    if values.shape[1] < 2:
+        return float("nan")
+    within = float(np.mean(np.var(values, axis=1, ddof=1)))
+    delta = levels / (2 * (levels - 1))
+    return float(np.sqrt(2 / np.pi) * np.sqrt(2 * within / values.shape[1]) / delta)
 
 
 def base_size(study: Study, kept: np.ndarray) -> int:

@@ -171,12 +171,20 @@ def _outcome_section(study: Study, label: str, table: pd.DataFrame, noise: pd.Se
     by = {i: table[table["index"] == i].set_index("factor") for i in table["index"].unique()}
     start = len(lines)
     zero: list[str] = []
+    noisy: list[str] = []
+    floor = noise.get("morris_noise_floor", float("nan"))
     for _, row in ranked.iterrows():
         if not row["ci_low"] > 0:
             zero.append(str(row["factor"]))
             continue
+        if row["value"] <= floor:
+            noisy.append(str(row["factor"]))
+            continue
         n = len(lines) - start + 1
         lines.append(f"{n}. {_sentence(study.method, row, by, n == 1, pct)}")
+    if noisy:
+        lines += ["", f"Within seed noise (μ* at or below {_num(floor)}, what seed noise alone gives about): "
+                      f"{', '.join(noisy)}."]
     if zero:
         lines += ["", f"Indistinguishable from zero (the interval of {rank.replace('mu_star', 'μ*')} includes 0): "
                       f"{', '.join(zero)}."]

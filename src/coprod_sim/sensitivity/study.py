@@ -47,6 +47,7 @@ class SensitivityReport:
     resumed: int
     failed: int
     seconds: float
+    run_seconds: float = 0.0  # compute time of every run of the study, this call's or earlier ones'
 
 
 def default_out(spec: str | os.PathLike | Mapping, study: Study) -> Path:
@@ -82,7 +83,9 @@ def sensitivity(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None
         resumed, failed = resumed + report.resumed, failed + report.failed
     found = analyse(study, tables)
     seconds = time.perf_counter() - start
-    result = SensitivityReport(target, *found, runs=study.runs, resumed=resumed, failed=failed, seconds=seconds)
+    run_seconds = float(sum(t["runtime_s"].sum() for t in tables.values()))
+    result = SensitivityReport(target, *found, runs=study.runs, resumed=resumed, failed=failed, seconds=seconds,
+                               run_seconds=run_seconds)
     write_outputs(study, result)
     return result
 
@@ -101,7 +104,9 @@ def analyse(study: Study, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame
         noise.append({"outcome": series.label, "noise_share": single, "noise_share_of_means": of_means,
                       "points_used": int(kept.sum()), "points_dropped": int((~kept).sum()),
                       "replicates": study.plan.replicates, "mean": float(means.mean()), "min": float(means.min()),
-                      "max": float(means.max()), "share_positive": float((means > 0).mean())})
+                      "max": float(means.max()), "share_positive": float((means > 0).mean()),
+                      "morris_noise_floor": ix.morris_noise_floor(series.values[kept], int(
+                          study.plan.design.get("levels", 4))) if study.method == "morris" else float("nan")})
         frames.append(ix.indices_for(study, series, kept))
         if study.method == "sobol" and study.convergence:
             conv.append(ix.convergence_for(study, series, kept))
@@ -125,6 +130,7 @@ def write_outputs(study: Study, result: SensitivityReport) -> None:
               "base": study.base_label, "samples": study.samples, "replicates": study.plan.replicates,
               "seed": study.plan.root_seed, "seed_scheme": study.plan.seed_scheme, "runs": result.runs,
               "resumed": result.resumed, "failed": result.failed, "wall_time_s": round(result.seconds, 1),
+              "run_time_s": round(result.run_seconds, 1),
               "missing_policy": study.missing, "conf_level": study.conf_level}
     files.write_text(out / "sensitivity.json", json.dumps(record, indent=1, default=str) + "\n")
     plots = plot_all(study, result)
