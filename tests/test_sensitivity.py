@@ -253,3 +253,18 @@ def test_the_morris_noise_floor_is_what_noise_alone_gives() -> None:
     effects = np.abs(np.diff(values.mean(axis=1))[::2]) / delta
     assert morris_noise_floor(values, 4) == pytest.approx(effects.mean(), rel=0.05)
     assert math.isnan(morris_noise_floor(values[:, :1], 4))
+
+
+def test_a_given_data_method_reuses_an_existing_latin_hypercube_sweep(tmp_path: Path) -> None:
+    spec = {"name": "lhs", "base": "baseline", "set": SMALL_PARAMS, "seed": 2, "seed_scheme": "common",
+            "backend": "serial", "design": {"type": "lhs", "samples": 48, "parameters": {
+                "government.resistance": {"range": [0.1, 0.9]}, "linkage.channel_reach": {"range": [0.1, 0.9]}}}}
+    sweep = coprod_sim.sweep(spec, tmp_path)
+    study = coprod_sim.sensitivity({**spec, "analysis": {"outcomes": ["quality.needs_met_share"]}}, tmp_path)
+    assert study.resumed == sweep.total == study.runs  # not one run again
+    assert set(study.indices["method"]) == {"rbd_fast"} and set(study.indices["N"]) == {48}
+    delta = coprod_sim.sensitivity({**spec, "analysis": {"outcomes": ["quality.needs_met_share"], "method": "delta"}},
+                                   tmp_path)
+    assert set(delta.indices["index"]) == {"delta", "S1"}
+    with pytest.raises(ConfigError, match="rbd_fast needs at least 41 design points, found 20"):
+        load_study({**spec, "design": {**spec["design"], "samples": 20}})

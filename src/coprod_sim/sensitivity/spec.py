@@ -37,7 +37,7 @@ from ..config import ConfigError, describe_value, read_yaml
 from ..model import KEY_OUTCOMES, SUMMARY_KEYS
 from ..sweeps import RunTask, SweepPlan, build_plan, derive_seed
 from ..sweeps.design import Axis, latin_hypercube, salib_design
-from ..sweeps.salib import GIVEN_DATA_METHODS, SALIB_DESIGNS, min_samples
+from ..sweeps.salib import GIVEN_DATA_METHODS, MIN_GIVEN_POINTS, SALIB_DESIGNS, min_samples
 from ..sweeps.spec import LHS_STREAM, SALIB_STREAM, run_key
 from . import targets
 
@@ -197,12 +197,20 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs
         raise ConfigError(probs)
     sweep_raw.setdefault("outputs", {"summary": outcomes})
     plan = build_plan(sweep_raw, origin, here)
+    _enough_points(opts["method"], len(plan.points), origin)
     base_label = str(sweep_raw.get("base") or "defaults") if not isinstance(sweep_raw.get("base"), dict) else "base"
     effect_plans = {}
     for scenario in effects:
         effect_plans[scenario] = build_plan({**sweep_raw, "base": scenario}, f"{origin} (effect of {scenario})", here)
     return Study(name=plan.name, origin=origin, model="coprod", design_type=kind, factors=list(plan.varied),
                  outcomes=outcomes, plan=plan, base_label=Path(base_label).stem, effect_plans=effect_plans, **opts)
+
+
+def _enough_points(method: str, points: int, origin: str) -> None:
+    need = MIN_GIVEN_POINTS.get(method, 0)
+    if points < need:
+        raise ConfigError([f"{origin}: design: {method} needs at least {need} design points, found {points}; "
+                           "add samples"])
 
 
 # ------------------------------------------------------------------ analytic targets
@@ -232,6 +240,7 @@ def _analytic_study(model: str, raw: dict, analysis: dict, origin: str, probs: l
         raise ConfigError(probs)
     scheme = raw.get("seed_scheme", "common")
     plan = _analytic_plan(str(kind), design, axes, int(samples or 0), reps, seed, scheme, float(noise), raw, origin)
+    _enough_points(opts["method"], len(plan.points), origin)
     return Study(name=plan.name, origin=origin, model=model, design_type=str(kind), factors=plan.varied,
                  outcomes=[targets.OUTCOME], plan=plan, base_label=model, **opts)
 

@@ -17,6 +17,8 @@ matplotlib and pandas machinery that plain ``coprod-sim`` commands never need.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from typing import Any
 
@@ -25,6 +27,8 @@ import numpy as np
 SALIB_DESIGNS = ("sobol", "morris", "fast")
 GIVEN_DATA_METHODS = ("rbd_fast", "delta")
 FAST_M = 4  # FAST interference factor (SALib's default); needs samples > 4 M²
+RBD_M = 10  # RBD-FAST harmonics (SALib's default); its bootstrap halves the sample, which must stay above 2 M
+MIN_GIVEN_POINTS = {"rbd_fast": 4 * RBD_M + 1, "delta": 20}
 MORRIS_LEVELS = 4
 
 
@@ -146,10 +150,12 @@ def _given_data(method: str, prob: dict, x: np.ndarray | None, y: np.ndarray, co
     if method == "rbd_fast":
         from SALib.analyze import rbd_fast
 
-        res = rbd_fast.analyze(prob, x, y, num_resamples=resamples, conf_level=conf_level, seed=seed)
+        res = rbd_fast.analyze(prob, x, y, M=RBD_M, num_resamples=resamples, conf_level=conf_level, seed=seed)
         return [_row("S1", n, res["S1"][i], res["S1_conf"][i]) for i, n in enumerate(names)]
     from SALib.analyze import delta
 
-    res = delta.analyze(prob, x, y, num_resamples=resamples, conf_level=conf_level, seed=seed)
-    return ([_row("delta", n, res["delta"][i], res["delta_conf"][i]) for i, n in enumerate(names)]
+    with contextlib.redirect_stdout(io.StringIO()):  # SALib 1.6 prints notes about merged bins
+        res = delta.analyze(prob, x, y, num_resamples=resamples, conf_level=conf_level, seed=seed)
+    key = "delta" if "delta" in res else "delta_raw"  # SALib 1.6 reports raw, balanced and step variants
+    return ([_row("delta", n, res[key][i], res[f"{key}_conf"][i]) for i, n in enumerate(names)]
             + [_row("S1", n, res["S1"][i], res["S1_conf"][i]) for i, n in enumerate(names)])
