@@ -268,3 +268,14 @@ def test_a_given_data_method_reuses_an_existing_latin_hypercube_sweep(tmp_path: 
     assert set(delta.indices["index"]) == {"delta", "S1"}
     with pytest.raises(ConfigError, match="rbd_fast needs at least 41 design points, found 20"):
         load_study({**spec, "design": {**spec["design"], "samples": 20}})
+
+
+def test_second_order_sobol_finds_the_one_interaction(tmp_path: Path) -> None:
+    """Ishigami's only interaction is x1 × x3 (S2 ≈ 0.24); the others are zero."""
+    report = coprod_sim.sensitivity(ishigami_spec() | {
+        "design": {"type": "sobol", "samples": 512, "second_order": True,
+                   "parameters": {f: {"range": PI} for f in ("x1", "x2", "x3")}}}, tmp_path)
+    s2 = table(report, "S2")["value"]
+    assert s2.idxmax() == "x1 × x3" and s2["x1 × x3"] > 0.15
+    assert set(report.indices["N"]) == {512}
+    assert sorted(pd.read_csv(tmp_path / "convergence.csv")["N"].unique()) == [64, 128, 256, 512]

@@ -40,7 +40,12 @@ class Series:
 def values_of(plan: SweepPlan, runs: pd.DataFrame, outcome: str) -> tuple[np.ndarray, dict[tuple[int, int], str]]:
     """Point × replicate matrix of one outcome (NaN where no usable value) and what each missing cell is."""
     out = np.full((len(plan.points), plan.replicates), np.nan)
-    pid, rep = runs["point_id"].to_numpy(int), runs["replicate"].to_numpy(int)
+    # place rows by run_key, not by their recorded point id: a run reused from an earlier design (same
+    # config and seed) keeps the id it had there
+    where = {t.run_key: (t.point_id, t.replicate) for t in plan.tasks}
+    runs = runs[runs["run_key"].isin(where)]
+    pid = np.asarray([where[k][0] for k in runs["run_key"]], dtype=int)
+    rep = np.asarray([where[k][1] for k in runs["run_key"]], dtype=int)
     ok = (runs["status"] == "ok").to_numpy(bool)
     values = runs[outcome].to_numpy(float) if outcome in runs else np.full(len(runs), np.nan)
     out[pid[ok], rep[ok]] = values[ok]
