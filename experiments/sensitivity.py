@@ -89,7 +89,7 @@ def assumption_spec() -> dict[str, Any]:
         if entry is not None:
             factors[p.key] = entry
     return {"name": "assumptions", "base": "baseline", "seed": 17, "seed_scheme": "common", "replicates": 2,
-            "design": {"type": "morris", "samples": 5, "levels": 4, "parameters": factors},
+            "design": {"type": "morris", "samples": 4, "levels": 4, "parameters": factors},
             "analysis": {"outcomes": list(KEY_OUTCOMES), "effects": HEADLINE_SCENARIOS, "levels": False,
                          "missing": "drop_points"},
             "backend": "processes", "workers": 2}
