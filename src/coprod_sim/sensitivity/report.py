@@ -43,16 +43,24 @@ def plot_all(study: Study, result: SensitivityReport) -> list[Path]:
     folder = result.out / "plots"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    floors = dict(zip(result.noise["outcome"], result.noise.get("morris_noise_floor", []), strict=False))
     for label, table in result.indices.groupby("outcome", sort=False):
-        written.append(_bars(study.method, str(label), table, folder))
+        floor = float(floors.get(label, float("nan")))
+        written.append(_bars(study.method, str(label), table, folder, floor))
         if study.method == "morris":
-            written.append(_mu_sigma(str(label), table, folder))
+            written.append(_mu_sigma(str(label), table, folder, floor))
     for label, table in result.convergence.groupby("outcome", sort=False):
         written.append(_convergence(str(label), table, folder))
     return written
 
 
-def _bars(method: str, label: str, table: pd.DataFrame, folder: Path) -> Path:
+def _noise_line(ax, floor: float) -> None:
+    """Morris: the μ* that seed noise alone would give (a factor left of it is not shown to matter)."""
+    if np.isfinite(floor):
+        ax.axvline(floor, color="black", ls=":", lw=1, label="seed-noise floor")
+
+
+def _bars(method: str, label: str, table: pd.DataFrame, folder: Path, floor: float) -> Path:
     """Horizontal bars of each factor's indices with their confidence intervals, largest first (top 25)."""
     shown = SHOWN[method]
     order = _ranked(table, RANK_BY[method])[:MAX_BARS]
@@ -67,12 +75,13 @@ def _bars(method: str, label: str, table: pd.DataFrame, folder: Path) -> Path:
     ax.set_yticks(np.arange(len(order)), order, fontsize=8)
     ax.invert_yaxis()
     ax.axvline(0, color="grey", lw=0.6)
+    _noise_line(ax, floor)
     ax.set_title(label, fontsize=9)
     ax.legend(fontsize=8)
     return _save(fig, folder / f"indices-{slug(label)}.png")
 
 
-def _mu_sigma(label: str, table: pd.DataFrame, folder: Path) -> Path:
+def _mu_sigma(label: str, table: pd.DataFrame, folder: Path, floor: float) -> Path:
     """Morris μ* (overall influence) against σ (non-linearity or interactions), one labelled dot per factor."""
     mu = table[table["index"] == "mu_star"].set_index("factor")["value"]
     sigma = table[table["index"] == "sigma"].set_index("factor")["value"].reindex(mu.index)
@@ -82,6 +91,7 @@ def _mu_sigma(label: str, table: pd.DataFrame, folder: Path) -> Path:
         ax.annotate(name, (mu[name], sigma[name]), fontsize=7, xytext=(3, 2), textcoords="offset points")
     top = float(max(mu.max(), sigma.max(), 1e-12))
     ax.plot([0, top], [0, top], color="grey", lw=0.6, ls="--", label="σ = μ*")
+    _noise_line(ax, floor)
     ax.set_xlabel("μ* (mean |elementary effect| over the factor's range)")
     ax.set_ylabel("σ (spread of elementary effects)")
     ax.set_title(label, fontsize=9)
