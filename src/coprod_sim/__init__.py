@@ -13,6 +13,8 @@ The public Python API (docs/python.md)::
     report = coprod_sim.sweep("experiments/example_sweep.yaml", out="results/sweeps/example")
     tables = coprod_sim.load_results(report.out)
 
+    study = coprod_sim.sensitivity("experiments/sensitivity_ishigami.yaml")  # indices.csv, report.md
+
 Names are imported on first use, so ``import coprod_sim`` (and the CLI) start fast.
 """
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from .errors import ConfigError, CoprodError, UserError
     from .model import HEADLINE_KEYS, OUTCOME_KEYS, OUTCOMES, Model
     from .runs import RunAborted, RunResult, run
+    from .sensitivity import SensitivityReport, sensitivity
     from .sweeps import SweepReport, SweepResults, compare, load_results, sweep
 
 # public name → module that defines it
@@ -36,13 +39,14 @@ _API: dict[str, str] = {
     "Model": "model", "OUTCOMES": "model", "OUTCOME_KEYS": "model", "HEADLINE_KEYS": "model",
     "sweep": "sweeps", "compare": "sweeps", "SweepReport": "sweeps", "SweepResults": "sweeps",
     "load_results": "sweeps",
+    "sensitivity": "sensitivity", "SensitivityReport": "sensitivity",
     "load_config": "config", "shipped_scenarios": "config",
     "ConfigError": "errors", "CoprodError": "errors", "UserError": "errors",
 }
 __all__ = [
     "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "ConfigError", "CoprodError", "Model", "RunAborted", "RunResult",
-    "SweepReport", "SweepResults", "UserError", "__version__", "compare", "load_config", "load_results", "run",
-    "shipped_scenarios", "sweep",
+    "SensitivityReport", "SweepReport", "SweepResults", "UserError", "__version__", "compare", "load_config",
+    "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
 ]
 
 

@@ -38,15 +38,18 @@ WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.backends"], "dask": ["distrib
 # ------------------------------------------------------------------ what a worker does
 def execute_batch(tasks: list[RunTask], summary_keys: list[str], step_keys: list[str],
                   fault: dict | None = None, timeout: float | None = None,
-                  hard_exit: bool = False) -> dict[str, list[dict]]:
+                  simulator: Callable[[dict, int], Any] | None = None, hard_exit: bool = False) -> dict[str, list[dict]]:
     """Run each task; return run rows (one per task) and step rows (per run and step, if asked).
 
     ``timeout``: seconds one run may take before it is stopped and recorded as ``timeout``;
+    ``simulator`` replaces the model (e.g. an analytic test function of the sensitivity layer); it must
+    be a module-level function so that worker processes can unpickle it;
     ``hard_exit``: in a worker process, end the process if a run cannot be stopped (runs.deadline).
     """
     runs, steps = [], []
     for task in tasks:
-        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {}, timeout, hard_exit)
+        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {}, timeout, hard_exit,
+                                      simulator or simulate)
         runs.append(row)
         steps.extend(step_rows)
     return {"runs": runs, "steps": steps}
@@ -58,8 +61,8 @@ def task_row(task: RunTask, status: str = "ok", error: str | None = None, runtim
             "status": status, "error": error, "runtime_s": runtime_s, **task.params}
 
 
-def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], fault: dict,
-                 timeout: float | None, hard_exit: bool) -> tuple[dict[str, Any], list[dict]]:
+def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], fault: dict, timeout: float | None,
+                 hard_exit: bool, simulator: Callable[[dict, int], Any]) -> tuple[dict[str, Any], list[dict]]:
     row = task_row(task)
     start = time.perf_counter()
     step_rows: list[dict] = []
@@ -67,7 +70,7 @@ def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], f
     try:
         with deadline(timeout, hard_exit):
             action = _fault_action(task.cfg, fault)
-            result = simulate(task.cfg, task.seed)
+            result = simulator(task.cfg, task.seed)
         if action == "nan":
             result.summary["quality.needs_met_share"] = math.nan
         outcomes = {k: float(result.summary[k]) for k in summary_keys}
@@ -121,7 +124,7 @@ def run_batches(batches: list[list[RunTask]], args: tuple, backend: str, workers
                 on_connect: Callable[[dict], None] | None = None) -> Iterator[BatchOutcome]:
     """Yield ``(tasks, result or exception)`` as batches finish, in completion order.
 
-    ``args``: (summary keys, step keys, fault injection, per-run timeout). A run whose worker
+    ``args``: (summary keys, step keys, fault injection, per-run timeout, simulator). A run whose worker
     dies is retried up to ``max_attempts`` times in all, then recorded as ``worker_lost``;
     ``on_connect`` receives what the backend found (e.g. the real number of Dask workers).
     """

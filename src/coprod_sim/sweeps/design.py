@@ -20,7 +20,8 @@ import numpy as np
 # scipy.stats is imported where it is used: it takes about a second to import, and every
 # `coprod-sim` command (and each sweep client) loads this module.
 
-DESIGN_TYPES = ("factorial", "lhs", "oat", "explicit")
+DESIGN_TYPES = ("factorial", "lhs", "oat", "explicit", "sobol", "morris", "fast")
+SAMPLED_TYPES = ("lhs", "sobol", "morris", "fast")  # drawn from distributions (ranges), not from lists of levels
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
 
 
@@ -122,3 +123,16 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(float(a), float(b), rel_tol=0, abs_tol=1e-12)
     return a == b
+
+
+def salib_design(kind: str, axes: list[Axis], samples: int, seed: int, second_order: bool = False,
+                 levels: int = 4) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """A Sobol, Morris or FAST design (SALib, on the unit cube) and its points mapped through each axis.
+
+    The unit sample is returned too: the sensitivity analysis reads it back.
+    """
+    from .salib import unit_sample
+
+    unit = unit_sample(kind, [a.key for a in axes], samples, seed, second_order, levels)
+    columns = [a.ppf(unit[:, j]) for j, a in enumerate(axes)]
+    return unit, [{a.key: columns[j][i] for j, a in enumerate(axes)} for i in range(len(unit))]

@@ -245,7 +245,7 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     start = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
     batches = make_batches(todo, size)
-    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout)
+    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator)
     tqdm.monitor_interval = 0  # no monitor thread
     try:
         with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
@@ -393,7 +393,7 @@ def estimate(plan: SweepPlan, out: Path, backend: str, workers: int, max_sample:
     t0 = time.perf_counter()
     for i in pick:
         s = time.perf_counter()
-        execute_batch([todo[i]], plan.summary_outcomes, plan.step_outcomes, {})
+        execute_batch([todo[i]], plan.summary_outcomes, plan.step_outcomes, {}, None, plan.simulator)
         times.append(time.perf_counter() - s)
         if time.perf_counter() - t0 > budget_s:
             break

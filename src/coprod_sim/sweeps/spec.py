@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,18 @@ from ..config import (
     value_problem,
 )
 from ..model import OUTCOME_KEYS, SUMMARY_KEYS
-from .design import DESIGN_TYPES, DISTRIBUTIONS, Axis, factorial, latin_hypercube, levels, one_at_a_time
+from .design import (
+    DESIGN_TYPES,
+    DISTRIBUTIONS,
+    SAMPLED_TYPES,
+    Axis,
+    factorial,
+    latin_hypercube,
+    levels,
+    one_at_a_time,
+    salib_design,
+)
+from .salib import SALIB_DESIGNS, min_samples
 
 BACKENDS = ("serial", "processes", "dask")
 SEED_SCHEMES = {
@@ -54,8 +65,9 @@ SEED_SCHEMES = {
 }
 SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "seed", "seed_scheme", "outputs",
                "backend", "workers", "batch_size", "scheduler", "timeout", "max_attempts", "fault_injection")
-DESIGN_FIELDS = ("type", "parameters", "samples", "points")
+DESIGN_FIELDS = ("type", "parameters", "samples", "points", "file", "second_order", "levels")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
+SALIB_STREAM = (0x5A1B, 0x5A1B, 0x5A1B)  # spawn key of the SALib samplers' seed; never a run's key
 MAX_PROBLEMS = 25
 MAX_RUNS = 100_000  # a sweep resolves every run's config up front (about 1 ms each); beyond this, split it
 FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (backends._fault_action)
@@ -96,6 +108,12 @@ class SweepPlan:
     timeout: float | None = None
     max_attempts: int = 3
     fault: dict = field(default_factory=dict)
+    # SALib designs: type, unit-cube sample (one row per point), base size, options (read by the sensitivity layer)
+    design: dict[str, Any] = field(default_factory=dict)
+    # point → earlier identical point whose runs it shares (SALib designs with common seeds only)
+    repeats: dict[int, int] = field(default_factory=dict)
+    # what a run computes, ``f(cfg, seed) → object with .summary``; None: the model (runs.simulate)
+    simulator: Callable[[dict, int], Any] | None = None
 
 
 # ------------------------------------------------------------------ seeds and keys
@@ -154,23 +172,26 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     design = raw.get("design")
     points: list[dict[str, Any]] = []
     varied: list[str] = []
+    info: dict[str, Any] = {}
     if not isinstance(design, dict):
         probs.add(f"{origin}: design: expected a mapping with type and parameters, found {describe_value(design)}")
     elif base_cfg is not None:
-        varied, points = _expand_design(design, base_cfg, opts["root_seed"], opts["replicates"], origin, probs)
+        varied, points = _expand_design(design, base_cfg, opts["root_seed"], opts["replicates"], origin, probs, info,
+                                        here)
     outcomes = _outputs(raw.get("outputs"), origin, probs)
     fault = _fault(raw.get("fault_injection"), origin, probs)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     merged = dotted.merge(base_raw, dotted.nested(fixed))
-    tasks = _tasks(points, merged, opts, outcomes, origin, probs)
+    repeats: dict[int, int] | None = {} if info else None  # SALib designs may repeat a point
+    tasks = _tasks(points, merged, opts, outcomes, origin, probs, repeats)
     if probs:
         raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
     return SweepPlan(
         name=str(raw.get("name") or (Path(origin).stem if not origin.startswith("<") else "sweep")), origin=origin,
         spec=raw, base_cfg=base_cfg or {},
         varied=varied, points=points, tasks=tasks, summary_outcomes=outcomes[0], step_outcomes=outcomes[1],
-        fault=fault, **opts,
+        fault=fault, design=info, repeats=repeats or {}, **opts,
     )
 
 
@@ -279,8 +300,8 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ designs
-def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int, origin: str,
-                   probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
+def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int, origin: str, probs: _Problems,
+                   info: dict[str, Any], here: Path | None = None) -> tuple[list[str], list[dict[str, Any]]]:
     _check_fields(design, DESIGN_FIELDS, f"{origin}: design.", probs)
     kind = design.get("type")
     if kind not in DESIGN_TYPES:
@@ -288,9 +309,15 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
         return [], []
     if kind == "explicit":
         points = design.get("points")
+        where, unit = origin, "design.points"
+        if "file" in design:
+            points, where = _points_file(design["file"], origin, here or Path("."), probs)
+            unit = "row"
+            if points is None:
+                return [], []
         if isinstance(points, list) and _too_many(len(points) * replicates, f"{origin}: design", probs):
             return [], []
-        return _explicit(points, base_cfg, origin, probs)
+        return _explicit(points, base_cfg, where, probs, unit)
     params = design.get("parameters")
     if not isinstance(params, dict) or not params:
         probs.add(f"{origin}: design.parameters: expected a mapping of dotted.key: levels, found {describe_value(params)}")
@@ -300,17 +327,23 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
         return [], []
     varied = [a.key for a in axes]
     samples = design.get("samples")
-    if kind == "lhs" and (isinstance(samples, bool) or not isinstance(samples, int) or samples < 1):
-        probs.add(f"{origin}: design.samples: expected a whole number ≥ 1, found {describe_value(samples)}")
-        return [], []
+    if kind == "lhs" or kind in SALIB_DESIGNS:
+        low = min_samples(kind) if kind in SALIB_DESIGNS else 1
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < low:
+            probs.add(f"{origin}: design.samples: expected a whole number ≥ {low}, found {describe_value(samples)}")
+            return [], []
     count = {"factorial": math.prod(len(a.values) for a in axes), "oat": 1 + sum(len(a.values) for a in axes),
-             "lhs": int(samples or 0)}[kind]
+             "lhs": int(samples or 0), "sobol": int(samples or 0) * (len(axes) * (2 if design.get("second_order") is True
+                                                                                  else 1) + 2),
+             "morris": int(samples or 0) * (len(axes) + 1), "fast": int(samples or 0) * len(axes)}[kind]
     if _too_many(count * replicates, f"{origin}: design", probs):  # counted, not materialised
         return [], []
     if kind == "factorial":
         return varied, factorial(axes)
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
+    if kind in SALIB_DESIGNS:
+        return varied, _salib_points(kind, design, axes, samples, root_seed, origin, probs, info)
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
     return varied, latin_hypercube(axes, count, rng)
 
@@ -321,6 +354,23 @@ def _too_many(runs: int, where: str, probs: _Problems) -> bool:
     probs.add(f"{where}: {runs:,} runs (design points × replicates), more than the limit of {MAX_RUNS:,}; "
               "split the sweep into several specs or use fewer levels, samples or replicates")
     return True
+
+
+def _salib_points(kind: str, design: dict, axes: list[Axis], samples: int, root_seed: int, origin: str,
+                  probs: _Problems, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sobol / Morris / FAST points, seeded from the root seed; the unit sample goes into ``info``."""
+    second, nlev = design.get("second_order", False), design.get("levels", 4)
+    if not isinstance(second, bool):
+        probs.add(f"{origin}: design.second_order: expected true or false, found {describe_value(second)}")
+    if isinstance(nlev, bool) or not isinstance(nlev, int) or nlev < 2 or nlev % 2:
+        probs.add(f"{origin}: design.levels: expected an even whole number ≥ 2 (Morris grid levels), found "
+                  f"{describe_value(nlev)}")
+    if probs:
+        return []
+    seed = int(np.random.SeedSequence(entropy=root_seed, spawn_key=SALIB_STREAM).generate_state(1)[0])
+    unit, points = salib_design(kind, axes, samples, seed, bool(second), int(nlev))
+    info.update(type=kind, unit=unit, samples=samples, second_order=bool(second), levels=int(nlev))
+    return points
 
 
 def _axis(key: str, entry: Any, kind: str, origin: str, probs: _Problems) -> Axis | None:
@@ -348,9 +398,10 @@ def _axis(key: str, entry: Any, kind: str, origin: str, probs: _Problems) -> Axi
 
 
 def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, probs: _Problems) -> Axis | None:
-    allowed = ("range", "n") if kind != "lhs" else ("range", "dist", "mode", "mean", "sd")
+    sampled = kind in SAMPLED_TYPES
+    allowed = ("range", "dist", "mode", "mean", "sd") if sampled else ("range", "n")
     _check_fields(entry, allowed, f"{where}.", probs)
-    rng = entry.get("range", list(p.range) if kind == "lhs" else None)
+    rng = entry.get("range", list(p.range) if sampled else None)
     if not (isinstance(rng, list) and len(rng) == 2):
         probs.add(f"{where}.range: expected [low, high], found {describe_value(rng)}")
         return None
@@ -361,7 +412,7 @@ def _range_axis(key: str, entry: dict, p: Parameter, kind: str, where: str, prob
             probs.add(m)
         return None
     integer = p.type == "integer"
-    if kind != "lhs":
+    if not sampled:
         n = entry.get("n")
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_RUNS:
             probs.add(f"{where}.n: expected a whole number of levels in [1, {MAX_RUNS:,}], found {describe_value(n)}")
@@ -398,24 +449,57 @@ def _lhs_axis(key: str, entry: dict, rng: list, integer: bool, where: str, probs
                 sd=entry.get("sd"), integer=integer)
 
 
-def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems) -> tuple[list[str], list[dict[str, Any]]]:
-    """A list of points; keys a point does not give take their base value."""
+def _points_file(name: Any, origin: str, here: Path, probs: _Problems) -> tuple[list[dict[str, Any]] | None, str]:
+    """Explicit points from a CSV file (a header of dotted keys, one point per row, empty cells take the
+    base value; the path is relative to the spec) and the file's name for messages."""
+    import pandas as pd
+
+    if not isinstance(name, str):
+        probs.add(f"{origin}: design.file: expected a path to a CSV file, found {describe_value(name)}")
+        return None, origin
+    path = next((c for c in (here / name, Path(name)) if c.is_file()), None)
+    if path is None:
+        probs.add(f"{origin}: design.file: file not found: {name} (looked in {here} and the current folder)")
+        return None, origin
+    try:
+        table = pd.read_csv(path, true_values=["true", "True"], false_values=["false", "False"])
+    except (ValueError, OSError) as err:
+        probs.add(f"{path}: expected a CSV table with a header of parameter keys, found unreadable data ({err})")
+        return None, origin
+    return [{str(k): _plain(v) for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
+            for row in table.to_dict("records")], str(path)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars from a CSV cell as plain Python values (whole floats of integer columns stay ints)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _explicit(points: Any, base_cfg: dict, origin: str, probs: _Problems,
+              item: str = "design.points") -> tuple[list[str], list[dict[str, Any]]]:
+    """A list of points; keys a point does not give take their base value.
+
+    ``item`` names a point in messages: ``design.points[i]``, or ``row n`` of a CSV file (header = row 1)."""
     if not isinstance(points, list) or not points:
         probs.add(f"{origin}: design.points: expected a non-empty list of mappings, found {describe_value(points)}")
         return [], []
     varied: list[str] = []
     for i, point in enumerate(points):
         if not isinstance(point, dict):
-            probs.add(f"{origin}: design.points[{i}]: expected a mapping of dotted.key: value, found "
+            probs.add(f"{origin}: {_item(item, i)}: expected a mapping of dotted.key: value, found "
                       f"{describe_value(point)}")
             continue
-        for key in _checked_assignments(point, f"{origin}: design.points[{i}]", probs):
+        for key in _checked_assignments(point, f"{origin}: {_item(item, i)}", probs):
             if key not in varied:
                 varied.append(key)
     if probs:
         return [], []
     full = [{k: p.get(k, dotted.get(base_cfg, k)) for k in varied} for p in points]
     return varied, full
+
+
+def _item(item: str, i: int) -> str:
+    return f"row {i + 2}" if item == "row" else f"{item}[{i}]"
 
 
 # ------------------------------------------------------------------ outputs, fault injection, tasks
@@ -464,8 +548,12 @@ def _fault(fault: Any, origin: str, probs: _Problems) -> dict:
 
 
 def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: tuple[list[str], list[str]],
-           origin: str, probs: _Problems) -> list[RunTask]:
-    """Resolve each design point's config (cross-checks included) and give every run its seed and key."""
+           origin: str, probs: _Problems, repeats: dict[int, int] | None = None) -> list[RunTask]:
+    """Resolve each design point's config (cross-checks included) and give every run its seed and key.
+
+    A point identical to an earlier one (same config and seeds) is an error, unless ``repeats`` is
+    given (SALib designs, whose whole-number and categorical factors can repeat a point): then it is
+    run once and ``repeats`` records which earlier point it shares."""
     tasks: list[RunTask] = []
     seen: dict[str, tuple[int, int]] = {}
     for pid, point in enumerate(points):
@@ -475,6 +563,9 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: 
         for rep in range(opts["replicates"]):
             seed = derive_seed(opts["root_seed"], pid, rep, opts["seed_scheme"])
             key = run_key(cfg, rep, seed, outputs)
+            if key in seen and repeats is not None:
+                repeats[pid] = seen[key][0]
+                continue
             if key in seen:
                 probs.add(f"{origin}: design point {pid} repeats design point {seen[key][0]} with the same seeds; "
                           "remove the duplicate or use seed_scheme: independent")

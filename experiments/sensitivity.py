@@ -1,0 +1,198 @@
+"""Example sensitivity studies; each run regenerates its own section of docs/sensitivity.md.
+
+    .venv/bin/python experiments/sensitivity.py levers        # Sobol: levers ranked for quantity, quality, equity, cost
+    .venv/bin/python experiments/sensitivity.py assumptions   # Morris: which assumptions drive the headline effects
+
+``levers`` runs experiments/sensitivity_levers.yaml. ``assumptions`` builds its
+spec from the parameter registry at run time (every parameter whose source is
+an assumption, in a plausible range around its default) and saves it as
+``DIR/spec.yaml``. Both resume when run again (finished runs are kept).
+``--samples``, ``--replicates`` and ``--set`` make a smaller study for checking
+the machinery; its doc section then says it is a smoke test, not a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+import coprod_sim
+from coprod_sim.config import read_yaml
+from coprod_sim.config.registry import registry
+from coprod_sim.model import KEY_OUTCOMES
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "sensitivity.md"
+LEVER_SPEC = ROOT / "experiments" / "sensitivity_levers.yaml"
+HEADLINE_SCENARIOS = ["up_incentives", "down_mass_contact", "in_leading_group", "out_interest_binding"]
+# assumptions left out of the screening, and why (stated in the doc section)
+NOT_SCREENED = {
+    "run.": "settings of a run (length, outcome window), not assumptions about the world",
+    "population.residents": "the size of the world (it sets the run time; scale is a study setting)",
+}
+SPREAD = 0.5  # plausible range: default × (1 ± SPREAD), within the registry's range
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", choices=("levers", "assumptions"))
+    parser.add_argument("--out", default=None, help="study folder (default results/sensitivity/<study>)")
+    parser.add_argument("--samples", type=int, default=None, help="base N / Morris trajectories (default: the study's)")
+    parser.add_argument("--replicates", type=int, default=None, help="replicates per point (default: the study's)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="fixed override for every run, e.g. --set run.spin_up=0 (marks a smoke test)")
+    parser.add_argument("--backend", default=None, help="serial, processes or dask (default: processes)")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--dry-run", action="store_true", help="print the run count and a time estimate only")
+    return parser
+
+
+# ------------------------------------------------------------------ specs
+def lever_spec() -> dict[str, Any]:
+    return read_yaml(LEVER_SPEC)
+
+
+def _excluded(key: str) -> bool:
+    return any(key.startswith(prefix) if prefix.endswith(".") else key == prefix for prefix in NOT_SCREENED)
+
+
+def plausible(p: Any) -> Any:
+    """A factor entry around a parameter's default: ±50% within its registry range, both booleans, every choice."""
+    if p.type == "boolean":
+        return [False, True]
+    if p.type == "enum":
+        return list(p.choices)
+    lo, hi = (float(v) for v in p.range)
+    d = float(p.default)
+    low, high = (max(lo, d * (1 - SPREAD)), min(hi, d * (1 + SPREAD))) if d else (lo, lo + (hi - lo) / 4)
+    if p.type == "integer":
+        low, high = math.floor(low), math.ceil(high)
+        return {"range": [int(low), int(high)]} if high > low else None
+    return {"range": [low, high]} if high > low else None
+
+
+def assumption_spec() -> dict[str, Any]:
+    """Morris over every scalar "assumption" parameter, for the headline outcomes' scenario effects."""
+    factors = {}
+    for p in registry().values():
+        if not p.source.startswith("assumption") or _excluded(p.key) or p.type.startswith("per_"):
+            continue
+        entry = plausible(p)
+        if entry is not None:
+            factors[p.key] = entry
+    return {"name": "assumptions", "base": "baseline", "seed": 17, "seed_scheme": "common", "replicates": 2,
+            "design": {"type": "morris", "samples": 4, "levels": 4, "parameters": factors},
+            "analysis": {"outcomes": list(KEY_OUTCOMES), "effects": HEADLINE_SCENARIOS, "levels": False,
+                         "missing": "drop_points"},
+            "backend": "processes", "workers": 2}
+
+
+def with_options(spec: dict[str, Any], args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
+    """The spec with the command line's size and overrides; True if it is smaller than the study (smoke test)."""
+    spec = {**spec, "design": dict(spec["design"]), "set": dict(spec.get("set") or {})}
+    if args.samples:
+        spec["design"]["samples"] = args.samples
+    if args.replicates:
+        spec["replicates"] = args.replicates
+    for item in args.overrides:
+        key, _, value = item.partition("=")
+        spec["set"][key] = yaml.safe_load(value)
+    return spec, bool(args.samples or args.replicates or args.overrides)
+
+
+# ------------------------------------------------------------------ doc section
+def _fmt(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.1g}"
+
+
+def _top(rows: pd.DataFrame, index: str, floor: float, k: int = 3) -> str:
+    """The k leading factors with their intervals; † marks a Morris μ* within seed noise."""
+    ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(k)
+    return "; ".join(f"{r.factor} {_fmt(r.value)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
+                     + ("†" if r.value <= floor else "") for r in ranked.itertuples())
+
+
+def section(name: str, command: str, report: Any, smoke: bool) -> str:
+    """The study's part of docs/sensitivity.md: what was run, how long it took, the leading factors."""
+    meta = pd.read_json(report.out / "sensitivity.json", typ="series")
+    rank = "ST" if meta["method"] == "sobol" else "mu_star"
+    noise = report.noise.set_index("outcome")
+    lines = [f"<!-- study:{name} begin (generated by `{command}`; do not edit by hand) -->", ""]
+    if smoke:
+        lines += ["> **Smoke test, not a result:** this section was generated at a reduced size to check the "
+                  f"machinery. Regenerate it with `{command}`.", ""]
+    lines += [f"Generated by `{command}`: {meta['method']} ({meta['design']} design), N = {meta['samples']}, "
+              f"{meta['replicates']} replicates ({meta['seed_scheme']} seeds), {len(meta['factors'])} factors, "
+              f"{meta['runs']} runs taking {report.run_seconds / 60:.1f} min of compute in all (wall time "
+              f"{_wall(report)} on this {os.cpu_count()}-core machine). Full report: `{_rel(report.out)}/report.md`; "
+              "table: "
+              f"`{_rel(report.out)}/indices.csv`.", "",
+              f"| outcome | leading factors by {rank.replace('mu_star', 'μ*')} [95% CI] | seed noise (single runs) |"
+              + (" effect sign stable? |" if meta["effects"] else ""),
+              "|---|---|---|" + ("---|" if meta["effects"] else "")]
+    for label, rows in report.indices.groupby("outcome", sort=False):
+        n = noise.loc[label]
+        cells = [str(label), _top(rows, rank, n["morris_noise_floor"]), f"{100 * n['noise_share']:.0f}%" if math.isfinite(
+            n["noise_share"]) else "–"]
+        if meta["effects"]:
+            share = max(n["share_positive"], 1 - n["share_positive"])
+            cells.append("yes" if share == 1 else f"no: flips at {100 * (1 - share):.0f}% of points")
+        lines.append("| " + " | ".join(cells) + " |")
+    if rank == "mu_star":
+        lines += ["", "† μ* at or below what seed noise alone would give (`morris_noise_floor` in noise.csv): not "
+                      "shown to matter; more replicates would tell."]
+    lines += ["", f"<!-- study:{name} end -->"]
+    return "\n".join(lines)
+
+
+def _wall(report: Any) -> str:
+    """This call's wall time, or (when runs were reused) an estimate from the runs' compute time."""
+    if not report.resumed:
+        return f"{report.seconds / 60:.1f} min"
+    workers = min(2, os.cpu_count() or 1)
+    return f"≈ {report.run_seconds / 60 / workers:.1f} min on {workers} workers, from the runs' compute time"
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return path.name
+
+
+def write_section(name: str, text: str) -> None:
+    """Replace the study's marked section of docs/sensitivity.md (the rest of the page is written by hand)."""
+    doc = DOC.read_text(encoding="utf-8")
+    pattern = re.compile(rf"<!-- study:{name} begin.*?<!-- study:{name} end -->", re.S)
+    if not pattern.search(doc):
+        raise SystemExit(f"{DOC}: no section marked <!-- study:{name} begin … end -->")
+    DOC.write_text(pattern.sub(lambda _: text, doc), encoding="utf-8")
+
+
+def main() -> None:
+    args = build_parser().parse_args()
+    spec, smoke = with_options(lever_spec() if args.study == "levers" else assumption_spec(), args)
+    out = Path(args.out or ROOT / "results" / "sensitivity" / args.study)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    if args.dry_run:
+        from coprod_sim.cli import main as cli
+
+        extra = ["--backend", args.backend] if args.backend else []
+        raise SystemExit(cli(["sensitivity", str(out / "spec.yaml"), "--out", str(out), "--dry-run", *extra]))
+    report = coprod_sim.sensitivity(spec, out, backend=args.backend, workers=args.workers)
+    command = f".venv/bin/python experiments/sensitivity.py {args.study}"
+    write_section(args.study, section(args.study, command, report, smoke))
+    print(f"{args.study}: {report.runs} runs in {report.seconds / 60:.1f} min → {out}/report.md; updated {DOC}")
+
+
+if __name__ == "__main__":
+    main()

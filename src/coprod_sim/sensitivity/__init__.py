@@ -1,0 +1,33 @@
+"""Sensitivity analysis: which factors (levers, uncertain assumptions) drive which outcomes, with intervals.
+
+``spec`` reads a study spec (a sweep spec plus ``model`` and ``analysis``);
+``study`` runs its design through the sweep engine and writes indices, figures
+and a report; ``indices`` turns runs into SALib indices (checks, replicate
+means, seed noise, convergence); ``targets`` holds the analytic Ishigami target
+for checking the machinery. SALib itself is wrapped in ``coprod_sim.sweeps.salib``.
+
+The public function ``coprod_sim.sensitivity(...)`` shares its name with this
+package: once the package is imported, Python makes ``coprod_sim.sensitivity``
+the package, so the package is callable and calling it runs a study.
+"""
+
+import sys
+import types
+from typing import Any
+
+from .spec import Study, load_study
+from .study import SensitivityReport, default_out, design_warnings, estimate_study, sensitivity
+from .targets import analytic_indices
+
+__all__ = ["SensitivityReport", "Study", "analytic_indices", "default_out", "design_warnings", "estimate_study",
+           "load_study", "sensitivity"]
+
+
+class _CallablePackage(types.ModuleType):
+    """``coprod_sim.sensitivity(spec, ...)`` works whether the name resolves to the function or to this package."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> SensitivityReport:
+        return sensitivity(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallablePackage
