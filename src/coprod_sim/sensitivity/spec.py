@@ -195,7 +195,8 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs
         probs.append(f"{origin}: analysis.levels: false leaves nothing to analyse; name effects or set levels: true")
     if probs:
         raise ConfigError(probs)
-    sweep_raw.setdefault("outputs", {"summary": outcomes})
+    # the runs keep the spec's outputs (default: every summary outcome), so a study and a plain sweep of the
+    # same spec share run keys and a study can analyse a sweep already on disk without running it again
     plan = build_plan(sweep_raw, origin, here)
     _enough_points(opts["method"], len(plan.points), origin)
     base_label = str(sweep_raw.get("base") or "defaults") if not isinstance(sweep_raw.get("base"), dict) else "base"
@@ -284,7 +285,7 @@ def _analytic_plan(kind: str, design: dict, axes: list[Axis], samples: int, reps
         cfg = {"noise_sd": noise, **point}
         for rep in range(reps):
             s = derive_seed(seed, pid, rep, scheme)
-            key = run_key(cfg, rep, s)
+            key = run_key(cfg, rep, s, ([targets.OUTCOME], []))
             if key in seen:  # a Morris grid revisits points: the same run serves both (as in sweep plans)
                 repeats[pid] = seen[key]
                 continue

@@ -343,7 +343,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
     if kind in SALIB_DESIGNS:
-        return varied, _salib_points(kind, design, axes, samples, root_seed, origin, probs, info)
+        return varied, _salib_points(kind, design, axes, int(samples), root_seed, origin, probs, info)
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
     return varied, latin_hypercube(axes, count, rng)
 
