@@ -69,12 +69,12 @@ def boundary_segments(zone_of_cell: np.ndarray, width: int, height: int) -> list
     return segs
 
 
-def facility_points(model) -> list[tuple[float, float, str, int, bool]]:
-    """(x, y, operator kind, service index, active) for every facility with capacity."""
+def facility_points(model) -> list[tuple[float, float, str, int, bool, int]]:
+    """(x, y, operator kind, service index, active, facility id) for every facility with capacity."""
     from ..model.facility import Facility
 
     lay = model.layout
-    out: list[tuple[float, float, str, int, bool]] = []
+    out: list[tuple[float, float, str, int, bool, int]] = []
     used: dict[int, int] = {}
     for f in sorted(model.agents_by_type.get(Facility, []), key=lambda f: f.unique_id):
         if f.capacity <= 0 and f.active:
@@ -83,7 +83,7 @@ def facility_points(model) -> list[tuple[float, float, str, int, bool]]:
         slot = used.get(f.cell_index, 0)
         used[f.cell_index] = slot + 1
         dx, dy = _slot(slot)
-        out.append((float(x) + dx, float(y) + dy, f.operator.kind, int(f.service), bool(f.active)))
+        out.append((float(x) + dx, float(y) + dy, f.operator.kind, int(f.service), bool(f.active), int(f.unique_id)))
     return out
 
 
