@@ -164,9 +164,8 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
         solara.Select("Play speed", values=list(SPEEDS), value=speed)
         solara.Text(f"Month: {session.model.steps}", style={"font-size": "1.3em", "font-weight": "bold"})
         if busy:
-            with solara.Row(style={"align-items": "center"}):
-                solara.SpinnerSolara(size="28px")
-                solara.Text(busy, style={"font-weight": "bold"})
+            solara.HTML(tag="div", unsafe_innerHTML=f"<span role='status' aria-label='busy' style='font-weight:bold'>"
+                        f"⏳ {html.escape(busy)}</span>")
         if error.value:
             solara.Error(error.value, dense=True)
         if session.pending:

@@ -252,15 +252,17 @@ class Session:
     def load_scenario(self, path: Path) -> None:
         """Switch scenario: overrides are dropped so the scenario is seen as written.
 
-        If the file is invalid the session keeps its old scenario and run, and the error propagates.
+        The file is read and validated first, so an invalid one changes nothing (the page may render
+        while the new model is being built, and must never see a broken scenario); its error propagates.
         """
+        base = load_config(path)
         with self.lock:
-            old = (self.scenario_path, self.overrides)
-            self.scenario_path, self.overrides = path, {}
+            old = (self.scenario_path, self.overrides, self._base)
+            self.scenario_path, self.overrides, self._base = path, {}, (path, base)
             try:
                 self.reset()
             except ConfigError:
-                self.scenario_path, self.overrides = old
+                self.scenario_path, self.overrides, self._base = old
                 raise
 
     def lever_values(self) -> dict[str, float | bool]:
