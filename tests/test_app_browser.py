@@ -16,6 +16,7 @@ Chromium missing is a failure, not a skip: install it with
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -130,10 +131,8 @@ class Tab:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         busy = self.page.get_by_role("status", name="busy")
-        try:
+        with contextlib.suppress(PlaywrightTimeout):  # already done, or nothing slow was started
             busy.wait_for(timeout=2_000)
-        except PlaywrightTimeout:
-            pass  # already done, or nothing slow was started
         busy.wait_for(state="detached", timeout=timeout)
 
     def views(self, differ_from: list[str] | None = None, timeout: float = 10.0) -> list[str]:
