@@ -83,14 +83,16 @@ def test_same_seed_same_first_frame_and_step(session: Session) -> None:
     assert fig.grid_png(session.model) == stepped
 
 
-def test_persistent_views_match_one_off_pictures(session: Session) -> None:
-    grid_view, charts_view = fig.GridView(session.model.layout), fig.ChartsView()
+def test_persistent_map_matches_one_off_picture_and_charts_png(session: Session) -> None:
+    grid_view = fig.GridView(session.model.layout)
     for _ in range(2):
         session.step()
         grid_view.render(session.model, "unmet_need")
-        charts_view.render(session.model.timeseries())
     assert grid_view.render(session.model, "satisfaction") == fig.grid_png(session.model, "satisfaction")
-    assert charts_view.render(session.model.timeseries()) == fig.charts_png(session.model.timeseries())
+    history = session.history()
+    png = fig.charts_png(history, None, 60, 12)
+    assert png[:4] == b"\x89PNG" and png == fig.charts_png(history, None, 60, 12)
+    assert fig.charts_png(history, history, 60, 12) != png  # the reference is drawn
 
 
 def test_cell_field_is_the_per_cell_mean(session: Session) -> None:

@@ -21,23 +21,17 @@ import csv
 import io
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from coprod_sim.app.driver import launch_chromium, serve
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 VARIANT = """\
 scenario:
   name: Test variant
@@ -50,12 +44,6 @@ VIEWS_JS = """() => [document.querySelector('.coprod-map svg').outerHTML,
   [...document.querySelectorAll('svg[aria-label^="Chart"]')].map(s => s.outerHTML).join('')]"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[tuple[str, int]]:
     """``coprod-sim viz`` on a free port serving a small scenario folder; yields (URL, process group)."""
@@ -65,45 +53,23 @@ def server(tmp_path_factory) -> Iterator[tuple[str, int]]:
     (configs / "variant.yaml").write_text(VARIANT, encoding="utf-8")
     (configs / "broken.yaml").write_text("scenario: {name: Broken test}\ngovernment: {resistance: high}\n",
                                          encoding="utf-8")
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "coprod_sim", "viz", str(configs / "baseline.yaml"), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(url, proc, timeout=60)
-        yield url, proc.pid
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own process group: the CLI and its solara child
-        proc.wait(timeout=20)
-        log.close()
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"coprod-sim viz exited with code {proc.returncode} before serving")
+    with (tmp_path_factory.mktemp("server") / "server.log").open("w") as log:
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"app did not answer at {url} within {timeout} s")
+            with serve([str(configs / "baseline.yaml")], ROOT, log) as running:
+                yield running
+        except RuntimeError as err:
+            pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium not found at /usr/bin/chromium: run scripts/setup.sh --with-browser "
-                    "(or apt-get install chromium). Do not run 'playwright install'.")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            b = launch_chromium(p)
+        except RuntimeError as err:
+            pytest.fail(str(err))
         yield b
         b.close()
 
@@ -170,7 +136,10 @@ class Tab:
     def monitor(self, label: str, column: int) -> float:
         """A monitor's value: column 1 this month, 2 the window mean, 3 the reference, 4 the difference."""
         row = self.page.locator("table[aria-label=Monitors] tr").filter(has=self.page.get_by_text(label, exact=True))
-        return float(row.locator("td").nth(column).inner_text().replace("+", ""))
+        text = row.locator("td").nth(column).inner_text()
+        if text == "–":
+            pytest.fail(f"monitor '{label}' shows no value in column {column}: {row.inner_text()!r}")
+        return float(text.replace("+", ""))
 
     def set_slider(self, label: str, value: float, lo: float, step: float) -> None:
         slider = self.page.locator(".v-input", has_text=label).locator("[role=slider]").first
@@ -420,9 +389,7 @@ def test_exercises(server, browser) -> None:
         "the incentive alone should not undo the resistance's approval wait"
 
     # exercise 2: profit space keeps firms in the district; state-owned firms fill thin markets, at a cost
-    tab.pick_scenario("Fragmented baseline")
-    tab.wait_month(0, timeout=60_000)
-    tab.wait_idle()
+    tab.click("Undo lever changes")
     tab.set_slider(SUBSIDY, 0.5, 0.0, 0.05)
     tab.set_slider(VOUCHERS, 0.3, 0.0, 0.05)
     _compare(tab, lambda: (tab.set_slider(SUBSIDY, 0.0, 0.0, 0.05), tab.set_slider(VOUCHERS, 0.0, 0.0, 0.05)))
@@ -433,9 +400,7 @@ def test_exercises(server, browser) -> None:
     assert tab.monitor("Public spending (k yuan/month)", 4) > 0, "state-owned entry cost nothing"
 
     # exercise 3: the leading group coordinates approvals, at a cost that shows in spending
-    tab.pick_scenario("Fragmented baseline")
-    tab.wait_month(0, timeout=60_000)
-    tab.wait_idle()
+    tab.click("Undo lever changes")
 
     def leading_group() -> None:
         tab.set_switch("Leading group (in)", True)

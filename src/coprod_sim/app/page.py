@@ -189,7 +189,8 @@ def CompareExport(session: Session, refresh, tick: int) -> None:
 
     def charts_png() -> bytes:
         with session.lock:
-            return figures.charts_png(session.history())
+            ref = session.reference.history if session.reference else None
+            return figures.charts_png(session.history(), ref, int(session.model.cfg["run"]["steps"]), session.window())
 
     def map_png() -> bytes:
         with session.lock:
@@ -219,8 +220,13 @@ def LeverPanel(session: Session, refresh, state: tuple) -> None:
         if session.set_lever(key, value):
             refresh()
 
+    def undo() -> None:
+        session.overrides.clear()
+        refresh()
+
     values = session.lever_values()
     with solara.Card("Levers (apply on Reset)", margin=0):
+        solara.Button("Undo lever changes", on_click=undo, text=True, disabled=not session.overrides)
         for lever in LEVERS:
             LeverControl(lever, values[lever.key], change)
 

@@ -21,11 +21,16 @@ from ..domain import OPERATOR_KINDS, SERVICE_TYPES
 from .figures import (
     FIELDS,
     OPERATOR_LABELS,
+    PALETTE,
+    PANELS,
     SERVICE_COLORS,
+    Panel,
     boundary_segments,
     cell_field,
     facility_points,
 )
+from .figures import series as _values
+from .figures import stack as _stack
 
 S = 20  # map units per cell
 _FIELD_STYLE = {"satisfaction": ("RdYlBu", 1.0, 5.0), "unmet_need": ("Reds", 0.0, 1.0)}
@@ -133,40 +138,6 @@ def map_legend_html(field: str) -> str:
 
 
 # ------------------------------------------------------------------ charts
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#555555")
-
-
-@dataclass(frozen=True)
-class Panel:
-    title: str
-    series: tuple[tuple[str, str], ...]
-    fixed: tuple[float, float] | None = None  # natural bounds (shares, the 1–5 scale)
-    scale: float = 1.0
-    stacked: bool = False
-
-
-PANELS: tuple[Panel, ...] = (
-    Panel("Satisfaction, mean (1–5)", (("quality.satisfaction_mean", "mean satisfaction"),), (1, 5)),
-    Panel("Needs met and coverage (share)", (("quality.needs_met_share", "needs met"),
-                                             ("quantity.coverage", "coverage"),
-                                             ("quality.match", "supply–need match")), (0, 1)),
-    Panel("Equity (gaps in needs met; Gini)", (("equity.center_periphery_gap", "centre − periphery"),
-                                               ("equity.migrant_gap", "registered − migrant"),
-                                               ("equity.access_gini", "access Gini"))),
-    Panel("Public spending (k yuan/month, stacked)", (("cost.public_spending.services", "public facilities"),
-                                                      ("cost.public_spending.contracts_and_vouchers",
-                                                       "contracts, vouchers, subsidies"),
-                                                      ("cost.public_spending.capital", "buildings"),
-                                                      ("cost.public_spending.coordination", "coordination"),
-                                                      ("cost.public_spending.interest_binding", "interest-binding"),
-                                                      ("cost.public_spending.soe_deficit", "state-owned deficits")),
-          scale=1e-3, stacked=True),
-    Panel("Approvals: mean wait (months), number pending", (("governance.approval_wait_mean", "wait (months)"),
-                                                            ("governance.approvals_pending", "pending"))),
-    Panel("Budget released by departments (share)", (("governance.resources_released_share", "released"),), (0, 1)),
-    Panel("Facilities open, by operator", tuple((f"quantity.active_facilities.{k}", OPERATOR_LABELS[k])
-                                                for k in OPERATOR_KINDS)),
-)
 VW, VH = 240, 130  # viewBox of one panel; drawn at ≥ 240 px wide (the grid's minimum), so 12-unit text is ≥ 12 px
 L, R, T, B = 38, 232, 8, 106
 
@@ -183,17 +154,6 @@ class Limits:
         new = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
         self.y[title] = new
         return new
-
-
-def _values(history: pd.DataFrame | None, key: str, scale: float) -> np.ndarray:
-    if history is None or key not in history:
-        return np.full(0 if history is None else len(history), np.nan)
-    return history[key].to_numpy(dtype=float) * scale
-
-
-def _stack(history: pd.DataFrame | None, panel: Panel) -> list[np.ndarray]:
-    parts = [np.nan_to_num(_values(history, k, panel.scale)) for k, _ in panel.series]
-    return list(np.cumsum(parts, axis=0)) if parts and len(parts[0]) else []
 
 
 def _range(panel: Panel, arrays: list[np.ndarray], limits: Limits | None) -> tuple[float, float]:
