@@ -83,14 +83,16 @@ def test_same_seed_same_first_frame_and_step(session: Session) -> None:
     assert fig.grid_png(session.model) == stepped
 
 
-def test_persistent_views_match_one_off_pictures(session: Session) -> None:
-    grid_view, charts_view = fig.GridView(session.model.layout), fig.ChartsView()
+def test_persistent_map_matches_one_off_picture_and_charts_png(session: Session) -> None:
+    grid_view = fig.GridView(session.model.layout)
     for _ in range(2):
         session.step()
         grid_view.render(session.model, "unmet_need")
-        charts_view.render(session.model.timeseries())
     assert grid_view.render(session.model, "satisfaction") == fig.grid_png(session.model, "satisfaction")
-    assert charts_view.render(session.model.timeseries()) == fig.charts_png(session.model.timeseries())
+    history = session.history()
+    png = fig.charts_png(history, None, 60, 12)
+    assert png[:4] == b"\x89PNG" and png == fig.charts_png(history, None, 60, 12)
+    assert fig.charts_png(history, history, 60, 12) != png  # the reference is drawn
 
 
 def test_cell_field_is_the_per_cell_mean(session: Session) -> None:
@@ -187,9 +189,123 @@ def test_cli_viz_needs_a_scenario_folder(tmp_path: Path) -> None:
         viz.launch(None, str(tmp_path), "127.0.0.1", 1)
 
 
-def test_event_log_is_escaped_and_readable() -> None:
-    from coprod_sim.app.page import _event_html
+def test_event_log_is_grouped_counted_escaped_and_names_places_as_the_map() -> None:
+    from coprod_sim.app import log
 
-    out = _event_html(["civil_affairs released 21% <b>", "x"], 3)
-    assert "Civil affairs released 21% &lt;b&gt;" in out and out.count("<li>") == 2
-    assert "month 3" in _event_html([], 3)
+    month = ["civil_affairs released 21% of its budget <b>", "Planning bureau delayed the meals permit (resistance 0.8)",
+             "Planning bureau delayed the meals permit (resistance 0.8)",
+             "A firm applied to open meals in community 7: expected profit 3.0k/month"]
+    rows = log.grouped(month, periphery=[False] * 7 + [True])
+    assert [(k, n) for k, n, _ in rows] == [("Budgets", 1), ("Approvals", 2), ("Openings", 1)]
+    assert "C7 (periphery)" in rows[2][2] and "community 7" not in rows[2][2]
+    out = log.month_html(3, month, log.ALL)
+    assert "Civil affairs released 21% of its budget &lt;b&gt;" in out and "<b>2×</b>" in out and "Approvals 2" in out
+    only = log.month_html(3, month, "Openings")
+    assert "applied to open" in only and "delayed" not in only and "Approvals 2" in only  # counts stay
+    history = log.log_html([(m, month) for m in range(30)], months=24)
+    assert "Month 29" in history and "Month 6" in history and "Month 5" not in history and "6 earlier" in history
+
+
+def test_seed_is_parsed_with_a_friendly_message() -> None:
+    from coprod_sim.app.session import parse_seed
+
+    assert parse_seed(" 42 ") == 42
+    for bad in ("-1", "abc", "", "1.5", str(2**63)):
+        with pytest.raises(ValueError, match="The seed must be"):
+            parse_seed(bad)
+
+
+def test_slider_echo_of_a_scenario_value_is_not_an_override(session: Session) -> None:
+    """A slider snapping an off-grid scenario value must not change the run (the canteen-cut bug)."""
+    key = "profit_space.subsidy_per_visit"
+    shown = session.lever_values()[key]
+    assert not session.set_lever(key, float(shown) + 0.02)  # within half a step: the widget's echo
+    assert not session.pending
+    assert session.set_lever(key, float(shown) + 0.5)
+    assert session.pending
+    assert not session.set_lever("leading_group.active", session.lever_values()["leading_group.active"])
+
+
+def test_shipped_scenarios_open_without_pending_changes() -> None:
+    for path in list_scenarios(BASELINE.parent).values():
+        s = Session(path)
+        for lever in LEVERS:  # what every widget reports back on first render: the value snapped to its grid
+            shown = s.lever_values()[lever.key]
+            s.set_lever(lever.key, shown if lever.kind == "switch" else round(float(shown) / lever.step) * lever.step)
+        assert not s.overrides, path.name
+
+
+def test_run_to_month_history_monitors_and_reference(session: Session) -> None:
+    session.run_to(3)
+    assert session.model.steps == 3 and [m for m, _ in session.log] == [0, 1, 2, 3]
+    history = session.history()
+    assert len(history) == 3 and {"site.firm.centre", "site.firm.periphery"} <= set(history.columns)
+    rows = session_rows = fig_rows(session)
+    assert all(r["now"] != "" for r in rows) and "reference" not in rows[0]
+    session.keep_reference()
+    session.overrides["government.resistance"] = 0.95
+    session.reset()
+    session.run_to(3, go_on=lambda: session.model.steps < 2)
+    assert session.model.steps == 2  # stopped when told (a closed tab)
+    rows = fig_rows(session)
+    assert "difference" in rows[0] and session.reference is not None and "seed 3" in session.reference.label
+    assert session_rows[0]["label"] == rows[0]["label"]
+    csv = session.csv().splitlines()
+    assert csv[0].startswith("step,") and len(csv) == 3
+
+
+def fig_rows(session: Session) -> list[dict[str, str]]:
+    from coprod_sim.app.session import monitor_rows
+
+    return monitor_rows(session.history(), session.window(), session.reference)
+
+
+def test_svg_views_carry_ids_alt_text_window_and_reference(session: Session) -> None:
+    from coprod_sim.app import svg
+
+    session.run_to(2)
+    markup = svg.map_svg(session.model, "unmet_need")
+    assert markup.count("data-c=") == session.model.layout.n_cells and "data-f=" in markup
+    assert 'aria-label="Map of the district at month 2' in markup
+    limits = svg.Limits()
+    charts = svg.charts_html(session.history(), None, 60, 12, limits)
+    assert charts.count("<svg") == len(svg.PANELS) and "reporting window, months 49–60" in charts
+    assert "Dashed" not in charts
+    with_ref = svg.charts_html(session.history(), session.history(), 60, 12, limits)
+    assert "stroke-dasharray" in with_ref and "Reference run" in with_ref
+    # fixed axes only grow: a run with larger values widens, a smaller one keeps the scale
+    big = session.history().assign(**{"governance.approvals_pending": 1e6})
+    svg.charts_html(big, None, 60, 12, limits)
+    title = next(p.title for p in svg.PANELS if p.title.startswith("Approvals"))
+    assert limits.y[title][1] >= 1e6
+    svg.charts_html(session.history(), None, 60, 12, limits)
+    assert limits.y[title][1] >= 1e6
+
+
+def test_inspect_a_facility_and_a_cell(session: Session) -> None:
+    from coprod_sim.app import details
+
+    session.step()
+    uid = fig.facility_points(session.model)[0][5]
+    rows = dict(details.facility_details(session.model, uid) or [])
+    assert {"Run by", "Capacity (visits/month)", "Waiting for", "Why it is there"} <= set(rows)
+    assert details.facility_details(session.model, -1) is None
+    cell = int(session.model.residents.cell[0])
+    cell_rows = dict(details.cell_details(session.model, cell))
+    assert int(cell_rows["Residents"]) >= 1 and "Satisfaction, mean (1–5)" in cell_rows
+
+
+def test_about_tab_has_the_odd_sections_and_lever_sources() -> None:
+    from coprod_sim.app.about import about_html
+
+    out = about_html()
+    assert "Purpose" in out and "Process overview" in out and "<table>" in out
+    assert registry()["government.resistance"].source.split()[0] in out
+
+
+def test_unexpected_errors_become_one_friendly_sentence() -> None:
+    from coprod_sim.app.page import friendly
+
+    assert friendly(ConfigError(["government.resistance: expected a number"])).startswith("Could not start this run")
+    msg = friendly(RuntimeError("secret internals"))
+    assert "RuntimeError" in msg and "secret internals" not in msg and "Traceback" not in msg

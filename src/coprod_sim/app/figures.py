@@ -1,15 +1,15 @@
-"""Pictures for the browser app: the community grid and the live outcome charts.
+"""Pictures of the browser app drawn with matplotlib: the PNG downloads (map and charts) and the docs.
 
-Drawn with matplotlib's object API (no pyplot: the Play loop renders from a
-worker thread, and pyplot's global state is not thread-safe) and returned as
-PNG bytes, which the page shows as plain images. This needs no JavaScript
-charting library, so nothing has to be fetched from a CDN, and identical model
-states give byte-identical images (the reproducibility test relies on that).
+The live page draws SVG (``svg``), which is much faster; this module also holds what both share:
+the per-cell fields, the facility positions, zone boundaries, the legend names and the chart panels.
+Drawn with matplotlib's object API (no pyplot: downloads are rendered from Solara's worker threads,
+and pyplot's global state is not thread-safe); identical states give byte-identical PNGs.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -35,9 +35,6 @@ _GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
 def _slot(n: int) -> tuple[float, float]:
     r = 0.42 * np.sqrt(n)
     return float(r * np.cos(n * _GOLDEN_ANGLE)), float(r * np.sin(n * _GOLDEN_ANGLE))
-SAT_LEVELS = ("1 very dissatisfied", "2 dissatisfied", "3 average", "4 satisfied", "5 very satisfied")
-SAT_SHORT = ("1 very bad", "2 bad", "3 average", "4 good", "5 very good")
-SAT_COLORS = ("#b2182b", "#ef8a62", "#e0e0e0", "#67a9cf", "#2166ac")
 
 
 def cell_field(model, field: str) -> np.ndarray:
@@ -69,12 +66,12 @@ def boundary_segments(zone_of_cell: np.ndarray, width: int, height: int) -> list
     return segs
 
 
-def facility_points(model) -> list[tuple[float, float, str, int, bool]]:
-    """(x, y, operator kind, service index, active) for every facility with capacity."""
+def facility_points(model) -> list[tuple[float, float, str, int, bool, int]]:
+    """(x, y, operator kind, service index, active, facility id) for every facility with capacity."""
     from ..model.facility import Facility
 
     lay = model.layout
-    out: list[tuple[float, float, str, int, bool]] = []
+    out: list[tuple[float, float, str, int, bool, int]] = []
     used: dict[int, int] = {}
     for f in sorted(model.agents_by_type.get(Facility, []), key=lambda f: f.unique_id):
         if f.capacity <= 0 and f.active:
@@ -83,7 +80,7 @@ def facility_points(model) -> list[tuple[float, float, str, int, bool]]:
         slot = used.get(f.cell_index, 0)
         used[f.cell_index] = slot + 1
         dx, dy = _slot(slot)
-        out.append((float(x) + dx, float(y) + dy, f.operator.kind, int(f.service), bool(f.active)))
+        out.append((float(x) + dx, float(y) + dy, f.operator.kind, int(f.service), bool(f.active), int(f.unique_id)))
     return out
 
 
@@ -186,80 +183,86 @@ def grid_png(model, field: str = "satisfaction") -> bytes:
 
 
 # ------------------------------------------------------------------ charts
-CHARTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Quantity (visits/month)", (("quantity.capacity", "capacity"),
-                                 ("quantity.services_delivered", "delivered"))),
-    ("Quality (share)", (("quality.needs_met_share", "needs met"), ("quality.match", "supply–need match"),
-                         ("quantity.coverage", "coverage"))),
-    ("Equity", (("equity.center_periphery_gap", "centre − periphery gap"),
-                ("equity.migrant_gap", "registered − migrant gap"), ("equity.access_gini", "access Gini"))),
-    ("Public spending (yuan/month)", (("cost.public_spending", "total"),
-                                      ("cost.public_spending.services", "services"),
-                                      ("cost.public_spending.capital", "buildings"))),
-    ("Governance", (("governance.resources_released_share", "budget released (share)"),)),
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#555555")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One chart: its title, its lines (column of the time series, label), natural bounds, scale, stacking."""
+
+    title: str
+    series: tuple[tuple[str, str], ...]
+    fixed: tuple[float, float] | None = None  # natural bounds (shares, the 1–5 scale)
+    scale: float = 1.0
+    stacked: bool = False  # parts of a total (spending), drawn as stacked areas so they add up
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel("Satisfaction, mean (1–5)", (("quality.satisfaction_mean", "mean satisfaction"),), (1, 5)),
+    Panel("Needs met and coverage (share)", (("quality.needs_met_share", "needs met"),
+                                             ("quantity.coverage", "coverage"),
+                                             ("quality.match", "supply–need match")), (0, 1)),
+    Panel("Equity (gaps in needs met; Gini)", (("equity.center_periphery_gap", "centre − periphery"),
+                                               ("equity.migrant_gap", "registered − migrant"),
+                                               ("equity.access_gini", "access Gini"))),
+    Panel("Public spending (k yuan/month, stacked)", (("cost.public_spending.services", "public facilities"),
+                                                      ("cost.public_spending.contracts_and_vouchers",
+                                                       "contracts, vouchers, subsidies"),
+                                                      ("cost.public_spending.capital", "buildings"),
+                                                      ("cost.public_spending.coordination", "coordination"),
+                                                      ("cost.public_spending.interest_binding", "interest-binding"),
+                                                      ("cost.public_spending.soe_deficit", "state-owned deficits")),
+          scale=1e-3, stacked=True),
+    Panel("Approvals: mean wait (months), number pending", (("governance.approval_wait_mean", "wait (months)"),
+                                                            ("governance.approvals_pending", "pending"))),
+    Panel("Budget released by departments (share)", (("governance.resources_released_share", "released"),), (0, 1)),
+    Panel("Facilities open, by operator", tuple((f"quantity.active_facilities.{k}", OPERATOR_LABELS[k])
+                                                for k in OPERATOR_KINDS)),
 )
 
 
-def series(history: pd.DataFrame, key: str) -> np.ndarray:
-    return history[key].to_numpy(dtype=float) if key in history else np.full(len(history), np.nan)
+def series(history: pd.DataFrame | None, key: str, scale: float = 1.0) -> np.ndarray:
+    """One column as floats (NaN where the outcome is undefined; all NaN if the column is absent)."""
+    if history is None:
+        return np.array([])
+    return history[key].to_numpy(dtype=float) * scale if key in history else np.full(len(history), np.nan)
 
 
-class ChartsView:
-    """Six time-series panels of one run, updated in place each step (axes are built once)."""
-
-    def __init__(self) -> None:
-        self.fig = Figure(figsize=(11, 5.2))
-        panels = list(self.fig.subplots(2, 3).flat)
-        self.sat_ax = panels[2]
-        self.line_axes = [panels[0], panels[1], panels[3], panels[4], panels[5]]
-        self.lines: list[tuple[Line2D, str]] = []
-        for ax, (title, keys) in zip(self.line_axes, CHARTS, strict=True):
-            for key, label in keys:
-                (line,) = ax.plot([], [], label=label, lw=1.5)
-                self.lines.append((line, key))
-            ax.set_title(title, fontsize=9)
-            ax.legend(fontsize=6, loc="upper left", frameon=False)
-        self.delay_ax = panels[5].twinx()
-        (line,) = self.delay_ax.plot([], [], color="#d62728", lw=1.5, ls="--", label="approval wait (months)")
-        # waiting time including approvals still pending, so high resistance never looks fast
-        self.lines.append((line, "governance.approval_wait_mean"))
-        self.delay_ax.legend(fontsize=6, loc="lower right", frameon=False)
-        self.delay_ax.tick_params(labelsize=7)
-        self.sat_ax.set_ylim(0, 1)
-        self.sat_ax.legend(handles=[Patch(color=c, label=lab) for c, lab in zip(SAT_COLORS, SAT_SHORT, strict=True)][::-1],
-                           fontsize=6, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        self.sat_title = self.sat_ax.set_title("Satisfaction (5 levels)", fontsize=9)
-        self.stack: list = []
-        self.hints = []
-        for ax in panels:
-            ax.tick_params(labelsize=7)
-            ax.set_xlabel("month", fontsize=7)
-            self.hints.append(ax.text(0.5, 0.5, "press Step", ha="center", va="center", transform=ax.transAxes,
-                                      color="grey"))
-        self.fig.subplots_adjust(left=0.06, right=0.9, top=0.93, bottom=0.09, wspace=0.45, hspace=0.45)
-
-    def render(self, history: pd.DataFrame) -> bytes:
-        """PNG of the outcome history (``model.timeseries()``: one row per month)."""
-        steps = series(history, "step")
-        for line, key in self.lines:
-            line.set_data(steps, series(history, key))
-        for ax in [*self.line_axes, self.delay_ax]:
-            ax.relim()
-            ax.autoscale_view()
-        for artist in self.stack:
-            artist.remove()
-        self.stack = []
-        months = len(history)
-        if months:
-            shares = [series(history, f"quality.satisfaction_share.{i}") for i in range(1, 6)]
-            self.stack = self.sat_ax.stackplot(steps, *shares, colors=SAT_COLORS)
-            self.sat_ax.set_xlim(steps[0], max(steps[-1], steps[0] + 1))
-            self.sat_title.set_text(f"Satisfaction (5 levels); mean {history['quality.satisfaction_mean'].iloc[-1]:.2f}/5")
-        for hint in self.hints:
-            hint.set_visible(not months)
-        return to_png(self.fig)
+def stack(history: pd.DataFrame | None, panel: Panel) -> list[np.ndarray]:
+    """Cumulative sums of a stacked panel's parts (the last is the total)."""
+    parts = [np.nan_to_num(series(history, k, panel.scale)) for k, _ in panel.series]
+    return list(np.cumsum(parts, axis=0)) if parts and len(parts[0]) else []
 
 
-def charts_png(history: pd.DataFrame) -> bytes:
-    """One-off charts (tests, docs); the app keeps a :class:`ChartsView` per run."""
-    return ChartsView().render(history)
+def charts_png(history: pd.DataFrame, reference: pd.DataFrame | None = None, steps: int | None = None,
+               window: int | None = None) -> bytes:
+    """The app's charts as one PNG (the Download button): same panels, window shaded, reference dashed."""
+    fig = Figure(figsize=(13, 6.4))
+    axes = fig.subplots(2, 4).flat
+    steps_ = int(steps or max(len(history), 1))
+    for ax, panel in zip(axes, PANELS, strict=False):
+        months = series(history, "step")
+        if window:
+            ax.axvspan(max(steps_ - window, 0), steps_, color="#fff3c4", zorder=0)
+        ref_months = series(reference, "step")
+        if panel.stacked:
+            if len(months):
+                ax.stackplot(months, *np.diff([np.zeros(len(months)), *stack(history, panel)], axis=0),
+                             colors=PALETTE, labels=[lab for _, lab in panel.series], alpha=0.8)
+            if reference is not None and len(ref_months):
+                ax.plot(ref_months, stack(reference, panel)[-1], "k--", lw=1.5, label="reference total")
+        else:
+            for i, (key, label) in enumerate(panel.series):
+                ax.plot(months, series(history, key, panel.scale), color=PALETTE[i], lw=1.8, label=label)
+                if reference is not None:
+                    ax.plot(ref_months, series(reference, key, panel.scale), color=PALETTE[i], lw=1.3, ls="--")
+        if panel.fixed:
+            ax.set_ylim(*panel.fixed)
+        ax.set_xlim(0, max(steps_, len(history)))
+        ax.set_title(panel.title, fontsize=9)
+        ax.set_xlabel("month", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=7, loc="best", frameon=False)
+    axes[-1].set_axis_off()
+    fig.subplots_adjust(left=0.05, right=0.98, top=0.94, bottom=0.08, wspace=0.3, hspace=0.4)
+    return to_png(fig)

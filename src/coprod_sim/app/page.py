@@ -3,44 +3,67 @@
 The layout follows Mesa's SolaraViz (app bar, a sidebar with controls and
 parameters, the model views in the main area), but the page is built from
 Solara components directly rather than through ``mesa.visualization.SolaraViz``
-because the issue needs three things SolaraViz 3.5.1 does not give:
+because the issue needs things SolaraViz 3.5.1 does not give:
 
 * a scenario picker that reloads *all* parameters, with lever widgets that then
   show the new scenario's values (SolaraViz's ``model_params`` are fixed);
 * one model per browser tab with no shared module-level state (SolaraViz keeps a
   module-level ``update_counter`` that makes every tab redraw on any tab's step);
-* an integer seed (its example seed field returns a string, upstream issue 3516).
+* an integer seed (its example seed field returns a string, upstream issue 3516);
+* run to a month, a kept reference run, monitors, export and click-to-inspect.
 
 All per-tab state lives in a :class:`~coprod_sim.app.session.Session` created
 inside ``Page`` with ``use_memo``, so every browser tab gets its own model.
+Slow work (building a model takes 1–3 s with its spin-up; running to a month)
+runs in a worker thread behind a busy sign, and any unexpected error is shown
+as a short message on the page; its traceback goes to the server log only.
 """
 
 from __future__ import annotations
 
 import html
+import logging
+import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import solara
 import solara.lab
 
 from ..config import ConfigError
-from . import guard
-from .figures import ChartsView, GridView
+from . import figures, guard, log, svg
+from .about import about_html
+from .details import cell_details, facility_details
 from .launcher import CONFIG_ENV
-from .session import LEVERS, Lever, Session, initial_scenario, list_scenarios
+from .session import LEVERS, Lever, Session, initial_scenario, list_scenarios, monitor_rows, parse_seed
 
 guard.install()  # this module is imported by the Solara server: harden that process (app/guard.py)
 
-PLAY_INTERVAL_S = 0.6  # pause between steps while playing, so students can read the log
+logger = logging.getLogger(__name__)
+SPEEDS = {"1 month/s": 1.0, "2 months/s": 2.0, "4 months/s": 4.0, "8 months/s": 8.0, "as fast as possible": 1000.0}
 COLOUR_BY = {"Satisfaction": "satisfaction", "Unmet need": "unmet_need"}  # toggle label → field
-SMALL = {"font-size": "0.8em", "color": "#555", "line-height": "1.25"}
+SMALL = {"font-size": "13px", "color": "#333", "line-height": "1.3"}
+CSS = """
+.v-select__selection { white-space: normal !important; overflow: visible !important; }
+.v-navigation-drawer.solara-content-main { min-width: 310px !important; max-width: 310px !important; }
+.coprod-map svg { max-height: 70vh; }
+.coprod-table { border-collapse: collapse; }
+.coprod-table td, .coprod-table th { padding: 0 6px; line-height: 1.35; font-size: 13px; text-align: right; color: #222; }
+.coprod-table td:first-child, .coprod-table th:first-child { text-align: left; }
+.coprod-log { font-size: 13px; color: #222; }
+"""
+FRIENDLY = "Something went wrong ({what}). Your current run is kept; press Reset to start again."
+
+
+@solara.component_vue("map.vue")
+def MapView(svg: str, event_inspect: Callable[[dict], None]) -> None:
+    """The map as SVG; a click on a marker or cell calls ``event_inspect`` with its id (and sets the page
+    language, which Solara's page template leaves unset, for screen readers)."""
 
 
 def _new_session() -> tuple[Session | None, dict[str, Path], str | None]:
     """Scenarios on disk and a fresh session on the initial one (or the error why not)."""
-    import os
-
     extra = os.environ.get(CONFIG_ENV)
     scenarios = list_scenarios(extra=Path(extra) if extra else None)
     try:
@@ -51,17 +74,24 @@ def _new_session() -> tuple[Session | None, dict[str, Path], str | None]:
     return session, scenarios, None
 
 
-def _event_html(events: list[str], month: int) -> str:
-    """The event log as escaped HTML (not solara.Markdown: that pulls KaTeX from a CDN, breaking offline use)."""
-    if not events:
-        return f"<i>Nothing to report for month {month}. Press <b>Step</b> to run one month.</i>"
-    return "<ul>" + "".join(f"<li>{html.escape(_readable(e))}</li>" for e in events) + "</ul>"
+def _tab_open() -> Callable[[], bool]:
+    """A check that this tab is still connected, so Play and Run to month stop when it is closed."""
+    try:
+        from solara.server.kernel_context import PageStatus, get_current_context
+
+        ctx = get_current_context()
+    except Exception:  # not under a Solara server (tests rendering the page directly)
+        return lambda: True
+    return lambda: any(s == PageStatus.CONNECTED for s in ctx.page_status.values())
 
 
-def _readable(event: str) -> str:
-    """Model identifiers such as ``civil_affairs`` read as words in the log."""
-    text = event.replace("_", " ")
-    return text[:1].upper() + text[1:]
+def friendly(err: Exception) -> str:
+    """The page's message for an error: a bad scenario or lever names the problem; anything else is
+    logged with its traceback on the server and shown as one plain sentence."""
+    if isinstance(err, ConfigError):
+        return "Could not start this run: " + "; ".join(err.problems)
+    logger.exception("unexpected error in the app", exc_info=err)
+    return FRIENDLY.format(what=type(err).__name__)
 
 
 @solara.component
@@ -77,55 +107,111 @@ def LeverControl(lever: Lever, value: float | bool, on_change) -> None:
 
 
 @solara.component
-def Controls(session: Session, scenarios: dict[str, Path], playing: solara.Reactive[bool], refresh, tick: int) -> None:
-    """Scenario picker, seed, Reset / Play / Step and the month counter.
+def Controls(session: Session, scenarios: dict[str, Path], playing: solara.Reactive[bool], start, busy: str,
+             error: solara.Reactive[str], speed: solara.Reactive[str], refresh, tick: int) -> None:
+    """Scenario picker, seed, Reset / Play / Step, Run to month, speed and the month counter.
 
     ``tick`` is unused in the body: it changes whenever the session does, which
     makes reacton re-render this component (it skips children with equal props).
     """
     label = next((k for k, p in scenarios.items() if p == session.scenario_path), None)
-    error = solara.use_reactive("")
-
-    def guarded(action) -> None:
-        """Run a rebuild; a bad scenario file or lever combination is shown, not raised."""
-        playing.set(False)
-        try:
-            with session.lock:
-                action()
-            error.set("")
-        except ConfigError as err:
-            error.set("; ".join(err.problems))
-        refresh()
+    seed_text = solara.use_reactive(str(session.seed))
+    seed_error = solara.use_reactive("")
+    target = solara.use_reactive(str(session.model.cfg["run"]["steps"]))
 
     def pick(new_label: str | None) -> None:
         if new_label is not None:
-            guarded(lambda: session.load_scenario(scenarios[new_label]))
+            start(f"Loading {new_label}…", lambda: session.load_scenario(scenarios[new_label]))
 
-    def set_seed(value: int | None) -> None:
-        session.seed = int(value or 0)
+    def set_seed(text: str) -> None:
+        """Every keystroke: a valid seed is taken at once (so no later re-render can lose it)."""
+        seed_text.set(text)
+        try:
+            session.seed = parse_seed(text)
+            seed_error.set("")
+        except ValueError as err:
+            seed_error.set(str(err))
         refresh()
 
-    def reset() -> None:
-        guarded(session.reset)
+    def run_to() -> None:
+        try:
+            month = int(target.value)
+        except ValueError:
+            error.set(f"Run to month: type a whole number of months (found '{target.value}').")
+            return
+        start(f"Running to month {month}…", lambda: session.run_to(month, _tab_open()))
 
     def step() -> None:
-        session.step()
+        try:
+            session.step()
+        except Exception as err:
+            error.set(friendly(err))
         refresh()
 
     with solara.Card("Scenario and run", margin=0):
         solara.Select("Scenario", values=list(scenarios), value=label, on_value=pick)  # type: ignore[arg-type]
         solara.Text(session.description(), style=SMALL)
-        solara.InputInt("Seed (integer)", value=session.seed, on_value=set_seed)
-        with solara.Row(gap="6px"):
-            solara.Button("Reset", color="primary", on_click=reset)
-            solara.Button("Pause" if playing.value else "Play", color="primary",
+        solara.InputText("Seed (whole number ≥ 0)", value=seed_text.value, on_value=set_seed, continuous_update=True)
+        if seed_error.value:
+            solara.Error(seed_error.value, dense=True)
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+            solara.Button("Reset", color="primary", on_click=lambda: start("Building the model…", session.reset),
+                          disabled=bool(busy))
+            solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
                           on_click=lambda: playing.set(not playing.value))
-            solara.Button("Step", color="primary", on_click=step, disabled=playing.value)
+            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
+        with solara.Row(gap="6px", style={"align-items": "baseline"}):
+            solara.InputText("Target month", value=target, continuous_update=True, style={"max-width": "110px"})
+            solara.Button("Run to month", color="primary", on_click=run_to, disabled=playing.value or bool(busy))
+        solara.Select("Play speed", values=list(SPEEDS), value=speed)
         solara.Text(f"Month: {session.model.steps}", style={"font-size": "1.3em", "font-weight": "bold"})
+        if busy:
+            solara.HTML(tag="div", unsafe_innerHTML=f"<span role='status' aria-label='busy' style='font-weight:bold'>"
+                        f"⏳ {html.escape(busy)}</span>")
         if error.value:
-            solara.Error(f"Could not start this run: {error.value}", dense=True)
+            solara.Error(error.value, dense=True)
         if session.pending:
-            solara.Warning("Lever or seed changed: press Reset to start a new run with them.", dense=True)
+            solara.Warning(f"Lever or seed changed (seed {session.seed}): press Reset to start a new run with them.",
+                           dense=True)
+
+
+@solara.component
+def CompareExport(session: Session, refresh, tick: int) -> None:
+    """Keep the current run as reference; download its time series (CSV) and the pictures (PNG)."""
+    ref = session.reference
+    name = session.scenario_path.stem
+
+    def keep() -> None:
+        session.keep_reference()
+        refresh()
+
+    def clear() -> None:
+        session.reference = None
+        refresh()
+
+    def charts_png() -> bytes:
+        with session.lock:
+            ref = session.reference.history if session.reference else None
+            return figures.charts_png(session.history(), ref, int(session.model.cfg["run"]["steps"]), session.window())
+
+    def map_png() -> bytes:
+        with session.lock:
+            return figures.grid_png(session.model)
+
+    with solara.Card("Compare and export", margin=0):
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+            solara.Button("Keep as reference", on_click=keep, color="secondary")
+            if ref is not None:
+                solara.Button("Clear reference", on_click=clear, text=True)
+        solara.Text(f"Reference: {ref.label} ({len(ref.history)} months)" if ref else
+                    "No reference yet: keep a run, change a lever, Reset and run again to compare.", style=SMALL)
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+            solara.FileDownload(session.csv, filename=f"coprod-{name}-seed{session.applied[1]}.csv",
+                                children=[solara.Button("Download CSV", text=True)], mime_type="text/csv")
+            solara.FileDownload(charts_png, filename=f"coprod-{name}-charts.png",
+                                children=[solara.Button("Charts PNG", text=True)], mime_type="image/png")
+            solara.FileDownload(map_png, filename=f"coprod-{name}-map.png",
+                                children=[solara.Button("Map PNG", text=True)], mime_type="image/png")
 
 
 @solara.component
@@ -133,73 +219,160 @@ def LeverPanel(session: Session, refresh, state: tuple) -> None:
     """All levers. ``state`` (scenario + overrides) changes only when a lever or the scenario does,
     so a Step does not re-render the thirteen sliders (reacton skips components with equal props)."""
     def change(key: str, value: float | bool) -> None:
-        session.overrides[key] = value
+        if session.set_lever(key, value):
+            refresh()
+
+    def undo() -> None:
+        session.overrides.clear()
         refresh()
 
     values = session.lever_values()
     with solara.Card("Levers (apply on Reset)", margin=0):
+        solara.Button("Undo lever changes", on_click=undo, text=True, disabled=not session.overrides)
         for lever in LEVERS:
             LeverControl(lever, values[lever.key], change)
 
 
+def monitors_html(session: Session) -> str:
+    """The monitors as an HTML table: this month, the window mean and the reference comparison."""
+    history, window = session.history(), session.window()
+    rows = monitor_rows(history, window, session.reference)
+    n = len(history)
+    span = f"mean, months {max(n - window + 1, 1)}–{n}" if n else "mean (no months yet)"
+    cols = ["This month", span] + (["Reference", "Difference"] if session.reference else [])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["Monitor", *cols])
+    keys = ["now", "window"] + (["reference", "difference"] if session.reference else [])
+    body = "".join("<tr>" + f"<td>{html.escape(r['label'])}</td>" + "".join(f"<td>{r[k]}</td>" for k in keys) + "</tr>"
+                   for r in rows)
+    return f"<table class='coprod-table' aria-label='Monitors'><tr>{head}</tr>{body}</table>"
+
+
+@solara.component
+def Inspector(session: Session, selected: solara.Reactive[dict | None]) -> None:
+    """What the clicked facility or cell is, from the current month's state."""
+    pick = selected.value
+    if not pick:
+        solara.Text("Click a marker or a cell on the map to see what it is.", style=SMALL)
+        return
+    with session.lock:
+        rows = (facility_details(session.model, pick["facility"]) if "facility" in pick
+                else cell_details(session.model, pick["cell"]))
+    if rows is None:
+        solara.Text("That facility has closed.", style=SMALL)
+        return
+    body = "".join(f"<tr><td>{html.escape(k)}</td><td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in rows)
+    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='coprod-table' aria-label='Inspected'>{body}</table>")
+
+
 @solara.component
 def ModelViews(session: Session, tick: int) -> None:
-    """Grid map, event log and charts; images are cached per (run, month, colouring)."""
+    """Monitors, map with inspector, charts and the event log."""
     choice = solara.use_reactive(next(iter(COLOUR_BY)))
+    fixed = solara.use_reactive(True)
+    kind = solara.use_reactive(log.ALL)
+    selected: solara.Reactive[dict | None] = solara.use_reactive(None)
+    limits = solara.use_memo(svg.Limits, [])
     field = COLOUR_BY[choice.value]
-    model = session.model
-    key = (session.generation, model.steps)
-
-    # one pair of figures per run, updated in place each month (building them costs more than drawing)
-    grid_view, charts_view = solara.use_memo(lambda: (GridView(model.layout), ChartsView()), [session.generation])
-
-    def draw_grid() -> bytes:
-        with session.lock:
-            return grid_view.render(model, field)
-
-    def draw_charts() -> bytes:
-        with session.lock:
-            return charts_view.render(model.timeseries())
-
-    grid = solara.use_memo(draw_grid, [*key, field])
-    charts = solara.use_memo(draw_charts, list(key))
-    with solara.Row(style={"align-items": "center"}):
-        solara.Text("Colour residents by:")
-        solara.ToggleButtonsSingle(value=choice, values=list(COLOUR_BY))
-    with solara.Columns([3, 2]):
-        solara.Image(grid, width="100%")
-        with solara.Card(f"What happened in month {model.steps}", margin=0):
-            solara.HTML(tag="div", unsafe_innerHTML=_event_html(list(model.events), model.steps),
-                        style={"max-height": "430px", "overflow-y": "auto", "font-size": "0.85em"})
-    with solara.Div(style={"padding-bottom": "48px"}):  # keep the last charts clear of Solara's corner badge
-        solara.Image(charts, width="100%")
+    with session.lock:
+        model = session.model
+        history = session.history()
+        map_markup = svg.map_svg(model, field, (selected.value or {}).get("facility"))
+        ref = session.reference.history if session.reference else None
+        charts = svg.charts_html(history, ref, int(model.cfg["run"]["steps"]), session.window(),
+                                 limits if fixed.value else None)
+        periphery = [bool(p) for p in model.layout.community_is_periphery]
+        log_markup = log.log_html(session.log, kind.value, periphery)
+        monitors = monitors_html(session)
+    with solara.ColumnsResponsive(12, large=[5, 7]):
+        with solara.Column(gap="6px"):
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Text("Colour residents by:")
+                solara.ToggleButtonsSingle(value=choice, values=list(COLOUR_BY))
+            MapView(svg=map_markup, event_inspect=selected.set)
+            solara.HTML(tag="div", unsafe_innerHTML=svg.map_legend_html(field))
+            with solara.Card("Inspect", margin=0):
+                Inspector(session, selected)
+            with solara.Card(f"What happened (log, month {model.steps})", margin=0):
+                solara.Select("Show", values=list(log.KIND_NAMES), value=kind)
+                solara.HTML(tag="div", unsafe_innerHTML=log_markup, classes=["coprod-log"],
+                            style={"max-height": "420px", "overflow-y": "auto"})
+        with solara.Column(gap="6px"):
+            solara.HTML(tag="div", unsafe_innerHTML=monitors)
+            solara.Switch(label="Fixed axes (same scale across runs)", value=fixed)
+            solara.HTML(tag="div", unsafe_innerHTML=charts)
+    solara.Div(style={"height": "48px"})  # keep the last cards clear of Solara's corner badge
 
 
 @solara.component
 def Page() -> None:
-    session, scenarios, error = solara.use_memo(_new_session, [])
+    session, scenarios, load_error = solara.use_memo(_new_session, [])
     tick, set_tick = solara.use_state(0)
     playing = solara.use_reactive(False)
+    speed = solara.use_reactive("4 months/s")
+    busy = solara.use_reactive("")
+    error = solara.use_reactive("")
+    job: solara.Reactive[tuple[int, Callable[[], object] | None]] = solara.use_reactive((0, None))
+    tab_open = solara.use_memo(_tab_open, [])
 
     def refresh() -> None:
         set_tick(lambda t: t + 1)
 
-    def play_loop() -> None:
-        """Step while Play is on; runs in a worker thread (solara.lab.use_task)."""
-        while playing.value and session is not None:
-            start = time.monotonic()
-            session.step()
+    def start(label: str, action: Callable[[], object]) -> None:
+        """Run slow work (building a model, running many months) in the worker thread behind a busy sign."""
+        playing.set(False)
+        busy.set(label)
+        job.set((job.value[0] + 1, action))
+
+    def run_job() -> None:
+        _, action = job.value
+        if action is None or session is None:
+            return
+        try:
+            with session.lock:
+                action()
+            error.set("")
+        except Exception as err:
+            error.set(friendly(err))
+        finally:
+            busy.set("")
             refresh()
-            time.sleep(max(0.05, PLAY_INTERVAL_S - (time.monotonic() - start)))
+
+    def play_loop() -> None:
+        """Step while Play is on and the tab is open; runs in a worker thread (solara.lab.use_task)."""
+        while playing.value and session is not None:
+            if not tab_open():
+                playing.set(False)
+                return
+            begin = time.monotonic()
+            try:
+                session.step()
+            except Exception as err:
+                error.set(friendly(err))
+                playing.set(False)
+            refresh()
+            time.sleep(max(0.0, 1.0 / SPEEDS[speed.value] - (time.monotonic() - begin)))
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    solara.lab.use_task(run_job, dependencies=[job.value[0]], prefer_threaded=True)
     solara.Title("coprod-sim: community services")
+    solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle("coprod-sim — who provides community services, and why?")
     if session is None:
-        solara.Error(f"Could not load a scenario: {error}")
+        solara.Error(f"Could not load a scenario: {load_error}")
         return
     with solara.Sidebar(), solara.Column():
-        Controls(session, scenarios, playing, refresh, tick)
+        Controls(session, scenarios, playing, start, busy.value, error, speed, refresh, tick)
+        CompareExport(session, refresh, tick)
         LeverPanel(session, refresh, (session.scenario_path, tuple(sorted(session.overrides.items()))))
-    ModelViews(session, tick)
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Model"):
+            ModelViews(session, tick)
+        with solara.lab.Tab("About"):
+            About()
+
+
+@solara.component
+def About() -> None:
+    html_text = solara.use_memo(about_html, [])
+    solara.HTML(tag="div", unsafe_innerHTML=html_text, style={"max-width": "60em", "font-size": "15px", "color": "#222"})

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import yaml
 
 from ..config import ConfigError, dotted, load_config, registry, shipped_scenarios
@@ -136,6 +138,62 @@ def initial_scenario(scenarios: dict[str, Path]) -> str:
     return next(iter(scenarios))
 
 
+MAX_SEED = 2**63 - 1
+
+
+def parse_seed(text: str | int | None) -> int:
+    """The seed a student typed, as an int; a friendly ``ValueError`` for anything else (never a traceback)."""
+    raw = str(text if text is not None else "").strip()
+    try:
+        seed = int(raw)
+    except ValueError:
+        raise ValueError(f"The seed must be a whole number such as 0, 1 or 42 (found '{raw}').") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"The seed must be between 0 and {MAX_SEED} (found {seed}).")
+    return seed
+
+
+# Monitors: the headline numbers shown as text (label, column of the time series, scale, decimals).
+# ``site.*`` columns are counted by the app from the model's state (see ``site_counts``).
+MONITORS: tuple[tuple[str, str, float, int], ...] = (
+    ("Satisfaction, mean (1–5)", "quality.satisfaction_mean", 1, 2),
+    ("Needs met (share)", "quality.needs_met_share", 1, 3),
+    ("Coverage (share)", "quantity.coverage", 1, 3),
+    ("Centre − periphery gap in needs met", "equity.center_periphery_gap", 1, 3),
+    ("Approval wait (months)", "governance.approval_wait_mean", 1, 1),
+    ("Approvals pending", "governance.approvals_pending", 1, 1),
+    ("Budget released (share)", "governance.resources_released_share", 1, 3),
+    ("Public spending (k yuan/month)", "cost.public_spending", 1e-3, 1),
+    ("… of which coordination (k yuan/month)", "cost.public_spending.coordination", 1e-3, 1),
+    ("Cases coordinated by the leading group", "governance.cases_coordinated", 1, 1),
+    ("Private-firm facilities, centre", "site.firm.centre", 1, 1),
+    ("Private-firm facilities, periphery", "site.firm.periphery", 1, 1),
+    ("State-owned facilities, periphery", "site.state_owned.periphery", 1, 1),
+    ("Social organizations active", "operators.social_orgs_active", 1, 1),
+)
+
+
+def site_counts(model: Model) -> dict[str, float]:
+    """Open facilities per operator kind in centre and periphery communities (where firms go, or leave)."""
+    from ..model.facility import Facility
+
+    lay = model.layout
+    out = {f"site.{kind}.{zone}": 0.0 for kind in ("firm", "state_owned") for zone in ("centre", "periphery")}
+    for f in model.agents_by_type.get(Facility, []):
+        if f.active and f.operator.kind in ("firm", "state_owned"):
+            zone = "periphery" if lay.community_is_periphery[f.community] else "centre"
+            out[f"site.{f.operator.kind}.{zone}"] += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A run kept for comparison: its label and its monthly time series."""
+
+    label: str
+    history: pd.DataFrame
+
+
 @dataclass
 class Session:
     """Everything one tab owns. The lock serialises Step, Play and Reset (Play runs in a thread)."""
@@ -147,6 +205,10 @@ class Session:
     applied: tuple[dict[str, Any], int] = ({}, 0)  # (overrides, seed) the current model was built with
     generation: int = 0  # bumped on every reset, so caches never confuse two models
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # this run's log, one entry per month (month, events), oldest first: the log keeps its history
+    log: list[tuple[int, list[str]]] = field(default_factory=list)
+    reference: Reference | None = None
+    _sites: list[dict[str, float]] = field(default_factory=list, repr=False)
 
     _base: tuple[Path, dict] | None = field(default=None, repr=False)
 
@@ -166,6 +228,8 @@ class Session:
             self._model = Model(rng=int(self.seed), scenario=self.config(), explain=True)
             self.applied = (dict(self.overrides), int(self.seed))
             self.generation += 1
+            self.log = [(0, list(self._model.events))]
+            self._sites = []
             return self._model
 
     @property
@@ -176,25 +240,50 @@ class Session:
     def step(self) -> None:
         with self.lock:
             self.model.step()
+            self.log.append((self.model.steps, list(self.model.events)))
+            self._sites.append(site_counts(self.model))
+
+    def run_to(self, month: int, go_on: Callable[[], bool] = lambda: True) -> None:
+        """Step until ``month`` (or until ``go_on()`` says stop, e.g. the tab was closed)."""
+        with self.lock:
+            while self.model.steps < month and go_on():
+                self.step()
 
     def load_scenario(self, path: Path) -> None:
         """Switch scenario: overrides are dropped so the scenario is seen as written.
 
-        If the file is invalid the session keeps its old scenario and run, and the error propagates.
+        The file is read and validated first, so an invalid one changes nothing (the page may render
+        while the new model is being built, and must never see a broken scenario); its error propagates.
         """
+        base = load_config(path)
         with self.lock:
-            old = (self.scenario_path, self.overrides)
-            self.scenario_path, self.overrides = path, {}
+            old = (self.scenario_path, self.overrides, self._base)
+            self.scenario_path, self.overrides, self._base = path, {}, (path, base)
             try:
                 self.reset()
             except ConfigError:
-                self.scenario_path, self.overrides = old
+                self.scenario_path, self.overrides, self._base = old
                 raise
 
     def lever_values(self) -> dict[str, float | bool]:
         """What each lever shows: the override if moved, else the scenario's value."""
         base = self.base_config()
         return {lv.key: self.overrides.get(lv.key, lever_value(base, lv.key)) for lv in LEVERS}
+
+    def set_lever(self, key: str, value: float | bool) -> bool:
+        """Move a lever; returns whether anything changed.
+
+        A slider snaps a scenario value that is not on its grid (0.33 on a 0.05 grid) and reports the
+        snapped value back; that echo is not the student's move, so a value within half a step of what the
+        lever shows is ignored (otherwise a scenario such as a per-service subsidy cut would be replaced by
+        a uniform share on Reset).
+        """
+        lever = LEVER_BY_KEY[key]
+        shown = self.lever_values()[key]
+        changed = bool(value) != bool(shown) if lever.kind == "switch" else abs(float(value) - float(shown)) > lever.step / 2 + 1e-09
+        if changed:
+            self.overrides[key] = value
+        return changed
 
     @property
     def pending(self) -> bool:
@@ -206,3 +295,62 @@ class Session:
         meta = self.base_config().get("scenario") or {}
         return str(meta.get("description", "")).strip()
 
+    def history(self) -> pd.DataFrame:
+        """This run's monthly time series: the model's outcomes plus the app's facility counts by zone."""
+        ts = self.model.timeseries()
+        if self._sites and len(self._sites) == len(ts):
+            ts = pd.concat([ts.reset_index(drop=True), pd.DataFrame(self._sites)], axis=1)
+        return ts
+
+    def window(self) -> int:
+        """Months the outcomes are averaged over (``run.outcome_window``), as in summary.json."""
+        return int(self.model.cfg["run"]["outcome_window"])
+
+    def run_label(self) -> str:
+        """Short name of the current run: scenario, moved levers and seed."""
+        moved = ", ".join(f"{LEVER_BY_KEY[k].label.split(' (')[0]} {_show(v)}" for k, v in self.applied[0].items())
+        name = self.scenario_path.stem
+        return f"{name}{' + ' + moved if moved else ''}, seed {self.applied[1]}"
+
+    def keep_reference(self) -> None:
+        """Keep the current run (its history so far) to overlay on the charts and compare in the monitors."""
+        with self.lock:
+            self.reference = Reference(self.run_label(), self.history().copy())
+
+    def csv(self) -> str:
+        """The current run's time series as CSV (one row per month), for the Download button."""
+        with self.lock:
+            return self.history().to_csv(index=False)
+
+
+def _show(value: float | bool) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else f"{float(value):g}"
+
+
+def window_mean(history: pd.DataFrame, window: int) -> pd.Series:
+    """Mean of each column over the last ``window`` months so far (the summary's reading)."""
+    return history.tail(window).mean(numeric_only=True)
+
+
+def monitor_rows(history: pd.DataFrame, window: int, reference: Reference | None) -> list[dict[str, str]]:
+    """The monitors as text: this month, the window mean and, with a reference kept, its window mean and the
+    difference (this run − reference)."""
+    now = history.iloc[-1] if len(history) else pd.Series(dtype=float)
+    mean = window_mean(history, window)
+    ref = window_mean(reference.history, window) if reference is not None and len(reference.history) else None
+    rows = []
+    for label, key, scale, digits in MONITORS:
+        row = {"label": label, "key": key, "now": _fmt(now.get(key), scale, digits),
+               "window": _fmt(mean.get(key), scale, digits)}
+        if ref is not None:
+            row["reference"] = _fmt(ref.get(key), scale, digits)
+            diff = (mean.get(key, np.nan) - ref.get(key, np.nan)) if key in mean and key in ref else np.nan
+            row["difference"] = _fmt(diff, scale, digits, signed=True)
+        rows.append(row)
+    return rows
+
+
+def _fmt(value: Any, scale: float, digits: int, signed: bool = False) -> str:
+    if value is None or not np.isfinite(float(value)):
+        return "–"
+    return f"{float(value) * scale:{'+' if signed else ''}.{digits}f}"
