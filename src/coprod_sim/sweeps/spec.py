@@ -326,16 +326,18 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
     if len(axes) != len(params):
         return [], []
     varied = [a.key for a in axes]
-    samples = design.get("samples")
+    raw_samples = design.get("samples")
+    samples = 0
     if kind == "lhs" or kind in SALIB_DESIGNS:
         low = min_samples(kind) if kind in SALIB_DESIGNS else 1
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < low:
-            probs.add(f"{origin}: design.samples: expected a whole number ≥ {low}, found {describe_value(samples)}")
+        if isinstance(raw_samples, bool) or not isinstance(raw_samples, int) or raw_samples < low:
+            probs.add(f"{origin}: design.samples: expected a whole number ≥ {low}, found {describe_value(raw_samples)}")
             return [], []
+        samples = raw_samples
+    d = len(axes)
     count = {"factorial": math.prod(len(a.values) for a in axes), "oat": 1 + sum(len(a.values) for a in axes),
-             "lhs": int(samples or 0), "sobol": int(samples or 0) * (len(axes) * (2 if design.get("second_order") is True
-                                                                                  else 1) + 2),
-             "morris": int(samples or 0) * (len(axes) + 1), "fast": int(samples or 0) * len(axes)}[kind]
+             "lhs": samples, "sobol": samples * (d * (2 if design.get("second_order") is True else 1) + 2),
+             "morris": samples * (d + 1), "fast": samples * d}[kind]
     if _too_many(count * replicates, f"{origin}: design", probs):  # counted, not materialised
         return [], []
     if kind == "factorial":
@@ -343,7 +345,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
     if kind in SALIB_DESIGNS:
-        return varied, _salib_points(kind, design, axes, int(samples), root_seed, origin, probs, info)
+        return varied, _salib_points(kind, design, axes, samples, root_seed, origin, probs, info)
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
     return varied, latin_hypercube(axes, count, rng)
 
