@@ -170,8 +170,10 @@ def _fast_dask_workers(max_attempts: int) -> Iterator[None]:
 
     # no HTTP endpoints at all: besides the dashboard, scheduler and workers serve /info, /json, /metrics
     # and /health pages unless their routes are emptied
+    # a worker gets a task only when it has a free thread: a task queued on a worker that dies would
+    # count as a suspect of its death, and an innocent run could end as worker_lost
     settings = {"distributed.scheduler.allowed-failures": max_attempts - 1, "distributed.scheduler.http.routes": [],
-                "distributed.worker.http.routes": []}
+                "distributed.worker.http.routes": [], "distributed.scheduler.worker-saturation": 1.0}
     if "forkserver" not in multiprocessing.get_all_start_methods():
         with dask.config.set(settings):
             yield
@@ -188,7 +190,7 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
     A task whose worker died ``max_attempts`` times ends in KilledWorker: a batch is then split into
     single runs (to find the one that kills its worker), and a single run is recorded as ``worker_lost``.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     cluster = None
     with _fast_dask_workers(max_attempts):
@@ -206,23 +208,33 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
             pending = as_completed(list(futures))
             for fut in pending:
                 batch = futures.pop(fut)
-                if fut.status != "error":
-                    yield batch, fut.result()
-                elif type(fut.exception()).__name__ != "KilledWorker":
-                    yield batch, fut.exception()
-                elif len(batch) > 1:
-                    for task in batch:
-                        single = client.submit(execute_batch, [task], *args, pure=False)
-                        futures[single] = [task]
-                        pending.add(single)
+                try:
+                    result = fut.result()
+                except KilledWorker as exc:
+                    yield from _after_killed_worker(client, batch, args, exc, max_attempts, futures, pending)
+                except Exception as exc:  # e.g. the batch could not be sent to or read back from a worker
+                    yield batch, exc
                 else:
-                    reason = f"the worker process died on each of {max_attempts} attempts ({fut.exception()})"
-                    yield batch, {"runs": [task_row(batch[0], "worker_lost", reason)], "steps": []}
+                    yield batch, result
                 fut.release()
         finally:
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def _after_killed_worker(client: Any, batch: list[RunTask], args: tuple, exc: BaseException, max_attempts: int,
+                         futures: dict, pending: Any) -> Iterator[BatchOutcome]:
+    """A batch whose worker died ``max_attempts`` times: split it to find the run that kills its worker
+    (each run resubmitted alone), and record a single such run as ``worker_lost``."""
+    if len(batch) == 1:
+        reason = f"the worker process died on each of {max_attempts} attempts ({exc})"
+        yield batch, {"runs": [task_row(batch[0], "worker_lost", reason)], "steps": []}
+        return
+    for task in batch:
+        single = client.submit(execute_batch, [task], *args, pure=False)
+        futures[single] = [task]
+        pending.add(single)
 
 
 def local_cluster(workers: int) -> Any:
