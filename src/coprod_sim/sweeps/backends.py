@@ -3,10 +3,13 @@
 All backends run the same function, :func:`execute_batch`, on the same batches
 of fully specified runs (config + seed fixed on the client), so results do not
 depend on the backend or the number of workers. A run that raises is caught
-inside the batch and reported as ``failed``; the batch still returns. If a
-whole batch is lost (a worker process died), the backend yields the exception
-for that batch and the sweep carries on with the others; the lost runs are
-simply not recorded, so re-running the sweep retries them.
+inside the batch and reported as ``failed``, one that exceeds its time limit as
+``timeout``, one with non-finite outcomes as ``non_finite``; the batch still
+returns. A worker process that dies is replaced and its runs retried; a run that
+kills its worker every time ends as ``worker_lost`` (``pool.Supervisor`` for
+local processes, the scheduler's ``allowed-failures`` on Dask). Only a batch
+that fails for another reason is yielded as an exception: its runs are not
+recorded, and re-running the sweep retries them.
 """
 
 from __future__ import annotations
