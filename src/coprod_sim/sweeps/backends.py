@@ -248,7 +248,7 @@ def local_cluster(workers: int) -> Any:
     # the scheduler's HTTP server (routes emptied) on a free loopback port rather than 8787, which
     # may be taken and is where a user's own cluster would serve its dashboard
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None, silence_logs=logging.ERROR,
+                        dashboard_address=None, silence_logs=logging.CRITICAL,  # failures are reported as statuses
                         scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
 
 
