@@ -68,12 +68,16 @@ def test_spec_corpus_gives_clear_errors(tmp_path, case):
     assert any(str(path) in line for line in err.value.problems), err.value.problems
 
 
-def test_special_files_are_refused_without_blocking(tmp_path):
+def test_special_files_are_refused_without_blocking(tmp_path, monkeypatch):
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)
     for path in (fifo, "/dev/zero", tmp_path):
         with pytest.raises(ConfigError, match="expected a regular file"):
             load_config(path)
+    os.mkfifo(tmp_path / "pipe")
+    monkeypatch.chdir(tmp_path)  # a pipe given by a bare name, as a scenario name would be
+    with pytest.raises(ConfigError, match="pipe: expected a regular file"):
+        load_config("pipe")
 
 
 def test_parameter_listed_twice_in_a_spec_is_an_error(tmp_path):

@@ -127,12 +127,12 @@ def statuses(out: Path) -> dict[float, set[str]]:
 
 @pytest.mark.parametrize("backend", ["serial", "processes", "dask"])
 def test_hanging_run_is_stopped_and_recorded_as_timeout(tmp_path, backend):
-    report = run_sweep(build_plan(spec("hang", timeout=1.5), "t"), tmp_path, backend=backend, workers=2,
+    report = run_sweep(build_plan(spec("hang", timeout=5), "t"), tmp_path, backend=backend, workers=2,
                        batch_size=2)
     assert report.complete and not report.all_ok
     assert statuses(tmp_path) == {0.025: {"ok"}, 0.3: {"timeout"}}
     runs = pd.read_parquet(tmp_path / "runs.parquet")
-    assert runs.loc[runs["status"] == "timeout", "error"].str.contains("longer than 1.5 s").all()
+    assert runs.loc[runs["status"] == "timeout", "error"].str.contains("longer than 5 s").all()
 
 
 @pytest.mark.parametrize("backend", ["processes", "dask"])
@@ -183,7 +183,8 @@ def gone(processes: list[psutil.Process], within: float = 20) -> bool:
 
 
 @pytest.mark.parametrize(("backend", "how"), [("processes", signal.SIGTERM), ("processes", signal.SIGINT),
-                                              ("dask", signal.SIGTERM), ("processes", signal.SIGKILL)])
+                                              ("dask", signal.SIGTERM), ("processes", signal.SIGKILL),
+                                              ("dask", signal.SIGKILL)])
 def test_stopped_sweep_leaves_no_process_and_resumes(tmp_path, backend, how):
     proc, out, parent = start_sweep(tmp_path, backend)
     children = parent.children(recursive=True)
@@ -239,6 +240,7 @@ def test_local_dask_cluster_serves_no_http_page():
                 s.sendall(b"GET /info/main/workers.html HTTP/1.0\r\n\r\n")
                 answers.append(s.recv(12))
         assert b"HTTP/1.1 200" not in answers and b"HTTP/1.1 404" in answers  # HTTP spoken, nothing served
+        assert 8787 not in ports
     finally:
         cluster.close()
 
@@ -283,3 +285,26 @@ def test_run_out_refuses_another_runs_folder_unless_forced(tmp_path, capsys):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary folder left"
     assert main(["run", *sets, "--out", str(tmp_path / "r" / "summary.json")]) == 2
     assert "exists and is not a folder" in capsys.readouterr().err
+
+
+class FakeClient:
+    """What check_workers asks of a Dask client: ``run`` a function on every worker."""
+
+    def __init__(self, answers: dict):
+        self.answers = answers
+
+    def run(self, function, *args, on_error="raise"):
+        return {w: (a[0] if function.__name__ == "version" else a[1]) for w, a in self.answers.items()}
+
+
+def test_workers_must_run_the_same_coprod_sim():
+    from coprod_sim.sweeps.backends import _identity, check_workers
+
+    mine = _identity()
+    assert check_workers(FakeClient({"tcp://a": (mine[0], mine), "tcp://b": (mine[0], mine)})) == 2
+    with pytest.raises(UserError, match="without coprod-sim installed: tcp://b"):
+        check_workers(FakeClient({"tcp://a": (mine[0], mine), "tcp://b": (ModuleNotFoundError("x"), None)}))
+    with pytest.raises(UserError, match=r"run another coprod-sim than this one .*tcp://b"):
+        check_workers(FakeClient({"tcp://a": (mine[0], mine), "tcp://b": ("0.0.1", ("0.0.1", "abc"))}))
+    with pytest.raises(UserError, match="no workers"):
+        check_workers(FakeClient({}))

@@ -67,7 +67,7 @@ def scenario_source(scenario: ScenarioLike) -> tuple[dict, str]:
     if isinstance(scenario, Mapping):
         return _nested_or_error(plain(scenario), "<mapping>"), "<mapping>"
     path = Path(scenario)
-    if path.is_file() or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+    if (path.exists() and not path.is_dir()) or path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
         return read_yaml(path), str(scenario)
     shipped = shipped_scenarios()
     if str(scenario) in shipped:

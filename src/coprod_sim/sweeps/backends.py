@@ -3,10 +3,13 @@
 All backends run the same function, :func:`execute_batch`, on the same batches
 of fully specified runs (config + seed fixed on the client), so results do not
 depend on the backend or the number of workers. A run that raises is caught
-inside the batch and reported as ``failed``; the batch still returns. If a
-whole batch is lost (a worker process died), the backend yields the exception
-for that batch and the sweep carries on with the others; the lost runs are
-simply not recorded, so re-running the sweep retries them.
+inside the batch and reported as ``failed``, one that exceeds its time limit as
+``timeout``, one with non-finite outcomes as ``non_finite``; the batch still
+returns. A worker process that dies is replaced and its runs retried; a run that
+kills its worker every time ends as ``worker_lost`` (``pool.Supervisor`` for
+local processes, the scheduler's ``allowed-failures`` on Dask). Only a batch
+that fails for another reason is yielded as an exception: its runs are not
+recorded, and re-running the sweep retries them.
 """
 
 from __future__ import annotations
@@ -173,8 +176,10 @@ def _fast_dask_workers(max_attempts: int) -> Iterator[None]:
 
     # no HTTP endpoints at all: besides the dashboard, scheduler and workers serve /info, /json, /metrics
     # and /health pages unless their routes are emptied
+    # a worker gets a task only when it has a free thread: a task queued on a worker that dies would
+    # count as a suspect of its death, and an innocent run could end as worker_lost
     settings = {"distributed.scheduler.allowed-failures": max_attempts - 1, "distributed.scheduler.http.routes": [],
-                "distributed.worker.http.routes": []}
+                "distributed.worker.http.routes": [], "distributed.scheduler.worker-saturation": 1.0}
     if "forkserver" not in multiprocessing.get_all_start_methods():
         with dask.config.set(settings):
             yield
@@ -191,7 +196,7 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
     A task whose worker died ``max_attempts`` times ends in KilledWorker: a batch is then split into
     single runs (to find the one that kills its worker), and a single run is recorded as ``worker_lost``.
     """
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     cluster = None
     with _fast_dask_workers(max_attempts):
@@ -209,18 +214,14 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
             pending = as_completed(list(futures))
             for fut in pending:
                 batch = futures.pop(fut)
-                if fut.status != "error":
-                    yield batch, fut.result()
-                elif type(fut.exception()).__name__ != "KilledWorker":
-                    yield batch, fut.exception()
-                elif len(batch) > 1:
-                    for task in batch:
-                        single = client.submit(execute_batch, [task], *args, pure=False)
-                        futures[single] = [task]
-                        pending.add(single)
+                try:
+                    result = fut.result()
+                except KilledWorker as exc:
+                    yield from _after_killed_worker(client, batch, args, exc, max_attempts, futures, pending)
+                except Exception as exc:  # e.g. the batch could not be sent to or read back from a worker
+                    yield batch, exc
                 else:
-                    reason = f"the worker process died on each of {max_attempts} attempts ({fut.exception()})"
-                    yield batch, {"runs": [task_row(batch[0], "worker_lost", reason)], "steps": []}
+                    yield batch, result
                 fut.release()
         finally:
             client.close()
@@ -228,13 +229,30 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
                 cluster.close()
 
 
+def _after_killed_worker(client: Any, batch: list[RunTask], args: tuple, exc: BaseException, max_attempts: int,
+                         futures: dict, pending: Any) -> Iterator[BatchOutcome]:
+    """A batch whose worker died ``max_attempts`` times: split it to find the run that kills its worker
+    (each run resubmitted alone), and record a single such run as ``worker_lost``."""
+    if len(batch) == 1:
+        reason = f"the worker process died on each of {max_attempts} attempts ({exc})"
+        yield batch, {"runs": [task_row(batch[0], "worker_lost", reason)], "steps": []}
+        return
+    for task in batch:
+        single = client.submit(execute_batch, [task], *args, pure=False)
+        futures[single] = [task]
+        pending.add(single)
+
+
 def local_cluster(workers: int) -> Any:
     """Scheduler and single-threaded worker processes on loopback, with no dashboard (call inside
     ``_fast_dask_workers``, whose settings also turn off every other HTTP page)."""
     from distributed import LocalCluster
 
+    # the scheduler's HTTP server (routes emptied) on a free loopback port rather than 8787, which
+    # may be taken and is where a user's own cluster would serve its dashboard
     return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                        dashboard_address=None, silence_logs=logging.ERROR)
+                        dashboard_address=None, silence_logs=logging.CRITICAL,  # failures are reported as statuses
+                        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"})
 
 
 def _connect(address: Any) -> Any:

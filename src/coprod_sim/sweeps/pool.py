@@ -63,7 +63,11 @@ def _worker_main(conn: multiprocessing.connection.Connection, args: tuple, paren
             return
         if tasks is None:
             return
-        conn.send(execute_batch(tasks, *args))
+        try:
+            answer: dict | BaseException = execute_batch(tasks, *args)
+        except Exception as exc:  # not a run's failure (those are rows): the batch is reported lost
+            answer = exc
+        conn.send(answer)
 
 
 @dataclass
