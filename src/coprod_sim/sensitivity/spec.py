@@ -38,7 +38,7 @@ from ..model import KEY_OUTCOMES, SUMMARY_KEYS
 from ..sweeps import RunTask, SweepPlan, build_plan, derive_seed
 from ..sweeps.design import Axis, latin_hypercube, salib_design
 from ..sweeps.salib import GIVEN_DATA_METHODS, MIN_GIVEN_POINTS, SALIB_DESIGNS, min_samples
-from ..sweeps.spec import LHS_STREAM, SALIB_STREAM, run_key
+from ..sweeps.spec import LHS_STREAM, SALIB_STREAM, SEED_SCHEMES, run_key
 from . import targets
 
 MODELS = ("coprod", *targets.TARGETS)
@@ -239,6 +239,9 @@ def _analytic_study(model: str, raw: dict, analysis: dict, origin: str, probs: l
     if probs:
         raise ConfigError(probs)
     scheme = raw.get("seed_scheme", "common")
+    if scheme not in SEED_SCHEMES:
+        raise ConfigError([f"{origin}: seed_scheme: expected one of {', '.join(SEED_SCHEMES)}, found "
+                           f"{describe_value(scheme)}"])
     plan = _analytic_plan(str(kind), design, axes, int(samples or 0), reps, seed, scheme, float(noise), raw, origin)
     _enough_points(opts["method"], len(plan.points), origin)
     return Study(name=plan.name, origin=origin, model=model, design_type=str(kind), factors=plan.varied,
