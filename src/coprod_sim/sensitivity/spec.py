@@ -198,6 +198,10 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs
     sweep_raw.setdefault("outputs", {"summary": outcomes})
     plan = build_plan(sweep_raw, origin, here)
     _enough_points(opts["method"], len(plan.points), origin)
+    unkept = [o for o in outcomes if o not in plan.summary_outcomes]
+    if unkept:
+        raise ConfigError([f"{origin}: outputs.summary: leaves out {', '.join(unkept)}, which analysis.outcomes "
+                           "needs; add them or remove the outputs key"])
     base_label = str(sweep_raw.get("base") or "defaults") if not isinstance(sweep_raw.get("base"), dict) else "base"
     effect_plans = {}
     for scenario in effects:
