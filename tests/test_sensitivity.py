@@ -218,6 +218,12 @@ def test_spec_problems_are_reported_together() -> None:
             "government.resistance": {"range": [0.1, 0.8]}}}, "analysis": {"outcomes": ["quality.needs"]}})
     with pytest.raises(ConfigError, match="model: expected one of coprod, ishigami"):
         load_study({**ishigami_spec(), "model": "rosenbrock"})
+    with pytest.raises(ConfigError, match=r"outputs\.summary: leaves out cost\.public_spending"):
+        load_study({"base": "baseline", "outputs": {"summary": ["quality.needs_met_share"]},
+                    "design": {"type": "morris", "samples": 2, "parameters": {"government.resistance": {}}},
+                    "analysis": {"outcomes": ["quality.needs_met_share", "cost.public_spending"]}})
+    with pytest.raises(ConfigError, match="seed_scheme: expected one of independent, common, found 'shared'"):
+        load_study({**ishigami_spec(), "seed_scheme": "shared"})
 
 
 def test_cli_dry_run_counts_runs_and_warns_about_sobol_n(tmp_path: Path, capsys) -> None:

@@ -38,7 +38,7 @@ from ..model import KEY_OUTCOMES, SUMMARY_KEYS
 from ..sweeps import RunTask, SweepPlan, build_plan, derive_seed
 from ..sweeps.design import Axis, latin_hypercube, salib_design
 from ..sweeps.salib import GIVEN_DATA_METHODS, MIN_GIVEN_POINTS, SALIB_DESIGNS, min_samples
-from ..sweeps.spec import LHS_STREAM, SALIB_STREAM, run_key
+from ..sweeps.spec import LHS_STREAM, SALIB_STREAM, SEED_SCHEMES, run_key
 from . import targets
 
 MODELS = ("coprod", *targets.TARGETS)
@@ -199,6 +199,10 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs
     # same spec share run keys and a study can analyse a sweep already on disk without running it again
     plan = build_plan(sweep_raw, origin, here)
     _enough_points(opts["method"], len(plan.points), origin)
+    unkept = [o for o in outcomes if o not in plan.summary_outcomes]
+    if unkept:
+        raise ConfigError([f"{origin}: outputs.summary: leaves out {', '.join(unkept)}, which analysis.outcomes "
+                           "needs; add them or remove the outputs key"])
     base_label = str(sweep_raw.get("base") or "defaults") if not isinstance(sweep_raw.get("base"), dict) else "base"
     effect_plans = {}
     for scenario in effects:
@@ -240,6 +244,9 @@ def _analytic_study(model: str, raw: dict, analysis: dict, origin: str, probs: l
     if probs:
         raise ConfigError(probs)
     scheme = raw.get("seed_scheme", "common")
+    if scheme not in SEED_SCHEMES:
+        raise ConfigError([f"{origin}: seed_scheme: expected one of {', '.join(SEED_SCHEMES)}, found "
+                           f"{describe_value(scheme)}"])
     plan = _analytic_plan(str(kind), design, axes, int(samples or 0), reps, seed, scheme, float(noise), raw, origin)
     _enough_points(opts["method"], len(plan.points), origin)
     return Study(name=plan.name, origin=origin, model=model, design_type=str(kind), factors=plan.varied,
