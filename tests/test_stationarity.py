@@ -58,6 +58,26 @@ def test_check_scenario_runs_a_sweep_to_twice_the_length(tmp_path, monkeypatch):
     assert list(table["scenario"]) == ["tiny"] and table["n"].iloc[0] == 3
 
 
+def test_a_flagged_pair_is_rechecked_on_fresh_seeds(tmp_path, monkeypatch):
+    from coprod_sim.experiments.stationarity import recheck_flagged
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "start.yaml"  # read from month 1 with no spin-up: the start-up transient is real drift
+    config.write_text("population: {residents: 1500}\nspace: {community_size: 750}\n"
+                      "run: {steps: 8, outcome_window: 4, spin_up: 0}\n")
+    outcomes = ["quality.needs_met_share", "quantity.active_facilities"]
+    table = check_scenario(str(config), seeds=4, out=tmp_path / "first", outcomes=outcomes, backend="serial")
+    assert not table["agrees"].all()
+    table.loc[table["outcome"] == "quantity.active_facilities", "agrees"] = True  # pretend only one was flagged
+    checked = recheck_flagged(table, seeds=4, out=tmp_path, backend="serial", configs={"start": config})
+    flagged = checked.set_index("outcome")["confirmed"]
+    assert flagged["quality.needs_met_share"] == (not table.set_index("outcome").loc["quality.needs_met_share", "agrees"])
+    assert pd.isna(flagged["quantity.active_facilities"])
+    first = pd.read_parquet(tmp_path / "first" / "runs.parquet")["seed"]
+    fresh = pd.read_parquet(tmp_path / "start-fresh-seeds" / "runs.parquet")["seed"]
+    assert not set(first) & set(fresh)  # independent seeds
+
+
 def test_spin_up_months_are_simulated_but_not_recorded():
     m = Model(rng=0, scenario="baseline", **{**SMALL_PARAMS, "run.spin_up": 24})
     assert m.month == 0 and m.steps == 0 and not m.datacollector.model_vars["quality.needs_met_share"]
@@ -98,7 +118,7 @@ def test_convergence_diagnostic_in_summary_and_manifest():
     result = coprod_sim.run("baseline", {**SMALL_PARAMS, "run.spin_up": 24, "run.steps": 24, "run.outcome_window": 6},
                             seed=1)
     record = result.manifest["convergence"]
-    assert record["spin_up_months"] == 24 and "2 standard errors" in record["rule"]
+    assert record["spin_up_months"] == 24 and "3 standard errors and 10% of its level" in record["rule"]
     flagged = sorted(k for k, d in record["outcomes"].items() if d["flagged"])
     assert record["drifting"] == flagged and result.summary["convergence.outcomes_drifting"] == len(flagged)
     detail = record["outcomes"]["quality.needs_met_share"]
@@ -109,6 +129,20 @@ def test_convergence_diagnostic_in_summary_and_manifest():
     short = coprod_sim.run("baseline", {**SMALL_PARAMS, "run.steps": 8, "run.outcome_window": 6}, seed=1)
     assert np.isnan(short.summary["convergence.outcomes_drifting"]) and short.manifest["convergence"]["outcomes"] == {}
     assert any("convergence.outcomes_drifting is missing" in n for n in short.manifest["notes"])
+
+
+def test_drift_check_flags_a_shift_not_noise():
+    from coprod_sim.model import drift_check
+
+    rng = np.random.default_rng(0)
+    noise = 1.0 + 0.01 * rng.standard_normal(48)
+    shifted = noise + np.where(np.arange(48) >= 36, 0.3, 0.0)  # the last window moved by 0.3
+    checked = drift_check({"noise": noise, "shifted": shifted}, window=12, tolerance=0.1)
+    assert not checked["noise"]["flagged"] and checked["shifted"]["flagged"]
+    assert checked["shifted"]["drift"] == pytest.approx(shifted[-12:].mean() - shifted[-24:-12].mean())
+    # a drift beyond the standard errors but below the tolerance is immaterial
+    assert not drift_check({"shifted": shifted}, window=12, tolerance=0.5)["shifted"]["flagged"]
+    assert drift_check({"short": noise[:20]}, window=12, tolerance=0.1) == {}
 
 
 def test_a_transient_is_flagged_by_the_diagnostic():

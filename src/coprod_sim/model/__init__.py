@@ -9,8 +9,10 @@ from .facility import Facility
 from .government import Department, LeadingGroup, StreetOffice
 from .model import Model, SeedLike, seed_from
 from .operators import Firm, GovernmentProvider, MutualAidGroup, Operator, SocialOrganization
-from .outcomes import HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES, SUMMARY_KEYS, SUMMARY_ONLY, Outcome
+from .outcomes import DRIFT_Z, HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES, SUMMARY_KEYS, SUMMARY_ONLY, Outcome, drift_check
 
-__all__ = ["HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "SUMMARY_ONLY", "Consumption", "Department",
-           "Facility", "Firm", "GovernmentProvider", "LeadingGroup", "Model", "MutualAidGroup", "Operator", "Outcome",
-           "SeedLike", "SocialOrganization", "StreetOffice", "seed_from"]
+__all__ = [
+    "DRIFT_Z", "HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "SUMMARY_ONLY", "Consumption",
+    "Department", "Facility", "Firm", "GovernmentProvider", "LeadingGroup", "Model", "MutualAidGroup", "Operator",
+    "Outcome", "SeedLike", "SocialOrganization", "StreetOffice", "drift_check", "seed_from",
+]

@@ -32,7 +32,9 @@ class IssuePipeline:
         self.involved = np.zeros((0, n_dept), dtype=bool)
         self.acted = np.zeros((0, n_dept), dtype=bool)
         self.age = np.zeros(0, dtype=np.int64)
-        self.discovered_at = np.zeros(0, dtype=np.int64)  # -1 until discovered
+        # months run negative during the spin-up, so "discovered" is its own flag, not a sentinel month
+        self.discovered = np.zeros(0, dtype=bool)
+        self.discovered_at = np.zeros(0, dtype=np.int64)
         self.lead = np.zeros(0, dtype=np.int64)
         pop = np.bincount(model.residents.community, minlength=model.layout.n_communities)
         self.population = pop.astype(float)
@@ -48,7 +50,8 @@ class IssuePipeline:
             self.buck_passed = self.closed = 0
             return
         self.age += 1
-        new = (self.discovered_at < 0) & (rng.random(len(self.age)) < m.channel_reach)
+        new = ~self.discovered & (rng.random(len(self.age)) < m.channel_reach)
+        self.discovered[new] = True
         self.discovered_at[new] = m.month
         self._dispose(rng, cfg)
 
@@ -64,12 +67,13 @@ class IssuePipeline:
         self.involved = np.vstack([self.involved, involved])
         self.acted = np.vstack([self.acted, np.zeros_like(involved)])
         self.age = np.concatenate([self.age, np.zeros(n_new, dtype=np.int64)])
-        self.discovered_at = np.concatenate([self.discovered_at, np.full(n_new, -1)])
+        self.discovered = np.concatenate([self.discovered, np.zeros(n_new, dtype=bool)])
+        self.discovered_at = np.concatenate([self.discovered_at, np.zeros(n_new, dtype=np.int64)])
         self.lead = np.concatenate([self.lead, np.full(n_new, -1)])
 
     def unled_cases(self) -> np.ndarray:
         """Positions of discovered open issues without a lead unit, oldest discovery first (the group's queue)."""
-        idx = np.flatnonzero((self.discovered_at >= 0) & (self.lead < 0))
+        idx = np.flatnonzero(self.discovered & (self.lead < 0))
         return idx[np.argsort(self.discovered_at[idx], kind="stable")]
 
     def name_leads(self, idx: np.ndarray, rng: np.random.Generator) -> None:
@@ -81,7 +85,7 @@ class IssuePipeline:
 
     def _dispose(self, rng: np.random.Generator, cfg: dict) -> None:
         m = self.model
-        live = self.discovered_at >= 0
+        live = self.discovered
         pending = self.involved & ~self.acted & live[:, None]
         resistance = m.dept_resistance[None, :]
         pressure = np.array([d.pressure for d in m.departments])[None, :]
@@ -110,7 +114,7 @@ class IssuePipeline:
         if self.buck_passed and m.explain:
             m.log(f"Departments passed responsibility {self.buck_passed} times on open issues")
         keep = ~done
-        for name in ("community", "involved", "acted", "age", "discovered_at", "lead"):
+        for name in ("community", "involved", "acted", "age", "discovered", "discovered_at", "lead"):
             setattr(self, name, getattr(self, name)[keep])
 
     def open_per_1000(self) -> np.ndarray:

@@ -19,7 +19,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from ..config import ParamsLike, ScenarioLike, load_config
-from ..model import OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
+from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
 from .provenance import git_commit, package_versions
 
 
@@ -142,7 +142,7 @@ def _convergence_record(model: Model) -> dict:
     detail = model.convergence()
     run = model.cfg["run"]
     return {"rule": f"flag a headline outcome whose mean moved between the last two {run['outcome_window']}-month "
-                    f"windows by more than 2 standard errors and {run['convergence_tolerance']:.0%} of its level",
+                    f"windows by more than {DRIFT_Z:g} standard errors and {run['convergence_tolerance']:.0%} of its level",
             "spin_up_months": run["spin_up"], "drifting": sorted(k for k, d in detail.items() if d["flagged"]),
             "outcomes": detail}
 
