@@ -163,6 +163,7 @@ def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app.page" in cmd
     env = viz.app_environment(str(BASELINE), None)
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == viz.KERNEL_CULL_TIMEOUT  # closed tabs' models are freed
     assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent.resolve() and Path(env[CONFIG_ENV]) == BASELINE.resolve()
 
 
