@@ -225,6 +225,8 @@ def test_slider_echo_of_a_scenario_value_is_not_an_override(session: Session) ->
     assert session.set_lever(key, float(shown) + 0.5)
     assert session.pending
     assert not session.set_lever("leading_group.active", session.lever_values()["leading_group.active"])
+    assert session.set_lever(key, float(shown) + 1e-12)  # back at the scenario's value: no override left
+    assert key not in session.overrides and not session.pending
 
 
 def test_shipped_scenarios_open_without_pending_changes() -> None:

@@ -137,6 +137,7 @@ class Tab:
         self.click("Run to month")
         self.wait_idle(timeout=180_000)
         self.wait_month(month)
+        self.page.locator(f".coprod-map svg[aria-label*='at month {month},']").wait_for()
 
     def monitor(self, label: str, column: int) -> float:
         """A monitor's value: column 1 this month, 2 the window mean, 3 the reference, 4 the difference."""
@@ -297,15 +298,24 @@ def test_monitors_reference_export_inspect_log_about(server, browser, tmp_path: 
     assert not tab.problems, "\n".join(tab.problems)
 
 
-SMALL_TEXT_JS = """() => {
+ILLEGIBLE_JS = r"""() => {
   const out = [];
-  for (const el of document.querySelectorAll('.coprod-table td, .coprod-log li, svg[aria-label^="Chart"] text')) {
+  for (const el of document.querySelectorAll('.coprod-table td, .coprod-log li, .coprod-legend div, svg[aria-label^="Chart"] text')) {
     const r = el.getBoundingClientRect();
     if (r.width === 0) continue;
     let px = parseFloat(getComputedStyle(el).fontSize);
     const svg = el.closest('svg');
     if (svg) px = parseFloat(el.getAttribute('font-size')) * svg.clientWidth / svg.viewBox.baseVal.width;
-    if (px < 11.95) out.push(el.textContent + ' ' + px.toFixed(1));
+    if (px < 11.95) out.push('small: ' + el.textContent + ' ' + px.toFixed(1));
+    const colour = svg ? el.getAttribute('fill') : getComputedStyle(el).color;
+    const probe = document.createElement('span');
+    probe.style.color = colour;
+    document.body.appendChild(probe);
+    const rgb = getComputedStyle(probe).color.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+    probe.remove();
+    const lum = rgb.map(c => c / 255).map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const contrast = 1.05 / (0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2] + 0.05);  // against white
+    if (contrast < 4.5) out.push('contrast: ' + el.textContent + ' ' + contrast.toFixed(1));
   }
   return out;
 }"""
@@ -318,7 +328,7 @@ def test_legible_and_accessible(server, browser) -> None:
     tab.step(1, tab.views())
     chart = page.locator("svg[aria-label^='Chart']").first.bounding_box()
     assert chart is not None and chart["y"] + chart["height"] / 2 < 720, "no chart visible at 1280×720"
-    assert page.evaluate(SMALL_TEXT_JS) == [], "text below 12 px"
+    assert page.evaluate(ILLEGIBLE_JS) == [], "text below 12 px or with contrast below 4.5:1 on white"
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator(".coprod-map svg").get_attribute("aria-label").startswith("Map of the district")
     phone = Tab(browser, url, 412, 915)
@@ -417,5 +427,4 @@ def test_exercises(server, browser) -> None:
     assert tab.monitor("Cases coordinated by the leading group", 4) > 0
     assert tab.monitor("… of which coordination (k yuan/month)", 4) > 0, "coordination cost nothing"
     assert tab.monitor("Approval wait (months)", 4) < 0, "the leading group did not shorten approvals"
-    assert tab.monitor("Needs met (share)", 4) > 0, "the leading group did not meet more needs"
     assert not tab.problems, "\n".join(tab.problems)

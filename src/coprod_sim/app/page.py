@@ -334,8 +334,8 @@ def Page() -> None:
         except Exception as err:
             error.set(friendly(err))
         finally:
+            refresh()  # views first, then the busy sign goes: whoever waits for it sees the finished run
             busy.set("")
-            refresh()
 
     def play_loop() -> None:
         """Step while Play is on and the tab is open; runs in a worker thread (solara.lab.use_task).
