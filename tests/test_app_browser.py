@@ -334,6 +334,9 @@ def test_legible_and_accessible(server, browser) -> None:
     phone = Tab(browser, url, 412, 915)
     width = phone.page.evaluate("document.querySelector('.coprod-map svg').getBoundingClientRect().right")
     assert width <= 412, "the map overflows a phone screen"
+    phone.page.wait_for_function("""() => { const r = document.querySelector('.coprod-map svg').getBoundingClientRect();
+      const el = document.elementFromPoint(r.left + r.width / 2, Math.min(r.top + 20, innerHeight - 1));
+      return el !== null && el.closest('.coprod-map') !== null; }""", timeout=10_000)  # not under the sidebar
     assert not tab.problems + phone.problems
 
 
