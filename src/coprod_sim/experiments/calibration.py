@@ -93,6 +93,7 @@ def _one_run(cfg: dict, seed: int, sample: int) -> tuple[np.ndarray, dict[str, n
         who = pick.choice(res.n, size=min(sample, res.n), replace=False)
         expectation = res.rated_expectation[who]
         overall.append(_signal(res.performance[who], expectation, sat))
+        assert model.consumption is not None  # set by the month just measured
         performance = np.clip(performance_by_type(model, model.consumption, who) - res.issue_burden[who, None],
                               0.0, 1.0)
         uses = res.need[who] > cfg["population"]["coverage_need_threshold"]

@@ -101,7 +101,7 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def check_scenario(scenario: str, seeds: int, out: str | Path, outcomes: Sequence[str] = HEADLINE_KEYS,
+def check_scenario(scenario: str | Path, seeds: int, out: str | Path, outcomes: Sequence[str] = HEADLINE_KEYS,
                    backend: str | None = None, workers: int | None = None, root_seed: int = 0) -> pd.DataFrame:
     """Run ``seeds`` replicates of a scenario to twice its length and compare its two windows.
 

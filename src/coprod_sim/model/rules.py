@@ -134,9 +134,9 @@ def expectation_disconfirmation(
     intercept: float,
     b_performance: float,
     b_disconfirmation: float,
-    noise: np.ndarray,
+    noise: np.ndarray | float,
 ) -> np.ndarray:
-    """Latent satisfaction: a + b1·P + b3·(P − E) + ε (Van Ryzin 2004, 2006)."""
+    """Latent satisfaction: a + b1·P + b3·(P − E) + ε (Van Ryzin 2004, 2006); ε = 0 gives the noise-free part."""
     return intercept + b_performance * performance + b_disconfirmation * (performance - expectation) + noise
 
 
