@@ -163,6 +163,7 @@ def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app.page" in cmd
     env = viz.app_environment(str(BASELINE), None)
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == viz.KERNEL_CULL_TIMEOUT  # closed tabs' models are freed
     assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent.resolve() and Path(env[CONFIG_ENV]) == BASELINE.resolve()
 
 
@@ -224,6 +225,8 @@ def test_slider_echo_of_a_scenario_value_is_not_an_override(session: Session) ->
     assert session.set_lever(key, float(shown) + 0.5)
     assert session.pending
     assert not session.set_lever("leading_group.active", session.lever_values()["leading_group.active"])
+    assert session.set_lever(key, float(shown) + 1e-12)  # back at the scenario's value: no override left
+    assert key not in session.overrides and not session.pending
 
 
 def test_shipped_scenarios_open_without_pending_changes() -> None:

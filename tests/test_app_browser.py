@@ -40,6 +40,7 @@ space:
   periphery_share: 0.75
 """
 # markup of the map and of the charts, as the browser holds it (same model state → same markup)
+MONTH_AT_LEAST_JS = "(m) => Number((document.body.innerText.match(/Month: (\\d+)/) || [0, -1])[1]) >= m"
 VIEWS_JS = """() => [document.querySelector('.coprod-map svg').outerHTML,
   [...document.querySelectorAll('svg[aria-label^="Chart"]')].map(s => s.outerHTML).join('')]"""
 
@@ -92,6 +93,10 @@ class Tab:
     def wait_month(self, month: int, timeout: float = 20_000) -> None:
         self.page.get_by_text(f"Month: {month}", exact=True).wait_for(timeout=timeout)
 
+    def wait_month_at_least(self, month: int, timeout: float = 30_000) -> None:
+        """Until the counter reaches ``month`` (Play may skip drawing months when the machine is slow)."""
+        self.page.wait_for_function(MONTH_AT_LEAST_JS, arg=month, timeout=timeout)
+
     def wait_idle(self, timeout: float = 60_000) -> None:
         """Until the busy sign (building a model, running to a month) has come, if it comes, and gone."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -132,6 +137,7 @@ class Tab:
         self.click("Run to month")
         self.wait_idle(timeout=180_000)
         self.wait_month(month)
+        self.page.locator(f".coprod-map svg[aria-label*='at month {month},']").wait_for()
 
     def monitor(self, label: str, column: int) -> float:
         """A monitor's value: column 1 this month, 2 the window mean, 3 the reference, 4 the difference."""
@@ -182,7 +188,7 @@ def test_core_controls(server, browser) -> None:
     page.locator(".v-select", has_text="Play speed").first.click()
     page.locator(".v-menu__content .v-list-item", has_text="8 months/s").first.click()
     tab.click("Play")
-    tab.wait_month(4, timeout=20_000)
+    tab.wait_month_at_least(4)
     tab.click("Pause")
     page.get_by_role("button", name="Step", exact=True).wait_for()
 
@@ -292,15 +298,24 @@ def test_monitors_reference_export_inspect_log_about(server, browser, tmp_path: 
     assert not tab.problems, "\n".join(tab.problems)
 
 
-SMALL_TEXT_JS = """() => {
+ILLEGIBLE_JS = r"""() => {
   const out = [];
-  for (const el of document.querySelectorAll('.coprod-table td, .coprod-log li, svg[aria-label^="Chart"] text')) {
+  for (const el of document.querySelectorAll('.coprod-table td, .coprod-log li, .coprod-legend div, svg[aria-label^="Chart"] text')) {
     const r = el.getBoundingClientRect();
     if (r.width === 0) continue;
     let px = parseFloat(getComputedStyle(el).fontSize);
     const svg = el.closest('svg');
     if (svg) px = parseFloat(el.getAttribute('font-size')) * svg.clientWidth / svg.viewBox.baseVal.width;
-    if (px < 11.95) out.push(el.textContent + ' ' + px.toFixed(1));
+    if (px < 11.95) out.push('small: ' + el.textContent + ' ' + px.toFixed(1));
+    const colour = svg ? el.getAttribute('fill') : getComputedStyle(el).color;
+    const probe = document.createElement('span');
+    probe.style.color = colour;
+    document.body.appendChild(probe);
+    const rgb = getComputedStyle(probe).color.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+    probe.remove();
+    const lum = rgb.map(c => c / 255).map(c => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const contrast = 1.05 / (0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2] + 0.05);  // against white
+    if (contrast < 4.5) out.push('contrast: ' + el.textContent + ' ' + contrast.toFixed(1));
   }
   return out;
 }"""
@@ -313,12 +328,15 @@ def test_legible_and_accessible(server, browser) -> None:
     tab.step(1, tab.views())
     chart = page.locator("svg[aria-label^='Chart']").first.bounding_box()
     assert chart is not None and chart["y"] + chart["height"] / 2 < 720, "no chart visible at 1280×720"
-    assert page.evaluate(SMALL_TEXT_JS) == [], "text below 12 px"
+    assert page.evaluate(ILLEGIBLE_JS) == [], "text below 12 px or with contrast below 4.5:1 on white"
     assert page.evaluate("document.documentElement.lang") == "en"
     assert page.locator(".coprod-map svg").get_attribute("aria-label").startswith("Map of the district")
     phone = Tab(browser, url, 412, 915)
     width = phone.page.evaluate("document.querySelector('.coprod-map svg').getBoundingClientRect().right")
     assert width <= 412, "the map overflows a phone screen"
+    phone.page.wait_for_function("""() => { const r = document.querySelector('.coprod-map svg').getBoundingClientRect();
+      const el = document.elementFromPoint(r.left + r.width / 2, Math.min(r.top + 20, innerHeight - 1));
+      return el !== null && el.closest('.coprod-map') !== null; }""", timeout=10_000)  # not under the sidebar
     assert not tab.problems + phone.problems
 
 
@@ -342,7 +360,7 @@ def test_play_stops_when_the_tab_closes(server, browser) -> None:
     page.locator(".v-select", has_text="Play speed").first.click()
     page.locator(".v-menu__content .v-list-item", has_text="as fast as possible").first.click()
     tab.click("Play")
-    page.wait_for_function("() => (document.body.innerText.match(/Month: (\\d+)/) || [0, 0])[1] >= 3", timeout=30_000)
+    tab.wait_month_at_least(3)
     page.close()
     time.sleep(3)
     before = _group_cpu_s(pgid)
@@ -355,6 +373,7 @@ def test_play_stops_when_the_tab_closes(server, browser) -> None:
 # ------------------------------------------------------------------ the exercises of docs/app.md
 RESISTANCE, WEIGHT = "Departmental resistance", "Assessment weight (up)"
 SUBSIDY, VOUCHERS = "Operating subsidy (out)", "Vouchers for residents (out)"
+GAP = "Centre − periphery gap in needs met"
 MONTH = 60  # the baseline's run length: the window mean then reads months 49–60, as the summary does
 
 
@@ -388,16 +407,17 @@ def test_exercises(server, browser) -> None:
     assert tab.monitor("Approval wait (months)", 1) > tab.monitor("Approval wait (months)", 3) / 2, \
         "the incentive alone should not undo the resistance's approval wait"
 
-    # exercise 2: profit space keeps firms in the district; state-owned firms fill thin markets, at a cost
+    # exercise 2: without profit space firms leave the periphery and the centre–periphery gap widens;
+    # state-owned firms fill thin periphery markets and narrow it again
     tab.click("Undo lever changes")
     tab.set_slider(SUBSIDY, 0.5, 0.0, 0.05)
     tab.set_slider(VOUCHERS, 0.3, 0.0, 0.05)
     _compare(tab, lambda: (tab.set_slider(SUBSIDY, 0.0, 0.0, 0.05), tab.set_slider(VOUCHERS, 0.0, 0.0, 0.05)))
     assert tab.monitor("Private-firm facilities, periphery", 4) < 0, "without profit space no firm left the periphery"
-    assert tab.monitor("Private-firm facilities, centre", 4) < 0, "without profit space no firm left the centre"
+    assert tab.monitor(GAP, 4) > 0, "without profit space the centre–periphery gap did not widen"
     _compare(tab, lambda: tab.set_switch("State-owned firms fill thin markets (out)", True), rerun=False)
     assert tab.monitor("State-owned facilities, periphery", 4) > 0, "no state-owned firm entered the periphery"
-    assert tab.monitor("Public spending (k yuan/month)", 4) > 0, "state-owned entry cost nothing"
+    assert tab.monitor(GAP, 4) < 0, "state-owned entry did not narrow the centre–periphery gap"
 
     # exercise 3: the leading group coordinates approvals, at a cost that shows in spending
     tab.click("Undo lever changes")
@@ -410,5 +430,4 @@ def test_exercises(server, browser) -> None:
     assert tab.monitor("Cases coordinated by the leading group", 4) > 0
     assert tab.monitor("… of which coordination (k yuan/month)", 4) > 0, "coordination cost nothing"
     assert tab.monitor("Approval wait (months)", 4) < 0, "the leading group did not shorten approvals"
-    assert tab.monitor("Needs met (share)", 4) > 0, "the leading group did not meet more needs"
     assert not tab.problems, "\n".join(tab.problems)

@@ -33,6 +33,7 @@ REQUIRED_ASSETS = (
     "font-awesome@4.5.0",
 )
 DEFAULT_PORT = 8765
+KERNEL_CULL_TIMEOUT = "30m"  # long enough to survive a laptop lid closed for a lesson's break
 
 
 def cdn_cache_dir() -> Path:
@@ -83,6 +84,8 @@ def app_environment(scenario: str | None, configs_dir: str | None) -> dict[str, 
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
     env[LAUNCHER_PID_ENV] = str(os.getpid())  # the server ends with us, even after kill -9 (app/guard.py)
+    # a closed tab's model is freed after this long (Solara keeps it 24 h by default, for reconnects)
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL_TIMEOUT)
     env[CONFIGS_DIR_ENV] = str(scenarios_folder(scenario, configs_dir).resolve())
     if scenario:
         env[CONFIG_ENV] = str(scenario_file(scenario).resolve())

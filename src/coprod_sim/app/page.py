@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -42,6 +43,7 @@ guard.install()  # this module is imported by the Solara server: harden that pro
 
 logger = logging.getLogger(__name__)
 SPEEDS = {"1 month/s": 1.0, "2 months/s": 2.0, "4 months/s": 4.0, "8 months/s": 8.0, "as fast as possible": 1000.0}
+MAX_MONTHS_PER_FRAME = 12  # Play draws at least every 12 months, however slow drawing is
 COLOUR_BY = {"Satisfaction": "satisfaction", "Unmet need": "unmet_need"}  # toggle label → field
 SMALL = {"font-size": "13px", "color": "#333", "line-height": "1.3"}
 CSS = """
@@ -334,23 +336,32 @@ def Page() -> None:
         except Exception as err:
             error.set(friendly(err))
         finally:
+            refresh()  # views first, then the busy sign goes: whoever waits for it sees the finished run
             busy.set("")
-            refresh()
 
     def play_loop() -> None:
-        """Step while Play is on and the tab is open; runs in a worker thread (solara.lab.use_task)."""
+        """Step while Play is on and the tab is open; runs in a worker thread (solara.lab.use_task).
+
+        Keeps the chosen speed in months per second of wall clock: when drawing a frame takes longer than
+        a month's share of a second (a busy machine), the next frame simulates as many months as fell
+        due (at most ``MAX_MONTHS_PER_FRAME``), so Play slows the pictures, not the simulation.
+        """
+        months = 1
         while playing.value and session is not None:
             if not tab_open():
                 playing.set(False)
                 return
             begin = time.monotonic()
             try:
-                session.step()
+                session.run_to(session.model.steps + months, tab_open)
             except Exception as err:
                 error.set(friendly(err))
                 playing.set(False)
             refresh()
-            time.sleep(max(0.0, 1.0 / SPEEDS[speed.value] - (time.monotonic() - begin)))
+            per_month = 1.0 / SPEEDS[speed.value]
+            elapsed = time.monotonic() - begin
+            months = min(MAX_MONTHS_PER_FRAME, max(1, math.ceil(elapsed / per_month - 1e-9)))
+            time.sleep(max(0.0, months * per_month - elapsed))
 
     solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
     solara.lab.use_task(run_job, dependencies=[job.value[0]], prefer_threaded=True)

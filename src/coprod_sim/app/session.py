@@ -276,14 +276,22 @@ class Session:
         A slider snaps a scenario value that is not on its grid (0.33 on a 0.05 grid) and reports the
         snapped value back; that echo is not the student's move, so a value within half a step of what the
         lever shows is ignored (otherwise a scenario such as a per-service subsidy cut would be replaced by
-        a uniform share on Reset).
+        a uniform share on Reset). A lever moved back to the scenario's value drops its override, so the
+        run is the scenario's own again (a near copy such as 0.8000000000000002 would give another run).
         """
         lever = LEVER_BY_KEY[key]
-        shown = self.lever_values()[key]
-        changed = bool(value) != bool(shown) if lever.kind == "switch" else abs(float(value) - float(shown)) > lever.step / 2 + 1e-09
-        if changed:
-            self.overrides[key] = value
-        return changed
+        if not self._differs(lever, value, self.lever_values()[key]):
+            return False
+        if self._differs(lever, value, lever_value(self.base_config(), key)):
+            self.overrides[key] = value if lever.kind == "switch" else round(float(value), 6)  # no 0.8000000000000002
+        else:  # back at the scenario's own value: the scenario as written, not a near copy of it
+            self.overrides.pop(key, None)
+        return True
+
+    @staticmethod
+    def _differs(lever: Lever, a: float | bool, b: float | bool) -> bool:
+        """Whether two lever positions differ by more than the widget's rounding (half a step)."""
+        return bool(a) != bool(b) if lever.kind == "switch" else abs(float(a) - float(b)) > lever.step / 2 + 1e-9
 
     @property
     def pending(self) -> bool:

@@ -131,7 +131,8 @@ def map_legend_html(field: str) -> str:
     services = "".join(f"<span style='white-space:nowrap;margin-right:10px'><span style='display:inline-block;"
                        f"width:12px;height:12px;background:{SERVICE_COLORS[i]}'></span> {s.replace('_', ' ')}</span>"
                        for i, s in enumerate(SERVICE_TYPES))
-    return (f"<div style='font-size:13px;line-height:1.5;color:#222'>{scale}<div><b>Who runs it (shape):</b> {shapes}"
+    return (f"<div class='coprod-legend' style='font-size:13px;line-height:1.5;color:#222'>{scale}"
+            f"<div><b>Who runs it (shape):</b> {shapes}"
             "<span style='white-space:nowrap'>hollow = awaiting approvals</span></div>"
             f"<div><b>Service (colour):</b> {services}</div><div>Thick lines: community boundaries; dotted: "
             "management grids; hatched: periphery. Click a marker or a cell to inspect it.</div></div>")
