@@ -37,6 +37,13 @@ def _value(x: float) -> str:
     return "–" if pd.isna(x) else f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
+def _figures(r, with_n: bool = False) -> str:
+    """One outcome's table cells: outcome (and n), reporting window ± CI, twice as late, drift [CI]."""
+    n = f" | {r.n}" if with_n else ""
+    return (f"`{r.outcome}`{n} | {_value(r.report_mean)} ± {_value(r.report_ci)} | {_value(r.late_mean)} | "
+            f"{_value(r.drift)} [{_value(r.drift_ci_low)}, {_value(r.drift_ci_high)}]")
+
+
 def markdown(table: pd.DataFrame, seeds: int, seconds: float) -> str:
     run = load_config("baseline")["run"]
     failing = table[~table["agrees"] & (table["n"] > 1)]
@@ -76,18 +83,16 @@ def markdown(table: pd.DataFrame, seeds: int, seconds: float) -> str:
         lines += ["Pairs flagged at the first check:", "",
                   "| scenario | outcome | reporting window | twice as late | drift [95% CI] | on fresh seeds |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| {r.scenario} | `{r.outcome}` | {_value(r.report_mean)} ± {_value(r.report_ci)} | "
-                  f"{_value(r.late_mean)} | {_value(r.drift)} [{_value(r.drift_ci_low)}, {_value(r.drift_ci_high)}] | "
-                  f"{'**drifts again**' if r.confirmed else 'agrees'} |" for r in failing.itertuples()]
+        lines += [f"| {r.scenario} | {_figures(r)} | {'**drifts again**' if r.confirmed else 'agrees'} |"
+                  for r in failing.itertuples()]
         lines.append("")
     lines += ["## Every scenario", ""]
     for scenario, rows in table.groupby("scenario", sort=False):
         lines += [f"### `{scenario}` ({int(rows['months'].iloc[0])} months)", "",
                   "| outcome | n | reporting window ± 95% CI | twice as late | drift [95% CI] | agrees |",
                   "|---|---|---|---|---|---|"]
-        lines += [f"| `{r.outcome}` | {r.n} | {_value(r.report_mean)} ± {_value(r.report_ci)} | {_value(r.late_mean)} | "
-                  f"{_value(r.drift)} [{_value(r.drift_ci_low)}, {_value(r.drift_ci_high)}] | "
-                  f"{'yes' if r.agrees else '–' if r.n < 2 else '**no**'} |" for r in rows.itertuples()]
+        lines += [f"| {_figures(r, with_n=True)} | {'yes' if r.agrees else '–' if r.n < 2 else '**no**'} |"
+                  for r in rows.itertuples()]
         lines.append("")
     lines += ["`n` counts the seeds in which the outcome is defined in both windows (an approval delay needs an "
               "approval in the window); `–` marks an outcome with fewer than two such seeds."]

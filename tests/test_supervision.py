@@ -210,7 +210,11 @@ def test_two_sweeps_cannot_write_one_folder(tmp_path):
             run_sweep(build_plan(spec(), "t"), out, backend="serial")
     finally:
         proc.terminate()
-        proc.communicate(timeout=60)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # never leave the sweep behind, even when the test fails
+            proc.kill()
+            raise
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
