@@ -29,6 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
+
 from ..runs.deadline import GRACE_S
 from .spec import RunTask
 
@@ -36,17 +38,23 @@ Outcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 POLL_S = 0.5
 
 
+def _gone(pid: int) -> bool:
+    """Has process ``pid`` ended? A killed process stays a zombie until its parent reaps it, and a parent
+    reading our shared output pipes reaps it only once we have closed them: a zombie counts as gone."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.AccessDenied:  # alive, owned by someone else
+        return False
+
+
 def exit_with(pid: int) -> None:
     """End this process soon after process ``pid`` is gone (a daemon thread polls it)."""
     def watch() -> None:
-        while True:
+        while not _gone(pid):
             time.sleep(POLL_S)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # alive, owned by someone else
-                pass
+        os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
