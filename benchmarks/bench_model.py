@@ -51,7 +51,7 @@ def model_rate(residents: int, steps: int, repeats: int) -> tuple[float, float]:
     """Median resident-steps/s of whole runs (build, spin-up and ``steps`` reported months; every simulated
     month counts) over ``repeats`` runs, and the median seconds per run."""
     cfg = load_config("baseline", {"population.residents": residents})
-    months = cfg["run"]["spin_up"] + steps
+    months = cfg.run.spin_up + steps
     seconds = []
     for seed in range(repeats):
         start = time.perf_counter()
@@ -93,7 +93,8 @@ except ImportError:
     from coprod_sim.model import CoProductionModel
     cfg = load_config("configs/baseline.yaml")
     make = lambda seed: CoProductionModel(cfg, seed=seed)
-n, rates = cfg["population"]["residents"], []
+n = cfg.population.residents if hasattr(cfg, "population") else cfg["population"]["residents"]
+rates = []
 for seed in range({repeats}):
     model = make(seed)
     for _ in range({warmup}):
@@ -189,14 +190,14 @@ def main() -> None:
     rates = {n: model_rate(n, args.steps, args.repeats)[0] for n in SIZES}
     schelling = schelling_rate(10, args.repeats)
     default = load_config("baseline")
-    default_n, default_steps = default["population"]["residents"], default["run"]["steps"]
+    default_n, default_steps = default.population.residents, default.run.steps
     default_rate, default_seconds = model_rate(default_n, default_steps, args.repeats)
     print(f"{'residents':>10} {'resident-steps/s':>18} {'µs/resident-step':>17}   "
-          f"(spin-up {default['run']['spin_up']} + {args.steps} months)")
+          f"(spin-up {default.run.spin_up} + {args.steps} months)")
     for n, r in rates.items():
         print(f"{n:>10,} {r:>18,.0f} {1e6 / r:>17.3f}")
     flatness = max(rates.values()) / min(rates.values())
-    print(f"default scenario ({default_n:,} residents, spin-up {default['run']['spin_up']} + {default_steps} months): "
+    print(f"default scenario ({default_n:,} residents, spin-up {default.run.spin_up} + {default_steps} months): "
           f"{default_rate:,.0f} resident-steps/s, {default_seconds:.2f} s a run "
           f"(target ≥ {TARGET_RATE:,}: {'met' if default_rate >= TARGET_RATE else 'NOT met'})")
     print(f"cost per resident-step, max/min over 1k–100k: {flatness:.2f}× "

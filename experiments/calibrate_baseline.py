@@ -62,9 +62,9 @@ def _ordering(best: str, items: dict[str, list[float]]) -> str:
 
 
 def markdown(result: cal.Calibration, checked: list[dict], args: argparse.Namespace, seconds: float) -> str:
-    sat = load_config("baseline")["satisfaction"]
+    sat = load_config("baseline").satisfaction
     est = result.estimate
-    run = load_config("baseline")["run"]
+    run = load_config("baseline").run
     target = cal.target_distribution()
     lines = [
         "# Calibration of the fragmented baseline",
@@ -90,8 +90,8 @@ def markdown(result: cal.Calibration, checked: list[dict], args: argparse.Namesp
         "",
         "## Method",
         "",
-        f"The baseline runs for seeds 0–{args.seeds - 1} (default size, {run['spin_up']}-month spin-up, the "
-        f"{run['outcome_window']}-month outcome window). In every month of the window, 4,000 residents' noise-free "
+        f"The baseline runs for seeds 0–{args.seeds - 1} (default size, {run.spin_up}-month spin-up, the "
+        f"{run.outcome_window}-month outcome window). In every month of the window, 4,000 residents' noise-free "
         "latent satisfaction a + b1·P + b3·(P − E) is kept, overall and for each service type they use (the "
         "survey's per-item rule, `quality.satisfied_share.<type>`). For a given noise σ, the cut-points that "
         "reproduce the overall distribution exactly are the quantiles of the pooled latent satisfaction at the "
@@ -105,11 +105,11 @@ def markdown(result: cal.Calibration, checked: list[dict], args: argparse.Namesp
         "| parameter | fitted | 95% interval | in force (registry default) |",
         "|---|---|---|---|",
         f"| `satisfaction.noise_sd` | {est.sigma:.3f} | [{result.sigma_ci[0]:.3f}, {result.sigma_ci[1]:.3f}] | "
-        f"{sat['noise_sd']} |",
+        f"{sat.noise_sd} |",
     ]
     for j, (low, high) in enumerate(result.cutpoints_ci):
         lines.append(f"| `satisfaction.cutpoints[{j}]` | {est.cutpoints[j]:.3f} | [{low:.3f}, {high:.3f}] | "
-                     f"{sat['cutpoints'][j]} |")
+                     f"{sat.cutpoints[j]} |")
     lines += [
         "",
         "At the fit, the items' satisfied shares are: "

@@ -45,7 +45,7 @@ def test_per_service_money_lever_round_trips_as_share_of_unit_cost() -> None:
     cfg = load_config(BASELINE)
     value = config_value(cfg, "profit_space.subsidy_per_visit", 0.5)
     assert set(value) == set(SERVICE_TYPES)
-    assert value["meals"] == pytest.approx(0.5 * cfg["services"]["unit_cost"]["meals"])
+    assert value["meals"] == pytest.approx(0.5 * cfg.services.unit_cost["meals"])
     changed = load_config(BASELINE, {"profit_space": {"subsidy_per_visit": value}})
     assert lever_value(changed, "profit_space.subsidy_per_visit") == pytest.approx(0.5)
 
@@ -54,17 +54,17 @@ def test_overrides_apply_on_reset_only(session: Session) -> None:
     assert not session.pending
     session.overrides["government.resistance"] = 0.9
     assert session.pending
-    assert session.model.cfg["government"]["resistance"] == pytest.approx(0.6)
+    assert session.model.config.government.resistance == pytest.approx(0.6)
     session.reset()
     assert not session.pending
-    assert session.model.cfg["government"]["resistance"] == pytest.approx(0.9)
+    assert session.model.config.government.resistance == pytest.approx(0.9)
     assert session.lever_values()["government.resistance"] == 0.9
 
 
 def test_switch_lever_and_invalid_value(session: Session) -> None:
     session.overrides["leading_group.active"] = True
     session.reset()
-    assert session.model.cfg["leading_group"]["active"] is True
+    assert session.model.config.leading_group.active is True
     session.overrides["government.resistance"] = 5.0  # outside the registry's range
     with pytest.raises(ConfigError):
         session.reset()
@@ -137,7 +137,7 @@ def test_load_scenario_drops_overrides(tmp_path: Path, session: Session) -> None
     session.overrides["government.resistance"] = 0.9
     session.load_scenario(other)
     assert session.overrides == {}
-    assert session.model.cfg["government"]["resistance"] == pytest.approx(0.3)
+    assert session.model.config.government.resistance == pytest.approx(0.3)
     assert session.description() == "Demo."
 
 

@@ -74,10 +74,10 @@ def test_a_failing_run_keeps_the_months_it_computed(tmp_path, monkeypatch):
 
     real = respond.rate_and_report
 
-    def breaks_at_month_5(model, use):
+    def breaks_at_month_5(model, use, channel):
         if model.steps == 5:
             raise FloatingPointError("simulated failure")
-        real(model, use)
+        real(model, use, channel)
 
     monkeypatch.setattr(respond, "rate_and_report", breaks_at_month_5)
     out = tmp_path / "out"
@@ -95,10 +95,10 @@ def test_ctrl_c_keeps_the_months_computed_and_stays_an_interrupt(tmp_path, monke
 
     real = respond.rate_and_report
 
-    def interrupted_at_month_3(model, use):
+    def interrupted_at_month_3(model, use, channel):
         if model.steps == 3:
             raise KeyboardInterrupt
-        real(model, use)
+        real(model, use, channel)
 
     monkeypatch.setattr(respond, "rate_and_report", interrupted_at_month_3)
     with pytest.raises(KeyboardInterrupt) as stop:  # sweeps must stop, not record a failed run

@@ -86,7 +86,7 @@ def test_set_overrides_are_validated_and_named():
 
 def test_overrides_apply():
     cfg = load_config(None, ["linkage.channel_reach=0.4", "profit_space.soe_entry=true"])
-    assert cfg["linkage"]["channel_reach"] == 0.4 and cfg["profit_space"]["soe_entry"] is True
+    assert cfg.linkage.channel_reach == 0.4 and cfg.profit_space.soe_entry is True
 
 
 def test_every_parameter_is_documented_and_defaults_validate():

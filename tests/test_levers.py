@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import SMALL_PARAMS, approval_waits
@@ -9,6 +11,7 @@ from conftest import SMALL_PARAMS, approval_waits
 from coprod_sim import Model
 from coprod_sim.domain import DEPARTMENT_NAMES
 from coprod_sim.model import Facility, Firm, GovernmentProvider, rules
+from coprod_sim.model.market import Market
 
 LEADING = {"leading_group.active": True, "leading_group.authority": 0.8}
 
@@ -26,8 +29,8 @@ def test_the_leading_group_coordinates_no_more_than_its_office_can_and_pays_per_
     coordinated = np.array(m.datacollector.model_vars["governance.cases_coordinated"])
     assert coordinated.max() == 3 and (coordinated <= 3).all()
     cost = np.array(m.datacollector.model_vars["cost.public_spending.coordination"])
-    lg = m.cfg["leading_group"]
-    expected = lg["staff"] * lg["cost_per_staff"] + lg["cost_per_case"] * coordinated
+    lg = m.config.leading_group
+    expected = lg.staff * lg.cost_per_staff + lg.cost_per_case * coordinated
     np.testing.assert_allclose(cost, expected)  # the fund had the money: cost grows with what it coordinates
     assert _model(3).datacollector.model_vars["cost.public_spending.coordination"] == [0.0, 0.0, 0.0]
 
@@ -82,9 +85,9 @@ def test_rent_free_space_and_permit_exemption_are_separate_levers():
     assert {"planning", "housing_construction"} <= firm_permits(**{"profit_space.rent_free_space": True})
     assert not {"planning", "housing_construction"} & firm_permits(**{"profit_space.permit_exemption": True})
     m = _model(**{"profit_space.permit_exemption": True})
-    _, with_permits_exempt = Firm.expected_profit(m)
+    _, with_permits_exempt = m.market.expected_profit(m.unmet_market_seen)
     m2 = _model(**{"profit_space.rent_free_space": True})
-    _, rent_free = Firm.expected_profit(m2)
+    _, rent_free = m2.market.expected_profit(m2.unmet_market_seen)
     assert np.all(rent_free >= with_permits_exempt) and np.any(rent_free > with_permits_exempt)  # rent is money
 
 
@@ -98,10 +101,12 @@ def test_tax_relief_can_change_entry_through_the_required_return():
     # in the model: the same district, the same unserved demand; relief makes more markets worth entering
     m = _model(12)
     capital = m.terms.fixed_cost * m.terms.capital_months
+    seen = m.unmet_market_seen
 
     def markets_worth_entering(relief: float, required_return: float) -> int:
-        m.cfg["profit_space"]["tax_relief"] = relief
-        _, profit = Firm.expected_profit(m)
+        market = Market(m, m.operator_rules, dataclasses.replace(m.config.profit_space, tax_relief=relief), stake=0.0,
+                        min_project_visits=m.config.planning.min_project_visits)
+        _, profit = market.expected_profit(seen)
         return int(rules.enters_market(profit, capital[None, :], required_return).sum())
     gained = [markets_worth_entering(1.0, r) - markets_worth_entering(0.0, r) for r in np.linspace(0.02, 0.5, 25)]
     assert min(gained) >= 0 and max(gained) > 0
@@ -125,13 +130,11 @@ def test_free_visits_only_meet_need_no_other_class_met():
 
 def test_expected_outcome_pay_adjusts_partially():
     m = _model(1, **{"linkage.interest_binding_stake": 0.6})
-    from coprod_sim.model.settle import _expect_binding_pay
-
-    m.binding_pay_expected = np.ones(7)
     claims = np.full(7, 100.0)
-    _expect_binding_pay(m, claims, np.zeros(7))  # one month in which nothing was honoured
-    lam = m.cfg["linkage"]["pay_expectation_adjustment"]
-    np.testing.assert_allclose(m.binding_pay_expected, 1.0 - lam)
+    # one month in which nothing was honoured
+    expected = m.payments._expect_binding_pay(m, claims, np.zeros(7), np.ones(7))
+    lam = m.config.linkage.pay_expectation_adjustment
+    np.testing.assert_allclose(expected, 1.0 - lam)
 
 
 def test_outcome_pay_is_paid_pro_rata_with_the_other_contracts():

@@ -57,11 +57,9 @@ def test_unfunded_public_facilities_shrink_to_nothing_and_close():
 def test_capacity_follows_the_remembered_funded_share():
     m = _run(1)
     f = next(f for f in m.agents_by_type[Facility] if isinstance(f.operator, GovernmentProvider))
-    from coprod_sim.model.settle import _follow_funding
-
     f.funded, f.underfunded_months = 1.0, 0
-    _follow_funding(m, f, 0.0)  # one unpaid month moves the memory by funding_memory
-    memory = m.cfg["operators"]["funding_memory"]
+    m.payments._follow_funding(f, 0.0)  # one unpaid month moves the memory by funding_memory
+    memory = m.config.operators.funding_memory
     assert f.funded == pytest.approx(1.0 - memory)
     assert f.capacity == pytest.approx(f.planned_capacity * (1.0 - memory))  # unpaid_capacity_loss = 1
 
@@ -71,8 +69,7 @@ def test_the_planner_does_not_open_windows_it_cannot_run():
     for paid in (1.0, 0.0):
         m = _run(1, **{"planning.projects_per_station": 5})
         before = len(m.agents_by_type[Facility])
-        m.running_paid_share = np.full(7, paid)
         m.fund.balance[:] = 1e9  # capital is there either way
-        m.street_office.plan_facilities()
+        m.street_office.plan_facilities(np.full(7, paid))
         built[paid] = len(m.agents_by_type[Facility]) - before
     assert built[1.0] > 0 and built[0.0] == 0

@@ -81,7 +81,7 @@ def test_a_flagged_pair_is_rechecked_on_fresh_seeds(tmp_path, monkeypatch):
 def test_spin_up_months_are_simulated_but_not_recorded():
     m = Model(rng=0, scenario="baseline", **{**SMALL_PARAMS, "run.spin_up": 24})
     assert m.month == 0 and m.steps == 0 and not m.datacollector.model_vars["quality.needs_met_share"]
-    assert m.entries["firm"] > 0  # 24 months happened: firms entered
+    assert m.market.entries["firm"] > 0  # 24 months happened: firms entered
     m.step()
     assert m.month == 1 and len(m.timeseries()) == 1
     # the spin-up is part of the run: a different length gives a different reported month 1
@@ -110,7 +110,7 @@ def test_the_start_is_heterogeneous_no_cohort_moves_in_lockstep():
     assert len({f.cost_factor for f in firms}) == len(firms)  # each firm its own costs
     same = Model(rng=3, scenario="baseline", **{**SMALL_PARAMS, "run.spin_up": 0, "operators.initial_age_max": 0,
                                                   "operators.cost_dispersion": 0.0})
-    assert {f.trust for f in same.agents_by_type[Firm]} == {same.cfg["operators"]["initial_trust"]}
+    assert {f.trust for f in same.agents_by_type[Firm]} == {same.config.operators.initial_trust}
     assert {f.cost_factor for f in same.agents_by_type[Firm]} == {1.0}
 
 
@@ -166,7 +166,7 @@ def test_firms_efficiency_drifts_around_a_stationary_distribution():
     before = np.array([f.log_cost for f in firms])
     paths = [before]
     for _ in range(200):
-        Firm.evolve_costs(m)
+        m.market.evolve_costs()
         paths.append(np.array([f.log_cost for f in firms]))
     x = np.array(paths)  # months × firms
     assert x[1:].std() == pytest.approx(0.3, rel=0.1)  # the dispersion stays σ: no drift to the efficient
@@ -176,7 +176,7 @@ def test_firms_efficiency_drifts_around_a_stationary_distribution():
     assert all(f.cost_factor == pytest.approx(np.exp(f.log_cost - 0.3**2 / 2)) for f in firms)
     fixed = Model(rng=5, scenario="baseline", **{**SMALL_PARAMS, "operators.cost_persistence": 1.0})
     start = [f.cost_factor for f in fixed.agents_by_type[Firm]]
-    Firm.evolve_costs(fixed)
+    fixed.market.evolve_costs()
     assert [f.cost_factor for f in fixed.agents_by_type[Firm]] == start  # persistence 1: efficiency is fixed
 
 
@@ -184,7 +184,7 @@ def test_a_firm_whose_costs_rise_loses_money_and_exits():
     m = Model(rng=2, scenario="baseline", **{**SMALL_PARAMS, "operators.cost_dispersion": 0.0})
     firm = next(iter(m.agents_by_type[Firm]))
     firm.cost_factor = 5.0  # an efficiency shock no price covers
-    for _ in range(m.cfg["operators"]["exit_patience"] + 1):
+    for _ in range(m.config.operators.exit_patience + 1):
         m.step()
     assert firm.model is None or firm not in m.agents_by_type[Firm]
 
@@ -202,4 +202,4 @@ def test_exits_are_a_monthly_flow():
     m = Model(rng=1, scenario="baseline", **{**SMALL_PARAMS, "run.steps": 36})
     m.run_model()
     monthly = m.timeseries()["cost.operator_exits"]
-    assert monthly.sum() == sum(m.exits.values()) and monthly.max() < monthly.sum()
+    assert monthly.sum() == sum(m.market.exits.values()) and monthly.max() < monthly.sum()

@@ -103,7 +103,7 @@ def test_compare_fails_when_a_scenario_has_no_usable_run(tmp_path, monkeypatch, 
 
     def broken(self):  # every run of the second scenario gives a NaN
         out = honest(self)
-        if self.cfg["incentive"]["assessment_weight"] == 0.3:
+        if self.config.incentive.assessment_weight == 0.3:
             out["quality.needs_met_share"] = math.nan
         return out
 

@@ -75,7 +75,7 @@ def test_spec_designs_expand_to_intended_points():
         "incentive.assessment_weight": {"range": [0.0, 0.4], "n": 5}, "services.unit_cost.meals": [10, 20]}}}, "t")
     assert len(fac.points) == 10 and len(fac.tasks) == 20
     assert {p["incentive.assessment_weight"] for p in fac.points} == set(levels(0.0, 0.4, 5))
-    assert all(t.cfg["services"]["unit_cost"]["meals"] == t.params["services.unit_cost.meals"] for t in fac.tasks)
+    assert all(t.cfg.services.unit_cost["meals"] == t.params["services.unit_cost.meals"] for t in fac.tasks)
     lhs = build_plan({"set": FAST, "design": {"type": "lhs", "samples": 12, "parameters": {
         "incentive.assessment_weight": {"range": [0.1, 0.3]}}}}, "t")
     ws = [p["incentive.assessment_weight"] for p in lhs.points]

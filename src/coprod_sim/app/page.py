@@ -119,7 +119,7 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
     label = next((k for k, p in scenarios.items() if p == session.scenario_path), None)
     seed_text = solara.use_reactive(str(session.seed))
     seed_error = solara.use_reactive("")
-    target = solara.use_reactive(str(session.model.cfg["run"]["steps"]))
+    target = solara.use_reactive(str(session.model.config.run.steps))
 
     def pick(new_label: str | None) -> None:
         if new_label is not None:
@@ -194,7 +194,7 @@ def CompareExport(session: Session, refresh, tick: int) -> None:
     def charts_png() -> bytes:
         with session.lock:
             ref = session.reference.history if session.reference else None
-            return figures.charts_png(session.history(), ref, int(session.model.cfg["run"]["steps"]), session.window())
+            return figures.charts_png(session.history(), ref, int(session.model.config.run.steps), session.window())
 
     def map_png() -> bytes:
         with session.lock:
@@ -280,7 +280,7 @@ def ModelViews(session: Session, tick: int) -> None:
         history = session.history()
         map_markup = svg.map_svg(model, field, (selected.value or {}).get("facility"))
         ref = session.reference.history if session.reference else None
-        charts = svg.charts_html(history, ref, int(model.cfg["run"]["steps"]), session.window(),
+        charts = svg.charts_html(history, ref, int(model.config.run.steps), session.window(),
                                  limits if fixed.value else None)
         periphery = [bool(p) for p in model.layout.community_is_periphery]
         log_markup = log.log_html(session.log, kind.value, periphery)

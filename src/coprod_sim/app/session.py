@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..config import ConfigError, dotted, load_config, registry, shipped_scenarios
+from ..config import Config, ConfigError, dotted, load_config, registry, shipped_scenarios
 from ..domain import SERVICE_TYPES
 from ..model import Model
 from .launcher import CONFIG_ENV, CONFIGS_DIR_ENV
@@ -68,20 +68,20 @@ LEVERS: tuple[Lever, ...] = (
 LEVER_BY_KEY = {lv.key: lv for lv in LEVERS}
 
 
-def _unit_cost(cfg: dict) -> np.ndarray:
-    return np.array([float(cfg["services"]["unit_cost"][s]) for s in SERVICE_TYPES])
+def _unit_cost(cfg: Config) -> np.ndarray:
+    return cfg.services.unit_cost.array()
 
 
-def lever_value(cfg: dict, key: str) -> float | bool:
+def lever_value(cfg: Config, key: str) -> float | bool:
     """The value a lever shows for a resolved config (per-service money as a share of unit cost)."""
-    value = dotted.get(cfg, key)
+    value = cfg.get(key)
     if key in PER_SERVICE_SHARE:
         per_visit = np.array([float(value[s]) for s in SERVICE_TYPES])
         return round(float(np.mean(per_visit / _unit_cost(cfg))), 3)
     return bool(value) if LEVER_BY_KEY[key].kind == "switch" else float(value)
 
 
-def config_value(cfg: dict, key: str, value: float | bool) -> Any:
+def config_value(cfg: Config, key: str, value: float | bool) -> Any:
     """The config value for a lever position, translating shares back to yuan per visit."""
     if key in PER_SERVICE_SHARE:
         cost = _unit_cost(cfg)
@@ -91,7 +91,7 @@ def config_value(cfg: dict, key: str, value: float | bool) -> Any:
     return float(value)
 
 
-def lever_overrides(cfg: dict, levers: dict[str, float | bool]) -> dict:
+def lever_overrides(cfg: Config, levers: dict[str, float | bool]) -> dict:
     """Nested override dict (as ``load_config`` takes) for the moved levers."""
     out: dict = {}
     for key, value in levers.items():
@@ -210,15 +210,15 @@ class Session:
     reference: Reference | None = None
     _sites: list[dict[str, float]] = field(default_factory=list, repr=False)
 
-    _base: tuple[Path, dict] | None = field(default=None, repr=False)
+    _base: tuple[Path, Config] | None = field(default=None, repr=False)
 
-    def base_config(self) -> dict:
+    def base_config(self) -> Config:
         """The scenario as written (cached: the page asks on every render)."""
         if self._base is None or self._base[0] != self.scenario_path:
             self._base = (self.scenario_path, load_config(self.scenario_path))
         return self._base[1]
 
-    def config(self) -> dict:
+    def config(self) -> Config:
         """Scenario file plus the lever overrides, validated by the model's own schema."""
         return load_config(self.scenario_path, lever_overrides(self.base_config(), self.overrides))
 
@@ -312,7 +312,7 @@ class Session:
 
     def window(self) -> int:
         """Months the outcomes are averaged over (``run.outcome_window``), as in summary.json."""
-        return int(self.model.cfg["run"]["outcome_window"])
+        return int(self.model.config.run.outcome_window)
 
     def run_label(self) -> str:
         """Short name of the current run: scenario, moved levers and seed."""

@@ -9,7 +9,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from ..config import load_config, parameters_markdown, read_yaml, registry, shipped_scenarios
+from ..config import ROLES, by_role, load_config, parameters_markdown, read_yaml, registry, shipped_scenarios
 from ..errors import ConfigError, UserError
 
 SCENARIO_HELP = "a shipped scenario's name (see `coprod-sim scenarios`) or a YAML file"
@@ -47,7 +47,7 @@ def _run(args: argparse.Namespace) -> int:
     planned = load_config(args.scenario, args.overrides)
     if args.steps is not None:
         planned = with_steps(planned, args.steps)[0]
-    check_out(out, planned, args.seed, args.force)  # before computing, not after
+    check_out(out, planned.to_dict(), args.seed, args.force)  # before computing, not after
     bar = ProgressBar()
     try:
         with warnings.catch_warnings():
@@ -126,21 +126,28 @@ def _validate(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------ params
 def _add_params(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--role", choices=ROLES, default=None,
+                   help="only the parameters of one role: lever (policy choices), assumption (the world), run (settings)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--markdown", action="store_true", help="the docs/parameters.md table")
+    p.add_argument("--markdown", action="store_true", help="the docs/parameters.md table (every parameter)")
 
 
 def _params(args: argparse.Namespace) -> int:
+    if args.markdown and args.role:
+        raise UserError("--markdown: the parameter table lists every role; leave out --role")
+    chosen = by_role(args.role) if args.role else list(registry().values())
     if args.json:
-        rows = [{"key": p.key, "type": p.type, "unit": p.unit, "default": p.default, "range": p.range,
-                 "choices": list(p.choices), "source": p.source, "description": p.description}
-                for p in registry().values()]
+        rows = [{"key": p.key, "role": p.role, "type": p.type, "unit": p.unit, "default": p.default, "range": p.range,
+                 "choices": list(p.choices), "source": p.source, "description": p.description,
+                 **({"label": p.label, "remedy": p.remedy, "study": p.study} if p.is_lever else {})}
+                for p in chosen]
         print(json.dumps(rows, indent=1, ensure_ascii=False))
     elif args.markdown:
         print(parameters_markdown(), end="")
     else:
-        for p in registry().values():
-            print(f"{p.key:<45} {p.unit:<22} default={json.dumps(p.default, ensure_ascii=False):<14} "
+        for p in chosen:
+            role = f"lever ({p.remedy})" if p.is_lever else p.role
+            print(f"{p.key:<45} {role:<20} {p.unit:<22} default={json.dumps(p.default, ensure_ascii=False):<14} "
                   f"range={p.range_text()}")
             print(f"{'':<45} {p.description} [source: {p.source}]")
     return 0

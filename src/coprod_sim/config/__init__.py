@@ -16,12 +16,30 @@ from .loading import (
     scenario_source,
     shipped_scenarios,
 )
-from .registry import Parameter, all_keys, defaults, parameter_for, parameters_markdown, registry
+from .registry import (
+    ASSUMPTION,
+    LEVER,
+    REMEDIES,
+    ROLES,
+    RUN,
+    Parameter,
+    PerHousehold,
+    PerService,
+    all_keys,
+    by_role,
+    defaults,
+    parameter_for,
+    parameters_markdown,
+    registry,
+    study_levers,
+)
+from .resolved import META_KEY, Config
 from .safe_yaml import non_finite
-from .schema import META_KEY, cross_problems, describe_value, problems, schema, value_problem
+from .schema import cross_problems, describe_value, problems, schema, value_problem
 
 __all__ = [
-    "META_KEY", "ConfigError", "Parameter", "ParamsLike", "ScenarioLike", "all_keys", "cross_problems", "defaults",
-    "describe_value", "dotted", "load_config", "non_finite", "parameter_for", "parameters_markdown", "parse_overrides", "plain",
-    "problems", "read_yaml", "registry", "resolve", "scenario_source", "schema", "shipped_scenarios", "value_problem",
+    "ASSUMPTION", "LEVER", "META_KEY", "REMEDIES", "ROLES", "RUN", "Config", "ConfigError", "Parameter", "ParamsLike",
+    "PerHousehold", "PerService", "ScenarioLike", "all_keys", "by_role", "cross_problems", "defaults", "describe_value",
+    "dotted", "load_config", "non_finite", "parameter_for", "parameters_markdown", "parse_overrides", "plain", "problems",
+    "read_yaml", "registry", "resolve", "scenario_source", "schema", "shipped_scenarios", "study_levers", "value_problem",
 ]

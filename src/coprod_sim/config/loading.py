@@ -22,10 +22,12 @@ import numpy as np
 from ..errors import ConfigError
 from . import dotted, safe_yaml
 from .registry import defaults, registry
-from .schema import META_KEY, cross_problems, describe_value, problems
+from .resolved import META_KEY, Config
+from .schema import cross_problems, describe_value, problems
 
-# What a scenario argument may be: a shipped scenario's name, a YAML path, or a mapping like a config file.
-ScenarioLike = str | os.PathLike | Mapping[str, Any] | None
+# What a scenario argument may be: a shipped scenario's name, a YAML path, a mapping like a config file,
+# or a config already resolved.
+ScenarioLike = str | os.PathLike | Mapping[str, Any] | Config | None
 # Parameters: dotted keys or nested mappings, or ``KEY=VALUE`` strings as on the command line.
 ParamsLike = Mapping[str, Any] | Sequence[str] | None
 
@@ -64,6 +66,8 @@ def scenario_source(scenario: ScenarioLike) -> tuple[dict, str]:
     """The raw (unvalidated) config and the origin to name in messages, for any kind of scenario argument."""
     if scenario is None:
         return {}, "<defaults>"
+    if isinstance(scenario, Config):
+        return scenario.to_dict(), "<config>"
     if isinstance(scenario, Mapping):
         return _nested_or_error(plain(scenario), "<mapping>"), "<mapping>"
     path = Path(scenario)
@@ -133,8 +137,8 @@ def _typed_numbers(cfg: dict) -> None:
 
 
 def resolve(data: Mapping, origin: str = "<config>", overrides: Mapping | None = None,
-            overrides_origin: str = "--set") -> dict:
-    """Validate a raw config (+ overrides) and return the full resolved config."""
+            overrides_origin: str = "--set") -> Config:
+    """Validate a raw config (+ overrides) and return the full resolved, typed config."""
     found = problems(data, origin)
     if overrides:
         found += problems(overrides, overrides_origin)
@@ -148,21 +152,27 @@ def resolve(data: Mapping, origin: str = "<config>", overrides: Mapping | None =
         raise ConfigError(found)
     _typed_numbers(cfg)
     cfg.setdefault(META_KEY, {})
-    return cfg
+    return Config.from_resolved(cfg)
 
 
-def load_config(scenario: ScenarioLike = None, params: ParamsLike = None) -> dict:
-    """Read, validate and resolve a scenario plus parameter overrides.
+def load_config(scenario: ScenarioLike = None, params: ParamsLike = None) -> Config:
+    """Read, validate and resolve a scenario plus parameter overrides, once.
+
+    Returns the typed :class:`Config` (``config.government.resistance``); its plain
+    form, ``config.to_dict()``, is what manifests record. A ``Config`` given without
+    parameters is returned as it is: it was resolved when it was made.
 
     Args:
         scenario: a shipped scenario's name (``"baseline"``), a YAML file, a mapping
-            like a config file (dotted keys allowed), or ``None`` for the defaults.
+            like a config file (dotted keys allowed), a resolved ``Config``, or ``None`` for the defaults.
         params: overrides as dotted keys or nested mappings (numpy scalars welcome),
             or ``KEY=VALUE`` strings as given to ``--set``.
 
     Raises:
         ConfigError: every problem found, each naming the file, key path, expectation and finding.
     """
+    if isinstance(scenario, Config) and not params:
+        return scenario
     data, origin = scenario_source(scenario)
     overrides, overrides_origin = _params_source(params)
     return resolve(data, origin, overrides or None, overrides_origin)

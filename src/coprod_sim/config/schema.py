@@ -15,9 +15,8 @@ from typing import Any
 import jsonschema
 
 from .registry import PER_TYPE_NAMES, Parameter, registry
+from .resolved import META_KEY
 from .safe_yaml import non_finite
-
-META_KEY = "scenario"  # the block in which a config file describes itself
 
 
 def _number_schema(p: Parameter, integer: bool = False) -> dict:

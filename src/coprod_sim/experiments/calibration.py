@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize
 
-from ..config import ParamsLike, load_config
+from ..config import Config, ParamsLike, load_config
+from ..config.params import SatisfactionParams
 from ..domain import SERVICE_TYPES
 from ..model import Model
 from ..model.consume import performance_by_type
@@ -78,9 +79,9 @@ def collect_signals(seeds: range, params: ParamsLike = None, sample: int = 4000)
     return signals
 
 
-def _one_run(cfg: dict, seed: int, sample: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    sat = cfg["satisfaction"]
-    first = cfg["run"]["steps"] - cfg["run"]["outcome_window"] + 1
+def _one_run(cfg: Config, seed: int, sample: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    sat = cfg.satisfaction
+    first = cfg.run.steps - cfg.run.outcome_window + 1
     model = Model(rng=seed, scenario=cfg)
     pick = np.random.default_rng([seed, 7])  # which residents are kept: not the model's streams
     overall: list[np.ndarray] = []
@@ -96,7 +97,7 @@ def _one_run(cfg: dict, seed: int, sample: int) -> tuple[np.ndarray, dict[str, n
         assert model.consumption is not None  # set by the month just measured
         performance = np.clip(performance_by_type(model, model.consumption, who) - res.issue_burden[who, None],
                               0.0, 1.0)
-        uses = res.need[who] > cfg["population"]["coverage_need_threshold"]
+        uses = res.need[who] > cfg.population.coverage_need_threshold
         for k, s in enumerate(SERVICE_TYPES):
             items[s].append(_signal(performance[uses[:, k], k], expectation[uses[:, k]], sat))
 
@@ -104,9 +105,9 @@ def _one_run(cfg: dict, seed: int, sample: int) -> tuple[np.ndarray, dict[str, n
     return np.concatenate(overall), {s: np.concatenate(v) for s, v in items.items()}
 
 
-def _signal(performance: np.ndarray, expectation: np.ndarray, sat: dict) -> np.ndarray:
-    return expectation_disconfirmation(performance, expectation, sat["intercept"], sat["b_performance"],
-                                       sat["b_disconfirmation"], 0.0)
+def _signal(performance: np.ndarray, expectation: np.ndarray, sat: SatisfactionParams) -> np.ndarray:
+    return expectation_disconfirmation(performance, expectation, sat.intercept, sat.b_performance,
+                                       sat.b_disconfirmation, 0.0)
 
 
 @dataclass

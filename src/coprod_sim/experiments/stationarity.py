@@ -108,8 +108,8 @@ def check_scenario(scenario: str | Path, seeds: int, out: str | Path, outcomes: 
     The runs are a sweep (resumable: finished runs in ``out`` are reused); the table has a ``scenario``
     column and, per outcome, the figures of :func:`compare_windows`.
     """
-    run = load_config(scenario)["run"]
-    months, window = run["steps"], run["outcome_window"]
+    run = load_config(scenario).run
+    months, window = run.steps, run.outcome_window
     spec = {"name": f"stationarity-{Path(str(scenario)).stem}", "base": str(scenario),
             "design": {"type": "explicit", "points": [{"run.steps": 2 * months}]},
             "replicates": seeds, "seed": root_seed, "outputs": {"summary": ["steps"], "steps": list(outcomes)}}
@@ -118,7 +118,7 @@ def check_scenario(scenario: str | Path, seeds: int, out: str | Path, outcomes: 
         raise RuntimeError(f"stationarity: of the {scenario} runs, {report.failed} failed and {report.lost} were lost; "
                            f"see {out} (run again to retry)")
     steps = pd.read_parquet(Path(out) / "steps.parquet")
-    table = compare_windows(steps, outcomes, months, window, run["convergence_tolerance"])
+    table = compare_windows(steps, outcomes, months, window, run.convergence_tolerance)
     table.insert(0, "scenario", Path(str(scenario)).stem)
     table.insert(1, "months", months)
     return table

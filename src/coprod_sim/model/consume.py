@@ -50,6 +50,8 @@ class Consumption:
     performance: np.ndarray  # (N,) quality- and fit-weighted share met
     met_public: np.ndarray  # (N,) share met by public capacity
     cell_unmet: np.ndarray  # (C, K) visits needed but not received
+    unmet_market_reach: np.ndarray  # (C, K) paying demand left unserved within reach: what firms see next month
+    voucher_eligible_share: np.ndarray  # (K,) share of market visits bought by voucher-eligible residents
 
 
 def use_services(model: Model) -> Consumption:
@@ -92,8 +94,6 @@ def use_services(model: Model) -> Consumption:
     supply_ratio_all = np.divide(S_p + S_m + S_v, model.need_in_reach, out=np.zeros_like(S_p),
                                  where=model.need_in_reach > 0)
     back = model.decay.apply(np.hstack([D_m * (1.0 - f_m), supply_ratio_all, *shares]))
-    # what firms see next month when deciding where to enter
-    model.unmet_market_reach = back[:, :K]
     coverage = np.minimum(1.0, back[:, K:2 * K])
     used_cells = [R * back[:, (2 + i) * K:(3 + i) * K] for i, R in enumerate((R_p, R_m, R_v)[:len(shares)])]
     if not offered_free:
@@ -105,7 +105,7 @@ def use_services(model: Model) -> Consumption:
         f.used = float(up + um + uv)
         f.used_public = float(up)
     elig_m = np.maximum(res.cell_voucher_market_need - f_p * res.cell_voucher_market_public, 0.0) * f_m
-    model.voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
+    voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
     met_table, perf_table = _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v)
     met, perf, met_public = _resident_results(model, met_table, perf_table, f_p)
     return Consumption(
@@ -120,6 +120,7 @@ def use_services(model: Model) -> Consumption:
         coverage=coverage, met_table=met_table, perf_table=perf_table,
         met=met, performance=perf, met_public=met_public,
         cell_unmet=res.cell_need - served_p - served_m - served_v,
+        unmet_market_reach=back[:, :K], voucher_eligible_share=voucher_eligible_share,
     )
 
 

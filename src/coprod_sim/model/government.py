@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa import Agent
 
+from ..config.params import GovernmentParams, IncentiveParams, LayoutParams, LeadingGroupParams, PlanningParams, SocialOrgsParams
 from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, SOCIAL_ORG_SERVICES, K
 from .facility import Facility
+from .institutions import Assessment, DemandChannel
 from .operators import Operator, SocialOrganization
 from .rules import release_share
 
@@ -26,31 +28,36 @@ if TYPE_CHECKING:
 class Department(Agent):
     """A functional bureau (条): holds a budget, approves projects, resists delegation."""
 
-    def __init__(self, model: Model, index: int, resistance: float, budget: float):
+    def __init__(self, model: Model, index: int, resistance: float, budget: float, *, incentive: IncentiveParams,
+                 government: GovernmentParams, assessment: Assessment):
         super().__init__(model)
         self.index = index
         self.name = DEPARTMENT_NAMES[index]
         self.funds = [SERVICE_INDEX[s] for s in DEPARTMENTS[self.name]["funds"]]
+        # resistance lives here and only here: approvals and issues read it from the departments
         self.resistance = resistance
         self.budget = budget  # yuan / month for community services
+        self.incentive = incentive
+        self.control_cost = government.control_cost
+        self.assessment = assessment
         self.release = 0.0  # share released this step
         self.pressure = 0.0  # leading-group assessment pressure on this department
 
-    def release_budget(self) -> None:
-        """Choose how much budget to release and send it down, earmarked by service."""
+    def release_budget(self, perceived_gap: np.ndarray) -> None:
+        """Choose how much budget to release, seeing the service gaps the street office reports, and send it
+        down, earmarked by service."""
         if not self.funds:
             return
         m = self.model
-        inc = m.cfg["incentive"]
-        gap = m.street_office.perceived_gap_share
-        weights = m.assessment_weights[self.funds]
+        gap = perceived_gap
+        weights = self.assessment.weights[self.funds]
         seen_gap = float(np.dot(weights, gap[self.funds]) / len(self.funds))
         self.release = release_share(
-            inc["assessment_weight"],
-            inc["reward_penalty"],
+            self.incentive.assessment_weight,
+            self.incentive.reward_penalty,
             seen_gap,
             self.resistance,
-            m.cfg["government"]["control_cost"],
+            self.control_cost,
             self.pressure,
         )
         released = self.release * self.budget
@@ -81,28 +88,29 @@ class LeadingGroup(Agent):
     "limits of party leadership").
     """
 
-    def __init__(self, model: Model, active: bool, authority: float):
+    def __init__(self, model: Model, params: LeadingGroupParams):
         super().__init__(model)
-        self.active = active
-        self.authority = authority if active else 0.0
-        lg = model.cfg["leading_group"]
-        self.sanction = min(1.0, self.authority * lg["delay_sanction"])  # share of resistance offset on its cases
-        self.capacity = int(lg["staff"] * lg["cases_per_staff"]) if active else 0
+        self.params = params
+        # What "no leading group" means, here and nowhere else: with ``leading_group.active`` false the group
+        # has no authority and no office (no staff, no capacity, no cost), so its assessment puts no pressure
+        # on departments, it coordinates no case, names no lead unit and crowds out no autonomy. Nothing else
+        # in the model checks the switch.
+        self.authority = params.authority if params.active else 0.0
+        self.staff = params.staff if params.active else 0.0
+        self.sanction = min(1.0, self.authority * params.delay_sanction)  # share of resistance offset on its cases
+        self.capacity = int(self.staff * params.cases_per_staff)
         self.coordinated_facilities: set[Facility] = set()
         self.cases_coordinated = 0
 
-    def assess_departments(self) -> None:
+    def assess_departments(self, perceived_gap: np.ndarray) -> None:
         """Set each funding department's assessment pressure (the stick on releases)."""
-        m = self.model
-        lg = m.cfg["leading_group"]
-        if not self.active:
-            return
+        m, lg = self.model, self.params
         depts = [d for d in m.departments if d.funds]
         mean_release = float(np.mean([d.release for d in depts])) if depts else 0.0
-        area_gap = float(np.mean(m.street_office.perceived_gap_share))
+        area_gap = float(np.mean(perceived_gap))
         for d in depts:
             shortfall = max(0.0, mean_release - d.release)
-            d.pressure = self.authority * lg["assessment_weight"] * (area_gap + lg["sanction"] * shortfall)
+            d.pressure = self.authority * lg.assessment_weight * (area_gap + lg.sanction * shortfall)
 
     def coordinate_cases(self) -> None:
         """Take up to its capacity of the oldest cases, approvals first, paying for what it coordinates.
@@ -110,15 +118,15 @@ class LeadingGroup(Agent):
         If the fund cannot pay the month's cost, the group coordinates only the share it could pay for.
         """
         self.coordinated_facilities, self.cases_coordinated = set(), 0
-        if not self.active:
-            return
-        m, lg = self.model, self.model.cfg["leading_group"]
+        m, lg = self.model, self.params
+        if not self.capacity and not self.staff:
+            return  # no office: nothing to coordinate or pay for
         waiting = sorted((f for f in m.agents_by_type.get(Facility, []) if not f.active),
                          key=lambda f: (f.created, f.unique_id))
         issues = m.issues.unled_cases()
         n_facilities = min(self.capacity, len(waiting))
         n_issues = min(self.capacity - n_facilities, len(issues))
-        cost = lg["staff"] * lg["cost_per_staff"] + lg["cost_per_case"] * (n_facilities + n_issues)
+        cost = self.staff * lg.cost_per_staff + lg.cost_per_case * (n_facilities + n_issues)
         paid = m.fund.spend_pro_rata(cost, "coordination")
         afforded = paid / cost if cost > 0 else 1.0
         n_facilities, n_issues = int(n_facilities * afforded), int(n_issues * afforded)
@@ -138,8 +146,16 @@ class StreetOffice(Agent):
     or deliberatively (by the priorities residents report; seed 002).
     """
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, *, planning: PlanningParams, government: GovernmentParams, layout: LayoutParams,
+                 social_orgs: SocialOrgsParams, assessment: Assessment, channel: DemandChannel):
         super().__init__(model)
+        self.planning = planning
+        self.budget_per_resident = government.street_budget_per_resident
+        self.admin_control = government.admin_control
+        self.direct_item_share = layout.direct_item_share
+        self.incubation = social_orgs.incubation
+        self.assessment = assessment
+        self.channel = channel
         n_comm = model.layout.n_communities
         self.reported_unmet = np.zeros((n_comm, len(SERVICE_TYPES)))
         self.perceived_gap_share = np.full(len(SERVICE_TYPES), 0.5)
@@ -147,7 +163,7 @@ class StreetOffice(Agent):
     def receive_budget(self) -> None:
         """The office's own operating budget, split by the cost of need (not subject to release)."""
         m = self.model
-        total = m.cfg["government"]["street_budget_per_resident"] * m.residents.n
+        total = self.budget_per_resident * m.residents.n
         m.fund.release(list(range(K)), total * m.need_cost_share)
 
     def observe(self, reported_unmet: np.ndarray, reported_need: np.ndarray) -> None:
@@ -156,35 +172,36 @@ class StreetOffice(Agent):
         total_need = reported_need.sum(axis=0)
         share = np.divide(reported_unmet.sum(axis=0), total_need, out=np.zeros(len(SERVICE_TYPES)), where=total_need > 0)
         # planners update their picture gradually (exponential smoothing of what they hear)
-        weight = self.model.cfg["planning"]["gap_learning_rate"]
+        weight = self.planning.gap_learning_rate
         self.perceived_gap_share = (1.0 - weight) * self.perceived_gap_share + weight * share
 
-    def plan_facilities(self) -> None:
-        """Commission the highest-priority public facilities the fund can pay for."""
+    def plan_facilities(self, paid_share: np.ndarray) -> None:
+        """Commission the highest-priority public facilities the fund can pay for, where the earmark paid at
+        least ``planning.build_if_paid_share`` of last month's running claims (``paid_share``, by service)."""
         m = self.model
-        plan = m.cfg["planning"]
-        budget_projects = plan["projects_per_station"] * m.n_stations
+        plan = self.planning
+        budget_projects = plan.projects_per_station * m.n_stations
         if budget_projects <= 0:
             return
-        if plan["mode"] == "deliberative":
+        if plan.mode == "deliberative":
             # residents' own priorities, scaled up by how much of them the channel carries; what
             # they report already reflects open capacity, so only pending capacity is netted out
-            carried = m.channel_reach * float(m.residents.participation.mean())
+            carried = self.channel.reach * float(m.residents.participation.mean())
             estimate = self.reported_unmet / max(carried, 1e-6) - self._capacity_where(_pending_public)
             weights = np.ones(len(SERVICE_TYPES))
         else:
             # target public capacity = population norm × the gap share the office perceives,
             # less the public capacity it already runs or has commissioned there
             estimate = m.norm_need_per_community * self.perceived_gap_share[None, :] - self._capacity_where(_run_publicly)
-            weights = m.assessment_weights
+            weights = self.assessment.weights
         priority = estimate * weights[None, :]
         commissioned = 0
         for flat in np.argsort(-priority, axis=None, kind="stable"):
             c, k = np.unravel_index(flat, priority.shape)
             if commissioned >= budget_projects or priority[c, k] <= 0:
                 return
-            if (estimate[c, k] < plan["min_project_visits"] or not m.fund.can_pay(k, m.terms.capital_cost(k))
-                    or m.running_paid_share[k] < plan["build_if_paid_share"]):
+            if (estimate[c, k] < plan.min_project_visits or not m.fund.can_pay(k, m.terms.capital_cost(k))
+                    or paid_share[k] < plan.build_if_paid_share):
                 continue
             self.commission(int(c), int(k), float(min(estimate[c, k], m.terms.max_capacity[k])))
             commissioned += 1
@@ -200,15 +217,14 @@ class StreetOffice(Agent):
     def commission(self, community: int, k: int, capacity: float) -> None:
         """Commission a publicly funded facility at the community's service centre and pay for building it."""
         m = self.model
-        cfg = m.cfg
         cell = int(m.layout.station_cell_of_community[community])
         operator: Operator = m.government
-        if m.rng.random() >= cfg["government"]["admin_control"] and SERVICE_TYPES[k] in SOCIAL_ORG_SERVICES:
+        if m.rng.random() >= self.admin_control and SERVICE_TYPES[k] in SOCIAL_ORG_SERVICES:
             free = [so for so in m.agents_by_type.get(SocialOrganization, [])
                     if so.community == community and not so.facilities]
-            if free or m.rng.random() < cfg["social_orgs"]["incubation"]:
+            if free or m.rng.random() < self.incubation:
                 operator = free[0] if free else SocialOrganization.found(m, community, contract=False)
-        direct = m.rng.random() < cfg["layout"]["direct_item_share"]
+        direct = m.rng.random() < self.direct_item_share
         f = Facility(m, cell, k, operator, float(capacity), public=True, new_building=False,
                      contracted=operator is not m.government, community=community)
         if direct:

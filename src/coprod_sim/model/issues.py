@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..config.params import IssuesParams
+from .institutions import DemandChannel
+
 if TYPE_CHECKING:
     from .model import Model
 
@@ -25,8 +28,10 @@ if TYPE_CHECKING:
 class IssuePipeline:
     """discover → dispatch → dispose → close, with response times recorded."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, params: IssuesParams, channel: DemandChannel):
         self.model = model
+        self.params = params
+        self.channel = channel
         n_dept = len(model.departments)
         self.community = np.zeros(0, dtype=np.int64)
         self.involved = np.zeros((0, n_dept), dtype=bool)
@@ -44,24 +49,24 @@ class IssuePipeline:
 
     def step(self) -> None:
         m = self.model
-        rng, cfg = m.rng, m.cfg["issues"]
-        self._arrive(rng, cfg)
+        rng = m.rng
+        self._arrive(rng)
         if not len(self.age):
             self.buck_passed = self.closed = 0
             return
         self.age += 1
-        new = ~self.discovered & (rng.random(len(self.age)) < m.channel_reach)
+        new = ~self.discovered & (rng.random(len(self.age)) < self.channel.reach)
         self.discovered[new] = True
         self.discovered_at[new] = m.month
-        self._dispose(rng, cfg)
+        self._dispose(rng)
 
-    def _arrive(self, rng: np.random.Generator, cfg: dict) -> None:
+    def _arrive(self, rng: np.random.Generator) -> None:
         m = self.model
-        n_new = int(rng.poisson(cfg["rate_per_1000"] * m.residents.n / 1000.0))
+        n_new = int(rng.poisson(self.params.rate_per_1000 * m.residents.n / 1000.0))
         if not n_new:
             return
         comm = m.residents.community[rng.integers(0, m.residents.n, n_new)]
-        involved = rng.random((n_new, self.involved.shape[1])) < cfg["department_involvement"]
+        involved = rng.random((n_new, self.involved.shape[1])) < self.params.department_involvement
         involved[np.arange(n_new), rng.integers(0, involved.shape[1], n_new)] = True
         self.community = np.concatenate([self.community, comm])
         self.involved = np.vstack([self.involved, involved])
@@ -83,11 +88,11 @@ class IssuePipeline:
         scores = rng.random((len(idx), self.involved.shape[1])) * self.involved[idx]
         self.lead[idx] = np.argmax(scores, axis=1)
 
-    def _dispose(self, rng: np.random.Generator, cfg: dict) -> None:
+    def _dispose(self, rng: np.random.Generator) -> None:
         m = self.model
         live = self.discovered
         pending = self.involved & ~self.acted & live[:, None]
-        resistance = m.dept_resistance[None, :]
+        resistance = np.array([d.resistance for d in m.departments])[None, :]
         pressure = np.array([d.pressure for d in m.departments])[None, :]
         authority = m.leading_group.authority
         n = len(self.age)
@@ -97,7 +102,7 @@ class IssuePipeline:
         lead_done = np.zeros(n, dtype=bool)
         lead_done[has_lead] = self.acted[np.flatnonzero(has_lead), self.lead[has_lead]]
         follow = (is_lead | lead_done[:, None]) * authority
-        act_h = np.clip(cfg["act_hazard"] * (1.0 - resistance) * (1.0 + follow + pressure), 0.0, 1.0)
+        act_h = np.clip(self.params.act_hazard * (1.0 - resistance) * (1.0 + follow + pressure), 0.0, 1.0)
         pass_h = resistance * (1.0 - follow)
         u = rng.random(pending.shape)
         acts = pending & (u < act_h)
@@ -123,5 +128,5 @@ class IssuePipeline:
 
     def burden_per_resident(self) -> np.ndarray:
         """Performance lost by each resident to open issues in its community."""
-        burden = self.model.cfg["issues"]["satisfaction_penalty"] * self.open_per_1000()
+        burden = self.params.satisfaction_penalty * self.open_per_1000()
         return burden[self.model.residents.community]

@@ -14,6 +14,12 @@ Each month (docs/ODD.md §3):
    unmet needs; departments act on multi-department issues or pass the buck.
 
 Then the month's outcomes are measured and collected (``outcomes.py``).
+
+Parameters arrive typed (``config.Config``) and each agent and process receives
+the groups it uses when it is built (``_build_world``); what one stage tells the
+next travels as a record: the month's use (``consume.Consumption``), what its
+payments taught the actors (``settle.Settlement``), the month's events
+(``month.MonthRecord``). docs/architecture.md maps them.
 """
 
 from __future__ import annotations
@@ -27,17 +33,21 @@ import pandas as pd
 from mesa.discrete_space import OrthogonalMooreGrid
 from threadpoolctl import threadpool_limits
 
-from ..config import ScenarioLike, load_config
-from ..domain import CONTENT_DIMENSIONS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, K
-from . import consume, plan, produce, respond, settle
+from ..config import Config, ScenarioLike, load_config
+from ..domain import CONTENT_DIMENSIONS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, K
+from . import consume, plan, produce, respond
+from .approvals import Approvals
 from .consume import Consumption
 from .fund import PublicFund
 from .government import Department, LeadingGroup, StreetOffice
+from .institutions import Assessment, DemandChannel, trust_growth
 from .issues import IssuePipeline
+from .market import Market
 from .month import MonthRecord
-from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization
+from .operators import Firm, GovernmentProvider, MutualAidGroup, OperatorRules, SocialOrganization
 from .outcomes import OutcomeCollector, measure
 from .residents import create_residents
+from .settle import Payments, Settlement
 from .space import DecayOperator, build_layout
 from .terms import ServiceTerms
 
@@ -71,8 +81,9 @@ class Model(mesa.Model):
     Args:
         rng: the seed (an int), a numpy Generator to draw one from, or ``None``
             for a fresh one; the seed used is kept in ``model.seed``.
-        scenario: a shipped scenario's name (``"baseline"``), a YAML file, or a
-            mapping like a config file (not a ``mesa`` Scenario object).
+        scenario: a shipped scenario's name (``"baseline"``), a YAML file, a
+            mapping like a config file, or a resolved ``Config`` (``load_config``);
+            not a ``mesa`` Scenario object.
         explain: keep a plain-language log of each month's events in
             ``model.events`` (for the browser app; off by default because it costs time).
         **params: parameters by dotted key, e.g. ``**{"government.resistance": 0.3}``,
@@ -81,7 +92,7 @@ class Model(mesa.Model):
     The model stops (``running = False``) after ``run.steps`` months, so
     ``model.run_model()`` and ``mesa.batch_run`` run the scenario's length;
     ``model.step()`` can go on beyond it. ``model.datacollector`` holds every
-    outcome per month (``outcomes.OUTCOMES``).
+    outcome per month (``outcomes.OUTCOMES``); ``model.config`` the typed parameters.
 
     Raises:
         ConfigError: a bad scenario or parameter, with the key path, what was expected and what was found.
@@ -89,20 +100,21 @@ class Model(mesa.Model):
 
     def __init__(self, rng: SeedLike = None, scenario: ScenarioLike = "baseline", *, explain: bool = False,
                  **params: Any):
-        cfg = load_config(scenario, params or None)
+        config = load_config(scenario, params or None)  # a Config without params is used as it is
         seed = seed_from(rng)
         super().__init__(rng=seed)
         self.seed = seed
         # observations (the monthly satisfaction survey) draw from their own stream, so
         # measuring more or less never changes the simulated world
         self.observation_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(OBSERVATION_STREAM,)))
-        self.cfg = cfg
+        self.config: Config = config
         self.explain = explain
         self.events: list[str] = []
         # the simulated month: spin-up months are −spin_up+1 … 0, reported months 1, 2, … (= ``steps``)
-        self.month = -self.cfg["run"]["spin_up"]
+        self.month = -config.run.spin_up
         self._build_world()
-        self.consumption: Consumption | None = None
+        self.consumption: Consumption | None = None  # last month's use (``consume.use_services``)
+        self.settlement = Settlement.before_start()  # what last month's payments taught the actors
         self.outcomes: dict[str, float] = {}
         self.datacollector = OutcomeCollector()
         self._spin_up()
@@ -112,7 +124,7 @@ class Model(mesa.Model):
         """One reported month of the service supply chain (docs/ODD.md §3), then its outcomes."""
         self.outcomes = measure(self, self._month())
         self.datacollector.collect(self)
-        self.running = self.steps < self.cfg["run"]["steps"]
+        self.running = self.steps < self.config.run.steps
 
     def _month(self) -> Consumption:
         """Upstream planning, midstream production, downstream use, money and response; returns the month's use."""
@@ -122,13 +134,20 @@ class Model(mesa.Model):
         self.this_month = MonthRecord(outside_operators=outside)
         self.fund.new_step()
         self.terms.follow_trends(max(self.month, 0))
-        plan.release_and_plan(self)
-        produce.approve_enter_and_staff(self)
+        before = self.settlement
+        plan.release_and_plan(self, before)
+        produce.approve_enter_and_staff(self, self.unmet_market_seen, before.binding_pay_expected)
         use = self.consumption = consume.use_services(self)
-        settle.pay_and_settle(self, use)
-        respond.rate_and_report(self, use)
+        self.settlement = self.payments.pay_and_settle(self, use, before)
+        respond.rate_and_report(self, use, self.channel)
         self.issues.step()
         return use
+
+    @property
+    def unmet_market_seen(self) -> np.ndarray:
+        """(C, K) the paying demand left unserved within reach last month: what potential entrants see
+        (before the first month, all paying demand)."""
+        return self.consumption.unmet_market_reach if self.consumption is not None else self.market_reach_at_start
 
     def _spin_up(self) -> None:
         """Simulate ``run.spin_up`` months before reported month 1, unrecorded, so that outcomes are read once
@@ -158,13 +177,13 @@ class Model(mesa.Model):
     def summary(self) -> dict[str, float]:
         """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run), and the
         convergence diagnostic's verdict (:meth:`convergence`)."""
-        run = self.cfg["run"]
-        return self.datacollector.summary(run["outcome_window"], run["convergence_tolerance"])
+        run = self.config.run
+        return self.datacollector.summary(run.outcome_window, run.convergence_tolerance)
 
     def convergence(self) -> dict[str, dict]:
         """For each headline outcome, its drift between the last two outcome windows and whether it is flagged."""
-        run = self.cfg["run"]
-        return self.datacollector.convergence(run["outcome_window"], run["convergence_tolerance"])
+        run = self.config.run
+        return self.datacollector.convergence(run.outcome_window, run.convergence_tolerance)
 
     def timeseries(self) -> pd.DataFrame:
         """Every outcome per month so far, one row per month with its ``step``."""
@@ -176,99 +195,84 @@ class Model(mesa.Model):
 
         The order is part of the model: it fixes the agents' ids and the random draws.
         """
+        cfg = self.config
         self._build_space()
-        self.terms = ServiceTerms.from_config(self.cfg)
-        self._read_levers()
-        self.residents = create_residents(self.cfg, self.layout, self.rng)
+        self.terms = ServiceTerms.from_params(cfg.services, cfg.profit_space, cfg.linkage)
+        self.assessment = Assessment.from_params(cfg.incentive)
+        self.channel = DemandChannel.from_params(cfg.linkage)
+        self.operator_rules = OperatorRules(cfg.operators, cfg.quality, cfg.linkage, self.assessment, self.channel,
+                                            trust_growth(cfg.operators, cfg.linkage))
+        self.residents = create_residents(cfg.population, cfg.needs, cfg.satisfaction, cfg.government.registered_only,
+                                          self.layout, self.terms, self.rng)
         # what each community particularly needs, around the district's standard template (the origin)
-        self.particular_needs = self.rng.normal(0.0, self.cfg["population"]["particular_needs_sd"],
+        self.particular_needs = self.rng.normal(0.0, cfg.population.particular_needs_sd,
                                                 (self.layout.n_communities, CONTENT_DIMENSIONS))
         # need within reach of each cell (2SFCA step 1 with need as demand; static) for coverage
         self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
+        self.payments = Payments(cfg.profit_space, cfg.government, cfg.operators, cfg.linkage,
+                                 cfg.planning.min_project_visits)
         self._found_organisations()
-        self.issues = IssuePipeline(self)
+        self.approvals = Approvals(self, cfg.government)
+        self.issues = IssuePipeline(self, cfg.issues, self.channel)
         # firms already present at the start enter by the same rule, without approvals
-        self.unmet_market_reach = self.decay.apply(self.residents.cell_market_need)
-        self.voucher_eligible_share = np.ones(K)
-        Firm.enter_markets(self, initial=True)
+        self.market_reach_at_start = self.decay.apply(self.residents.cell_market_need)
+        self.market.enter(self.market_reach_at_start, initial=True)
         self._age_initial_operators()
 
     def _age_initial_operators(self) -> None:
         """Firms and social organisations present at the start have operated for different numbers of months,
         so residents trust them to different degrees: no cohort moves in lockstep (docs/ODD.md §5)."""
-        ops = self.cfg["operators"]
+        growth = self.operator_rules.trust_growth
         for op in [*self.agents_by_type.get(Firm, []), *self.agents_by_type.get(SocialOrganization, [])]:
-            age = int(self.rng.integers(0, ops["initial_age_max"] + 1))
-            op.trust += (1.0 - op.trust) * (1.0 - (1.0 - self.trust_growth) ** age)  # as ``age`` months of gain_trust
+            age = int(self.rng.integers(0, self.config.operators.initial_age_max + 1))
+            op.trust += (1.0 - op.trust) * (1.0 - (1.0 - growth) ** age)  # as ``age`` months of gain_trust
 
     def _build_space(self) -> None:
-        cfg = self.cfg
-        sp, pop, acc = cfg["space"], cfg["population"], cfg["access"]
-        merge = cfg["layout"]["merge_size"] if cfg["layout"]["mode"] == "merged" else 1
+        cfg = self.config
+        sp, pop, acc = cfg.space, cfg.population, cfg.access
+        merge = cfg.layout.merge_size if cfg.layout.mode == "merged" else 1
         self.layout = build_layout(
-            pop["residents"], pop["density"], sp["cell_size_m"], sp["community_size"],
-            sp["grid_residents"], sp["periphery_share"], merge,
+            pop.residents, pop.density, sp.cell_size_m, sp.community_size, sp.grid_residents, sp.periphery_share, merge,
         )
         self.n_stations = int(self.layout.station_of_community.max()) + 1
         self.grid = OrthogonalMooreGrid((self.layout.width, self.layout.height), random=self.random)
-        self.decay = DecayOperator(
-            self.layout.width, self.layout.height, sp["cell_size_m"], acc["decay_sigma_m"], acc["catchment_m"]
-        )
-
-    def _read_levers(self) -> None:
-        """What the incentive and linkage levers mean for the agents' rules."""
-        inc, link = self.cfg["incentive"], self.cfg["linkage"]
-        counted = set(inc["counted_services"])
-        self.assessment_weights = np.array(
-            [1.0 if s in counted else inc["uncounted_attention"] for s in SERVICE_TYPES]
-        )
-        self.quality_monitored = 1.0 if inc["counts"] in ("quality", "both") else 0.0
-        info = link["information_sharing"]
-        # technology widens and sharpens the channel but changes no incentive (seed 001)
-        self.channel_reach = link["channel_reach"] + (1 - link["channel_reach"]) * info * link["info_reach_gain"]
-        self.channel_accuracy = link["channel_accuracy"] + (1 - link["channel_accuracy"]) * info
-        self.trust_growth = self.cfg["operators"]["trust_growth"] * (1.0 + link["three_way_linkage"])
+        self.decay = DecayOperator(self.layout.width, self.layout.height, sp.cell_size_m, acc.decay_sigma_m, acc.catchment_m)
 
     def _found_organisations(self) -> None:
         """Departments, leading group, street office, government provider and its centres,
         mutual-aid groups, and the social organisations present at the start."""
-        cfg, lay = self.cfg, self.layout
-        gov = cfg["government"]
-        budget_total = gov["budget_per_resident"] * cfg["population"]["residents"]
+        cfg, lay = self.config, self.layout
+        budget_total = cfg.government.budget_per_resident * cfg.population.residents
         # budgets follow the expected cost of the needs each department funds
         self.need_cost_share = self.residents.need.sum(axis=0) * self.terms.base_unit_cost
         self.need_cost_share /= self.need_cost_share.sum()
-        self.thin_market_months = np.zeros((lay.n_communities, K))
-        self.franchisee = np.full(lay.n_communities, -1)
-        self.exits = {"firm": 0, "state_owned": 0, "social_org": 0}  # since the start, by kind
-        self.entries = {"firm": 0, "state_owned": 0, "social_org": 0}
+        self.market = Market(self, self.operator_rules, cfg.profit_space, stake=cfg.linkage.interest_binding_stake,
+                             min_project_visits=cfg.planning.min_project_visits)
         self.this_month = MonthRecord()
-        self.volunteer_hours = np.zeros(lay.n_communities)
-        self.binding_pay_expected = np.ones(K)  # share of outcome-linked pay operators expect the fund to honour
-        self.running_paid_share = np.ones(K)  # share of running claims each earmark paid last month (planner)
-        self.reports_this_step = 0
         self.departments = self._create_departments(budget_total)
-        self.dept_resistance = np.array([d.resistance for d in self.departments])
-        lg = cfg["leading_group"]
-        self.leading_group = LeadingGroup(self, lg["active"], lg["authority"])
-        self.street_office = StreetOffice(self)
-        self.government = GovernmentProvider(self)
+        self.leading_group = LeadingGroup(self, cfg.leading_group)
+        self.street_office = StreetOffice(self, planning=cfg.planning, government=cfg.government, layout=cfg.layout,
+                                          social_orgs=cfg.social_orgs, assessment=self.assessment, channel=self.channel)
+        self.government = GovernmentProvider(self, self.operator_rules, government=cfg.government, layout=cfg.layout,
+                                             space=cfg.space)
         pop_comm = np.bincount(self.residents.community, minlength=lay.n_communities).astype(float)
         mean_need = self.residents.need.mean(axis=0)
         self.norm_need_per_community = pop_comm[:, None] * mean_need[None, :]
         self.government.open_centres()
         self.mutual_aid = MutualAidGroup.found_all(self)
         for c in range(lay.n_communities):
-            for _ in range(int(self.rng.poisson(cfg["social_orgs"]["initial_per_community"]))):
+            for _ in range(int(self.rng.poisson(cfg.social_orgs.initial_per_community))):
                 SocialOrganization.found(self, c, contract=True)
 
     def _create_departments(self, budget_total: float) -> list[Department]:
         """Seven bureaus with resistance drawn around the configured mean (Beta) and budgets by cost of need."""
-        r_mean, r_conc = self.cfg["government"]["resistance"], self.cfg["government"]["resistance_concentration"]
+        gov = self.config.government
+        r_mean, r_conc = gov.resistance, gov.resistance_concentration
         departments = []
         for i, name in enumerate(DEPARTMENT_NAMES):
             r = float(self.rng.beta(r_mean * r_conc, (1 - r_mean) * r_conc)) if 0 < r_mean < 1 else r_mean
             share = sum(self.need_cost_share[SERVICE_INDEX[x]] for x in DEPARTMENTS[name]["funds"])
-            departments.append(Department(self, i, r, budget_total * share))
+            departments.append(Department(self, i, r, budget_total * share, incentive=self.config.incentive,
+                                          government=gov, assessment=self.assessment))
         return departments

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 
 @dataclass
 class MonthRecord:
@@ -17,3 +19,5 @@ class MonthRecord:
     exits: int = 0  # ... that exited
     outside_operators: int = 0  # firms, state-owned firms and social organisations at the start of the month
     closures: int = 0  # public facilities closed for want of funding
+    reports: int = 0  # unmet needs residents reported through the channel
+    volunteer_hours: np.ndarray = field(default_factory=lambda: np.zeros(0))  # by community

@@ -23,7 +23,7 @@ from ..domain import KIND_INDEX, OPERATOR_KINDS, SERVICE_TYPES
 from .consume import performance_by_type
 from .facility import Facility
 from .fund import SPENDING_CATEGORIES
-from .rules import expectation_disconfirmation, gini, likert
+from .rules import gini
 
 if TYPE_CHECKING:
     from .consume import Consumption
@@ -221,17 +221,17 @@ def _survey(model: Model, use: Consumption) -> dict[str, float]:
     overall rating, with its type's quality-weighted share met as performance (less the month's
     issue burden) and the expectation it held this month. Drawn from the observation stream.
     """
-    res, sat = model.residents, model.cfg["satisfaction"]
-    n = min(model.cfg["satisfaction"]["survey_respondents"], res.n)
+    res = model.residents
+    sat = res.satisfaction_params
+    n = min(sat.survey_respondents, res.n)
     out: dict[str, float] = {}
     rng = model.observation_rng
     who = rng.choice(res.n, size=n, replace=False) if n else np.zeros(0, dtype=np.int64)
     performance = np.clip(performance_by_type(model, use, who) - res.issue_burden[who, None], 0.0, 1.0)
     expectation = res.rated_expectation[who, None]
-    latent = expectation_disconfirmation(performance, expectation, sat["intercept"], sat["b_performance"],
-                                         sat["b_disconfirmation"], rng.normal(0.0, sat["noise_sd"], performance.shape))
-    rating = likert(latent, np.asarray(sat["cutpoints"])).astype(float)
-    uses = res.need[who] > model.cfg["population"]["coverage_need_threshold"]
+    latent = res.rate(performance, expectation, rng.normal(0.0, sat.noise_sd, performance.shape))
+    rating = res.rating_scale(latent).astype(float)
+    uses = res.need[who] > res.population.coverage_need_threshold
     by_type = [rating[uses[:, k], k] for k in range(len(SERVICE_TYPES))]
     for s, ratings in zip(SERVICE_TYPES, by_type, strict=True):
         out[f"quality.satisfaction_mean.{s}"] = float(ratings.mean()) if len(ratings) else np.nan
@@ -290,7 +290,7 @@ def _governance(model: Model) -> dict[str, float]:
         "governance.cases_coordinated": float(model.leading_group.cases_coordinated),
         "governance.buck_passed": float(model.issues.buck_passed),
         "governance.issues_open": float(len(model.issues.age)),
-        "governance.reports": float(model.reports_this_step),
+        "governance.reports": float(model.this_month.reports),
         "governance.participation_mean": float(model.residents.participation.mean()),
     }
 
@@ -304,7 +304,7 @@ def _operators(model: Model, use: Consumption) -> dict[str, float]:
         "operators.firms_active": active("firm"),
         "operators.state_owned_active": active("state_owned"),
         "operators.social_orgs_active": active("social_org"),
-        "operators.volunteer_hours": float(model.volunteer_hours.sum()),
+        "operators.volunteer_hours": float(model.this_month.volunteer_hours.sum()),
     }
 
 

@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .model import Model
+    from .settle import Settlement
 
 
-def release_and_plan(model: Model) -> None:
-    """Budgets are released, departments assessed, facilities commissioned, in this order."""
-    model.street_office.receive_budget()
+def release_and_plan(model: Model, settled: Settlement) -> None:
+    """Budgets are released, departments assessed, facilities commissioned, in this order; ``settled`` is
+    what last month's payments taught the planner."""
+    office = model.street_office
+    office.receive_budget()
     for department in model.departments:
-        department.release_budget()
+        department.release_budget(office.perceived_gap_share)
     # the pressure set here moves releases next month: departments have already chosen
-    model.leading_group.assess_departments()
+    model.leading_group.assess_departments(office.perceived_gap_share)
     model.leading_group.coordinate_cases()
     # capital is paid from the month's fresh money, before any service claim
-    model.street_office.plan_facilities()
+    office.plan_facilities(settled.running_paid_share)

@@ -13,12 +13,17 @@ computation needs are aggregated once at start-up.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..domain import HOUSEHOLD_TYPES, SERVICE_TYPES, K
+from ..config.params import NeedsParams, PopulationParams, SatisfactionParams
+from ..domain import HOUSEHOLD_TYPES, K
 from .rules import expectation_disconfirmation, likert
 from .space import Layout
+
+if TYPE_CHECKING:
+    from .terms import ServiceTerms
 
 
 def _unset() -> np.ndarray:
@@ -28,8 +33,15 @@ def _unset() -> np.ndarray:
 
 @dataclass
 class Residents:
-    """Per-resident state; see docs/ODD.md "Entities" for each variable."""
+    """Per-resident state; see docs/ODD.md "Entities" for each variable.
 
+    ``population`` and ``satisfaction`` are the parameters of residents' rules (budgets, learning,
+    rating); ``registered_only``: whether public services serve registered residents only (seed 000).
+    """
+
+    population: PopulationParams
+    satisfaction_params: SatisfactionParams
+    registered_only: bool
     cell: np.ndarray  # (N,) cell index
     community: np.ndarray  # (N,)
     household: np.ndarray  # (N,) index into HOUSEHOLD_TYPES
@@ -60,7 +72,7 @@ class Residents:
         flat = self._flat_index
         return np.bincount(flat, weights=values.ravel(), minlength=self.n_cells * K).reshape(self.n_cells, K)
 
-    def prepare(self, cfg: dict, n_cells: int, voucher_availability: np.ndarray | None = None) -> None:
+    def prepare(self, terms: ServiceTerms, n_cells: int, voucher_availability: np.ndarray | None = None) -> None:
         """Compute what changes only with prices and vouchers: eligibility, affordability, cell sums.
 
         ``voucher_availability`` (per service, 0–1) is the share of a voucher the
@@ -70,14 +82,11 @@ class Residents:
         self.voucher_availability = np.ones(K) if voucher_availability is None else np.asarray(voucher_availability)
         self.n_cells = n_cells
         self._flat_index = (self.cell[:, None] * K + np.arange(K)[None, :]).ravel()
-        svc = cfg["services"]
-        ps = cfg["profit_space"]
-        price = np.array([svc["market_price"][s] for s in SERVICE_TYPES])
-        guided = price * ps["guided_price_share"]
-        voucher = np.array([ps["voucher_per_visit"][s] for s in SERVICE_TYPES]) * self.voucher_availability
-        registered_only = cfg["government"]["registered_only"]
-        eligible = self.registered | (not registered_only)
-        budget = cfg["population"]["service_budget_share"] * self.income
+        price = terms.market_price
+        guided = terms.guided_price
+        voucher = terms.voucher * self.voucher_availability
+        eligible = self.registered | (not self.registered_only)
+        budget = self.population.service_budget_share * self.income
         # vouchers buy from market providers (firms, state-owned firms); public
         # facilities already charge the guided price (seed 001: vouchers create profit space)
         pub_net = np.broadcast_to(guided[None, :], self.need.shape)
@@ -103,22 +112,30 @@ class Residents:
         # each column averages over one group; an empty group has no mean (outcomes report it missing)
         self.group_sizes = groups.sum(axis=0)
         self.group_weights = groups / np.maximum(self.group_sizes, 1.0)
-        self.cell_needers = self.cell_sum((self.need > cfg["population"]["coverage_need_threshold"]).astype(float))
+        self.cell_needers = self.cell_sum((self.need > self.population.coverage_need_threshold).astype(float))
         self.cell_voucher_market_need = self.cell_sum(self.market_afford * self.need * eligible[:, None])
         self.cell_voucher_market_public = self.cell_sum(self.market_afford * self.public_demand * eligible[:, None])
 
-    def update_satisfaction(self, performance: np.ndarray, cfg: dict, rng: np.random.Generator) -> None:
+    def update_satisfaction(self, performance: np.ndarray, rng: np.random.Generator) -> None:
         """Expectation–disconfirmation satisfaction and adaptive expectations (H1)."""
-        sat = cfg["satisfaction"]
-        noise = rng.normal(0.0, sat["noise_sd"], self.n)
-        latent = expectation_disconfirmation(
-            performance, self.expectation, sat["intercept"], sat["b_performance"], sat["b_disconfirmation"], noise
-        )
+        sat = self.satisfaction_params
+        latent = self.rate(performance, self.expectation, rng.normal(0.0, sat.noise_sd, self.n))
         self.latent_satisfaction = latent
         self.rated_expectation = self.expectation.copy()  # what this month's ratings were made against
-        self.satisfaction = likert(latent, np.asarray(sat["cutpoints"]))
-        self.expectation += sat["expectation_adaptation"] * (performance - self.expectation)
+        self.satisfaction = likert(latent, np.asarray(sat.cutpoints))
+        self.expectation += sat.expectation_adaptation * (performance - self.expectation)
         self.performance = performance
+
+    def rate(self, performance: np.ndarray, expectation: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Latent satisfaction of experienced ``performance`` against ``expectation`` (Van Ryzin 2004, 2006);
+        the monthly rating and the survey's per-service ratings use this one rule."""
+        sat = self.satisfaction_params
+        return expectation_disconfirmation(performance, expectation, sat.intercept, sat.b_performance,
+                                           sat.b_disconfirmation, noise)
+
+    def rating_scale(self, latent: np.ndarray) -> np.ndarray:
+        """Latent satisfaction on the 5-point scale by the calibrated cut-points."""
+        return likert(latent, np.asarray(self.satisfaction_params.cutpoints))
 
 
 def _affordable(budget: np.ndarray, need: np.ndarray, net_price: np.ndarray) -> np.ndarray:
@@ -127,28 +144,32 @@ def _affordable(budget: np.ndarray, need: np.ndarray, net_price: np.ndarray) -> 
     return np.minimum(1.0, np.divide(budget[:, None], bill, out=np.ones_like(bill), where=bill > 0))
 
 
-def create_residents(cfg: dict, layout: Layout, rng: np.random.Generator) -> Residents:
+def create_residents(population: PopulationParams, needs: NeedsParams, satisfaction: SatisfactionParams,
+                     registered_only: bool, layout: Layout, terms: ServiceTerms, rng: np.random.Generator) -> Residents:
     """Draw the initial population (ODD "Initialization")."""
-    pop = cfg["population"]
-    n = pop["residents"]
+    pop = population
+    n = pop.residents
     # the urban fringe is less dense than the centre (seed 000 villages, seed 001 remote community)
-    weight = np.where(layout.community_is_periphery[layout.community_of_cell], pop["periphery_density_ratio"], 1.0)
+    weight = np.where(layout.community_is_periphery[layout.community_of_cell], pop.periphery_density_ratio, 1.0)
     cell = np.sort(rng.choice(layout.n_cells, size=n, p=weight / weight.sum()))
     community = layout.community_of_cell[cell]
     periphery = layout.community_is_periphery[community]
-    shares = np.array([pop["household_shares"][h] for h in HOUSEHOLD_TYPES], dtype=float)
+    shares = pop.household_shares.array()
     household = rng.choice(len(HOUSEHOLD_TYPES), size=n, p=shares / shares.sum())
     # migrants (non-registered) concentrate in the periphery where rents are low
-    weight = np.where(periphery, pop["migrant_periphery_ratio"], 1.0)
-    p_migrant = np.clip(pop["migrant_share"] * weight / weight.mean(), 0.0, 1.0)
+    weight = np.where(periphery, pop.migrant_periphery_ratio, 1.0)
+    p_migrant = np.clip(pop.migrant_share * weight / weight.mean(), 0.0, 1.0)
     registered = rng.random(n) >= p_migrant
-    income = pop["income_median"] * np.exp(rng.normal(0.0, pop["income_sigma"], n))
-    income *= np.where(periphery, pop["periphery_income_ratio"], 1.0)
-    base = np.array([[cfg["needs"][h][s] for s in SERVICE_TYPES] for h in HOUSEHOLD_TYPES])
-    need = base[household] * np.exp(rng.normal(0.0, pop["need_sigma"], (n, K)) - pop["need_sigma"] ** 2 / 2)
-    participation = rng.beta(2.0, 2.0 * (1.0 / max(pop["participation_mean"], 1e-6) - 1.0) + 1e-9, n)
-    expectation = np.full(n, cfg["satisfaction"]["initial_expectation"])
+    income = pop.income_median * np.exp(rng.normal(0.0, pop.income_sigma, n))
+    income *= np.where(periphery, pop.periphery_income_ratio, 1.0)
+    base = np.array([getattr(needs, h).array() for h in HOUSEHOLD_TYPES])
+    need = base[household] * np.exp(rng.normal(0.0, pop.need_sigma, (n, K)) - pop.need_sigma ** 2 / 2)
+    participation = rng.beta(2.0, 2.0 * (1.0 / max(pop.participation_mean, 1e-6) - 1.0) + 1e-9, n)
+    expectation = np.full(n, satisfaction.initial_expectation)
     res = Residents(
+        population=population,
+        satisfaction_params=satisfaction,
+        registered_only=registered_only,
         cell=cell,
         community=community,
         household=household,
@@ -162,5 +183,5 @@ def create_residents(cfg: dict, layout: Layout, rng: np.random.Generator) -> Res
     res.performance = np.zeros(n)
     res.satisfaction = np.full(n, 3, dtype=np.int8)
     res.met_share = np.zeros(n)
-    res.prepare(cfg, layout.n_cells)
+    res.prepare(terms, layout.n_cells)
     return res

@@ -12,39 +12,41 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .institutions import DemandChannel
+
 if TYPE_CHECKING:
     from .consume import Consumption
     from .model import Model
 
 
-def rate_and_report(model: Model, use: Consumption) -> None:
-    """Residents rate, voice unmet needs, and learn whether voicing pays; the street office listens."""
-    res, cfg = model.residents, model.cfg
-    link = cfg["linkage"]
+def rate_and_report(model: Model, use: Consumption, channel: DemandChannel) -> None:
+    """Residents rate, voice unmet needs through the ``channel``, and learn whether voicing pays; the street
+    office listens."""
+    res = model.residents
     burden = model.issues.burden_per_resident()
     res.issue_burden = burden  # open issues colour every rating this month, the survey's too
     performance = np.clip(use.performance - burden, 0.0, 1.0)
     met_expectation = performance >= res.expectation
-    res.update_satisfaction(performance, cfg, model.rng)
+    res.update_satisfaction(performance, model.rng)
     res.met_share = use.met
     unmet = 1.0 - use.met
     draws = model.rng.random((2, res.n))
-    reports = (draws[0] < res.participation * model.channel_reach) & (unmet > link["report_threshold"])
+    reports = (draws[0] < res.participation * channel.reach) & (unmet > channel.report_threshold)
     # voicing pays off when the channel answers and the service lives up to expectations
-    paid_off = (draws[1] < link["feedback_loop"]) & met_expectation
-    eta = cfg["population"]["participation_learning"]
+    paid_off = (draws[1] < channel.feedback_loop) & met_expectation
+    eta = res.population.participation_learning
     res.participation[reports] += eta * (paid_off[reports] - res.participation[reports])
     # what planners hear: unmet need of the reporting share of each cell, with noise
     reporters = np.bincount(res.cell[reports], minlength=model.layout.n_cells)
     share = np.divide(reporters, res.residents_per_cell, out=np.zeros(model.layout.n_cells),
                       where=res.residents_per_cell > 0)
     comm = model.layout.community_of_cell
-    noise_sd = 1.0 - model.channel_accuracy
+    noise_sd = 1.0 - channel.accuracy
     heard_unmet = _by_community(comm, share[:, None] * use.cell_unmet, model.layout.n_communities)
     heard_need = _by_community(comm, share[:, None] * res.cell_need, model.layout.n_communities)
     heard_unmet *= np.exp(model.rng.normal(0.0, noise_sd, heard_unmet.shape) - noise_sd**2 / 2)
     model.street_office.observe(heard_unmet, heard_need)
-    model.reports_this_step = int(reports.sum())
+    model.this_month.reports = int(reports.sum())
     if reports.any():
         model.log(f"{int(reports.sum())} needs reported through grid workers reached the street office")
 

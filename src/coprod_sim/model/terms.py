@@ -12,12 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..domain import SERVICE_TYPES
-
-
-def per_service(table: dict) -> np.ndarray:
-    """A ``{service: value}`` config table as an array in ``SERVICE_TYPES`` order."""
-    return np.array([float(table[s]) for s in SERVICE_TYPES])
+from ..config.params import LinkageParams, ProfitSpaceParams, ServicesParams
 
 
 @dataclass
@@ -37,23 +32,23 @@ class ServiceTerms:
     capital_months: float  # capital cost of a new facility, in months of its fixed cost
     cost_growth: np.ndarray  # monthly growth of unit costs
     cost_growth_months: int  # months over which they grow
+    scale_exponent: float  # fixed cost grows with capacity to this power (economies of scale, seed 000)
     subsidy_change_step: int  # month from which subsidies change (−1: never)
     subsidy_change_factor: float
 
     @classmethod
-    def from_config(cls, cfg: dict) -> ServiceTerms:
-        svc, ps, link = cfg["services"], cfg["profit_space"], cfg["linkage"]
-        base_unit_cost = per_service(svc["unit_cost"])
-        market_price = per_service(svc["market_price"])
-        base_subsidy = per_service(ps["subsidy_per_visit"])
+    def from_params(cls, services: ServicesParams, profit_space: ProfitSpaceParams, linkage: LinkageParams) -> ServiceTerms:
+        base_unit_cost = services.unit_cost.array()
+        market_price = services.market_price.array()
+        base_subsidy = profit_space.subsidy_per_visit.array()
         return cls(
             base_unit_cost=base_unit_cost, unit_cost=base_unit_cost.copy(), market_price=market_price,
-            guided_price=market_price * ps["guided_price_share"], max_capacity=per_service(svc["max_capacity"]),
-            fixed_cost=per_service(svc["fixed_cost"]), outcome_value=base_unit_cost * link["outcome_value_ratio"],
-            base_subsidy=base_subsidy, subsidy=base_subsidy.copy(), voucher=per_service(ps["voucher_per_visit"]),
-            capital_months=svc["capital_months"], cost_growth=per_service(svc["cost_growth"]),
-            cost_growth_months=svc["cost_growth_months"],
-            subsidy_change_step=ps["subsidy_change_step"], subsidy_change_factor=ps["subsidy_change_factor"],
+            guided_price=market_price * profit_space.guided_price_share, max_capacity=services.max_capacity.array(),
+            fixed_cost=services.fixed_cost.array(), outcome_value=base_unit_cost * linkage.outcome_value_ratio,
+            base_subsidy=base_subsidy, subsidy=base_subsidy.copy(), voucher=profit_space.voucher_per_visit.array(),
+            capital_months=services.capital_months, cost_growth=services.cost_growth.array(),
+            cost_growth_months=services.cost_growth_months, scale_exponent=services.scale_exponent,
+            subsidy_change_step=profit_space.subsidy_change_step, subsidy_change_factor=profit_space.subsidy_change_factor,
         )
 
     def follow_trends(self, month: int) -> None:
@@ -63,6 +58,10 @@ class ServiceTerms:
         cut = self.subsidy_change_step
         factor = self.subsidy_change_factor if 0 <= cut <= month else 1.0
         self.subsidy = self.base_subsidy * factor
+
+    def fixed_cost_at(self, services: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+        """Monthly fixed cost of facilities of the given services and capacities (economies of scale)."""
+        return self.fixed_cost[services] * (capacity / self.max_capacity[services]) ** self.scale_exponent
 
     def capital_cost(self, k: int) -> float:
         """Yuan to build a facility of service ``k`` (paid when commissioned)."""

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from ..config import ParamsLike, ScenarioLike, load_config
+from ..config import Config, ParamsLike, ScenarioLike, load_config
 from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
 from .provenance import git_commit, package_versions
 
@@ -97,9 +97,9 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
                     on_step=on_step)
 
 
-def with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
+def with_steps(cfg: Config, steps: int) -> tuple[Config, list[str]]:
     """``cfg`` running ``steps`` months, the outcome window shrunk to fit if needed (and a note saying so)."""
-    window = cfg["run"]["outcome_window"]
+    window = cfg.run.outcome_window
     changes: dict[str, Any] = {"run.steps": steps}
     notes = []
     if isinstance(steps, int) and 0 < steps < window:
@@ -109,9 +109,11 @@ def with_steps(cfg: dict, steps: int) -> tuple[dict, list[str]]:
     return load_config(cfg, changes), notes
 
 
-def simulate(cfg: Mapping, seed: int, scenario: str | None = None, notes: list[str] | None = None,
+def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, notes: list[str] | None = None,
              on_step: Callable[[int], None] | None = None) -> RunResult:
     """Build the model from a resolved config, step it ``run.steps`` months, and collect its outcomes.
+
+    A ``Config`` is used as it is; a plain mapping (e.g. a manifest's config) is validated first.
 
     ``on_step`` is called after every month (progress bars). If the run stops
     early, :class:`RunAborted` carries the months already computed; Ctrl+C stays
@@ -160,14 +162,14 @@ def non_finite_outcomes(summary: Mapping[str, float]) -> list[str]:
 def _convergence_record(model: Model) -> dict:
     """The diagnostic as the manifest keeps it: the rule, the verdict and each headline outcome's figures."""
     detail = model.convergence()
-    run = model.cfg["run"]
-    return {"rule": f"flag a headline outcome whose mean moved between the last two {run['outcome_window']}-month "
-                    f"windows by more than {DRIFT_Z:g} standard errors and {run['convergence_tolerance']:.0%} of its level",
-            "spin_up_months": run["spin_up"], "drifting": sorted(k for k, d in detail.items() if d["flagged"]),
+    run = model.config.run
+    return {"rule": f"flag a headline outcome whose mean moved between the last two {run.outcome_window}-month "
+                    f"windows by more than {DRIFT_Z:g} standard errors and {run.convergence_tolerance:.0%} of its level",
+            "spin_up_months": run.spin_up, "drifting": sorted(k for k, d in detail.items() if d["flagged"]),
             "outcomes": detail}
 
 
-def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, notes: list[str] | None,
+def _result(model: Model | None, cfg: Config | Mapping, seed: int, scenario: str | None, notes: list[str] | None,
             partial: bool = False) -> RunResult:
     frame = model.timeseries() if model is not None else pd.DataFrame()
     summary = {} if partial or model is None else model.summary()
@@ -177,7 +179,8 @@ def _result(model: Model | None, cfg: Mapping, seed: int, scenario: str | None, 
         "scenario": scenario,
         "seed": seed,
         "steps": len(frame),
-        "config": model.cfg if model is not None else dict(cfg),
+        "config": (model.config if model is not None else cfg if isinstance(cfg, Config) else load_config(cfg)).to_dict()
+        if model is not None or isinstance(cfg, Config) else dict(cfg),
         "notes": notes,
         "versions": package_versions(),
         "git_commit": git_commit(),

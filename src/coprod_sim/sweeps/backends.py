@@ -25,7 +25,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..config import dotted
+from ..config import Config, dotted
 from ..errors import UserError
 from ..runs import non_finite_outcomes, simulate
 from ..runs.deadline import RunTimeout, deadline
@@ -41,7 +41,7 @@ WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.backends"], "dask": ["distrib
 # ------------------------------------------------------------------ what a worker does
 def execute_batch(tasks: list[RunTask], summary_keys: list[str], step_keys: list[str],
                   fault: dict | None = None, timeout: float | None = None,
-                  simulator: Callable[[dict, int], Any] | None = None, hard_exit: bool = False) -> dict[str, list[dict]]:
+                  simulator: Callable[[Any, int], Any] | None = None, hard_exit: bool = False) -> dict[str, list[dict]]:
     """Run each task; return run rows (one per task) and step rows (per run and step, if asked).
 
     ``timeout``: seconds one run may take before it is stopped and recorded as ``timeout``;
@@ -65,7 +65,7 @@ def task_row(task: RunTask, status: str = "ok", error: str | None = None, runtim
 
 
 def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], fault: dict, timeout: float | None,
-                 hard_exit: bool, simulator: Callable[[dict, int], Any]) -> tuple[dict[str, Any], list[dict]]:
+                 hard_exit: bool, simulator: Callable[[Any, int], Any]) -> tuple[dict[str, Any], list[dict]]:
     row = task_row(task)
     start = time.perf_counter()
     step_rows: list[dict] = []
@@ -96,12 +96,15 @@ def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], f
     return row, step_rows
 
 
-def _fault_action(cfg: dict, fault: dict) -> str | None:
+def _fault_action(cfg: Config | dict, fault: dict) -> str | None:
     """Testing aid (spec ``fault_injection``), never part of the model: for runs whose config matches
     ``fail_when``, ``action`` raise (default), kill the worker process (``exit``), hang (``hang``), or
     give a NaN outcome (``nan``, applied after the run)."""
     when = fault.get("fail_when")
-    if not when or not all(dotted.get(cfg, k) == v for k, v in when.items()):
+    if not when:
+        return None
+    plain = cfg.to_dict() if isinstance(cfg, Config) else cfg
+    if not all(dotted.get(plain, k) == v for k, v in when.items()):
         return None
     action = fault.get("action", "raise")
     if action == "raise":

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..config import (
+    Config,
     ConfigError,
     Parameter,
     ParamsLike,
@@ -82,7 +83,7 @@ class RunTask:
     replicate: int
     seed: int
     params: dict[str, Any]
-    cfg: dict
+    cfg: Config | dict  # the model's resolved config; a plain mapping for analytic test functions
 
 
 @dataclass
@@ -92,7 +93,7 @@ class SweepPlan:
     name: str
     origin: str
     spec: dict
-    base_cfg: dict
+    base_cfg: dict  # plain form (manifests; base values of the varied keys)
     varied: list[str]
     points: list[dict[str, Any]]
     tasks: list[RunTask]
@@ -113,7 +114,7 @@ class SweepPlan:
     # point → earlier identical point whose runs it shares (SALib designs with common seeds only)
     repeats: dict[int, int] = field(default_factory=dict)
     # what a run computes, ``f(cfg, seed) → object with .summary``; None: the model (runs.simulate)
-    simulator: Callable[[dict, int], Any] | None = None
+    simulator: Callable[[Any, int], Any] | None = None
 
 
 # ------------------------------------------------------------------ seeds and keys
@@ -124,13 +125,14 @@ def derive_seed(root_seed: int, point_id: int, replicate: int, scheme: str = "in
     return int(state[0] >> np.uint64(1))
 
 
-def run_key(cfg: dict, replicate: int, seed: int, outputs: tuple[list[str], list[str]]) -> str:
+def run_key(cfg: Config | dict, replicate: int, seed: int, outputs: tuple[list[str], list[str]]) -> str:
     """Stable hash of what determines a run's row: resolved config, replicate, seed, and the outputs it must
     provide (summary and per-step outcomes), so a row made for other outputs is never reused.
 
     The code version is not in the key: a sweep refuses to resume into a folder made by another
     version (engine._check_same_code)."""
-    text = json.dumps({"config": cfg, "replicate": replicate, "seed": seed, "outputs": list(outputs)},
+    plain = cfg.to_dict() if isinstance(cfg, Config) else cfg
+    text = json.dumps({"config": plain, "replicate": replicate, "seed": seed, "outputs": list(outputs)},
                       sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -168,7 +170,8 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     base_raw = _load_base(raw.get("base"), origin, here or Path("."), probs)
     fixed = _fixed_overrides(raw.get("set", {}), origin, probs)
     opts = _options(raw, origin, probs)
-    base_cfg = _resolve_or_note(dotted.merge(base_raw, dotted.nested(fixed)), f"{origin}: base + set", probs)
+    base_config = _resolve_or_note(dotted.merge(base_raw, dotted.nested(fixed)), f"{origin}: base + set", probs)
+    base_cfg = base_config.to_dict() if base_config is not None else None
     design = raw.get("design")
     points: list[dict[str, Any]] = []
     varied: list[str] = []
@@ -208,7 +211,7 @@ def _check_fields(data: dict, allowed: tuple[str, ...], where: str, probs: _Prob
             probs.add(f"{where}{key}: unknown key{tip}")
 
 
-def _resolve_or_note(data: dict, origin: str, probs: _Problems) -> dict | None:
+def _resolve_or_note(data: dict, origin: str, probs: _Problems) -> Config | None:
     try:
         return resolve(data, origin)
     except ConfigError as err:
@@ -580,7 +583,7 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: 
 def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, root_seed: int) -> SweepPlan:
     """A comparison as a sweep: one design point per scenario, the same seeds for all (common random numbers)."""
     probs = _Problems()
-    cfgs: list[dict] = []
+    cfgs: list[Config] = []
     for path in paths:
         try:
             cfgs.append(load_config(path, overrides))
@@ -590,7 +593,7 @@ def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, 
         raise ConfigError(probs)
     for i, cfg in enumerate(cfgs):
         for j in range(i):
-            if json.dumps(cfg, sort_keys=True, default=str) == json.dumps(cfgs[j], sort_keys=True, default=str):
+            if cfg == cfgs[j]:
                 probs.add(f"{paths[i]}: resolves to the same configuration as {paths[j]}; nothing to compare")
     if probs:
         raise ConfigError(probs)
@@ -602,6 +605,6 @@ def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, 
                                  cfg))
     spec = {"compare": list(paths), "set": overrides if isinstance(overrides, Mapping) else list(overrides or []),
             "replicates": replicates, "seed": root_seed}
-    return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0], varied=["scenario"],
+    return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0].to_dict(), varied=["scenario"],
                      points=[{"scenario": p} for p in paths], tasks=tasks, root_seed=root_seed,
                      seed_scheme="common", replicates=replicates, summary_outcomes=list(SUMMARY_KEYS), step_outcomes=[])
