@@ -26,18 +26,13 @@ import yaml
 
 import coprod_sim
 from coprod_sim.config import read_yaml
-from coprod_sim.config.registry import registry
+from coprod_sim.config.registry import ASSUMPTION, by_role, study_levers
 from coprod_sim.model import KEY_OUTCOMES
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "sensitivity.md"
 LEVER_SPEC = ROOT / "experiments" / "sensitivity_levers.yaml"
 HEADLINE_SCENARIOS = ["up_incentives", "down_mass_contact", "in_leading_group", "out_interest_binding"]
-# assumptions left out of the screening, and why (stated in the doc section)
-NOT_SCREENED = {
-    "run.": "settings of a run (length, outcome window), not assumptions about the world",
-    "population.residents": "the size of the world (it sets the run time; scale is a study setting)",
-}
 SPREAD = 0.5  # plausible range: default × (1 ± SPREAD), within the registry's range
 
 
@@ -58,11 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ------------------------------------------------------------------ specs
 def lever_spec() -> dict[str, Any]:
-    return read_yaml(LEVER_SPEC)
-
-
-def _excluded(key: str) -> bool:
-    return any(key.startswith(prefix) if prefix.endswith(".") else key == prefix for prefix in NOT_SCREENED)
+    """The lever study: its settings from experiments/sensitivity_levers.yaml, its factors from the registry
+    (every lever with a ``study`` range); a test keeps the file's list equal to the registry's."""
+    spec = read_yaml(LEVER_SPEC)
+    return {**spec, "design": {**spec["design"], "parameters": study_levers()}}
 
 
 def plausible(p: Any) -> Any:
@@ -81,10 +75,12 @@ def plausible(p: Any) -> Any:
 
 
 def assumption_spec() -> dict[str, Any]:
-    """Morris over every scalar "assumption" parameter, for the headline outcomes' scenario effects."""
+    """Morris over every scalar parameter of role ``assumption`` whose value is itself an assumption (the
+    registry's source says so), for the headline outcomes' scenario effects. Levers and run settings
+    (length, population size) are not assumptions about the world."""
     factors = {}
-    for p in registry().values():
-        if not p.source.startswith("assumption") or _excluded(p.key) or p.type.startswith("per_"):
+    for p in by_role(ASSUMPTION):
+        if not p.source.startswith("assumption") or p.type.startswith("per_"):
             continue
         entry = plausible(p)
         if entry is not None:

@@ -373,7 +373,7 @@ def test_play_stops_when_the_tab_closes(server, browser) -> None:
 # ------------------------------------------------------------------ the exercises of docs/app.md
 RESISTANCE, WEIGHT = "Departmental resistance", "Assessment weight (up)"
 SUBSIDY, VOUCHERS = "Operating subsidy (out)", "Vouchers for residents (out)"
-GAP = "Centre − periphery gap in needs met"
+GAP = "Centre − periphery gap in needs met (share)"
 MONTH = 60  # the baseline's run length: the window mean then reads months 49–60, as the summary does
 
 
@@ -413,10 +413,10 @@ def test_exercises(server, browser) -> None:
     tab.set_slider(SUBSIDY, 0.5, 0.0, 0.05)
     tab.set_slider(VOUCHERS, 0.3, 0.0, 0.05)
     _compare(tab, lambda: (tab.set_slider(SUBSIDY, 0.0, 0.0, 0.05), tab.set_slider(VOUCHERS, 0.0, 0.0, 0.05)))
-    assert tab.monitor("Private-firm facilities, periphery", 4) < 0, "without profit space no firm left the periphery"
+    assert tab.monitor("Private-firm facilities, periphery (facilities)", 4) < 0, "without profit space no firm left the periphery"
     assert tab.monitor(GAP, 4) > 0, "without profit space the centre–periphery gap did not widen"
     _compare(tab, lambda: tab.set_switch("State-owned firms fill thin markets (out)", True), rerun=False)
-    assert tab.monitor("State-owned facilities, periphery", 4) > 0, "no state-owned firm entered the periphery"
+    assert tab.monitor("State-owned facilities, periphery (facilities)", 4) > 0, "no state-owned firm entered the periphery"
     assert tab.monitor(GAP, 4) < 0, "state-owned entry did not narrow the centre–periphery gap"
 
     # exercise 3: the leading group coordinates approvals, at a cost that shows in spending
@@ -424,10 +424,10 @@ def test_exercises(server, browser) -> None:
 
     def leading_group() -> None:
         tab.set_switch("Leading group (in)", True)
-        tab.set_slider("Leading-group authority", 0.8, 0.0, 0.05)
+        tab.set_slider("Leading-group authority (in)", 0.8, 0.0, 0.05)
 
     _compare(tab, leading_group)
-    assert tab.monitor("Cases coordinated by the leading group", 4) > 0
-    assert tab.monitor("… of which coordination (k yuan/month)", 4) > 0, "coordination cost nothing"
+    assert tab.monitor("Cases coordinated by the leading group (cases/month)", 4) > 0
+    assert tab.monitor("Coordination (k yuan/month)", 4) > 0, "coordination cost nothing"
     assert tab.monitor("Approval wait (months)", 4) < 0, "the leading group did not shorten approvals"
     assert not tab.problems, "\n".join(tab.problems)

@@ -136,3 +136,57 @@ def test_without_a_leading_group_there_is_no_authority_no_office_and_no_cost():
     assert set(m.datacollector.model_vars["governance.cases_coordinated"]) == {0.0}
     assert set(m.datacollector.model_vars["cost.public_spending.coordination"]) == {0.0}
     assert all(d.pressure == 0.0 for d in m.departments)
+
+
+def test_the_app_and_the_lever_study_take_their_levers_from_the_registry():
+    from coprod_sim.app.session import LEVERS
+    from coprod_sim.config import read_yaml
+
+    marked = {p.key for p in by_role(LEVER) if p.app is not None}
+    assert [lv.key for lv in LEVERS] and {lv.key for lv in LEVERS} == marked
+    spec = read_yaml(ROOT / "experiments" / "sensitivity_levers.yaml")
+    assert list(spec["design"]["parameters"].items()) == list(study_levers().items()), \
+        "experiments/sensitivity_levers.yaml lists other levers than the registry's `study` entries"
+
+
+def test_params_role_lists_one_role(capsys):
+    from coprod_sim.cli import main
+
+    assert main(["params", "--role", "lever", "--json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["key"] for r in rows} == {p.key for p in by_role(LEVER)} and all(r["role"] == LEVER for r in rows)
+    assert main(["params", "--role", "run"]) == 0
+    assert "population.residents" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ outcome displays, declared with the outcomes
+def test_every_display_lists_its_outcomes_from_the_catalogue():
+    from coprod_sim.app import figures, session
+    from coprod_sim.model import MONITOR, OUTCOMES, places, shown_in
+
+    for o in OUTCOMES:
+        assert not o.show or o.label, f"{o.key} is shown but has no label"
+    assert {key for p in figures.PANELS for key, _ in p.series} == {o.key for o in OUTCOMES
+                                                                     if any(s.startswith("chart:") for s in o.show)}
+    assert set(figures.CHART_LOOKS) == set(places("chart"))
+    assert [o.key for o in session.MONITORS if not o.key.startswith("site.")] == [o.key for o in shown_in(MONITOR)]
+    assert places("figure") == ("quantity", "quality", "equity", "cost", "governance")
+
+
+def test_a_new_key_outcome_is_printed_by_the_cli(tmp_path, monkeypatch, capsys):
+    """Adding an outcome to the key tier must not break `coprod-sim run` (it printed exactly four)."""
+    from coprod_sim.cli import main
+    from coprod_sim.model import outcomes
+
+    monkeypatch.setattr(outcomes, "KEY_OUTCOMES", (*outcomes.KEY_OUTCOMES, "quality.match"))
+    import coprod_sim.model as model_package
+
+    monkeypatch.setattr(model_package, "KEY_OUTCOMES", outcomes.KEY_OUTCOMES)
+    sets = ["--set", "population.residents=1000", "--set", "run.spin_up=0", "--set", "run.steps=3",
+            "--set", "run.outcome_window=3"]
+    assert main(["run", "baseline", "--out", str(tmp_path / "r"), "--no-plots", *sets]) == 0
+    out = capsys.readouterr().out
+    assert "Supply–need match (0–1): " in out and "Needs met (share): " in out
+    assert out.count("): ") == len(outcomes.KEY_OUTCOMES)

@@ -24,6 +24,8 @@ HOUSEHOLD_TYPES: tuple[str, ...] = ("elderly", "family_with_children", "working_
 # Who runs a facility. "volunteers" are residents' mutual-aid groups.
 OPERATOR_KINDS: tuple[str, ...] = ("government", "state_owned", "firm", "social_org", "volunteers")
 KIND_INDEX = {name: i for i, name in enumerate(OPERATOR_KINDS)}
+OPERATOR_LABELS: dict[str, str] = {"government": "government", "state_owned": "state-owned firm", "firm": "private firm",
+                                   "social_org": "social organization", "volunteers": "volunteers (mutual aid)"}
 
 # Dimensions of the content space in which communities' particular needs and services' content lie
 # (e.g. opening hours and style of service); two are enough for distances to vary in direction.

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, SERVICE_TYPES
-from .figures import OPERATOR_LABELS, met_share
+from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, OPERATOR_LABELS, SERVICE_TYPES
+from .figures import met_share
 
 
 def _place(model, community: int) -> str:

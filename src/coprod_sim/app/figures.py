@@ -17,15 +17,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..domain import OPERATOR_KINDS, SERVICE_TYPES
+from ..domain import OPERATOR_KINDS, OPERATOR_LABELS, SERVICE_TYPES
+from ..model import shown_in
 
 FIELDS = {
     "satisfaction": "Mean satisfaction (1–5)",
     "unmet_need": "Mean unmet need (share of need not served)",
 }
 OPERATOR_MARKERS = {"government": "s", "state_owned": "D", "firm": "^", "social_org": "o", "volunteers": "*"}
-OPERATOR_LABELS = {"government": "government", "state_owned": "state-owned firm", "firm": "private firm",
-                   "social_org": "social organization", "volunteers": "volunteers (mutual aid)"}
 SERVICE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
 # Facilities sharing a cell (a service centre hosts a dozen) are spread on a sunflower spiral around it,
 # so none hides another; the n-th facility of a cell sits at radius 0.42·√n cells.
@@ -197,28 +196,25 @@ class Panel:
     stacked: bool = False  # parts of a total (spending), drawn as stacked areas so they add up
 
 
-PANELS: tuple[Panel, ...] = (
-    Panel("Satisfaction, mean (1–5)", (("quality.satisfaction_mean", "mean satisfaction"),), (1, 5)),
-    Panel("Needs met and coverage (share)", (("quality.needs_met_share", "needs met"),
-                                             ("quantity.coverage", "coverage"),
-                                             ("quality.match", "supply–need match")), (0, 1)),
-    Panel("Equity (gaps in needs met; Gini)", (("equity.center_periphery_gap", "centre − periphery"),
-                                               ("equity.migrant_gap", "registered − migrant"),
-                                               ("equity.access_gini", "access Gini"))),
-    Panel("Public spending (k yuan/month, stacked)", (("cost.public_spending.services", "public facilities"),
-                                                      ("cost.public_spending.contracts_and_vouchers",
-                                                       "contracts, vouchers, subsidies"),
-                                                      ("cost.public_spending.capital", "buildings"),
-                                                      ("cost.public_spending.coordination", "coordination"),
-                                                      ("cost.public_spending.interest_binding", "interest-binding"),
-                                                      ("cost.public_spending.soe_deficit", "state-owned deficits")),
-          scale=1e-3, stacked=True),
-    Panel("Approvals: mean wait (months), number pending", (("governance.approval_wait_mean", "wait (months)"),
-                                                            ("governance.approvals_pending", "pending"))),
-    Panel("Budget released by departments (share)", (("governance.resources_released_share", "released"),), (0, 1)),
-    Panel("Facilities open, by operator", tuple((f"quantity.active_facilities.{k}", OPERATOR_LABELS[k])
-                                                for k in OPERATOR_KINDS)),
-)
+# How each chart looks: its title, natural bounds, scale and stacking, by the chart name the outcome catalogue
+# uses (``chart:<name>``). Which lines it draws, and their labels, come from the catalogue (``shown_in``).
+CHART_LOOKS: dict[str, tuple[str, tuple[float, float] | None, float, bool]] = {
+    "satisfaction": ("Satisfaction, mean (1–5)", (1, 5), 1.0, False),
+    "needs": ("Needs met and coverage (share)", (0, 1), 1.0, False),
+    "equity": ("Equity (gaps in needs met; Gini)", None, 1.0, False),
+    "spending": ("Public spending (k yuan/month, stacked)", None, 1e-3, True),
+    "approvals": ("Approvals: mean wait (months), number pending", None, 1.0, False),
+    "budget": ("Budget released by departments (share)", (0, 1), 1.0, False),
+    "facilities": ("Facilities open, by operator", None, 1.0, False),
+}
+
+
+def _panel(name: str) -> Panel:
+    title, fixed, scale, stacked = CHART_LOOKS[name]
+    return Panel(title, tuple((o.key, o.label) for o in shown_in(f"chart:{name}")), fixed, scale, stacked)
+
+
+PANELS: tuple[Panel, ...] = tuple(_panel(name) for name in CHART_LOOKS)
 
 
 def series(history: pd.DataFrame | None, key: str, scale: float = 1.0) -> np.ndarray:

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..config import Config, ConfigError, dotted, load_config, registry, shipped_scenarios
+from ..config import LEVER, REMEDIES, Config, ConfigError, Parameter, by_role, dotted, load_config, registry, shipped_scenarios
 from ..domain import SERVICE_TYPES
-from ..model import Model
+from ..model import MONITOR, Model, Outcome, shown_in
 from .launcher import CONFIG_ENV, CONFIGS_DIR_ENV
 
 # per-service money levers are shown as one slider: a share of each service's unit cost
@@ -48,23 +48,32 @@ class Lever:
         return f"{p.description}{unit} {self.note}".strip()
 
 
-LEVERS: tuple[Lever, ...] = (
-    Lever("incentive.assessment_weight", "Assessment weight (up)", "slider", 0, 0.5, 0.025),
-    Lever("government.resistance", "Departmental resistance", "slider", 0, 0.95, 0.05),
-    Lever("leading_group.active", "Leading group (in)", "switch"),
-    Lever("leading_group.authority", "Leading-group authority", "slider", 0, 1, 0.05),
-    Lever("profit_space.subsidy_per_visit", "Operating subsidy (out)", "slider", 0, 1, 0.05,
-          "Here: share of each service's unit cost paid per visit, same share for all seven services."),
-    Lever("profit_space.voucher_per_visit", "Vouchers for residents (out)", "slider", 0, 1, 0.05,
-          "Here: voucher value as a share of each service's unit cost, all seven services."),
-    Lever("profit_space.rent_free_space", "Rent-free space (out)", "switch"),
-    Lever("profit_space.tax_relief", "Tax relief (out)", "slider", 0, 1, 0.05),
-    Lever("profit_space.soe_entry", "State-owned firms fill thin markets (out)", "switch"),
-    Lever("linkage.interest_binding_stake", "Interest-binding stake (out)", "slider", 0, 1, 0.05),
-    Lever("linkage.channel_reach", "Feedback channel reach (down)", "slider", 0, 1, 0.05),
-    Lever("linkage.information_sharing", "Information sharing (technology)", "slider", 0, 1, 0.05),
-    Lever("government.admin_control", "Administrative control of operations", "slider", 0, 1, 0.05),
-)
+# how the app shows a per-service money lever (one slider for all seven services)
+SHARE_NOTES = {
+    "profit_space.subsidy_per_visit": "Here: share of each service's unit cost paid per visit, same share for all seven services.",
+    "profit_space.voucher_per_visit": "Here: voucher value as a share of each service's unit cost, all seven services.",
+}
+
+
+def _lever(p: Parameter) -> Lever:
+    """The control for a registry lever marked for the app (``app:`` in parameters.yaml)."""
+    tag = f" ({p.remedy})" if p.remedy in ("up", "down", "in", "out", "technology") else ""
+    if p.type == "boolean":
+        return Lever(p.key, p.label + tag, "switch")
+    app = p.app or {}
+    hi = 1.0 if p.key in PER_SERVICE_SHARE else float(app.get("max", p.range[1]))
+    return Lever(p.key, p.label + tag, "slider", float(p.range[0]), hi, float(app.get("step", 0.05)),
+                 SHARE_NOTES.get(p.key, ""))
+
+
+def app_levers() -> tuple[Lever, ...]:
+    """The lever panel: every registry lever marked for the app, grouped by remedy (``REMEDIES`` order)."""
+    shown = [p for p in by_role(LEVER) if p.app is not None]
+    order = list(REMEDIES)
+    return tuple(_lever(p) for p in sorted(shown, key=lambda p: order.index(p.remedy)))
+
+
+LEVERS: tuple[Lever, ...] = app_levers()
 LEVER_BY_KEY = {lv.key: lv for lv in LEVERS}
 
 
@@ -153,24 +162,18 @@ def parse_seed(text: str | int | None) -> int:
     return seed
 
 
-# Monitors: the headline numbers shown as text (label, column of the time series, scale, decimals).
-# ``site.*`` columns are counted by the app from the model's state (see ``site_counts``).
-MONITORS: tuple[tuple[str, str, float, int], ...] = (
-    ("Satisfaction, mean (1–5)", "quality.satisfaction_mean", 1, 2),
-    ("Needs met (share)", "quality.needs_met_share", 1, 3),
-    ("Coverage (share)", "quantity.coverage", 1, 3),
-    ("Centre − periphery gap in needs met", "equity.center_periphery_gap", 1, 3),
-    ("Approval wait (months)", "governance.approval_wait_mean", 1, 1),
-    ("Approvals pending", "governance.approvals_pending", 1, 1),
-    ("Budget released (share)", "governance.resources_released_share", 1, 3),
-    ("Public spending (k yuan/month)", "cost.public_spending", 1e-3, 1),
-    ("… of which coordination (k yuan/month)", "cost.public_spending.coordination", 1e-3, 1),
-    ("Cases coordinated by the leading group", "governance.cases_coordinated", 1, 1),
-    ("Private-firm facilities, centre", "site.firm.centre", 1, 1),
-    ("Private-firm facilities, periphery", "site.firm.periphery", 1, 1),
-    ("State-owned facilities, periphery", "site.state_owned.periphery", 1, 1),
-    ("Social organizations active", "operators.social_orgs_active", 1, 1),
+# Monitors: the numbers shown as text. The outcomes come from the catalogue (``show`` has ``monitor``), with
+# their labels and precision; the app adds where firms' facilities are (``site.*``, counted by ``site_counts``
+# from the model's state, not outcomes of a run).
+SITES: tuple[Outcome, ...] = (
+    Outcome("site.firm.centre", "facilities", "open private-firm facilities in central communities",
+            label="Private-firm facilities, centre"),
+    Outcome("site.firm.periphery", "facilities", "open private-firm facilities in peripheral communities",
+            label="Private-firm facilities, periphery"),
+    Outcome("site.state_owned.periphery", "facilities", "open state-owned facilities in peripheral communities",
+            label="State-owned facilities, periphery"),
 )
+MONITORS: tuple[Outcome, ...] = (*shown_in(MONITOR), *SITES)
 
 
 def site_counts(model: Model) -> dict[str, float]:
@@ -347,18 +350,13 @@ def monitor_rows(history: pd.DataFrame, window: int, reference: Reference | None
     mean = window_mean(history, window)
     ref = window_mean(reference.history, window) if reference is not None and len(reference.history) else None
     rows = []
-    for label, key, scale, digits in MONITORS:
-        row = {"label": label, "key": key, "now": _fmt(now.get(key), scale, digits),
-               "window": _fmt(mean.get(key), scale, digits)}
+    for outcome in MONITORS:
+        key = outcome.key
+        row = {"label": outcome.heading, "key": key, "now": outcome.format(now.get(key)),
+               "window": outcome.format(mean.get(key))}
         if ref is not None:
-            row["reference"] = _fmt(ref.get(key), scale, digits)
+            row["reference"] = outcome.format(ref.get(key))
             diff = (mean.get(key, np.nan) - ref.get(key, np.nan)) if key in mean and key in ref else np.nan
-            row["difference"] = _fmt(diff, scale, digits, signed=True)
+            row["difference"] = outcome.format(diff, signed=True)
         rows.append(row)
     return rows
-
-
-def _fmt(value: Any, scale: float, digits: int, signed: bool = False) -> str:
-    if value is None or not np.isfinite(float(value)):
-        return "–"
-    return f"{float(value) * scale:{'+' if signed else ''}.{digits}f}"

@@ -17,10 +17,9 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.ticker import MaxNLocator
 
-from ..domain import OPERATOR_KINDS, SERVICE_TYPES
+from ..domain import OPERATOR_KINDS, OPERATOR_LABELS, SERVICE_TYPES
 from .figures import (
     FIELDS,
-    OPERATOR_LABELS,
     PALETTE,
     PANELS,
     SERVICE_COLORS,

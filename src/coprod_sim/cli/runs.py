@@ -36,7 +36,7 @@ def _add_run(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..model import KEY_OUTCOMES
+    from ..model import KEY_OUTCOMES, OUTCOME_BY_KEY
     from ..runs import RunAborted, run, write_partial
     from ..runs.output import check_out
     from ..runs.runner import with_steps
@@ -67,9 +67,8 @@ def _run(args: argparse.Namespace) -> int:
     result.save(out, plots=not args.no_plots, force=True)  # checked above
     s = result.summary
     print(f"wrote {out}/ (summary.json, timeseries.parquet, manifest.json{'' if args.no_plots else ', plots'})")
-    needs, satisfaction, gap, spending = (s[k] for k in KEY_OUTCOMES)
-    print(f"  needs met {needs:.2f}  satisfaction {satisfaction:.2f}/5  centre−periphery gap {gap:+.3f}  "
-          f"public spending {spending:,.0f} yuan/month")
+    for outcome in (OUTCOME_BY_KEY[k] for k in KEY_OUTCOMES):  # the catalogue's key tier, however many
+        print(f"  {outcome.heading}: {outcome.format(s.get(outcome.key))}")
     bad = result.manifest["non_finite"]
     if bad:
         print(f"error: {len(bad)} outcome(s) are not finite numbers (status non_finite; the inputs make the model "

@@ -9,10 +9,25 @@ from .facility import Facility
 from .government import Department, LeadingGroup, StreetOffice
 from .model import Model, SeedLike, seed_from
 from .operators import Firm, GovernmentProvider, MutualAidGroup, Operator, SocialOrganization
-from .outcomes import DRIFT_Z, HEADLINE_KEYS, KEY_OUTCOMES, OUTCOME_KEYS, OUTCOMES, SUMMARY_KEYS, SUMMARY_ONLY, Outcome, drift_check
+from .outcomes import (
+    DRIFT_Z,
+    HEADLINE_KEYS,
+    KEY_OUTCOMES,
+    MONITOR,
+    OUTCOME_BY_KEY,
+    OUTCOME_KEYS,
+    OUTCOMES,
+    SUMMARY_KEYS,
+    SUMMARY_ONLY,
+    Outcome,
+    drift_check,
+    places,
+    shown_in,
+)
 
 __all__ = [
-    "DRIFT_Z", "HEADLINE_KEYS", "KEY_OUTCOMES", "OUTCOMES", "OUTCOME_KEYS", "SUMMARY_KEYS", "SUMMARY_ONLY", "Consumption",
+    "DRIFT_Z", "HEADLINE_KEYS", "KEY_OUTCOMES", "MONITOR", "OUTCOMES", "OUTCOME_BY_KEY", "OUTCOME_KEYS", "SUMMARY_KEYS",
+    "SUMMARY_ONLY", "Consumption",
     "Department", "Facility", "Firm", "GovernmentProvider", "LeadingGroup", "Model", "MutualAidGroup", "Operator",
-    "Outcome", "SeedLike", "SocialOrganization", "StreetOffice", "drift_check", "seed_from",
+    "Outcome", "SeedLike", "SocialOrganization", "StreetOffice", "drift_check", "places", "seed_from", "shown_in",
 ]

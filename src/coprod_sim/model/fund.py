@@ -25,6 +25,10 @@ SPENDING_CATEGORIES: tuple[str, ...] = (
     "interest_binding",  # outcome-linked pay to operators with a stake
     "soe_deficit",  # loss cover of state-owned firms in thin markets
 )
+SPENDING_LABELS: dict[str, str] = {
+    "contracts_and_vouchers": "Contracts, vouchers, subsidies", "services": "Public facilities", "capital": "Buildings",
+    "coordination": "Coordination", "interest_binding": "Interest-binding", "soe_deficit": "State-owned deficits",
+}
 
 
 class PublicFund:

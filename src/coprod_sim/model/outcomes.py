@@ -1,9 +1,10 @@
 """Outcomes: declared once, measured each month from what residents received, collected the Mesa way.
 
-``OUTCOMES`` declares every outcome a run reports (key, unit, meaning, tier),
-in the order of the time-series columns; sweeps, the CLI, plots and the
-``datacollector`` all take their names from it, so no code has to run the
-model to learn them. Nothing here feeds back into the model: outcomes observe
+``OUTCOMES`` declares every outcome a run reports (key, unit, meaning, tier,
+label and where it is shown), in the order of the time-series columns; sweeps,
+the CLI, the run figures, the app and the ``datacollector`` all take their
+names and lists from it, so no code has to run the model to learn them and no
+display keeps a list of its own. Nothing here feeds back into the model: outcomes observe
 the state the agents' decisions produced (DESIGN.md §4).
 """
 
@@ -19,10 +20,10 @@ import numpy as np
 import pandas as pd
 from mesa import DataCollector
 
-from ..domain import KIND_INDEX, OPERATOR_KINDS, SERVICE_TYPES
+from ..domain import KIND_INDEX, OPERATOR_KINDS, OPERATOR_LABELS, SERVICE_TYPES
 from .consume import performance_by_type
 from .facility import Facility
-from .fund import SPENDING_CATEGORIES
+from .fund import SPENDING_CATEGORIES, SPENDING_LABELS
 from .rules import gini
 
 if TYPE_CHECKING:
@@ -30,21 +31,50 @@ if TYPE_CHECKING:
     from .model import Model
 
 KEY, HEADLINE, DETAIL = "key", "headline", "detail"
+# Where an outcome is shown (``Outcome.show``): ``figure:<panel>``, a line in that panel of a run's PNG figures
+# (runs/plots.py); ``chart:<panel>``, a line in that chart of the browser app (app/figures.py); ``monitor``, a
+# row of the app's monitor table. Every display lists its outcomes with ``shown_in`` and keeps only how a
+# panel looks; the CLI prints the ``key`` tier.
+MONITOR = "monitor"
+# units shown in thousands (k yuan), and decimals by unit, so a value reads the same in every display
+_THOUSANDS = ("yuan", "yuan/month")
+_DECIMALS = {"share": 3, "0–1": 3, "1–5": 2, "visits/month": 0, "yuan/visit": 2}
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One reported outcome. ``tier``: ``key`` (the few a person reads first), ``headline`` (DESIGN.md §4's list) or ``detail``."""
+    """One reported outcome. ``tier``: ``key`` (the few a person reads first), ``headline`` (DESIGN.md §4's list) or
+    ``detail``; ``label``: its short name in legends, monitors and the CLI; ``show``: where it is shown (see ``MONITOR``)."""
 
     key: str
     unit: str
     description: str
     tier: str = DETAIL
     missing_when: str = ""  # when the outcome is undefined (NaN in tables, null in JSON); empty: never
+    label: str = ""
+    show: tuple[str, ...] = ()
+
+    @property
+    def display_unit(self) -> str:
+        return f"k {self.unit}" if self.unit in _THOUSANDS else self.unit
+
+    @property
+    def heading(self) -> str:
+        """Label with its unit, as a monitor row or a table column shows it."""
+        return f"{self.label or self.key} ({self.display_unit})"
+
+    def format(self, value: float | None, signed: bool = False) -> str:
+        """The value in its display unit and precision; ``–`` when undefined."""
+        if value is None or not np.isfinite(float(value)):
+            return "–"
+        scale = 1e-3 if self.unit in _THOUSANDS else 1.0
+        return f"{float(value) * scale:{'+' if signed else ''}.{_DECIMALS.get(self.unit, 1)}f}"
 
 
-def _breakdown(family: str, unit: str, what: str, by: tuple[str, ...], missing_when: str = "") -> list[Outcome]:
-    return [Outcome(f"{family}.{name}", unit, f"{what}: {name.replace('_', ' ')}", missing_when=missing_when)
+def _breakdown(family: str, unit: str, what: str, by: tuple[str, ...], missing_when: str = "",
+               labels: dict[str, str] | None = None, show: tuple[str, ...] = ()) -> list[Outcome]:
+    return [Outcome(f"{family}.{name}", unit, f"{what}: {name.replace('_', ' ')}", missing_when=missing_when,
+                    label=(labels or {}).get(name, ""), show=show)
             for name in by]
 
 
@@ -61,23 +91,30 @@ def _catalogue() -> tuple[Outcome, ...]:
     per_kind = [o for k in OPERATOR_KINDS for o in (
         Outcome(f"quantity.capacity.{k}", "visits/month", f"capacity offered by {k} operators"),
         Outcome(f"quantity.services_delivered.{k}", "visits/month", f"visits delivered by {k} operators"),
-        Outcome(f"quantity.active_facilities.{k}", "facilities", f"facilities with capacity run by {k} operators"))]
+        Outcome(f"quantity.active_facilities.{k}", "facilities", f"facilities with capacity run by {k} operators",
+                label=OPERATOR_LABELS[k], show=("chart:facilities",)))]
     return (
-        Outcome("quantity.capacity", "visits/month", "capacity offered, paid and voluntary", HEADLINE),
-        Outcome("quantity.services_delivered", "visits/month", "visits used", HEADLINE),
+        Outcome("quantity.capacity", "visits/month", "capacity offered, paid and voluntary", HEADLINE,
+                label="Capacity", show=("figure:quantity",)),
+        Outcome("quantity.services_delivered", "visits/month", "visits used", HEADLINE,
+                label="Visits delivered", show=("figure:quantity",)),
         Outcome("quantity.active_facilities", "facilities", "facilities with capacity", HEADLINE),
         Outcome("quantity.coverage", "share", "capacity within reach per unit of need within reach (distance-decayed, "
-                "capped at 1), averaged over residents' needs of each type", HEADLINE),
+                "capped at 1), averaged over residents' needs of each type", HEADLINE,
+                label="Coverage", show=("chart:needs", MONITOR)),
         *per_service, *per_kind,
-        Outcome("quality.needs_met_share", "share", "visits delivered ÷ visits needed", KEY),
-        Outcome("quality.match", "0–1", "supply mix follows the need mix × operators fit particular needs", HEADLINE),
+        Outcome("quality.needs_met_share", "share", "visits delivered ÷ visits needed", KEY,
+                label="Needs met", show=("figure:quality", "chart:needs", MONITOR)),
+        Outcome("quality.match", "0–1", "supply mix follows the need mix × operators fit particular needs", HEADLINE,
+                label="Supply–need match", show=("figure:quality", "chart:needs")),
         Outcome("quality.supply_mix_match", "0–1", "1 − dissimilarity of the supply mix and the need mix"),
         Outcome("quality.operator_fit", "0–1", "capacity-weighted fit of operators to residents' particular needs",
                 missing_when="no facility offers any capacity"),
         Outcome("quality.operator_quality", "0–1", "capacity-weighted quality of operators", HEADLINE,
-                missing_when="no facility offers any capacity"),
+                missing_when="no facility offers any capacity", label="Operator quality", show=("figure:quality",)),
         Outcome("quality.performance_mean", "0–1", "residents' quality- and fit-weighted share of need met"),
-        Outcome("quality.satisfaction_mean", "1–5", "mean satisfaction on the 5-point scale", KEY),
+        Outcome("quality.satisfaction_mean", "1–5", "mean satisfaction on the 5-point scale", KEY,
+                label="Satisfaction, mean", show=("chart:satisfaction", MONITOR)),
         Outcome("quality.response_time", "months", "discovery to closure of the multi-department issues closed this month",
                 HEADLINE, missing_when="no issue closed in the window"),
         *_breakdown("quality.satisfaction_share", "share", "share of residents at satisfaction level",
@@ -89,15 +126,19 @@ def _catalogue() -> tuple[Outcome, ...]:
         *_breakdown("quality.satisfied_share", "share", "share rating 4 or 5 among surveyed residents who need",
                     SERVICE_TYPES, missing_when="no surveyed resident needs the type this month"),
         Outcome("equity.center_periphery_gap", "share", "need met: central − peripheral residents", KEY,
-                missing_when=NO_GROUP),
-        Outcome("equity.migrant_gap", "share", "need met: registered − migrant residents", HEADLINE, missing_when=NO_GROUP),
-        Outcome("equity.access_gini", "0–1", "Gini coefficient of residents' share of need met", HEADLINE),
+                missing_when=NO_GROUP, label="Centre − periphery gap in needs met",
+                show=("figure:equity", "chart:equity", MONITOR)),
+        Outcome("equity.migrant_gap", "share", "need met: registered − migrant residents", HEADLINE, missing_when=NO_GROUP,
+                label="Registered − migrant gap", show=("figure:equity", "chart:equity")),
+        Outcome("equity.access_gini", "0–1", "Gini coefficient of residents' share of need met", HEADLINE,
+                label="Access Gini", show=("figure:equity", "chart:equity")),
         Outcome("equity.public_access_gini", "0–1", "Gini coefficient of need met by public services"),
         Outcome("equity.public_center_periphery_gap", "share", "need met by public services: central − peripheral",
                 missing_when=NO_GROUP),
         Outcome("equity.satisfaction_center_periphery_gap", "1–5", "mean satisfaction: central − peripheral",
                 missing_when=NO_GROUP),
-        Outcome("cost.public_spending", "yuan/month", "paid out of the public fund", KEY),
+        Outcome("cost.public_spending", "yuan/month", "paid out of the public fund", KEY,
+                label="Public spending", show=("figure:cost", MONITOR)),
         Outcome("cost.per_need_met", "yuan/visit", "public spending per visit delivered", HEADLINE,
                 missing_when="no visit is delivered"),
         Outcome("cost.fund_balance", "yuan", "money released but not yet spent"),
@@ -105,22 +146,28 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("cost.operator_exits", "operators/month", "firms, state-owned firms and social organisations that exited"),
         Outcome("cost.operator_survival", "share", "share of the firms, state-owned firms and social organisations at the "
                 "month's start that did not exit", missing_when="there were no such operators"),
-        *_breakdown("cost.public_spending", "yuan/month", "public spending on", SPENDING_CATEGORIES),
-        Outcome("governance.resources_released_share", "share", "budget share departments release", HEADLINE),
+        *_breakdown("cost.public_spending", "yuan/month", "public spending on", SPENDING_CATEGORIES,
+                    labels=SPENDING_LABELS, show=("chart:spending",)),
+        Outcome("governance.resources_released_share", "share", "budget share departments release", HEADLINE,
+                label="Budget released", show=("figure:governance", "chart:budget", MONITOR)),
         Outcome("governance.approval_delay_mean", "months", "approval delay of the facilities approved this month", HEADLINE,
-                missing_when="no facility was approved in the window"),
+                missing_when="no facility was approved in the window", label="Approval delay", show=("figure:governance",)),
         Outcome("governance.approval_wait_mean", "months", "approval wait of the facilities approved this month and of "
-                "those still waiting (with their wait so far)", missing_when="no facility was approved or waiting"),
-        Outcome("governance.approvals_pending", "facilities", "facilities waiting for approval"),
+                "those still waiting (with their wait so far)", missing_when="no facility was approved or waiting",
+                label="Approval wait", show=("chart:approvals", MONITOR)),
+        Outcome("governance.approvals_pending", "facilities", "facilities waiting for approval",
+                label="Approvals pending", show=("chart:approvals", MONITOR)),
         Outcome("governance.public_closures", "facilities/month", "public facilities closed for want of funding"),
-        Outcome("governance.cases_coordinated", "cases/month", "approvals and issues the leading group coordinated"),
+        Outcome("governance.cases_coordinated", "cases/month", "approvals and issues the leading group coordinated",
+                label="Cases coordinated by the leading group", show=(MONITOR,)),
         Outcome("governance.buck_passed", "times/month", "times a department passed an issue on", HEADLINE),
         Outcome("governance.issues_open", "issues", "multi-department issues open"),
         Outcome("governance.reports", "reports/month", "unmet needs reported through the channel"),
         Outcome("governance.participation_mean", "probability", "residents' mean propensity to voice and volunteer"),
         Outcome("operators.firms_active", "operators", "private firms with an active facility", HEADLINE),
         Outcome("operators.state_owned_active", "operators", "state-owned firms with an active facility"),
-        Outcome("operators.social_orgs_active", "operators", "social organisations with an active facility", HEADLINE),
+        Outcome("operators.social_orgs_active", "operators", "social organisations with an active facility", HEADLINE,
+                label="Social organizations active", show=(MONITOR,)),
         Outcome("operators.volunteer_hours", "hours/month", "residents' volunteer hours"),
     )
 
@@ -129,6 +176,17 @@ OUTCOMES: tuple[Outcome, ...] = _catalogue()
 OUTCOME_KEYS: tuple[str, ...] = tuple(o.key for o in OUTCOMES)
 HEADLINE_KEYS: tuple[str, ...] = tuple(o.key for o in OUTCOMES if o.tier in (KEY, HEADLINE))
 KEY_OUTCOMES: tuple[str, ...] = tuple(o.key for o in OUTCOMES if o.tier == KEY)
+OUTCOME_BY_KEY: dict[str, Outcome] = {o.key: o for o in OUTCOMES}
+
+
+def shown_in(place: str) -> tuple[Outcome, ...]:
+    """The outcomes a display shows at ``place`` (``"figure:quality"``, ``"chart:needs"``, ``MONITOR``), in catalogue order."""
+    return tuple(o for o in OUTCOMES if place in o.show)
+
+
+def places(prefix: str) -> tuple[str, ...]:
+    """The panels of one display (``"figure"`` → ``("quantity", "quality", …)``), in the order they first appear."""
+    return tuple(dict.fromkeys(p.split(":", 1)[1] for o in OUTCOMES for p in o.show if p.startswith(prefix + ":")))
 TOO_SHORT = "the run is shorter than two outcome windows"
 # what summary.json adds to each outcome's mean over the outcome window
 SUMMARY_ONLY: tuple[Outcome, ...] = (

@@ -11,28 +11,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..domain import OPERATOR_KINDS, SERVICE_TYPES
-
-PANELS: dict[str, list[tuple[str, str]]] = {
-    "quantity": [("quantity.capacity", "capacity (visits/month)"),
-                 ("quantity.services_delivered", "delivered (visits/month)")],
-    "quality": [("quality.needs_met_share", "share of need met"), ("quality.match", "match"),
-                ("quality.operator_quality", "operator quality")],
-    "equity": [("equity.center_periphery_gap", "centre − periphery"), ("equity.migrant_gap", "registered − migrant"),
-               ("equity.access_gini", "access Gini")],
-    "cost": [("cost.public_spending", "public spending (yuan/month)")],
-    "governance": [("governance.resources_released_share", "budget released"),
-                   ("governance.approval_delay_mean", "approval delay (months)")],
-}
+from ..model import places, shown_in
 
 
 def plot_timeseries(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write one PNG per outcome family plus satisfaction and operator mix."""
+    """Write one PNG per figure panel the outcome catalogue declares (``figure:<panel>``), plus satisfaction
+    and the operator and service mix."""
     out_dir = Path(out_dir)
     written = []
-    for name, series in PANELS.items():
+    for name in places("figure"):
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        for key, label in series:
-            ax.plot(frame["step"], frame[key], label=label)
+        for outcome in shown_in(f"figure:{name}"):
+            ax.plot(frame["step"], frame[outcome.key], label=outcome.heading)
         ax.set_xlabel("month")
         ax.set_title(name)
         ax.legend(fontsize=8)
