@@ -16,7 +16,7 @@ from conftest import ROOT
 PACKAGE = ROOT / "src" / "coprod_sim"
 # layer of each top-level module or subpackage; a module may import its own subpackage and lower layers only
 LAYERS: dict[str, int] = {
-    "errors": 0, "domain": 0,
+    "errors": 0, "domain": 0, "processes": 0,
     "config": 1,
     "model": 2,
     "runs": 3,
@@ -78,3 +78,81 @@ def test_the_layer_check_sees_upward_imports() -> None:
     source = "def f():\n    from ..sweeps import sweep\n    from .. import run\n    from . import plan\n"
     found = _imports(source, Path("coprod_sim/model/probe.py"))
     assert found == [("coprod_sim.sweeps", ["sweep"], 2), ("coprod_sim", ["run"], 3), ("coprod_sim.model", ["plan"], 4)]
+
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _runtime_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Package modules that ``path`` imports when it runs: at module level or inside functions, but not in
+    ``if TYPE_CHECKING:`` blocks (type-only imports are allowed to point back)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    out: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                for alias in node.names:
+                    full = f"{module}.{alias.name}"
+                    out.add(full if full in modules else module)
+            elif isinstance(node, ast.Import):
+                out.update(alias.name for alias in node.names)
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                children = getattr(node, field, None)
+                if isinstance(children, list):
+                    visit([c for c in children if isinstance(c, ast.stmt)] +
+                          [s for h in children if isinstance(h, ast.ExceptHandler) for s in h.body])
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return {m for m in out if m in modules and m != name}
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            connect(v)
+    return found
+
+
+def test_no_import_circles_other_than_type_only_ones() -> None:
+    """Issue 16: no module imports, even inside a function, one that imports it back (a package's
+    ``__init__`` re-exporting its modules is not a circle unless a module imports the package back)."""
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: _runtime_imports(path, modules) for name, path in modules.items()}
+    assert not _circles(graph)
+
+
+def test_the_circle_check_sees_a_circle() -> None:
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _circles({"a": {"b"}, "b": set()}) == []

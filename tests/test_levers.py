@@ -104,8 +104,8 @@ def test_tax_relief_can_change_entry_through_the_required_return():
     seen = m.unmet_market_seen
 
     def markets_worth_entering(relief: float, required_return: float) -> int:
-        market = Market(m, m.operator_rules, dataclasses.replace(m.config.profit_space, tax_relief=relief), stake=0.0,
-                        min_project_visits=m.config.planning.min_project_visits)
+        market = Market(m, m.operator_rules, dataclasses.replace(m.config.profit_space, tax_relief=relief),
+                        m.config.linkage, m.config.planning)
         _, profit = market.expected_profit(seen)
         return int(rules.enters_market(profit, capital[None, :], required_return).sum())
     gained = [markets_worth_entering(1.0, r) - markets_worth_entering(0.0, r) for r in np.linspace(0.02, 0.5, 25)]

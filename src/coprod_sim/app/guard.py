@@ -57,6 +57,6 @@ def install() -> None:
     solara.server.patch.traceback = _TracebackForBrowser()  # type: ignore[assignment]
     launcher = os.environ.get(LAUNCHER_PID_ENV)
     if launcher and launcher.isdigit():
-        from ..sweeps.pool import exit_with
+        from ..processes import exit_with
 
         exit_with(int(launcher))

@@ -38,7 +38,7 @@ def _add_run(p: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from ..model import KEY_OUTCOMES, OUTCOME_BY_KEY
     from ..runs import RunAborted, run, write_partial
-    from ..runs.output import check_out
+    from ..runs.result import check_out
     from ..runs.runner import with_steps
 
     whole_number("--seed", args.seed, 0)

@@ -28,8 +28,7 @@ class Approvals:
 
     def __init__(self, model: Model, government: GovernmentParams):
         self.model = model
-        self.base_hazard = government.approval_hazard
-        self.conflict = government.approval_conflict
+        self.government = government  # the base sign-off hazard and the conflict among pending departments
 
     def collect(self) -> None:
         """Pending facilities collect sign-offs: one department at a time (a sequential chain), except the
@@ -47,7 +46,8 @@ class Approvals:
         depts = np.array([d for _, d in due], dtype=np.int64)
         still_pending = np.array([len(f.pending) - 1 for f, _ in due], dtype=float)
         sanction = np.array([model.leading_group.sanction if f in joint else 0.0 for f, _ in due])
-        h = approval_hazard(self.base_hazard, resistance[depts], sanction, self.conflict * still_pending)
+        gov = self.government
+        h = approval_hazard(gov.approval_hazard, resistance[depts], sanction, gov.approval_conflict * still_pending)
         granted = model.rng.random(len(due)) < h
         for (f, d), ok in zip(due, granted, strict=True):
             if ok:

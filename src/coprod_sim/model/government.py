@@ -38,7 +38,7 @@ class Department(Agent):
         self.resistance = resistance
         self.budget = budget  # yuan / month for community services
         self.incentive = incentive
-        self.control_cost = government.control_cost
+        self.government = government
         self.assessment = assessment
         self.release = 0.0  # share released this step
         self.pressure = 0.0  # leading-group assessment pressure on this department
@@ -57,7 +57,7 @@ class Department(Agent):
             self.incentive.reward_penalty,
             seen_gap,
             self.resistance,
-            self.control_cost,
+            self.government.control_cost,
             self.pressure,
         )
         released = self.release * self.budget
@@ -150,10 +150,9 @@ class StreetOffice(Agent):
                  social_orgs: SocialOrgsParams, assessment: Assessment, channel: DemandChannel):
         super().__init__(model)
         self.planning = planning
-        self.budget_per_resident = government.street_budget_per_resident
-        self.admin_control = government.admin_control
-        self.direct_item_share = layout.direct_item_share
-        self.incubation = social_orgs.incubation
+        self.government = government
+        self.layout = layout
+        self.social_orgs = social_orgs
         self.assessment = assessment
         self.channel = channel
         n_comm = model.layout.n_communities
@@ -163,7 +162,7 @@ class StreetOffice(Agent):
     def receive_budget(self) -> None:
         """The office's own operating budget, split by the cost of need (not subject to release)."""
         m = self.model
-        total = self.budget_per_resident * m.residents.n
+        total = self.government.street_budget_per_resident * m.residents.n
         m.fund.release(list(range(K)), total * m.need_cost_share)
 
     def observe(self, reported_unmet: np.ndarray, reported_need: np.ndarray) -> None:
@@ -219,12 +218,12 @@ class StreetOffice(Agent):
         m = self.model
         cell = int(m.layout.station_cell_of_community[community])
         operator: Operator = m.government
-        if m.rng.random() >= self.admin_control and SERVICE_TYPES[k] in SOCIAL_ORG_SERVICES:
+        if m.rng.random() >= self.government.admin_control and SERVICE_TYPES[k] in SOCIAL_ORG_SERVICES:
             free = [so for so in m.agents_by_type.get(SocialOrganization, [])
                     if so.community == community and not so.facilities]
-            if free or m.rng.random() < self.incubation:
+            if free or m.rng.random() < self.social_orgs.incubation:
                 operator = free[0] if free else SocialOrganization.found(m, community, contract=False)
-        direct = m.rng.random() < self.direct_item_share
+        direct = m.rng.random() < self.layout.direct_item_share
         f = Facility(m, cell, k, operator, float(capacity), public=True, new_building=False,
                      contracted=operator is not m.government, community=community)
         if direct:

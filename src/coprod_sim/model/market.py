@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..config.params import OperatorsParams, ProfitSpaceParams
+from ..config.params import LinkageParams, PlanningParams, ProfitSpaceParams
 from ..domain import SERVICE_TYPES, K
 from .facility import Facility
 from .operators import Firm, Operator, OperatorRules
@@ -33,14 +33,13 @@ OUTSIDE_KINDS = ("firm", "state_owned", "social_org")
 class Market:
     """Entry, exit and costs of firms, by (community, service) market."""
 
-    def __init__(self, model: Model, rules: OperatorRules, profit_space: ProfitSpaceParams, *, stake: float,
-                 min_project_visits: float):
+    def __init__(self, model: Model, rules: OperatorRules, profit_space: ProfitSpaceParams, linkage: LinkageParams,
+                 planning: PlanningParams):
         self.model = model
         self.rules = rules
-        self.operators: OperatorsParams = rules.operators
         self.profit_space = profit_space
-        self.stake = stake  # interest-binding stake every new operator gets (linkage.interest_binding_stake)
-        self.min_project_visits = min_project_visits  # smallest market worth a facility (planning)
+        self.linkage = linkage  # the interest-binding stake every new operator gets
+        self.planning = planning  # the smallest market worth a facility (planning.min_project_visits)
         n = model.layout.n_communities
         self.thin_market_months = np.zeros((n, K))
         self.franchisee = np.full(n, -1)  # the franchised firm's id per community, −1: none
@@ -63,7 +62,7 @@ class Market:
         dispersion of productivity: Foster, Haltiwanger & Syverson 2008; Syverson 2011)."""
         model = self.model
         firms = list(model.agents_by_type.get(Firm, []))
-        sigma, rho = self.operators.cost_dispersion, self.operators.cost_persistence
+        sigma, rho = self.rules.operators.cost_dispersion, self.rules.operators.cost_persistence
         if not firms or sigma <= 0:
             return
         x = np.array([f.log_cost for f in firms])
@@ -81,7 +80,7 @@ class Market:
         cannot know its own efficiency before it operates); rent-free space removes the rent part of the fixed cost
         and tax relief lowers the tax on profit (profit space, seed 001).
         """
-        terms, ps, ops = self.model.terms, self.profit_space, self.operators
+        terms, ps, ops = self.model.terms, self.profit_space, self.rules.operators
         demand = unmet_market_reach[self.model.layout.community_centroid_cell] * ops.capture_share
         rent = terms.fixed_cost * ops.rent_share * (1.0 if not ps.rent_free_space else 0.0)
         fixed = terms.fixed_cost * (1 - ops.rent_share) + rent
@@ -99,14 +98,14 @@ class Market:
         model, ps = self.model, self.profit_space
         demand, profit = self.expected_profit(unmet_market_reach)
         capital = model.terms.fixed_cost * model.terms.capital_months
-        worth_it = enters_market(profit, capital[None, :], self.operators.required_return)
+        worth_it = enters_market(profit, capital[None, :], self.rules.operators.required_return)
         pending = self._pending()
         for c, k in zip(*np.nonzero(worth_it), strict=True):
             if pending[c, k] or (self.franchisee[c] >= 0 and not initial):
                 continue
-            if initial or model.rng.random() < self.operators.entry_rate:
+            if initial or model.rng.random() < self.rules.operators.entry_rate:
                 self._enter(int(c), int(k), float(demand[c, k]), float(profit[c, k]), False, initial)
-        thin = ~worth_it & (demand >= self.min_project_visits) & ~pending
+        thin = ~worth_it & (demand >= self.planning.min_project_visits) & ~pending
         self.thin_market_months = np.where(thin, self.thin_market_months + 1, 0)
         if ps.soe_entry and not initial:
             for c, k in zip(*np.nonzero(self.thin_market_months >= ps.soe_wait_months), strict=True):
@@ -116,12 +115,12 @@ class Market:
     def _enter(self, c: int, k: int, demand: float, profit: float, state_owned: bool, initial: bool) -> None:
         """A new firm applies to open one facility at community ``c``'s centre, sized to the demand it saw."""
         model, ps = self.model, self.profit_space
-        stake = self.stake
+        stake = self.linkage.interest_binding_stake
         franchise = ps.franchise and not state_owned and not initial
         if franchise:
             stake = min(1.0, stake + ps.franchise_stake)
         firm = Firm(model, self.rules, state_owned, stake)
-        cap = float(min(model.terms.max_capacity[k], max(demand, self.min_project_visits)))
+        cap = float(min(model.terms.max_capacity[k], max(demand, self.planning.min_project_visits)))
         cell = int(model.layout.community_centroid_cell[c])
         Facility(model, cell, k, firm, cap, public=False, new_building=not ps.permit_exemption, needs_approval=not initial)
         self.record_entry(firm)

@@ -202,16 +202,15 @@ class Model(mesa.Model):
         self.channel = DemandChannel.from_params(cfg.linkage)
         self.operator_rules = OperatorRules(cfg.operators, cfg.quality, cfg.linkage, self.assessment, self.channel,
                                             trust_growth(cfg.operators, cfg.linkage))
-        self.residents = create_residents(cfg.population, cfg.needs, cfg.satisfaction, cfg.government.registered_only,
-                                          self.layout, self.terms, self.rng)
+        self.residents = create_residents(cfg.population, cfg.needs, cfg.satisfaction, cfg.government, self.layout,
+                                          self.terms, self.rng)
         # what each community particularly needs, around the district's standard template (the origin)
         self.particular_needs = self.rng.normal(0.0, cfg.population.particular_needs_sd,
                                                 (self.layout.n_communities, CONTENT_DIMENSIONS))
         # need within reach of each cell (2SFCA step 1 with need as demand; static) for coverage
         self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
-        self.payments = Payments(cfg.profit_space, cfg.government, cfg.operators, cfg.linkage,
-                                 cfg.planning.min_project_visits)
+        self.payments = Payments(cfg.profit_space, cfg.government, cfg.operators, cfg.linkage, cfg.planning)
         self._found_organisations()
         self.approvals = Approvals(self, cfg.government)
         self.issues = IssuePipeline(self, cfg.issues, self.channel)
@@ -247,8 +246,7 @@ class Model(mesa.Model):
         # budgets follow the expected cost of the needs each department funds
         self.need_cost_share = self.residents.need.sum(axis=0) * self.terms.base_unit_cost
         self.need_cost_share /= self.need_cost_share.sum()
-        self.market = Market(self, self.operator_rules, cfg.profit_space, stake=cfg.linkage.interest_binding_stake,
-                             min_project_visits=cfg.planning.min_project_visits)
+        self.market = Market(self, self.operator_rules, cfg.profit_space, cfg.linkage, cfg.planning)
         self.this_month = MonthRecord()
         self.departments = self._create_departments(budget_total)
         self.leading_group = LeadingGroup(self, cfg.leading_group)

@@ -153,9 +153,9 @@ class GovernmentProvider(Operator):
     def __init__(self, model: Model, rules: OperatorRules, *, government: GovernmentParams, layout: LayoutParams,
                  space: SpaceParams):
         super().__init__(model, rules)
-        self.admin_control = government.admin_control
-        self.layout_params = layout
-        self.household_size = space.household_size
+        self.government = government
+        self.layout = layout
+        self.space = space
 
     def quality_return(self) -> float:
         qc = self.rules.quality
@@ -164,7 +164,7 @@ class GovernmentProvider(Operator):
 
     def decision_right(self) -> float:
         """Under administrative control the street office decides hours and content (seed 001 takeover)."""
-        return 1.0 - self.admin_control
+        return 1.0 - self.government.admin_control
 
     def open_centres(self) -> None:
         """One service centre per station, sized by floor area, open from the start.
@@ -176,13 +176,13 @@ class GovernmentProvider(Operator):
         """
         m = self.model
         lay = m.layout
-        households = np.bincount(lay.station_of_community[m.residents.community]) / self.household_size
-        area = households / 100.0 * self.layout_params.centre_m2_per_100_households
+        households = np.bincount(lay.station_of_community[m.residents.community]) / self.space.household_size
+        area = households / 100.0 * self.layout.centre_m2_per_100_households
         need_share = m.residents.need.sum(axis=0) / m.residents.need.sum()
         for station in range(len(area)):
             comm = int(np.flatnonzero(lay.station_of_community == station)[0])
             cell = int(lay.station_cell_of_community[comm])
-            cap = area[station] * self.layout_params.visits_per_m2 * need_share
+            cap = area[station] * self.layout.visits_per_m2 * need_share
             for k in range(K):
                 Facility(m, cell, k, self, float(cap[k]), public=True, new_building=False, needs_approval=False)
 
@@ -216,14 +216,13 @@ class SocialOrganization(Operator):
     kind = "social_org"
 
     def __init__(self, model: Model, rules: OperatorRules, community: int, stake: float, *,
-                 social_orgs: SocialOrgsParams, admin_control: float, crowding: float, leading_group: LeadingGroup):
+                 social_orgs: SocialOrgsParams, government: GovernmentParams, leading_group: LeadingGroup):
         super().__init__(model, rules, stake)
         self.community = community
         self.trust = rules.operators.initial_trust
         self.social_orgs = social_orgs
-        self.admin_control = admin_control
-        self.crowding = crowding  # loss of autonomy per unit of the leading group's authority
-        self.leading_group = leading_group
+        self.government = government
+        self.leading_group = leading_group  # its authority crowds out autonomy (leading_group.autonomy_crowding)
 
     @classmethod
     def found(cls, model: Model, community: int, contract: bool) -> SocialOrganization:
@@ -231,8 +230,7 @@ class SocialOrganization(Operator):
         contract for the community's largest need among the services social organisations run."""
         cfg = model.config
         so = cls(model, model.operator_rules, community, cfg.linkage.interest_binding_stake,
-                 social_orgs=cfg.social_orgs, admin_control=cfg.government.admin_control,
-                 crowding=cfg.leading_group.autonomy_crowding, leading_group=model.leading_group)
+                 social_orgs=cfg.social_orgs, government=cfg.government, leading_group=model.leading_group)
         model.market.record_entry(so)
         model.this_month.entries += 1
         if contract:
@@ -246,8 +244,8 @@ class SocialOrganization(Operator):
 
     @property
     def autonomy(self) -> float:
-        crowd = self.crowding * self.leading_group.authority
-        return min(1.0, max(0.0, 1.0 - self.social_orgs.admin_dependence * self.admin_control - crowd))
+        crowd = self.leading_group.params.autonomy_crowding * self.leading_group.authority
+        return min(1.0, max(0.0, 1.0 - self.social_orgs.admin_dependence * self.government.admin_control - crowd))
 
     def quality_return(self) -> float:
         qc = self.rules.quality

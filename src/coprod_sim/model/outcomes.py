@@ -72,9 +72,11 @@ class Outcome:
 
 
 def _breakdown(family: str, unit: str, what: str, by: tuple[str, ...], missing_when: str = "",
-               labels: dict[str, str] | None = None, show: tuple[str, ...] = ()) -> list[Outcome]:
+               labels: dict[str, str] | None = None, show: tuple[str, ...] = (),
+               also: dict[str, tuple[str, ...]] | None = None) -> list[Outcome]:
+    """One outcome per part of a family; ``also`` adds places where a particular part is shown too."""
     return [Outcome(f"{family}.{name}", unit, f"{what}: {name.replace('_', ' ')}", missing_when=missing_when,
-                    label=(labels or {}).get(name, ""), show=show)
+                    label=(labels or {}).get(name, ""), show=(*show, *(also or {}).get(name, ())))
             for name in by]
 
 
@@ -147,7 +149,7 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("cost.operator_survival", "share", "share of the firms, state-owned firms and social organisations at the "
                 "month's start that did not exit", missing_when="there were no such operators"),
         *_breakdown("cost.public_spending", "yuan/month", "public spending on", SPENDING_CATEGORIES,
-                    labels=SPENDING_LABELS, show=("chart:spending",)),
+                    labels=SPENDING_LABELS, show=("chart:spending",), also={"coordination": (MONITOR,)}),
         Outcome("governance.resources_released_share", "share", "budget share departments release", HEADLINE,
                 label="Budget released", show=("figure:governance", "chart:budget", MONITOR)),
         Outcome("governance.approval_delay_mean", "months", "approval delay of the facilities approved this month", HEADLINE,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..config.params import NeedsParams, PopulationParams, SatisfactionParams
+from ..config.params import GovernmentParams, NeedsParams, PopulationParams, SatisfactionParams
 from ..domain import HOUSEHOLD_TYPES, K
 from .rules import expectation_disconfirmation, likert
 from .space import Layout
@@ -35,13 +35,13 @@ def _unset() -> np.ndarray:
 class Residents:
     """Per-resident state; see docs/ODD.md "Entities" for each variable.
 
-    ``population`` and ``satisfaction`` are the parameters of residents' rules (budgets, learning,
-    rating); ``registered_only``: whether public services serve registered residents only (seed 000).
+    ``population`` and ``satisfaction_params`` are the parameters of residents' rules (budgets, learning,
+    rating); ``government`` says whether public services serve registered residents only (seed 000).
     """
 
     population: PopulationParams
     satisfaction_params: SatisfactionParams
-    registered_only: bool
+    government: GovernmentParams
     cell: np.ndarray  # (N,) cell index
     community: np.ndarray  # (N,)
     household: np.ndarray  # (N,) index into HOUSEHOLD_TYPES
@@ -85,7 +85,7 @@ class Residents:
         price = terms.market_price
         guided = terms.guided_price
         voucher = terms.voucher * self.voucher_availability
-        eligible = self.registered | (not self.registered_only)
+        eligible = self.registered | (not self.government.registered_only)
         budget = self.population.service_budget_share * self.income
         # vouchers buy from market providers (firms, state-owned firms); public
         # facilities already charge the guided price (seed 001: vouchers create profit space)
@@ -145,7 +145,7 @@ def _affordable(budget: np.ndarray, need: np.ndarray, net_price: np.ndarray) -> 
 
 
 def create_residents(population: PopulationParams, needs: NeedsParams, satisfaction: SatisfactionParams,
-                     registered_only: bool, layout: Layout, terms: ServiceTerms, rng: np.random.Generator) -> Residents:
+                     government: GovernmentParams, layout: Layout, terms: ServiceTerms, rng: np.random.Generator) -> Residents:
     """Draw the initial population (ODD "Initialization")."""
     pop = population
     n = pop.residents
@@ -169,7 +169,7 @@ def create_residents(population: PopulationParams, needs: NeedsParams, satisfact
     res = Residents(
         population=population,
         satisfaction_params=satisfaction,
-        registered_only=registered_only,
+        government=government,
         cell=cell,
         community=community,
         household=household,

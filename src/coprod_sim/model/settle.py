@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..config.params import GovernmentParams, LinkageParams, OperatorsParams, ProfitSpaceParams
+from ..config.params import GovernmentParams, LinkageParams, OperatorsParams, PlanningParams, ProfitSpaceParams
 from ..domain import K
 from .facility import Facility
 from .operators import Firm, SocialOrganization
@@ -44,12 +44,12 @@ class Payments:
     """The fund's payments to operators and operators' results, under the profit-space rules in force."""
 
     def __init__(self, profit_space: ProfitSpaceParams, government: GovernmentParams, operators: OperatorsParams,
-                 linkage: LinkageParams, min_project_visits: float):
+                 linkage: LinkageParams, planning: PlanningParams):
         self.profit_space = profit_space
         self.government = government
         self.operators = operators
         self.linkage = linkage
-        self.min_project_visits = min_project_visits  # firms keep at least this capacity (planning)
+        self.planning = planning  # firms keep at least planning.min_project_visits of capacity
 
     def pay_and_settle(self, model: Model, use: Consumption, before: Settlement) -> Settlement:
         """Pay for the month's services in order of entitlement, resize facilities, and let operators settle;
@@ -104,7 +104,7 @@ class Payments:
         result = np.where((result > 0) & ~public, result * (1.0 - ops.profit_tax_rate * (1.0 - ps.tax_relief)), result)
         cover = np.where((kind == "state_owned") & (result < 0), np.minimum(-result, ps.soe_loss_tolerance), 0.0)
         result += cover * model.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
-        slack = np.clip(use.used_market * ops.capacity_slack, self.min_project_visits, terms.max_capacity[svc])
+        slack = np.clip(use.used_market * ops.capacity_slack, self.planning.min_project_visits, terms.max_capacity[svc])
         paid_share = np.where(contracted, frac_first, frac)
         for f, f_frac, f_slack in zip(facs, paid_share, slack, strict=True):
             if f.operator.kind == "volunteers":

@@ -1,8 +1,8 @@
 """One run: simulate a scenario, and write or read its folder (summary, time series, manifest, figures)."""
 
-from .output import dumps_summary, read_run, write_partial, write_run
 from .provenance import git_commit, package_versions, version_text
-from .runner import RunAborted, RunResult, non_finite_outcomes, run, simulate
+from .result import RunAborted, RunResult, dumps_summary, read_run, write_partial, write_run
+from .runner import non_finite_outcomes, run, simulate
 
 __all__ = ["RunAborted", "RunResult", "dumps_summary", "git_commit", "non_finite_outcomes", "package_versions", "read_run", "run",
            "simulate",

@@ -10,9 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,50 +19,7 @@ from threadpoolctl import threadpool_limits
 from ..config import Config, ParamsLike, ScenarioLike, load_config
 from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
 from .provenance import git_commit, package_versions
-
-
-@dataclass
-class RunResult:
-    """What one run produced.
-
-    ``summary``: each outcome's mean over the outcome window (flat dotted keys);
-    ``timeseries``: one row per month; ``manifest``: the resolved config, seed,
-    versions and commit needed to reproduce it.
-    """
-
-    summary: dict[str, float]
-    timeseries: pd.DataFrame
-    manifest: dict[str, Any] = field(repr=False)
-
-    def __repr__(self) -> str:
-        m = self.manifest
-        return (f"RunResult(scenario={m.get('scenario')!r}, seed={m.get('seed')}, months={len(self.timeseries)}, "
-                f"outcomes={len(self.summary)}, status={m.get('status')!r})")
-
-    @property
-    def seed(self) -> int:
-        return self.manifest["seed"]
-
-    @property
-    def config(self) -> dict:
-        return self.manifest["config"]
-
-    def save(self, out: str | Path, plots: bool = True, force: bool = False) -> Path:
-        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``.
-
-        A folder holding another run's results is replaced only with ``force``."""
-        from .output import write_run
-
-        return write_run(self, out, plots=plots, force=force)
-
-
-class RunAborted(Exception):
-    """A run stopped early (an error, or Ctrl+C); ``partial`` holds the months it completed."""
-
-    def __init__(self, partial: RunResult, cause: BaseException):
-        super().__init__(f"stopped after {len(partial.timeseries)} months: {type(cause).__name__}: {cause}")
-        self.partial = partial
-        self.cause = cause
+from .result import RunAborted, RunResult
 
 
 def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: SeedLike = 0,

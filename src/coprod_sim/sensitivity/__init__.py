@@ -15,8 +15,9 @@ import sys
 import types
 from typing import Any
 
+from .result import SensitivityReport
 from .spec import Study, load_study
-from .study import SensitivityReport, default_out, design_warnings, estimate_study, sensitivity
+from .study import default_out, design_warnings, estimate_study, sensitivity
 from .targets import analytic_indices
 
 __all__ = ["SensitivityReport", "Study", "analytic_indices", "default_out", "design_warnings", "estimate_study",

@@ -16,8 +16,8 @@ import pandas as pd
 from ..runs import files
 
 if TYPE_CHECKING:
+    from .result import SensitivityReport
     from .spec import Study
-    from .study import SensitivityReport
 
 METHOD_TEXT = {
     "sobol": "Sobol variance decomposition (Saltelli sampling on a scrambled Sobol sequence; SALib)",

@@ -22,7 +22,6 @@ import math
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +31,8 @@ from ..errors import UserError
 from ..runs import files
 from ..sweeps.engine import estimate, run_sweep
 from . import indices as ix
+from .result import SensitivityReport
 from .spec import Study, load_study
-
-
-@dataclass
-class SensitivityReport:
-    """What a study call did and found (the tables are also in ``out``)."""
-
-    out: Path
-    indices: pd.DataFrame
-    noise: pd.DataFrame
-    convergence: pd.DataFrame
-    runs: int
-    resumed: int
-    failed: int
-    seconds: float
-    run_seconds: float = 0.0  # compute time of every run of the study, this call's or earlier ones'
 
 
 def default_out(spec: str | os.PathLike | Mapping, study: Study) -> Path:

@@ -19,7 +19,7 @@ from scipy import stats
 from ..errors import UserError
 from ..model import KEY_OUTCOMES
 from ..runs import RunResult, read_run
-from ..runs.output import is_run_folder
+from ..runs.result import is_run_folder
 
 MAX_LEVELS = 12  # more distinct values than this are binned into quantile groups for plotting
 

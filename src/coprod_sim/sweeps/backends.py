@@ -16,112 +16,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import multiprocessing
 import multiprocessing.forkserver
 import os
-import time
-import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..config import Config, dotted
 from ..errors import UserError
-from ..runs import non_finite_outcomes, simulate
-from ..runs.deadline import RunTimeout, deadline
-from .pool import Supervisor, exit_with
+from ..processes import exit_with
+from .pool import Supervisor
 from .spec import RunTask
+from .worker import execute_batch, task_row
 
 BatchOutcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 CONNECT_TIMEOUT_S = 10
 # modules a worker forkserver imports once, before forking workers (local backends)
-WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.backends"], "dask": ["distributed", "coprod_sim.sweeps.backends"]}
-
-
-# ------------------------------------------------------------------ what a worker does
-def execute_batch(tasks: list[RunTask], summary_keys: list[str], step_keys: list[str],
-                  fault: dict | None = None, timeout: float | None = None,
-                  simulator: Callable[[Any, int], Any] | None = None, hard_exit: bool = False) -> dict[str, list[dict]]:
-    """Run each task; return run rows (one per task) and step rows (per run and step, if asked).
-
-    ``timeout``: seconds one run may take before it is stopped and recorded as ``timeout``;
-    ``simulator`` replaces the model (e.g. an analytic test function of the sensitivity layer); it must
-    be a module-level function so that worker processes can unpickle it;
-    ``hard_exit``: in a worker process, end the process if a run cannot be stopped (runs.deadline).
-    """
-    runs, steps = [], []
-    for task in tasks:
-        row, step_rows = _execute_one(task, summary_keys, step_keys, fault or {}, timeout, hard_exit,
-                                      simulator or simulate)
-        runs.append(row)
-        steps.extend(step_rows)
-    return {"runs": runs, "steps": steps}
-
-
-def task_row(task: RunTask, status: str = "ok", error: str | None = None, runtime_s: float = math.nan) -> dict:
-    """A run's row without outcomes: its identity, parameters and status (outcomes are added when there are some)."""
-    return {"run_key": task.run_key, "point_id": task.point_id, "replicate": task.replicate, "seed": task.seed,
-            "status": status, "error": error, "runtime_s": runtime_s, **task.params}
-
-
-def _execute_one(task: RunTask, summary_keys: list[str], step_keys: list[str], fault: dict, timeout: float | None,
-                 hard_exit: bool, simulator: Callable[[Any, int], Any]) -> tuple[dict[str, Any], list[dict]]:
-    row = task_row(task)
-    start = time.perf_counter()
-    step_rows: list[dict] = []
-    outcomes: dict[str, float] = {}
-    try:
-        with deadline(timeout, hard_exit):
-            action = _fault_action(task.cfg, fault)
-            result = simulator(task.cfg, task.seed)
-        if action == "nan":
-            result.summary["quality.needs_met_share"] = math.nan
-        outcomes = {k: float(result.summary[k]) for k in summary_keys}
-        bad = non_finite_outcomes(result.summary)
-        if bad:
-            row.update(status="non_finite", error=f"{len(bad)} outcome(s) not finite: {', '.join(bad[:8])}"
-                                                  f"{' …' if len(bad) > 8 else ''}")
-        if step_keys:
-            columns = {k: result.timeseries[k].tolist() for k in ("step", *step_keys)}
-            step_rows = [{"run_key": task.run_key, "step": int(step), **{k: float(columns[k][i]) for k in step_keys}}
-                         for i, step in enumerate(columns["step"])]
-    except RunTimeout:
-        row.update(status="timeout", error=f"timeout: the run took longer than {timeout:g} s and was stopped")
-        outcomes, step_rows = {}, []
-    except Exception as exc:  # a failing run must not take the sweep down
-        row.update(status="failed", error=_error_text(exc))
-        outcomes, step_rows = {}, []
-    row["runtime_s"] = time.perf_counter() - start
-    row.update(outcomes)
-    return row, step_rows
-
-
-def _fault_action(cfg: Config | dict, fault: dict) -> str | None:
-    """Testing aid (spec ``fault_injection``), never part of the model: for runs whose config matches
-    ``fail_when``, ``action`` raise (default), kill the worker process (``exit``), hang (``hang``), or
-    give a NaN outcome (``nan``, applied after the run)."""
-    when = fault.get("fail_when")
-    if not when:
-        return None
-    plain = cfg.to_dict() if isinstance(cfg, Config) else cfg
-    if not all(dotted.get(plain, k) == v for k, v in when.items()):
-        return None
-    action = fault.get("action", "raise")
-    if action == "raise":
-        raise RuntimeError(f"fault injection: run matches fail_when {when}")
-    if action == "exit":
-        os._exit(70)
-    if action == "hang":
-        while True:
-            time.sleep(0.05)
-    return action
-
-
-def _error_text(exc: BaseException) -> str:
-    """Exception type and message, plus where it was raised (last frame), on one line."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.worker"], "dask": ["distributed", "coprod_sim.sweeps.worker"]}
 
 
 # ------------------------------------------------------------------ backends

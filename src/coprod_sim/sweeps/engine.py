@@ -384,7 +384,7 @@ def _check_same_code(out: Path) -> None:
 def estimate(plan: SweepPlan, out: Path, backend: str, workers: int, max_sample: int = 3,
              budget_s: float = 10.0) -> dict[str, Any]:
     """Runs to do and a wall-time estimate from a few runs measured here (spread over the design)."""
-    from .backends import execute_batch
+    from .worker import execute_batch
 
     done = finished_keys(out / "shards") if (out / "shards").is_dir() else set()
     todo = [t for t in plan.tasks if t.run_key not in done]

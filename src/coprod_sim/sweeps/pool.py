@@ -23,45 +23,20 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
-
+from ..processes import POLL_S, exit_with
 from ..runs.deadline import GRACE_S
 from .spec import RunTask
+from .worker import execute_batch, task_row
 
 Outcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
-POLL_S = 0.5
-
-
-def _gone(pid: int) -> bool:
-    """Has process ``pid`` ended? A killed process stays a zombie until its parent reaps it, and a parent
-    reading our shared output pipes reaps it only once we have closed them: a zombie counts as gone."""
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.AccessDenied:  # alive, owned by someone else
-        return False
-
-
-def exit_with(pid: int) -> None:
-    """End this process soon after process ``pid`` is gone (a daemon thread polls it)."""
-    def watch() -> None:
-        while not _gone(pid):
-            time.sleep(POLL_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _worker_main(conn: multiprocessing.connection.Connection, args: tuple, parent: int) -> None:
-    from .backends import execute_batch
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with(parent)
     while True:
@@ -168,8 +143,6 @@ class Supervisor:
 
     def _after_loss(self, tasks: list[RunTask], status: str, reason: str) -> Iterator[Outcome]:
         """Split a lost batch into single runs; a single run is retried until ``max_attempts``, then recorded."""
-        from .backends import task_row
-
         if len(tasks) > 1:
             self.queue.extend([t] for t in tasks)
             return

@@ -71,7 +71,7 @@ LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; 
 SALIB_STREAM = (0x5A1B, 0x5A1B, 0x5A1B)  # spawn key of the SALib samplers' seed; never a run's key
 MAX_PROBLEMS = 25
 MAX_RUNS = 100_000  # a sweep resolves every run's config up front (about 1 ms each); beyond this, split it
-FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (backends._fault_action)
+FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (worker._fault_action)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""One run's folder: summary.json, timeseries.parquet, manifest.json and figures, written and read back.
+"""One run's results (:class:`RunResult`) and its folder: summary.json, timeseries.parquet, manifest.json and
+figures, written and read back.
 
 Every file is written to a temporary name and renamed into place (``files.py``),
 so an interrupted run never leaves a half-written file that looks complete. A
@@ -14,15 +15,58 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ..errors import UserError
 from . import files
-from .runner import RunAborted, RunResult
 
 SUMMARY, TIMESERIES, MANIFEST, PARTIAL = "summary.json", "timeseries.parquet", "manifest.json", "timeseries.partial.parquet"
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    ``summary``: each outcome's mean over the outcome window (flat dotted keys);
+    ``timeseries``: one row per month; ``manifest``: the resolved config, seed,
+    versions and commit needed to reproduce it.
+    """
+
+    summary: dict[str, float]
+    timeseries: pd.DataFrame
+    manifest: dict[str, Any] = field(repr=False)
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (f"RunResult(scenario={m.get('scenario')!r}, seed={m.get('seed')}, months={len(self.timeseries)}, "
+                f"outcomes={len(self.summary)}, status={m.get('status')!r})")
+
+    @property
+    def seed(self) -> int:
+        return self.manifest["seed"]
+
+    @property
+    def config(self) -> dict:
+        return self.manifest["config"]
+
+    def save(self, out: str | Path, plots: bool = True, force: bool = False) -> Path:
+        """Write summary.json, timeseries.parquet, manifest.json (and PNG figures) into ``out``.
+
+        A folder holding another run's results is replaced only with ``force``."""
+        return write_run(self, out, plots=plots, force=force)
+
+
+class RunAborted(Exception):
+    """A run stopped early (an error, or Ctrl+C); ``partial`` holds the months it completed."""
+
+    def __init__(self, partial: RunResult, cause: BaseException):
+        super().__init__(f"stopped after {len(partial.timeseries)} months: {type(cause).__name__}: {cause}")
+        self.partial = partial
+        self.cause = cause
 
 
 def dumps_summary(summary: dict[str, float]) -> str:
