@@ -15,6 +15,8 @@ The public Python API (docs/python.md)::
 
     study = coprod_sim.sensitivity("experiments/sensitivity_ishigami.yaml")  # indices.csv, report.md
 
+    why = coprod_sim.explain("in_leading_group", replicates=4)  # attribution.csv, attribution.md, figures
+
 Names are imported on first use, so ``import coprod_sim`` (and the CLI) start fast.
 """
 
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
+    from .attribution import Attribution, explain
     from .config import load_config, shipped_scenarios
     from .errors import ConfigError, CoprodError, UserError
     from .model import HEADLINE_KEYS, OUTCOME_KEYS, OUTCOMES, Model
@@ -41,13 +44,14 @@ _API: dict[str, str] = {
     "SweepFailed": "sweeps",
     "load_results": "sweeps",
     "sensitivity": "sensitivity", "SensitivityReport": "sensitivity",
+    "explain": "attribution", "Attribution": "attribution",
     "load_config": "config", "shipped_scenarios": "config",
     "ConfigError": "errors", "CoprodError": "errors", "UserError": "errors",
 }
 __all__ = [
-    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "ConfigError", "CoprodError", "Model", "RunAborted", "RunResult",
-    "SensitivityReport", "SweepFailed", "SweepReport", "SweepResults", "UserError", "__version__", "compare", "load_config",
-    "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
+    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "Attribution", "ConfigError", "CoprodError", "Model", "RunAborted",
+    "RunResult", "SensitivityReport", "SweepFailed", "SweepReport", "SweepResults", "UserError", "__version__",
+    "compare", "explain", "load_config", "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
 ]
 
 
