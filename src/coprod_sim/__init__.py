@@ -34,13 +34,14 @@ if TYPE_CHECKING:
     from .model import HEADLINE_KEYS, OUTCOME_KEYS, OUTCOMES, Model
     from .runs import RunAborted, RunResult, run
     from .sensitivity import SensitivityReport, sensitivity
-    from .sweeps import SweepReport, SweepResults, compare, load_results, sweep
+    from .sweeps import SweepFailed, SweepReport, SweepResults, compare, load_results, sweep
 
 # public name → module that defines it
 _API: dict[str, str] = {
     "run": "runs", "RunResult": "runs", "RunAborted": "runs",
     "Model": "model", "OUTCOMES": "model", "OUTCOME_KEYS": "model", "HEADLINE_KEYS": "model",
     "sweep": "sweeps", "compare": "sweeps", "SweepReport": "sweeps", "SweepResults": "sweeps",
+    "SweepFailed": "sweeps",
     "load_results": "sweeps",
     "sensitivity": "sensitivity", "SensitivityReport": "sensitivity",
     "explain": "attribution", "Attribution": "attribution",
@@ -49,8 +50,8 @@ _API: dict[str, str] = {
 }
 __all__ = [
     "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "Attribution", "ConfigError", "CoprodError", "Model", "RunAborted",
-    "RunResult", "SensitivityReport", "SweepReport", "SweepResults", "UserError", "__version__", "compare", "explain",
-    "load_config", "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
+    "RunResult", "SensitivityReport", "SweepFailed", "SweepReport", "SweepResults", "UserError", "__version__",
+    "compare", "explain", "load_config", "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
 ]
 
 
