@@ -49,6 +49,10 @@ def _pct(share: float, low: float, high: float) -> str:
     return f"{100 * share:.0f}%{inner}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _significant(low: float, high: float) -> bool:
     return math.isfinite(low) and (low > 0 or high < 0)
 
@@ -78,6 +82,9 @@ def paragraph(rows: pd.DataFrame, plan: ExplainPlan) -> str:
         return (f"{head} The effect is not distinguishable from zero at 95%, so no share of it is given; the "
                 f"components' Shapley values: {each}.")
     word = "rise" if total["shapley"] > 0 else "fall"
+    if plan.k == 1:
+        return (f"{head} {plan.components[0].name} is the only change against {plan.base}, so it carries the whole "
+                f"{word}; there is nothing to split.")
     named = [(r["component"], _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]),
               "" if _significant(r["share_ci_low"], r["share_ci_high"]) else " (not distinguishable from zero)")
              for _, r in parts.head(LISTED).iterrows()]
