@@ -379,3 +379,27 @@ def test_error_boundary_shows_a_sentence_not_a_traceback(caplog) -> None:
     assert "monitors could not be shown (KeyError)" in alert.children[0] and "Traceback" not in alert.children[0]
     assert "KeyError: 'reference'" in caplog.text  # the traceback went to the server log
     rc.close()
+
+
+def test_facility_markers_spread_within_their_community_and_keep_their_place(session: Session) -> None:
+    lay = session.model.layout
+    session.run_to(2)
+    first = {p[5]: (p[0], p[1]) for p in fig.facility_points(session.model)}
+    cells = [int(y) * lay.width + int(x) for x, y in first.values()]
+    assert len(set(cells)) == len(cells), "two facilities drawn on the same cell"
+    by_uid = {f.unique_id: f for f in session.model.agents}
+    for uid, (x, y) in first.items():  # each drawn inside its own community
+        assert lay.community_of_cell[int(y) * lay.width + int(x)] == lay.community_of_cell[by_uid[uid].cell_index]
+    session.run_to(4)
+    later = {p[5]: (p[0], p[1]) for p in fig.facility_points(session.model)}
+    assert all(later[u] == first[u] for u in first.keys() & later.keys()), "a marker moved between months"
+    counts = fig.counts_by_zone(fig.facility_points(session.model), session.model)
+    assert sum(c + p for c, p in counts.values()) == sum(1 for p in fig.facility_points(session.model) if p[4])
+
+
+def test_map_png_follows_the_colour_choice_and_charts_png_names_the_run(session: Session) -> None:
+    session.step()
+    assert fig.grid_png(session.model, "unmet_need") != fig.grid_png(session.model, "satisfaction")
+    titled = fig.charts_png(session.history(), None, 60, 12, title=session.run_label())
+    assert titled != fig.charts_png(session.history(), None, 60, 12)
+    assert session.run_label() == "baseline, seed 3"
