@@ -212,12 +212,13 @@ def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicat
     Raises:
         ConfigError: a scenario or parameter is invalid.
         UserError: no parameter differs, an unknown outcome or group key, or too few replicates.
+        SweepFailed: no run gave results; ``.report`` says what was recorded.
     """
     chosen = check_outcomes(outcomes)
     plan = plan_explain(scenario, against, params, groups, replicates, seed, permutations)
     target = Path(out) if out is not None else default_out(plan)
     report = run_sweep(plan.sweep, target, backend or ("dask" if scheduler else None), workers, scheduler,
-                       batch_size, retry_failed, timeout, max_attempts)
+                       batch_size, retry_failed, timeout, max_attempts).require_results()
     table, by_seed = analyse(pd.read_parquet(target / "runs.parquet"), plan, chosen)
     result = Attribution(target, plan, table, by_seed, "", report=report)
     write_outputs(result)

@@ -36,6 +36,7 @@ def _add(p: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from ..attribution import default_out, explain, parse_groups, plan_explain
+    from ..attribution.report import plural
     from ..attribution.study import DEFAULT_PERMUTATIONS, check_outcomes
     from ..sweeps.backends import warm_workers
     from ..sweeps.engine import estimate
@@ -50,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     outcomes = check_outcomes(args.outcomes)
     plan = plan_explain(args.scenario, args.against, args.overrides, groups, args.replicates, args.seed, permutations)
     out = Path(args.out) if args.out else default_out(plan)
-    print(f"{plan.scenario} against {plan.base}: {plan.k} components, {plan.method} Shapley values over "
+    print(f"{plan.scenario} against {plan.base}: {plural(plan.k, 'component')}, {plan.method} Shapley values over "
           f"{len(plan.masks)} subsets × {args.replicates} seeds = {len(plan.sweep.tasks)} runs")
     for c in plan.components:
         print(f"  {c.name}: {', '.join(f'{k} {c.base[k]!r} → {v!r}' for k, v in c.changes.items())}")
