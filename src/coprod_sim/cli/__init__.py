@@ -16,9 +16,9 @@ import sys
 import threading
 
 from ..errors import ConfigError, CoprodError
-from . import app, runs, sensitivity, sweeps
+from . import app, explain, runs, sensitivity, sweeps
 
-COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **sensitivity.COMMANDS, **app.COMMANDS}
+COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **sensitivity.COMMANDS, **explain.COMMANDS, **app.COMMANDS}
 MAX_PRINTED = 25  # problems printed; a file with 200,000 unknown keys must not print 200,000 lines
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader went away
 
