@@ -312,3 +312,70 @@ def test_unexpected_errors_become_one_friendly_sentence() -> None:
     assert friendly(ConfigError(["government.resistance: expected a number"])).startswith("Could not start this run")
     msg = friendly(RuntimeError("secret internals"))
     assert "RuntimeError" in msg and "secret internals" not in msg and "Traceback" not in msg
+
+
+def test_keep_reference_at_month_0_is_refused_and_monitors_never_miss_a_column(session: Session) -> None:
+    from coprod_sim.app.page import friendly, monitors_html
+    from coprod_sim.app.session import Reference, Refused
+
+    with pytest.raises(Refused, match="run at least one month"):
+        session.keep_reference()
+    assert "run at least one month" in friendly(Refused("run at least one month"))
+    # a reference without any month (an older run kept empty): every column shows a dash, nothing raises
+    session.reference = Reference("empty", session.history().iloc[:0])
+    session.step()
+    assert "<th>Difference</th>" in monitors_html(session)
+    assert all(r["reference"] == "–" for r in fig_rows(session))
+
+
+def test_run_to_refuses_the_past_and_negative_months(session: Session) -> None:
+    from coprod_sim.app.session import Refused
+
+    session.run_to(2)
+    with pytest.raises(Refused, match="already at month 2"):
+        session.run_to(1)
+    with pytest.raises(Refused, match="0 or more"):
+        session.run_to(-1)
+    session.run_to(2)
+    assert session.model.steps == 2
+
+
+def test_difference_warns_about_another_month_or_seed(session: Session) -> None:
+    from coprod_sim.app.page import monitors_html
+
+    session.run_to(2)
+    session.keep_reference()
+    assert session.comparison_warnings() == []
+    session.step()
+    assert "stopped at month 2" in monitors_html(session)
+    session.seed = 4
+    session.reset()
+    session.run_to(2)
+    (warning,) = session.comparison_warnings()
+    assert "seed 3" in warning and "seed 4" in warning
+
+
+def test_error_boundary_shows_a_sentence_not_a_traceback(caplog) -> None:
+    import ipyvuetify as v
+    import solara
+
+    from coprod_sim.app.page import Boundary
+
+    @solara.component
+    def Fragile(broken: bool) -> None:
+        if broken:
+            raise KeyError("reference")
+        solara.Text("drawn")
+
+    @solara.component
+    def Top() -> None:
+        broken, set_broken = solara.use_state(False)
+        solara.Button("break", on_click=lambda: set_broken(True))
+        Boundary("monitors", Fragile, broken)
+
+    _, rc = solara.render(Top(), handle_error=False)
+    rc.find(v.Btn, children=["break"]).widget.click()
+    (alert,) = rc.find(v.Alert).widgets
+    assert "monitors could not be shown (KeyError)" in alert.children[0] and "Traceback" not in alert.children[0]
+    assert "KeyError: 'reference'" in caplog.text  # the traceback went to the server log
+    rc.close()

@@ -340,6 +340,109 @@ def test_legible_and_accessible(server, browser) -> None:
     assert not tab.problems + phone.problems
 
 
+BROKEN_TEXT = ("Traceback", "Error:", 'File "', "could not be shown", "Something went wrong")
+
+
+def _press_everything(tab: Tab, where: str) -> None:
+    """Press every control of the page once, in an order that keeps the run until the final Reset, and check
+    after each press that no error replaced the page or reached it as a traceback."""
+    page = tab.page
+
+    def check(what: str) -> None:
+        page.wait_for_timeout(150)
+        body = page.inner_text("body")
+        bad = [t for t in BROKEN_TEXT if t in body]
+        assert not bad, f"{where}, after {what}: the page shows {bad}:\n{body[:1500]}"
+
+    def press(name: str, download: bool = False) -> None:
+        button = page.get_by_role("button", name=name, exact=True)
+        if download:
+            with page.expect_download() as dl:
+                button.click()
+            assert Path(dl.value.path()).stat().st_size > 0, f"{where}: {name} downloaded nothing"
+        else:
+            button.click()
+        check(name)
+
+    for name in ("Unmet need", "Satisfaction", "Keep as reference"):
+        press(name)
+    if page.get_by_role("button", name="Clear reference").count():
+        press("Clear reference")
+        press("Keep as reference")
+    for name in ("Download CSV", "Charts PNG", "Map PNG"):
+        press(name, download=True)
+    for label in ("Fixed axes (same scale across runs)", "Fixed axes (same scale across runs)"):
+        page.locator(".v-input", has_text=label).locator("input").first.click(force=True)
+        check(label)
+    page.locator(".v-select", has_text="Show").first.click()
+    page.locator(".v-menu__content .v-list-item", has_text="Approvals").first.click()
+    check("log filter")
+    page.locator(".coprod-map [data-f]").last.click()
+    page.locator(".coprod-map rect[data-c]").first.click(position={"x": 2, "y": 2})
+    check("inspect")
+    page.get_by_role("tab", name="About").click()
+    check("About")
+    page.get_by_role("tab", name="Model").click()
+    month = int(page.inner_text("body").split("Month: ")[1].split()[0])
+    page.get_by_label("Target month").fill(str(month))
+    press("Run to month")
+    tab.wait_idle()
+    page.get_by_label("Target month").fill("-1")
+    press("Run to month")
+    tab.wait_idle()
+    press("Step")
+    tab.wait_month(month + 1)
+    press("Play")
+    press("Pause")
+    page.get_by_role("button", name="Step", exact=True).wait_for()
+    tab.set_slider("Tax relief (out)", 0.5, 0.0, 0.05)
+    press("Undo lever changes")
+    press("Reset")
+    tab.wait_idle()
+    tab.wait_month(0)
+    check("Reset")
+
+
+def test_every_control_at_month_0_mid_run_and_after_the_last_month(server, browser) -> None:
+    """No control replaces the page by an error or shows a traceback, whatever the month (issue 20: Keep
+    as reference at month 0 used to turn the page into a raw KeyError traceback)."""
+    url, _ = server
+    tab = Tab(browser, url)
+    _press_everything(tab, "month 0 (fresh page)")
+    _press_everything(tab, "month 0 (after Reset)")
+    tab.run_to(30)
+    _press_everything(tab, "month 30")
+    tab.run_to(60)
+    tab.step(61, tab.views())
+    _press_everything(tab, "month 61 (after the scenario's last month)")
+    assert not tab.problems, "\n".join(tab.problems)
+
+
+def test_play_stops_at_the_last_month_run_to_refuses_the_past_difference_warns(server, browser) -> None:
+    url, _ = server
+    tab = Tab(browser, url)
+    page = tab.page
+    tab.run_to(56)
+    page.locator(".v-select", has_text="Play speed").first.click()
+    page.locator(".v-menu__content .v-list-item", has_text="8 months/s").first.click()
+    tab.click("Play")
+    page.get_by_text("Play stopped at month 60, the scenario's last month").wait_for(timeout=60_000)
+    tab.wait_month(60)
+    page.get_by_role("button", name="Play", exact=True).wait_for()
+    # pressed again, Play continues past the last month
+    tab.click("Play")
+    tab.wait_month_at_least(62)
+    tab.click("Pause")
+    page.get_by_role("button", name="Step", exact=True).wait_for()
+    page.get_by_label("Target month").fill("10")
+    tab.click("Run to month")
+    page.get_by_text("press Reset and run to 10 again").wait_for()
+    tab.click("Keep as reference")
+    tab.step(int(page.inner_text("body").split("Month: ")[1].split()[0]) + 1, tab.views())
+    page.get_by_text("the Difference compares different months").wait_for()
+    assert not tab.problems, "\n".join(tab.problems)
+
+
 def _group_cpu_s(pgid: int) -> float:
     """CPU seconds used so far by every process of the server's process group."""
     total = 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -42,11 +43,15 @@ def cache_option(args: argparse.Namespace) -> bool | str:
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
+    from ..sweeps.spec import BACKENDS
+
     whole_number("--workers", args.workers, 1)
     whole_number("--batch-size", args.batch_size, 1)
     whole_number("--max-attempts", args.max_attempts, 1)
-    if args.timeout is not None and not args.timeout > 0:
-        raise UserError(f"--timeout: expected seconds, a number > 0, found {args.timeout}")
+    if args.timeout is not None and not 0 < args.timeout < math.inf:
+        raise UserError(f"--timeout: expected seconds, a finite number > 0, found {args.timeout}")
+    if args.backend is not None and args.backend not in BACKENDS:
+        raise UserError(f"--backend: expected one of {', '.join(BACKENDS)}, found {args.backend!r}")
     if args.scheduler and (args.backend or "dask") != "dask":
         raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
 
