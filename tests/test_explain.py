@@ -174,6 +174,27 @@ def test_the_analysis_recovers_a_known_attribution_from_a_runs_table() -> None:
     assert np.allclose(per_seed["shapley"], per_seed["total"], rtol=0, atol=1e-12)
 
 
+def test_the_reading_is_computed_from_the_table_and_says_when_there_is_nothing_to_split() -> None:
+    from coprod_sim.attribution.report import paragraph
+
+    def reading(scenario, effect: float, spread: float) -> str:
+        plan = plan_explain(scenario, params=SMALL, replicates=4)
+        rng = np.random.default_rng(1)
+        runs = pd.DataFrame([{"point_id": t.point_id, "replicate": t.replicate, "seed": t.seed, "status": "ok",
+                              "quality.needs_met_share": 0.5 + effect * _bits(plan.masks[t.point_id], plan.k).sum()
+                              + spread * rng.normal()} for t in plan.sweep.tasks])
+        return paragraph(analyse(runs, plan, ["quality.needs_met_share"])[0], plan)
+
+    one = reading("in_leading_group", 0.1, 0.001)
+    assert "Leading group is the only change against baseline, so it carries the whole rise" in one
+    assert "paired on 4 seeds; exact Shapley values over all subsets of 1 component)" in one
+    two = reading({"leading_group": {"active": True}, "incentive": {"assessment_weight": 0.15}}, -0.1, 0.001)
+    assert "carries 50% [" in two and "of the fall" in two and "not explained by solo effects" not in two
+    assert "What the components do not explain alone" in two
+    noisy = reading("in_leading_group", 0.0, 0.05)
+    assert "not distinguishable from zero at 95%, so no share of it is given" in noisy
+
+
 # ------------------------------------------------------------------ the command
 @pytest.mark.slow
 def test_explain_on_a_tiny_district_writes_the_table_figures_and_text(tmp_path, capsys) -> None:

@@ -54,6 +54,18 @@ CSS = """
 .coprod-table td, .coprod-table th { padding: 0 6px; line-height: 1.35; font-size: 13px; text-align: right; color: #222; }
 .coprod-table td:first-child, .coprod-table th:first-child { text-align: left; }
 .coprod-log { font-size: 13px; color: #222; }
+.coprod-lever .v-input__slider .v-label, .coprod-number .v-label { position: absolute !important; width: 1px;
+  height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.coprod-lever .v-input__prepend-outer { display: none; }
+.coprod-lever .v-input--selection-controls { margin-top: 0; }
+.coprod-lever .v-slider { margin: 0 4px; }
+.coprod-lever .v-input__slot { margin-bottom: 0 !important; }
+.coprod-lever .v-messages { display: none; }
+.coprod-number { max-width: 76px; flex: 0 0 76px; }
+.coprod-number .v-input { margin-top: 0; padding-top: 0; }
+.coprod-number input { text-align: right; font-size: 14px; }
+.coprod-range { display: flex; justify-content: space-between; font-size: 12px; color: #444; margin: -6px 4px 2px; }
+.coprod-lever-label { font-size: 14px; color: #222; flex: 1; }
 .coprod-warning { color: #6d4c00; background: #fff8e1; border-left: 4px solid #b26a00; padding: 4px 8px; font-size: 13px; }
 .coprod-message { color: #0d2b4e; background: #e8f0fb; border-left: 4px solid #1f4e8c; padding: 4px 8px; font-size: 14px; }
 """
@@ -133,13 +145,36 @@ def Boundary(part: str, child: Callable[..., object], *args: object) -> None:
 
 @solara.component
 def LeverControl(lever: Lever, value: float | bool, on_change) -> None:
-    """One lever with its explanation right below, so cause and meaning sit together."""
-    with solara.Column(gap="0px", style={"margin-bottom": "10px"}):
+    """One lever with its explanation right below, so cause and meaning sit together.
+
+    A slider gets the panel's full width (its label above the track, not beside it: beside it, long labels
+    left tracks of 0–20 px), its minimum and maximum under the ends, and a number box for an exact value
+    (typing 0.9 is easier than hitting it with a mouse)."""
+    problem = solara.use_reactive("")
+
+    def typed(v: float | None) -> None:
+        if v is None or not lever.lo <= v <= lever.hi:
+            problem.set(f"Type a number from {lever.lo:g} to {lever.hi:g}.")
+            return
+        problem.set("")
+        on_change(lever.key, v)
+
+    with solara.Column(gap="0px", classes=["coprod-lever"], style={"margin-bottom": "12px"}):
         if lever.kind == "switch":
             solara.Switch(label=lever.label, value=bool(value), on_value=lambda v: on_change(lever.key, v))
         else:
-            solara.SliderFloat(f"{lever.label}: {float(value):g}", value=float(value), min=lever.lo, max=lever.hi,
-                               step=lever.step, on_value=lambda v: on_change(lever.key, v), thumb_label=True)
+            with solara.Row(gap="6px", style={"align-items": "flex-end", "justify-content": "space-between"}):
+                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(lever.label)}</b>",
+                            classes=["coprod-lever-label"])
+                solara.InputFloat(f"{lever.label}, value", value=float(value), on_value=typed,
+                                  continuous_update=False, classes=["coprod-number"])
+            solara.SliderFloat(lever.label, value=float(value), min=lever.lo, max=lever.hi, step=lever.step,
+                               on_value=lambda v: on_change(lever.key, v), thumb_label=True)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<span>{lever.lo:g}</span><span>{lever.hi:g}</span>",
+                        classes=["coprod-range"])
+            if problem.value:
+                solara.HTML(tag="div", unsafe_innerHTML=f"<div role='alert' class='coprod-message'>"
+                            f"{html.escape(problem.value)}</div>")
         solara.Text(lever.explanation(), style=SMALL)
 
 
@@ -211,7 +246,7 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
 
 
 @solara.component
-def CompareExport(session: Session, refresh, error: solara.Reactive[str], tick: int) -> None:
+def CompareExport(session: Session, refresh, error: solara.Reactive[str], colour: str, tick: int) -> None:
     """Keep the current run as reference; download its time series (CSV) and the pictures (PNG)."""
     ref = session.reference
     name = session.scenario_path.stem
@@ -224,11 +259,12 @@ def CompareExport(session: Session, refresh, error: solara.Reactive[str], tick: 
     def charts_png() -> bytes:
         with session.lock:
             ref = session.reference.history if session.reference else None
-            return figures.charts_png(session.history(), ref, int(session.model.config.run.steps), session.window())
+            return figures.charts_png(session.history(), ref, session.last_month(), session.window(),
+                                      title=f"{session.run_label()}, month {session.model.steps}")
 
     def map_png() -> bytes:
         with session.lock:
-            return figures.grid_png(session.model)
+            return figures.grid_png(session.model, COLOUR_BY[colour])
 
     with solara.Card("Compare and export", margin=0):
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
@@ -261,6 +297,9 @@ def LeverPanel(session: Session, refresh, state: tuple) -> None:
     values = session.lever_values()
     with solara.Card("Levers (apply on Reset)", margin=0):
         solara.Button("Undo lever changes", on_click=undo, text=True, disabled=not session.overrides)
+        solara.Text("The tag after a lever names its remedy: (up) officials' assessment, (down) residents' voice, "
+                    "(in) coordination inside government, (out) profit space for firms and organizations, "
+                    "(technology) data sharing. More in the About tab.", style=SMALL)
         for lever in LEVERS:
             LeverControl(lever, values[lever.key], change)
 
@@ -300,9 +339,9 @@ def Inspector(session: Session, selected: solara.Reactive[dict | None]) -> None:
 
 
 @solara.component
-def ModelViews(session: Session, tick: int) -> None:
-    """Monitors, map with inspector, charts and the event log."""
-    choice = solara.use_reactive(next(iter(COLOUR_BY)))
+def ModelViews(session: Session, choice: solara.Reactive[str], tick: int) -> None:
+    """Monitors, map with inspector, charts and the event log (``choice``: what colours the map, shared with
+    the Map PNG download)."""
     fixed = solara.use_reactive(True)
     kind = solara.use_reactive(log.ALL)
     selected: solara.Reactive[dict | None] = solara.use_reactive(None)
@@ -318,13 +357,14 @@ def ModelViews(session: Session, tick: int) -> None:
         periphery = [bool(p) for p in model.layout.community_is_periphery]
         log_markup = log.log_html(session.log, kind.value, periphery)
         monitors = monitors_html(session)
+        legend = svg.map_legend_html(field, model)
     with solara.ColumnsResponsive(12, large=[5, 7]):
         with solara.Column(gap="6px"):
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
                 solara.Text("Colour residents by:")
                 solara.ToggleButtonsSingle(value=choice, values=list(COLOUR_BY))
             MapView(svg=map_markup, event_inspect=selected.set)
-            solara.HTML(tag="div", unsafe_innerHTML=svg.map_legend_html(field))
+            solara.HTML(tag="div", unsafe_innerHTML=legend)
             with solara.Card("Inspect", margin=0):
                 Inspector(session, selected)
             with solara.Card(f"What happened (log, month {model.steps})", margin=0):
@@ -335,7 +375,6 @@ def ModelViews(session: Session, tick: int) -> None:
             solara.HTML(tag="div", unsafe_innerHTML=monitors)
             solara.Switch(label="Fixed axes (same scale across runs)", value=fixed)
             solara.HTML(tag="div", unsafe_innerHTML=charts)
-    solara.Div(style={"height": "48px"})  # keep the last cards clear of Solara's corner badge
 
 
 @solara.component
@@ -344,6 +383,7 @@ def Page() -> None:
     tick, set_tick = solara.use_state(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("4 months/s")
+    colour = solara.use_reactive(next(iter(COLOUR_BY)))
     busy = solara.use_reactive("")
     error = solara.use_reactive("")
     job: solara.Reactive[tuple[int, Callable[[], object] | None]] = solara.use_reactive((0, None))
@@ -415,11 +455,11 @@ def Page() -> None:
         return
     with solara.Sidebar(), solara.Column():
         Boundary("run controls", Controls, session, scenarios, playing, start, busy.value, error, speed, refresh, tick)
-        Boundary("compare and export panel", CompareExport, session, refresh, error, tick)
+        Boundary("compare and export panel", CompareExport, session, refresh, error, colour.value, tick)
         Boundary("levers", LeverPanel, session, refresh, (session.scenario_path, tuple(sorted(session.overrides.items()))))
     with solara.lab.Tabs():
         with solara.lab.Tab("Model"):
-            Boundary("map, monitors and charts", ModelViews, session, tick)
+            Boundary("map, monitors and charts", ModelViews, session, colour, tick)
         with solara.lab.Tab("About"):
             Boundary("About tab", About)
 

@@ -49,6 +49,10 @@ def _pct(share: float, low: float, high: float) -> str:
     return f"{100 * share:.0f}%{inner}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _significant(low: float, high: float) -> bool:
     return math.isfinite(low) and (low > 0 or high < 0)
 
@@ -60,8 +64,10 @@ def paragraph(rows: pd.DataFrame, plan: ExplainPlan) -> str:
     total = rows[rows["kind"] == TOTAL].iloc[0]
     label = _label(outcome)
     if not total["n_seeds"] or total["n_seeds"] < 2:
-        return (f"**{label}**: fewer than two seeds where every subset's run is usable ({int(total['n_seeds'])}); "
-                "no attribution (see the runs' `status` and `error` columns).")
+        found = OUTCOME_BY_KEY.get(outcome)
+        when = f" (it is undefined when {found.missing_when})" if found and found.missing_when else ""
+        return (f"**{label}**: no attribution: fewer than two seeds ({int(total['n_seeds'])}) where every subset's "
+                f"run is usable and the outcome defined{when}; the runs' `status` and `error` columns say which failed.")
     parts = rows[rows["kind"] == COMPONENT].sort_values("shapley", key=abs, ascending=False)
     rest = rows[rows["kind"] == INTERACTIONS].iloc[0]
     method = ("exact Shapley values over all subsets" if plan.method == "exact" else
@@ -69,18 +75,22 @@ def paragraph(rows: pd.DataFrame, plan: ExplainPlan) -> str:
     head = (f"**{label}** ({_unit(outcome)}): {plan.scenario} moves it from {_num(outcome, total['base_mean'], False)} "
             f"to {_num(outcome, total['scenario_mean'], False)} against {plan.base}, "
             f"{_num(outcome, total['shapley'])} {_interval(outcome, total['ci_low'], total['ci_high'])} "
-            f"(paired on {int(total['n_seeds'])} seeds; {method} of {plan.k} components).")
+            f"(paired on {int(total['n_seeds'])} seeds; {method} of {plan.k} component{'s' if plan.k > 1 else ''}).")
     if not _significant(total["ci_low"], total["ci_high"]):
         each = "; ".join(f"{r['component']} {_num(outcome, r['shapley'])} {_interval(outcome, r['ci_low'], r['ci_high'])}"
                          for _, r in parts.head(LISTED).iterrows())
         return (f"{head} The effect is not distinguishable from zero at 95%, so no share of it is given; the "
                 f"components' Shapley values: {each}.")
     word = "rise" if total["shapley"] > 0 else "fall"
-    named = [(r["component"], _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"])
-              + ("" if _significant(r["share_ci_low"], r["share_ci_high"]) else " (not distinguishable from zero)"))
+    if plan.k == 1:
+        return (f"{head} {plan.components[0].name} is the only change against {plan.base}, so it carries the whole "
+                f"{word}; there is nothing to split.")
+    named = [(r["component"], _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]),
+              "" if _significant(r["share_ci_low"], r["share_ci_high"]) else " (not distinguishable from zero)")
              for _, r in parts.head(LISTED).iterrows()]
-    first = f"{named[0][0][:1].upper()}{named[0][0][1:]} carries {named[0][1]} of the {word}"
-    lines = [head, "; ".join([first, *(f"{name} {share}" for name, share in named[1:])]) + "."]
+    name, share, note = named[0]
+    first = f"{name[:1].upper()}{name[1:]} carries {share} of the {word}{note}"
+    lines = [head, "; ".join([first, *(f"{n} {s}{t}" for n, s, t in named[1:])]) + "."]
     others = parts.iloc[LISTED:]
     if len(others):
         lines.append(f"The other {len(others)} components together carry "

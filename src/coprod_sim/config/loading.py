@@ -80,6 +80,8 @@ def scenario_source(scenario: ScenarioLike) -> tuple[dict, str]:
     shipped = shipped_scenarios()
     if str(scenario) in shipped:
         return read_yaml(shipped[str(scenario)]), str(scenario)
+    if path.is_dir():
+        raise ConfigError([f"{scenario}: expected a config file, found a folder"])
     hint = difflib.get_close_matches(str(scenario), list(shipped), n=1)
     tip = f"did you mean '{hint[0]}'? " if hint else ""
     raise ConfigError([f"{scenario}: no such file, and not a shipped scenario; {tip}"

@@ -247,8 +247,8 @@ def _load_base(base: Any, origin: str, here: Path, probs: _Problems) -> dict:
         return {}
     try:
         data, where = scenario_source(found or base)
-    except ConfigError as err:
-        probs.extend(err.problems)
+    except ConfigError as err:  # the spec's key first, then what is wrong with the file it names
+        probs.extend(f"{origin}: base: {line}" for line in err.problems)
         return {}
     _resolve_or_note(data, where, probs)
     return data
@@ -478,7 +478,7 @@ def _points_file(name: Any, origin: str, here: Path, probs: _Problems) -> tuple[
     try:
         check_file(path)  # a regular file of sane size: a pipe would block, a device never end
     except ConfigError as err:
-        probs.extend(err.problems)
+        probs.extend(f"{origin}: design.file: {line}" for line in err.problems)
         return None, origin
     try:
         table = pd.read_csv(path, true_values=["true", "True"], false_values=["false", "False"])
