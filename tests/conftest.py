@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from coprod_sim.config import load_config
@@ -43,6 +47,40 @@ def approval_waits(model) -> list[int]:
 
     return [f.approval_delay if f.active else model.month - f.created
             for f in model.agents_by_type.get(Facility, []) if f.needed_approval]
+
+
+def patience(seconds: float) -> float:
+    """A wait for something that takes ``seconds`` on an idle machine, stretched by the current load:
+    a loaded 2-core machine must not fail a test by being slow."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return seconds * max(3.0, 3.0 * load)
+
+
+def kill_tree(proc: subprocess.Popen | psutil.Process) -> None:
+    """End a process and everything it started (children first found, then killed together)."""
+    try:
+        root = psutil.Process(proc.pid)
+        family = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        family = []
+    for p in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(family, timeout=10)
+    if isinstance(proc, subprocess.Popen):
+        proc.wait(timeout=10)
+
+
+def run_python(args: list[str], cwd: Path, seconds: float = 60, env: dict | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in ``cwd`` with the test's interpreter; its whole process tree is ended afterwards."""
+    proc = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, **(env or {})})
+    try:
+        out, err = proc.communicate(timeout=patience(seconds))
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+    finally:
+        kill_tree(proc)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

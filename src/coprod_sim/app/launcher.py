@@ -83,6 +83,7 @@ def app_environment(scenario: str | None, configs_dir: str | None) -> dict[str, 
     """Environment for the server: where scenarios are, which to open, and no telemetry (offline)."""
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"  # its corner badge covered chart labels (and links to the internet)
     env[LAUNCHER_PID_ENV] = str(os.getpid())  # the server ends with us, even after kill -9 (app/guard.py)
     # a closed tab's model is freed after this long (Solara keeps it 24 h by default, for reconnects)
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL_TIMEOUT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -25,22 +26,31 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
+    from ..sweeps.spec import BACKENDS
+
     whole_number("--workers", args.workers, 1)
     whole_number("--batch-size", args.batch_size, 1)
     whole_number("--max-attempts", args.max_attempts, 1)
-    if args.timeout is not None and not args.timeout > 0:
-        raise UserError(f"--timeout: expected seconds, a number > 0, found {args.timeout}")
+    if args.timeout is not None and not 0 < args.timeout < math.inf:
+        raise UserError(f"--timeout: expected seconds, a finite number > 0, found {args.timeout}")
+    if args.backend is not None and args.backend not in BACKENDS:
+        raise UserError(f"--backend: expected one of {', '.join(BACKENDS)}, found {args.backend!r}")
     if args.scheduler and (args.backend or "dask") != "dask":
         raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
 
 
 # ------------------------------------------------------------------ sweep
+def _add_sweep_options(p: argparse.ArgumentParser, default_out: str, dry_run: str) -> None:
+    """What every command that runs a sweep takes: --out, the backend options, --dry-run, --retry-failed."""
+    p.add_argument("--out", default=None, help=f"output folder (default {default_out})")
+    _add_backend_options(p)
+    p.add_argument("--dry-run", action="store_true", help=f"print {dry_run}")
+    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+
+
 def _add_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
-    p.add_argument("--out", default=None, help="output folder (default results/sweeps/<spec name>)")
-    _add_backend_options(p)
-    p.add_argument("--dry-run", action="store_true", help="print the number of runs and a wall-time estimate")
-    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    _add_sweep_options(p, "results/sweeps/<spec name>", "the number of runs and a wall-time estimate")
 
 
 def _sweep(args: argparse.Namespace) -> int:

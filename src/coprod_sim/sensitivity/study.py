@@ -63,7 +63,8 @@ def sensitivity(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None
     start = time.perf_counter()
     tables, resumed, failed = {}, 0, 0
     for key, plan in study.plans.items():
-        report = run_sweep(plan, folder_of(target, key), backend, workers, scheduler, batch_size, retry_failed)
+        report = run_sweep(plan, folder_of(target, key), backend, workers, scheduler, batch_size,
+                           retry_failed).require_results()
         tables[key] = pd.read_parquet(folder_of(target, key) / "runs.parquet")
         resumed, failed = resumed + report.resumed, failed + report.failed
     found = analyse(study, tables)

@@ -14,12 +14,15 @@ recorded, and re-running the sweep retries them.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
@@ -64,6 +67,60 @@ def warm_workers(backend: str) -> None:
     if backend in WORKER_PRELOAD and "forkserver" in multiprocessing.get_all_start_methods():
         multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD[backend])
         multiprocessing.forkserver.ensure_running()
+
+
+def needs_main_guard(backend: str, scheduler: str | None) -> bool:
+    """Does this backend start local worker processes (which re-import the main script)?"""
+    return backend == "processes" or (backend == "dask" and not scheduler)
+
+
+def check_main_guard() -> None:
+    """Refuse to start local workers from a script's unguarded top level, naming the fix.
+
+    Worker processes (forkserver or spawn) re-run the main script to rebuild its
+    namespace; a call at its top level without ``if __name__ == "__main__":``
+    would start the sweep again inside every worker, and every run would end as
+    ``worker_lost``. Notebooks, ``python -c`` and ``python -m package`` are not re-run.
+    """
+    script = _reimported_main()
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_name != "<module>" or frame.f_globals.get("__name__") != "__main__"):
+        frame = frame.f_back  # type: ignore[assignment]
+    if script is None or frame is None or _guarded(script, frame.f_lineno):
+        return
+    raise UserError(
+        f"{script}, line {frame.f_lineno}: starts a sweep with local worker processes at the script's top level, "
+        "outside `if __name__ == \"__main__\":`; each worker re-runs the script and would start the sweep again, "
+        "and every run would be lost. Put the call under `if __name__ == \"__main__\":` (docs/python.md#scripts), "
+        "or use backend=\"serial\"")
+
+
+def _reimported_main() -> Path | None:
+    """The script a new worker process re-runs (as multiprocessing decides), or None."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:  # python -m: a package's __main__ is not re-run
+        origin = getattr(main.__spec__, "origin", None)  # type: ignore[union-attr]
+        return None if name == "__main__" or name.endswith(".__main__") or not origin else Path(origin)
+    path = getattr(main, "__file__", None)
+    return Path(path) if path and Path(path).stem != "ipython" else None
+
+
+def _guarded(script: Path, line: int) -> bool:
+    """Is ``line`` of ``script`` inside an ``if __name__ == "__main__":`` block? (unreadable: assume so)"""
+    try:
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return True
+    return any(_is_main_test(node.test) and any(n.lineno <= line <= (n.end_lineno or n.lineno) for n in node.body)
+               for node in ast.walk(tree) if isinstance(node, ast.If))
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    return {ast.unparse(test.left), ast.unparse(test.comparators[0])} == {"__name__", "'__main__'"}
 
 
 def _process_context() -> multiprocessing.context.BaseContext:

@@ -43,7 +43,8 @@ def compare(scenarios: list[str], replicates: int = 10, seed: int = 0, params: P
     if unknown:
         raise UserError(f"outcome: {', '.join(unknown)}: unknown outcome")
     target = Path(out) if out else default_out(list(scenarios))
-    run_sweep(plan, target, scheduler=scheduler, batch_size=batch_size, timeout=timeout, max_attempts=max_attempts)
+    run_sweep(plan, target, scheduler=scheduler, batch_size=batch_size, timeout=timeout,
+              max_attempts=max_attempts).require_results()
     table = paired_differences(pd.read_parquet(target / "runs.parquet"), list(scenarios), chosen)
     table.to_csv(target / "compare.csv", index=False)
     return table

@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import UserError
+from ..errors import CoprodError, UserError
 from ..runs import files, git_commit, package_versions
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
@@ -60,6 +60,7 @@ class SweepReport:
     lost: int
     seconds: float
     statuses: dict[str, int] = field(default_factory=dict)  # recorded runs by status, earlier calls included
+    reasons: dict[str, str] = field(default_factory=dict)  # status → the first run's error, for statuses not ok
 
     @property
     def complete(self) -> bool:
@@ -74,6 +75,23 @@ class SweepReport:
     @property
     def not_ok(self) -> int:
         return sum(n for status, n in self.statuses.items() if status != "ok")
+
+    def require_results(self) -> SweepReport:
+        """This report, or :class:`SweepFailed` when no run of the plan gave results (all lost or failed)."""
+        if self.total and not self.statuses.get("ok"):
+            raise SweepFailed(self)
+        return self
+
+
+class SweepFailed(CoprodError):
+    """No run of a sweep gave results: an analyst's script stops here instead of analysing a table of NaNs."""
+
+    def __init__(self, report: SweepReport):
+        kinds = "; ".join(f"{n} {s}: {report.reasons.get(s, 'no reason recorded')}"
+                          for s, n in sorted(report.statuses.items()))
+        super().__init__(f"{report.out}: none of the {report.total} runs gave results"
+                         f"{f' ({kinds})' if kinds else ''}; the runs table {report.out}/runs.parquet says why")
+        self.report = report
 
 
 # ------------------------------------------------------------------ shards
@@ -132,10 +150,8 @@ def consolidate(plan: SweepPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFrame 
 
 def _tidy_runs(rows: pd.DataFrame, plan: SweepPlan) -> pd.DataFrame:
     """Fixed column order and dtypes, sorted by (point, replicate): identical on every backend."""
-    for col in plan.varied + plan.summary_outcomes + FIXED_COLUMNS:
-        if col not in rows:
-            rows[col] = None
-    runs = rows[FIXED_COLUMNS + plan.varied + plan.summary_outcomes].copy()
+    # columns missing when every run was lost are added at once (one by one fragments the frame)
+    runs = rows.reindex(columns=FIXED_COLUMNS + plan.varied + plan.summary_outcomes)
     for col in ("point_id", "replicate", "seed"):
         runs[col] = runs[col].astype("int64")
     runs["runtime_s"] = runs["runtime_s"].astype("float64")
@@ -218,6 +234,10 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
     backend, workers = backend or plan.backend, workers or plan.workers
     if backend not in BACKENDS:
         raise UserError(f"backend: expected one of {', '.join(BACKENDS)}, found {backend!r}")
+    from .backends import check_main_guard, needs_main_guard
+
+    if needs_main_guard(backend, scheduler or plan.scheduler):
+        check_main_guard()
     out = Path(out)
     with folder_lock(out), _terminate_as_interrupt():
         return _run_locked(plan, out, backend, workers, scheduler, batch_size, retry_failed,
@@ -262,8 +282,9 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     runs, _ = consolidate(plan, out)
     seconds = time.perf_counter() - start
     statuses = {str(k): int(v) for k, v in runs["status"].value_counts().items()}
+    bad = runs[runs["status"] != "ok"].drop_duplicates("status")
     report = SweepReport(out, len(plan.tasks), len(plan.tasks) - len(todo), counts["ok"], counts["failed"],
-                         len(plan.tasks) - len(runs), seconds, statuses)
+                         len(plan.tasks) - len(runs), seconds, statuses, dict(zip(bad["status"], bad["error"], strict=True)))
     manifest.update(finished=_now(), status="complete" if report.complete else "incomplete", wall_time_s=seconds,
                     counts={"runs": len(plan.tasks), "recorded": len(runs), **{s: statuses.get(s, 0) for s in STATUSES},
                             "missing": report.lost, "resumed": report.resumed, "this_call": dict(counts)})
@@ -433,7 +454,11 @@ def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = Non
 
     Raises:
         ConfigError: every problem with the spec, before anything runs.
+        UserError: local worker processes started from a script's top level without
+            ``if __name__ == "__main__":`` (docs/python.md#scripts).
+        SweepFailed: no run gave results (every run lost or failed); ``.report`` says what was recorded.
     """
     plan = plan_of(spec)
     target = Path(out) if out is not None else default_out(spec, plan)
-    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout, max_attempts)
+    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout,
+                     max_attempts).require_results()
