@@ -264,13 +264,19 @@ def test_changed_outputs_rerun_instead_of_reusing_rows(tmp_path):
     assert steps["cost.public_spending"].notna().all() and len(steps) == 4 * FAST["run.steps"]
 
 
-def test_resume_by_another_code_version_is_refused(tmp_path):
+def test_resume_by_another_code_version_is_refused_unless_forced(tmp_path, capsys):
+    from coprod_sim.sweeps.integrity import read_manifest, write_manifest
+
     run_sweep(build_plan(spec(), "t"), tmp_path, backend="serial")
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["git_commit"] = "0" * 40
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(UserError, match="results of two code versions would mix"):
+    manifest = read_manifest(tmp_path)
+    write_manifest(tmp_path, {**manifest, "code_fingerprint": "0" * 16, "git_commit": "abc"})
+    with pytest.raises(UserError, match=r"fingerprint 0{16}, commit abc.*results of two code versions would mix"
+                                        r".*--force"):
         run_sweep(build_plan(spec(), "t"), tmp_path, backend="serial")
+    report = run_sweep(build_plan(spec(replicates=3), "t"), tmp_path, backend="serial", force=True)
+    assert report.resumed == 4 and report.all_ok
+    assert "resuming anyway (--force)" in capsys.readouterr().err
+    assert read_manifest(tmp_path)["forced_over"]["fingerprint"] == "0" * 16
 
 
 def test_run_out_refuses_another_runs_folder_unless_forced(tmp_path, capsys):

@@ -46,6 +46,8 @@ def _add_sweep(p: argparse.ArgumentParser) -> None:
     _add_backend_options(p)
     p.add_argument("--dry-run", action="store_true", help="print the number of runs and a wall-time estimate")
     p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    p.add_argument("--force", action="store_true",
+                   help="resume a folder made by other code (another code fingerprint), keeping its runs as they are")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -67,7 +69,7 @@ def _sweep(args: argparse.Namespace) -> int:
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
     report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
-                       args.max_attempts)
+                       args.max_attempts, args.force)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
           f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
     if report.not_ok:

@@ -236,15 +236,17 @@ def _connect(address: Any) -> Any:
                         f"({type(exc).__name__}); check the address and that `dask scheduler` is running") from None
 
 
-def _identity() -> tuple[str, str | None]:
+def _identity() -> tuple[str, str]:
+    """This process's coprod-sim: its version and code fingerprint (source files and library versions)."""
     from .. import __version__
-    from ..runs import git_commit
+    from ..runs import code_fingerprint
 
-    return __version__, git_commit()
+    return __version__, code_fingerprint()
 
 
 def check_workers(client: Any) -> int:
-    """Every worker must import the same coprod-sim version and commit as this process; returns their count."""
+    """Every worker must import the same coprod-sim code as this process (version and code fingerprint);
+    returns their count."""
     from importlib import metadata
 
     found = client.run(metadata.version, "coprod-sim", on_error="return")
@@ -257,7 +259,8 @@ def check_workers(client: Any) -> int:
     differ = {w: i for w, i in identities.items() if tuple(i) != mine} if identities else {}
     if differ:
         listing = "; ".join(f"{w}: {i}" for w, i in sorted(differ.items()))
-        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, commit {mine[1]}): {listing}")
+        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, code fingerprint {mine[1]}): "
+                        f"{listing}")
     if not found:
         raise UserError("the Dask scheduler has no workers; start some with `dask worker ADDRESS`")
     return len(found)
