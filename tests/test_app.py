@@ -36,7 +36,8 @@ def test_every_lever_is_a_registered_parameter_within_its_range() -> None:
     reg = registry()
     for lever in LEVERS:
         p = reg[lever.key]
-        assert lever.explanation().startswith(p.description)
+        assert lever.explanation().startswith(p.description.split(' (')[0])
+        assert '_' not in lever.explanation(), 'a raw key reached the students'
         if lever.kind == "slider" and p.type == "number":
             assert p.range[0] <= lever.lo < lever.hi <= p.range[1], lever.key
 
@@ -299,11 +300,18 @@ def test_inspect_a_facility_and_a_cell(session: Session) -> None:
 
 
 def test_about_tab_has_the_odd_sections_and_lever_sources() -> None:
-    from coprod_sim.app.about import about_html
+    from coprod_sim.app.about import CJK, about_html
 
     out = about_html()
     assert "Purpose" in out and "Process overview" in out and "<table>" in out
     assert registry()["government.resistance"].source.split()[0] in out
+    # students first: what the model is, a glossary that explains Gini; developers' words only further down
+    students, researchers = out.split("For researchers")
+    assert "What this model is" in students and "Gini" in students and "Glossary" in students
+    assert "numpy" not in students and "§" not in students and "numpy" in researchers
+    # no Chinese characters (no CJK font is shipped): pinyin instead; the source papers are not "seeds"
+    assert CJK.findall(out) == [] and "zhǔtǐ fēnsàn huà" in out
+    assert "seed 001" not in out.lower() and "source paper 001" in out.lower()
 
 
 def test_unexpected_errors_become_one_friendly_sentence() -> None:

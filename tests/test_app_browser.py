@@ -216,7 +216,7 @@ def test_core_controls(server, browser) -> None:
 
     # an invalid scenario file is reported on the page; the current run stays
     tab.pick_scenario("Broken test")
-    page.get_by_text("Could not start this run").wait_for(timeout=60_000)
+    page.get_by_text("Could not start this run").first.wait_for(timeout=60_000)
     page.get_by_text("Browser-test scenario with a larger periphery.").wait_for()
 
     problems = tab.problems + other.problems
@@ -293,6 +293,8 @@ def test_monitors_reference_export_inspect_log_about(server, browser, tmp_path: 
 
     # About: the model's purpose, schedule and levers from the ODD
     page.get_by_role("tab", name="About").click()
+    page.get_by_role("heading", name="What this model is").wait_for()
+    page.get_by_text("Show the model description and the levers' sources").click()
     page.get_by_text("The levers and their sources").wait_for()
     assert "Process overview" in page.inner_text("body")
     assert not tab.problems, "\n".join(tab.problems)

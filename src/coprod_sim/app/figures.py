@@ -229,7 +229,7 @@ class Panel:
 CHART_LOOKS: dict[str, tuple[str, tuple[float, float] | None, float, bool]] = {
     "satisfaction": ("Satisfaction, mean (1–5)", (1, 5), 1.0, False),
     "needs": ("Needs met and coverage (share)", (0, 1), 1.0, False),
-    "equity": ("Equity (gaps in needs met; Gini)", None, 1.0, False),
+    "equity": ("Equity (gaps in needs met; Gini: 0 equal, 1 unequal)", None, 1.0, False),
     "spending": ("Public spending (k yuan/month, stacked)", None, 1e-3, True),
     "approvals": ("Approvals: mean wait (months), number pending", None, 1.0, False),
     "budget": ("Budget released by departments (share)", (0, 1), 1.0, False),

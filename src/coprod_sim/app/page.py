@@ -297,6 +297,9 @@ def LeverPanel(session: Session, refresh, state: tuple) -> None:
     values = session.lever_values()
     with solara.Card("Levers (apply on Reset)", margin=0):
         solara.Button("Undo lever changes", on_click=undo, text=True, disabled=not session.overrides)
+        solara.Text("The tag after a lever names its remedy: (up) officials' assessment, (down) residents' voice, "
+                    "(in) coordination inside government, (out) profit space for firms and organizations, "
+                    "(technology) data sharing. More in the About tab.", style=SMALL)
         for lever in LEVERS:
             LeverControl(lever, values[lever.key], change)
 

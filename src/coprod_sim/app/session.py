@@ -10,6 +10,7 @@ value would silently undo the scenario being loaded).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +43,13 @@ class Lever:
     note: str = ""  # how the app maps the slider onto the parameter, if not 1:1
 
     def explanation(self) -> str:
-        """Plain-language meaning, from the parameter registry so it never drifts from the model."""
+        """Plain-language meaning, from the parameter registry so it never drifts from the model: a raw key in
+        the description, such as "(operators.rent_share)", is left out, and a 0–1 unit said in words."""
         p = registry()[self.key]
-        unit = "" if p.unit in ("-", "") else f" Unit: {p.unit}."
-        return f"{p.description}{unit} {self.note}".strip()
+        text = re.sub(r" ?\([a-z_]+\.[a-z_.]+\)", "", p.description)
+        unit = ("" if p.unit in ("-", "") else " From 0 (none) to 1 (full)." if p.unit in ("0-1", "0–1")
+                else f" Unit: {p.unit}.")
+        return f"{text}{unit} {self.note}".strip()
 
 
 # how the app shows a per-service money lever (one slider for all seven services)

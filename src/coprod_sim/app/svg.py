@@ -261,7 +261,9 @@ def chart_alt(panel: Panel, history: pd.DataFrame, reference: pd.DataFrame | Non
     """Alt text of a chart: its title and the latest value of each line (and of the reference)."""
     def last(frame: pd.DataFrame | None, key: str) -> str:
         v = _values(frame, key, panel.scale)
-        return f"{v[-1]:.3g}" if len(v) and np.isfinite(v[-1]) else "none"
+        if not len(v) or not np.isfinite(v[-1]):
+            return "none"
+        return f"{v[-1]:.3g}" if abs(v[-1]) >= 1e-9 else "0"  # a rounding residue (-7e-15) reads 0
 
     parts = [f"{label} {last(history, key)}" for key, label in panel.series]
     text = f"Chart: {panel.title}. Latest month: " + "; ".join(parts) + "."

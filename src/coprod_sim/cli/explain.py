@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .runs import SCENARIO_HELP, whole_number
-from .sweeps import _add_backend_options, _check_backend_options, _duration
+from .sweeps import _add_sweep_options, _check_backend_options, _duration
 
 
 def _add(p: argparse.ArgumentParser) -> None:
@@ -27,11 +27,8 @@ def _add(p: argparse.ArgumentParser) -> None:
                    help="outcome to attribute (repeatable; default: the key outcomes)")
     p.add_argument("--permutations", type=int, default=None, metavar="N",
                    help="sampled orders when there are more than 8 components (default 64)")
-    p.add_argument("--out", default=None, help="output folder (default results/explain/<scenario>-vs-<base>)")
-    _add_backend_options(p)
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the components, the number of runs and a wall-time estimate")
-    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    _add_sweep_options(p, "results/explain/<scenario>-vs-<base>",
+                       "the components, the number of runs and a wall-time estimate")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -40,12 +40,17 @@ def _check_backend_options(args: argparse.Namespace) -> None:
 
 
 # ------------------------------------------------------------------ sweep
+def _add_sweep_options(p: argparse.ArgumentParser, default_out: str, dry_run: str) -> None:
+    """What every command that runs a sweep takes: --out, the backend options, --dry-run, --retry-failed."""
+    p.add_argument("--out", default=None, help=f"output folder (default {default_out})")
+    _add_backend_options(p)
+    p.add_argument("--dry-run", action="store_true", help=f"print {dry_run}")
+    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+
+
 def _add_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
-    p.add_argument("--out", default=None, help="output folder (default results/sweeps/<spec name>)")
-    _add_backend_options(p)
-    p.add_argument("--dry-run", action="store_true", help="print the number of runs and a wall-time estimate")
-    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    _add_sweep_options(p, "results/sweeps/<spec name>", "the number of runs and a wall-time estimate")
     p.add_argument("--force", action="store_true",
                    help="resume a folder made by other code (another code fingerprint), keeping its runs as they are")
 

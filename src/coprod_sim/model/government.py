@@ -134,8 +134,8 @@ class LeadingGroup(Agent):
         m.issues.name_leads(issues[:n_issues], m.rng)
         self.cases_coordinated = n_facilities + n_issues
         if self.cases_coordinated:
-            m.log(f"The leading group coordinated {n_facilities} approvals and named lead units for {n_issues} issues "
-                  f"(cost {paid / 1000:.1f}k yuan)")
+            issues_part = f" and named lead units for {n_issues} issues" if n_issues else ""
+            m.log(f"The leading group coordinated {n_facilities} approvals{issues_part} (cost {paid / 1000:.1f}k yuan)")
 
 
 class StreetOffice(Agent):
