@@ -29,6 +29,7 @@ from scipy import stats
 from ..config import ConfigError, ParamsLike, ScenarioLike, load_config
 from ..errors import UserError
 from ..model import KEY_OUTCOMES, SUMMARY_KEYS
+from ..runs import CacheLike
 from ..sweeps.analysis import mean_ci
 from ..sweeps.engine import run_sweep
 from ..sweeps.spec import build_plan
@@ -199,7 +200,7 @@ def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicat
             outcomes: Sequence[str] | None = None, permutations: int = DEFAULT_PERMUTATIONS,
             out: str | Path | None = None, backend: str | None = None, workers: int | None = None,
             scheduler: str | None = None, batch_size: int | None = None, timeout: float | None = None,
-            max_attempts: int | None = None, retry_failed: bool = False) -> Attribution:
+            max_attempts: int | None = None, retry_failed: bool = False, cache: CacheLike = True) -> Attribution:
     """Attribute ``scenario``'s paired effect over ``against`` to its components by Shapley values
     (docs/explain.md).
 
@@ -207,7 +208,8 @@ def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicat
     switched on and off; every subset runs on the same ``replicates`` seeds. Exact over all subsets
     for up to 8 components, ``permutations`` sampled orders beyond. Writes ``attribution.csv``,
     ``attribution.md``, a waterfall figure per outcome and the runs into ``out`` (default
-    ``results/explain/<scenario>-vs-<base>``); finished runs there are reused.
+    ``results/explain/<scenario>-vs-<base>``); finished runs there are reused. ``cache``: where runs of the
+    introduction design keep their spun-up worlds (True: the default folder; a folder; False: none).
 
     Raises:
         ConfigError: a scenario or parameter is invalid.
@@ -218,7 +220,7 @@ def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicat
     plan = plan_explain(scenario, against, params, groups, replicates, seed, permutations)
     target = Path(out) if out is not None else default_out(plan)
     report = run_sweep(plan.sweep, target, backend or ("dask" if scheduler else None), workers, scheduler,
-                       batch_size, retry_failed, timeout, max_attempts).require_results()
+                       batch_size, retry_failed, timeout, max_attempts, cache).require_results()
     table, by_seed = analyse(pd.read_parquet(target / "runs.parquet"), plan, chosen)
     result = Attribution(target, plan, table, by_seed, "", report=report)
     write_outputs(result)

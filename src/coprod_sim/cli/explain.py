@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import UserError
 from .runs import SCENARIO_HELP, whole_number
-from .sweeps import _add_sweep_options, _check_backend_options, _duration
+from .sweeps import _add_sweep_options, _check_backend_options, _duration, cache_option
 
 
 def _add(p: argparse.ArgumentParser) -> None:
@@ -63,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         warm_workers(backend)
     result = explain(args.scenario, args.against, args.replicates, args.seed, args.overrides, groups, outcomes,
                      permutations, out, backend, workers, args.scheduler, args.batch_size, args.timeout,
-                     args.max_attempts, args.retry_failed)
+                     args.max_attempts, args.retry_failed, cache_option(args))
     print()
     print(result.text)
     print()

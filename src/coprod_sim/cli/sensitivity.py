@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .sweeps import _add_sweep_options, _check_backend_options, _duration
+from .sweeps import _add_sweep_options, _check_backend_options, _duration, cache_option
 
 
 def _add(p: argparse.ArgumentParser) -> None:
@@ -36,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not args.scheduler:
         warm_workers(backend)
-    report = sensitivity(args.spec, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed)
+    report = sensitivity(args.spec, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed,
+                         cache=cache_option(args))
     print(f"sensitivity {study.name}: {report.runs} runs ({report.resumed} reused), {len(report.noise)} outcome(s), "
           f"{study.method} — {report.seconds:.1f} s → {out}/report.md, indices.csv")
     return 0

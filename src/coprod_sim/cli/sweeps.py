@@ -23,6 +23,23 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-attempts", type=int, default=None, metavar="N",
                    help="tries of a run whose worker process dies before it is recorded as worker_lost "
                         "(default: the spec's, else 3)")
+    add_cache_options(p)
+
+
+def add_cache_options(p: argparse.ArgumentParser) -> None:
+    """Where runs of the introduction design (run.design) keep their spun-up worlds."""
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="folder of spun-up worlds for run.design: introduction (default: $COPROD_SIM_WORLDS, else "
+                        "~/.cache/coprod-sim/worlds; on a cluster, a folder every worker can read and write)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="simulate every run's spin-up afresh instead of sharing snapshots (same results, slower)")
+
+
+def cache_option(args: argparse.Namespace) -> bool | str:
+    """``--no-cache`` / ``--cache DIR`` as the API's ``cache`` argument."""
+    if args.no_cache and args.cache:
+        raise UserError("--cache and --no-cache: give one of them")
+    return False if args.no_cache else (args.cache or True)
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
@@ -74,7 +91,7 @@ def _sweep(args: argparse.Namespace) -> int:
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
     report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
-                       args.max_attempts, args.force)
+                       args.max_attempts, cache_option(args), args.force)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
           f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
     if report.not_ok:
@@ -158,7 +175,8 @@ def _compare(args: argparse.Namespace) -> int:
         raise UserError(f"--replicates: expected at least 2 for a confidence interval, found {args.replicates}")
     out = Path(args.out) if args.out else default_out(args.configs)
     table = compare(args.configs, args.replicates, args.seed, args.overrides, args.outcomes, out, args.backend,
-                    args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts)
+                    args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts,
+                    cache=cache_option(args))
     for scenario, group in table.groupby("scenario", sort=False):
         pairs = int(group["usable_pairs"].iloc[0])
         print(f"{scenario} − {group['reference'].iloc[0]} (paired over {pairs} seeds)")

@@ -136,6 +136,25 @@ def cross_problems(cfg: dict, origin: str) -> list[str]:
     if cfg["access"]["catchment_m"] < cfg["space"]["cell_size_m"]:
         out.append(f"{origin}: access.catchment_m: expected at least space.cell_size_m "
                    f"({cfg['space']['cell_size_m']}), found {cfg['access']['catchment_m']}")
+    if cfg["run"]["design"] == "introduction":
+        out.extend(_built_with_world(cfg, origin))
+    return out
+
+
+# levers that lay out the district when the world is built (stations, centres' floor area): a policy introduced
+# into a spun-up world cannot move them, so the introduction design keeps them at their defaults
+BUILT_WITH_WORLD = ("layout.mode", "layout.merge_size", "layout.centre_m2_per_100_households")
+
+
+def _built_with_world(cfg: dict, origin: str) -> list[str]:
+    out = []
+    for key in BUILT_WITH_WORLD:
+        group, name = key.split(".")
+        default = registry()[key].default
+        if cfg[group][name] != default:
+            out.append(f"{origin}: {key}: lays out the district when the world is built and cannot be introduced "
+                       f"into a spun-up world (run.design: introduction); expected its default {default!r}, found "
+                       f"{cfg[group][name]!r} (compare layouts with run.design: equilibrium)")
     return out
 
 

@@ -90,6 +90,12 @@ class LeadingGroup(Agent):
 
     def __init__(self, model: Model, params: LeadingGroupParams):
         super().__init__(model)
+        self.use(params)
+        self.coordinated_facilities: set[Facility] = set()
+        self.cases_coordinated = 0
+
+    def use(self, params: LeadingGroupParams) -> None:
+        """Work under ``params``: at set-up, or from the month a policy is introduced (``Model.introduce``)."""
         self.params = params
         # What "no leading group" means, here and nowhere else: with ``leading_group.active`` false the group
         # has no authority and no office (no staff, no capacity, no cost), so its assessment puts no pressure
@@ -99,8 +105,6 @@ class LeadingGroup(Agent):
         self.staff = params.staff if params.active else 0.0
         self.sanction = min(1.0, self.authority * params.delay_sanction)  # share of resistance offset on its cases
         self.capacity = int(self.staff * params.cases_per_staff)
-        self.coordinated_facilities: set[Facility] = set()
-        self.cases_coordinated = 0
 
     def assess_departments(self, perceived_gap: np.ndarray) -> None:
         """Set each funding department's assessment pressure (the stick on releases)."""

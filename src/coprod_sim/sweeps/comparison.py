@@ -13,6 +13,7 @@ import pandas as pd
 from ..config import ParamsLike
 from ..errors import UserError
 from ..model import KEY_OUTCOMES
+from ..runs import CacheLike
 from .analysis import paired_differences
 from .engine import run_sweep
 from .spec import plan_from_configs
@@ -25,7 +26,7 @@ def default_out(scenarios: list[str]) -> Path:
 def compare(scenarios: list[str], replicates: int = 10, seed: int = 0, params: ParamsLike = None,
             outcomes: list[str] | None = None, out: str | Path | None = None, backend: str | None = None,
             workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
-            timeout: float | None = None, max_attempts: int | None = None) -> pd.DataFrame:
+            timeout: float | None = None, max_attempts: int | None = None, cache: CacheLike = True) -> pd.DataFrame:
     """Run every scenario on the same ``replicates`` seeds; return each one's paired difference from the first.
 
     Writes ``compare.csv`` and the runs table into ``out`` (default
@@ -43,8 +44,8 @@ def compare(scenarios: list[str], replicates: int = 10, seed: int = 0, params: P
     if unknown:
         raise UserError(f"outcome: {', '.join(unknown)}: unknown outcome")
     target = Path(out) if out else default_out(list(scenarios))
-    run_sweep(plan, target, scheduler=scheduler, batch_size=batch_size, timeout=timeout,
-              max_attempts=max_attempts).require_results()
+    run_sweep(plan, target, scheduler=scheduler, batch_size=batch_size, timeout=timeout, max_attempts=max_attempts,
+              cache=cache).require_results()
     table = paired_differences(pd.read_parquet(target / "runs.parquet"), list(scenarios), chosen)
     table.to_csv(target / "compare.csv", index=False)
     return table

@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import CoprodError, UserError
-from ..runs import code_fingerprint, files, git_commit, package_versions
+from ..runs import CacheLike, Simulator, code_fingerprint, files, git_commit, package_versions
 from . import integrity
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
@@ -223,8 +223,10 @@ def _quiet() -> bool:
 def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, workers: int | None = None,
               scheduler: str | None = None, batch_size: int | str | None = None,
               retry_failed: bool = False, timeout: float | None = None,
-              max_attempts: int | None = None, force: bool = False) -> SweepReport:
+              max_attempts: int | None = None, cache: CacheLike = True, force: bool = False) -> SweepReport:
     """Run every run of ``plan`` not yet in ``out``; write shards as batches finish; consolidate.
+
+    ``cache``: where runs of the introduction design find their spun-up worlds (``runs.WorldCache.of``).
 
     ``timeout``: seconds a run may take (default: the spec's ``timeout``, else none); a run
     whose worker dies is tried ``max_attempts`` times in all (default: the spec's, else 3).
@@ -245,12 +247,13 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
         if stale:
             print(f"note: {stale.split('; run the same')[0]}; resuming", file=sys.stderr)
         return _run_locked(plan, out, backend, workers, scheduler, batch_size, retry_failed,
-                           timeout if timeout is not None else plan.timeout, max_attempts or plan.max_attempts, force)
+                           timeout if timeout is not None else plan.timeout, max_attempts or plan.max_attempts, cache,
+                           force)
 
 
 def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, scheduler: str | None,
                 batch_size: int | str | None, retry_failed: bool, timeout: float | None,
-                max_attempts: int, force: bool) -> SweepReport:
+                max_attempts: int, cache: CacheLike, force: bool) -> SweepReport:
     from tqdm import tqdm
 
     from .backends import run_batches
@@ -266,12 +269,13 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     size = auto_batch_size(len(todo), workers) if size == "auto" else int(size)
     manifest = _manifest(plan, backend, workers, size, _now())
     manifest.update(timeout_s=timeout, max_attempts=max_attempts, process={"pid": os.getpid(), "host": _host()},
+                    world_cache=None if cache is False or cache is None else str(cache),
                     **({"forced_over": forced} if forced else {}))
     integrity.write_manifest(out, manifest)
     start = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
     batches = make_batches(todo, size)
-    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator)
+    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator or Simulator(cache))
     tqdm.monitor_interval = 0  # no monitor thread
     try:
         with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
@@ -474,14 +478,15 @@ def default_out(spec: str | os.PathLike | Mapping, plan: SweepPlan) -> Path:
 def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = None, backend: str | None = None,
           workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
           retry_failed: bool = False, timeout: float | None = None, max_attempts: int | None = None,
-          force: bool = False) -> SweepReport:
+          cache: CacheLike = True, force: bool = False) -> SweepReport:
     """Run a sweep spec (YAML file or mapping; docs/sweeps.md) and return what was done.
 
     Finished runs already in ``out`` are kept and skipped, so calling again
     resumes an interrupted sweep. Options given here win over the spec's;
     ``timeout`` (seconds per run) and ``max_attempts`` (tries of a run whose
-    worker dies) are described in docs/sweeps.md#supervision; ``force`` resumes a folder made
-    by other code (docs/sweeps.md#resuming).
+    worker dies) are described in docs/sweeps.md#supervision; ``cache``: where runs of the introduction
+    design keep their spun-up worlds (True: the default folder; a folder; False: none); ``force``
+    resumes a folder made by other code (docs/sweeps.md#resuming).
     Read the tables with ``coprod_sim.load_results(report.out)``.
 
     Raises:
@@ -492,5 +497,5 @@ def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = Non
     """
     plan = plan_of(spec)
     target = Path(out) if out is not None else default_out(spec, plan)
-    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout,
-                     max_attempts, force).require_results()
+    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout, max_attempts,
+                     cache, force).require_results()
