@@ -6,6 +6,7 @@ model): a matching run raises, gives a NaN outcome, hangs, or kills the process 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -227,6 +228,46 @@ def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     assert manifest["status"] != "running"
+
+
+@pytest.mark.parametrize("answer", [b"HTTP/1.1 400 Bad Request\r\n\r\n", b"\xff" * 8 + b"x" * 64, b"", None],
+                         ids=["text", "huge-length", "closes", "silent"])
+def test_an_address_that_is_not_a_scheduler_is_a_clear_error(tmp_path, capsys, answer):
+    """A service on the port that is not Dask: text, a frame length of exabytes, a closed or a silent
+    connection. Dask's client alone would hang or try to allocate 3 EiB."""
+    import threading
+
+    from conftest import patience
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                accepted.append(conn)
+                if answer is not None:
+                    conn.sendall(answer)
+                if answer == b"":
+                    conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    path = write_spec(tmp_path, spec())
+    try:
+        start = time.monotonic()
+        code = main(["sweep", str(path), "--out", str(tmp_path / "o"), "--scheduler", f"tcp://127.0.0.1:{port}"])
+        seconds = time.monotonic() - start
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()
+        thread.join(timeout=10)
+    err = capsys.readouterr().err
+    assert code == 2 and f"--scheduler tcp://127.0.0.1:{port}: answers, but not as a Dask scheduler" in err, err
+    assert "Traceback" not in err and seconds < patience(5)  # the probe gives up after 10 s
 
 
 def test_local_dask_cluster_serves_no_http_page():
