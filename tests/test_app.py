@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -411,3 +412,14 @@ def test_map_png_follows_the_colour_choice_and_charts_png_names_the_run(session:
     titled = fig.charts_png(session.history(), None, 60, 12, title=session.run_label())
     assert titled != fig.charts_png(session.history(), None, 60, 12)
     assert session.run_label() == "baseline, seed 3"
+
+
+def test_allowed_hosts_and_server_environment(tmp_path: Path) -> None:
+    assert viz.allowed_hosts("127.0.0.1") == sorted({"127.0.0.1", "localhost", "::1", "[::1]"})
+    everywhere = viz.allowed_hosts("0.0.0.0", ["teacher.school.example"])
+    assert {"localhost", "teacher.school.example"} <= set(everywhere) and "attacker.example" not in everywhere
+    env = viz.app_environment(None, None, ["localhost"])
+    assert env[viz.ALLOWED_HOSTS_ENV] == "localhost" and env["SOLARA_THEME_SHOW_BANNER"] == "false"
+    assert env["OPENBLAS_NUM_THREADS"] == os.environ.get("OPENBLAS_NUM_THREADS", "1")
+    with pytest.raises(viz.UserError, match="--servers must be 1 or more"):
+        viz.launch(servers=0)

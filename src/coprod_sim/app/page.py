@@ -47,7 +47,9 @@ MAX_MONTHS_PER_FRAME = 12  # Play draws at least every 12 months, however slow d
 COLOUR_BY = {"Satisfaction": "satisfaction", "Unmet need": "unmet_need"}  # toggle label → field
 SMALL = {"font-size": "13px", "color": "#333", "line-height": "1.3"}
 CSS = """
-.v-select__selection { white-space: normal !important; overflow: visible !important; }
+.coprod-select { display: flex; flex-direction: column; font-size: 13px; color: #333; margin: 6px 0; }
+.coprod-select select { font-size: 15px; color: #111; border: 1px solid #767676; border-radius: 4px; padding: 4px 6px;
+  background: #fff; max-width: 100%; }
 .v-navigation-drawer.solara-content-main { min-width: 310px !important; max-width: 310px !important; }
 .coprod-map svg { max-height: 70vh; }
 .coprod-table { border-collapse: collapse; }
@@ -66,10 +68,24 @@ CSS = """
 .coprod-number input { text-align: right; font-size: 14px; }
 .coprod-range { display: flex; justify-content: space-between; font-size: 12px; color: #444; margin: -6px 4px 2px; }
 .coprod-lever-label { font-size: 14px; color: #222; flex: 1; }
+.coprod-h { font-size: 17px; font-weight: 600; margin: 4px 0 6px; color: #111; }
+.coprod-title { font-size: 20px; font-weight: 500; margin: 0; white-space: normal; line-height: 1.2; }
+.coprod-month { font-size: 1.3em; font-weight: bold; }
+div.v-sheet.coprod-phonebar { display: none !important; padding: 6px 0; }
+@media (max-width: 959px) { div.v-sheet.coprod-phonebar { display: flex !important; } .coprod-title { font-size: 15px; } }
+*:focus-visible { outline: 3px solid #0b57d0 !important; outline-offset: 2px !important; }
+.coprod-map [data-f]:focus { outline: none; }
+.coprod-map [data-f]:focus > * { stroke: #000; stroke-width: 4; }
 .coprod-warning { color: #6d4c00; background: #fff8e1; border-left: 4px solid #b26a00; padding: 4px 8px; font-size: 13px; }
 .coprod-message { color: #0d2b4e; background: #e8f0fb; border-left: 4px solid #1f4e8c; padding: 4px 8px; font-size: 14px; }
 """
 FRIENDLY = "Something went wrong ({what}). Your current run is kept; press Reset to start again."
+
+
+@solara.component_vue("select.vue")
+def NativeSelect(label: str, options: list[str], value: str, event_choose: Callable[[str], None]) -> None:
+    """A labelled native ``<select>``: keyboard and screen-reader friendly as browsers make it (Vuetify's
+    select nests a text input inside a button, which axe-core reports as a serious violation)."""
 
 
 @solara.component_vue("map.vue")
@@ -218,31 +234,35 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
 
     step = guarded(error, session.step, refresh)
 
-    with solara.Card("Scenario and run", margin=0):
-        solara.Select("Scenario", values=list(scenarios), value=label, on_value=pick)  # type: ignore[arg-type]
-        solara.Text(session.description(), style=SMALL)
-        solara.InputText("Seed (whole number ≥ 0)", value=seed_text.value, on_value=set_seed, continuous_update=True)
-        if seed_error.value:
-            solara.Error(seed_error.value, dense=True)
+    # Step, Play and Reset come first: the first stops after the menu button for keyboard users
+    with solara.Card(margin=0):
+        heading("Run")
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-            solara.Button("Reset", color="primary", on_click=lambda: start("Building the model…", session.reset),
-                          disabled=bool(busy))
+            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
             solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
                           on_click=lambda: (error.set(""), playing.set(not playing.value)))
-            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
-        with solara.Row(gap="6px", style={"align-items": "baseline"}):
-            solara.InputText("Target month", value=target, continuous_update=True, style={"max-width": "110px"})
-            solara.Button("Run to month", color="primary", on_click=run_to, disabled=playing.value or bool(busy))
-        solara.Select("Play speed", values=list(SPEEDS), value=speed)
-        solara.Text(f"Month: {session.model.steps}", style={"font-size": "1.3em", "font-weight": "bold"})
+            solara.Button("Reset", color="primary", on_click=lambda: start("Building the model…", session.reset),
+                          disabled=bool(busy))
+        solara.HTML(tag="div", unsafe_innerHTML=f"Month: {session.model.steps}", classes=["coprod-month"],
+                    attributes={"aria-live": "polite", "aria-atomic": "true"})
         if busy:
             solara.HTML(tag="div", unsafe_innerHTML=f"<span role='status' aria-label='busy' style='font-weight:bold'>"
                         f"⏳ {html.escape(busy)}</span>")
         if error.value:
             solara.HTML(tag="div", unsafe_innerHTML=f"<div role='alert' class='coprod-message'>{html.escape(error.value)}</div>")
         if session.pending:
-            solara.Warning(f"Lever or seed changed (seed {session.seed}): press Reset to start a new run with them.",
-                           dense=True)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<div class='coprod-warning' role='note'>Lever or seed changed (seed "
+                        f"{session.seed}): press Reset to start a new run with them.</div>")
+        with solara.Row(gap="6px", style={"align-items": "baseline"}):
+            solara.InputText("Target month", value=target, continuous_update=True, style={"max-width": "110px"})
+            solara.Button("Run to month", color="primary", on_click=run_to, disabled=playing.value or bool(busy))
+        NativeSelect(label="Play speed", options=list(SPEEDS), value=speed.value, event_choose=speed.set)
+        heading("Scenario and seed")
+        NativeSelect(label="Scenario", options=list(scenarios), value=label or "", event_choose=pick)
+        solara.Text(session.description(), style=SMALL)
+        solara.InputText("Seed (whole number ≥ 0)", value=seed_text.value, on_value=set_seed, continuous_update=True)
+        if seed_error.value:
+            solara.Error(seed_error.value, dense=True)
 
 
 @solara.component
@@ -266,7 +286,8 @@ def CompareExport(session: Session, refresh, error: solara.Reactive[str], colour
         with session.lock:
             return figures.grid_png(session.model, COLOUR_BY[colour])
 
-    with solara.Card("Compare and export", margin=0):
+    with solara.Card(margin=0):
+        heading("Compare and export")
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
             solara.Button("Keep as reference", on_click=keep, color="secondary")
             if ref is not None:
@@ -295,13 +316,37 @@ def LeverPanel(session: Session, refresh, state: tuple) -> None:
         refresh()
 
     values = session.lever_values()
-    with solara.Card("Levers (apply on Reset)", margin=0):
+    with solara.Card(margin=0):
+        heading("Levers (apply on Reset)")
         solara.Button("Undo lever changes", on_click=undo, text=True, disabled=not session.overrides)
         solara.Text("The tag after a lever names its remedy: (up) officials' assessment, (down) residents' voice, "
                     "(in) coordination inside government, (out) profit space for firms and organizations, "
                     "(technology) data sharing. More in the About tab.", style=SMALL)
         for lever in LEVERS:
             LeverControl(lever, values[lever.key], change)
+
+
+def heading(text: str, level: int = 2) -> None:
+    """A real heading (screen readers jump between them), styled as the card titles were."""
+    solara.HTML(tag=f"h{level}", unsafe_innerHTML=html.escape(text), classes=["coprod-h"])
+
+
+@solara.component
+def PhoneBar(session: Session, playing: solara.Reactive[bool], step: Callable[..., None], busy: str, error,
+             tick: int) -> None:
+    """On a phone the controls panel is closed: Step, Play and the key monitors sit at the top of the page
+    (hidden by CSS on wider screens)."""
+    rows = {r["key"]: r for r in monitor_rows(session.history(), session.window(), None)}
+    keys = ("quality.needs_met_share", "quality.satisfaction_mean", "equity.center_periphery_gap")
+    cells = "".join(f"<tr><td>{html.escape(rows[k]['label'])}</td><td>{rows[k]['now']}</td></tr>" for k in keys if k in rows)
+    with solara.Column(gap="4px", classes=["coprod-phonebar"]):
+        with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
+            solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
+                          on_click=lambda: (error.set(""), playing.set(not playing.value)))
+            solara.HTML(tag="span", unsafe_innerHTML=f"month {session.model.steps} of {session.last_month()}",
+                        classes=["coprod-month"])
+        solara.HTML(tag="div", unsafe_innerHTML=f"<table class='coprod-table' aria-label='Key monitors'>{cells}</table>")
 
 
 def monitors_html(session: Session) -> str:
@@ -360,19 +405,27 @@ def ModelViews(session: Session, choice: solara.Reactive[str], tick: int) -> Non
         legend = svg.map_legend_html(field, model)
     with solara.ColumnsResponsive(12, large=[5, 7]):
         with solara.Column(gap="6px"):
-            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-                solara.Text("Colour residents by:")
-                solara.ToggleButtonsSingle(value=choice, values=list(COLOUR_BY))
+            heading("The district map")
+            with solara.Row(gap="0px", style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Text("Colour residents by:", style={"margin-right": "8px"})
+                for option in COLOUR_BY:  # two buttons that say which one is pressed (aria-pressed)
+                    solara.Button(option, on_click=lambda o=option: choice.set(o), color="primary",
+                                  outlined=choice.value != option, attributes={"aria-pressed": str(choice.value == option).lower()})
             MapView(svg=map_markup, event_inspect=selected.set)
             solara.HTML(tag="div", unsafe_innerHTML=legend)
-            with solara.Card("Inspect", margin=0):
+            with solara.Card(margin=0):
+                heading("Inspect")
                 Inspector(session, selected)
-            with solara.Card(f"What happened (log, month {model.steps})", margin=0):
-                solara.Select("Show", values=list(log.KIND_NAMES), value=kind)
+            with solara.Card(margin=0):
+                heading(f"What happened (log, month {model.steps})")
+                NativeSelect(label="Show", options=list(log.KIND_NAMES), value=kind.value, event_choose=kind.set)
                 solara.HTML(tag="div", unsafe_innerHTML=log_markup, classes=["coprod-log"],
+                            attributes={"tabindex": "0", "role": "region", "aria-label": "Event log"},
                             style={"max-height": "420px", "overflow-y": "auto"})
         with solara.Column(gap="6px"):
+            heading("Monitors")
             solara.HTML(tag="div", unsafe_innerHTML=monitors)
+            heading("Charts")
             solara.Switch(label="Fixed axes (same scale across runs)", value=fixed)
             solara.HTML(tag="div", unsafe_innerHTML=charts)
 
@@ -449,7 +502,8 @@ def Page() -> None:
     solara.Title("coprod-sim: community services")
     solara.Style(CSS)
     with solara.AppBar():
-        solara.AppBarTitle("coprod-sim — who provides community services, and why?")
+        solara.AppBarTitle(children=[solara.HTML(tag="h1", unsafe_innerHTML="coprod-sim — who provides community services, "
+                                                 "and why?", classes=["coprod-title"])])
     if session is None:
         solara.Error(f"Could not load a scenario: {load_error}")
         return
@@ -457,6 +511,7 @@ def Page() -> None:
         Boundary("run controls", Controls, session, scenarios, playing, start, busy.value, error, speed, refresh, tick)
         Boundary("compare and export panel", CompareExport, session, refresh, error, colour.value, tick)
         Boundary("levers", LeverPanel, session, refresh, (session.scenario_path, tuple(sorted(session.overrides.items()))))
+    Boundary("phone controls", PhoneBar, session, playing, guarded(error, session.step, refresh), busy.value, error, tick)
     with solara.lab.Tabs():
         with solara.lab.Tab("Model"):
             Boundary("map, monitors and charts", ModelViews, session, colour, tick)

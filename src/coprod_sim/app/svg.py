@@ -67,7 +67,7 @@ def map_svg(model, field: str = "satisfaction", selected: int | None = None) -> 
     values = cell_field(model, field)  # (height, width), row 0 = south
     colours = _hex(colormaps[cmap](np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0, 1).ravel()))
     has = np.isfinite(values).ravel()
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w * S} {h * S}" role="img" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w * S} {h * S}" role="group" '
            f'aria-label="{html.escape(map_alt(model, field))}" style="width:100%;height:auto;display:block">',
            '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
            'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#333" stroke-width="1" '
@@ -92,8 +92,9 @@ def map_svg(model, field: str = "satisfaction", selected: int | None = None) -> 
         colour = SERVICE_COLORS[service % len(SERVICE_COLORS)]
         px, py = (fx + 0.5) * S, (h - fy - 0.5) * S
         title = f"{OPERATOR_LABELS[kind]}: {SERVICE_TYPES[service].replace('_', ' ')}" + ("" if active else " (awaiting approvals)")
-        extra = f'data-f="{uid}" style="cursor:pointer"'
-        out.append(f"<g>{marker(kind, px, py, colour if active else '#fff', colour, extra=extra)}"
+        # the group is the click and keyboard target: a tab stop with a name, Enter inspects it (map.vue)
+        out.append(f'<g data-f="{uid}" tabindex="0" role="button" aria-label="{html.escape(title)}" '
+                   f'style="cursor:pointer">{marker(kind, px, py, colour if active else "#fff", colour)}'
                    f"<title>{html.escape(title)}</title></g>")
         if uid == selected:
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="11" fill="none" stroke="#000" stroke-width="2.5"/>')

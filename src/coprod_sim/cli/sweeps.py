@@ -168,6 +168,7 @@ def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..sweeps.comparison import compare, default_out
+    from ..sweeps.events import EVENTS, FIGURE, SETTLING, saved_notes
 
     _check_backend_options(args)
     whole_number("--seed", args.seed, 0)
@@ -187,6 +188,11 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
                   f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
     print(f"wrote {out}/compare.csv and {out}/runs.parquet")
+    event_notes = saved_notes(out)
+    if event_notes is not None:
+        print(f"event study (effect by month since the policy's introduction): {out}/{EVENTS}, {SETTLING}, {FIGURE}")
+        for line in event_notes:
+            print(f"note: {line}", file=sys.stderr)
     runs = pd.read_parquet(out / "runs.parquet")
     runs["scenario"] = [args.configs[i] for i in runs["point_id"]]
     code = _report_unusable(runs, "scenario", "scenario")
