@@ -68,6 +68,8 @@ def _add_sweep_options(p: argparse.ArgumentParser, default_out: str, dry_run: st
 def _add_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
     _add_sweep_options(p, "results/sweeps/<spec name>", "the number of runs and a wall-time estimate")
+    p.add_argument("--force", action="store_true",
+                   help="resume a folder made by other code (another code fingerprint), keeping its runs as they are")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -89,7 +91,7 @@ def _sweep(args: argparse.Namespace) -> int:
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
     report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
-                       args.max_attempts, cache_option(args))
+                       args.max_attempts, cache_option(args), args.force)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
           f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
     if report.not_ok:
@@ -166,6 +168,7 @@ def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..sweeps.comparison import compare, default_out
+    from ..sweeps.events import EVENTS, FIGURE, SETTLING, saved_notes
 
     _check_backend_options(args)
     whole_number("--seed", args.seed, 0)
@@ -185,6 +188,11 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
                   f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
     print(f"wrote {out}/compare.csv and {out}/runs.parquet")
+    event_notes = saved_notes(out)
+    if event_notes is not None:
+        print(f"event study (effect by month since the policy's introduction): {out}/{EVENTS}, {SETTLING}, {FIGURE}")
+        for line in event_notes:
+            print(f"note: {line}", file=sys.stderr)
     runs = pd.read_parquet(out / "runs.parquet")
     runs["scenario"] = [args.configs[i] for i in runs["point_id"]]
     code = _report_unusable(runs, "scenario", "scenario")

@@ -145,6 +145,9 @@ def plot_path(path: pd.DataFrame, out: Path) -> Path | None:
             line = ax.plot(rows["month"], rows["difference"], label=str(scenario), lw=1.4)[0]
             ax.fill_between(rows["month"], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.2, lw=0)
         ax.axhline(0.0, color="0.4", lw=0.8)
+        if path.loc[path["outcome"] == outcome, "difference"].isna().all():
+            ax.text(0.5, 0.6, "undefined in these runs\n(see the outcome's missing_when)", ha="center",
+                    transform=ax.transAxes, fontsize=8, color="0.3")
         known = OUTCOME_BY_KEY.get(outcome)
         ax.set_title(known.label if known is not None and known.label else outcome, fontsize=9)
         ax.set_xlabel("months since introduction")

@@ -599,8 +599,10 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: 
     return tasks
 
 
-def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, root_seed: int) -> SweepPlan:
-    """A comparison as a sweep: one design point per scenario, the same seeds for all (common random numbers)."""
+def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, root_seed: int,
+                      step_outcomes: list[str] | None = None) -> SweepPlan:
+    """A comparison as a sweep: one design point per scenario, the same seeds for all (common random numbers);
+    ``step_outcomes``: outcomes kept month by month (the event study of the introduction design)."""
     probs = _Problems()
     cfgs: list[Config] = []
     for path in paths:
@@ -620,10 +622,11 @@ def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, 
     for pid, (path, cfg) in enumerate(zip(paths, cfgs, strict=True)):
         for rep in range(replicates):
             seed = derive_seed(root_seed, pid, rep, "common")
-            tasks.append(RunTask(run_key(cfg, rep, seed, (list(SUMMARY_KEYS), [])), pid, rep, seed, {"scenario": path},
-                                 cfg))
+            tasks.append(RunTask(run_key(cfg, rep, seed, (list(SUMMARY_KEYS), list(step_outcomes or []))), pid, rep,
+                                 seed, {"scenario": path}, cfg))
     spec = {"compare": list(paths), "set": overrides if isinstance(overrides, Mapping) else list(overrides or []),
             "replicates": replicates, "seed": root_seed}
     return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0].to_dict(), varied=["scenario"],
                      points=[{"scenario": p} for p in paths], tasks=tasks, root_seed=root_seed,
-                     seed_scheme="common", replicates=replicates, summary_outcomes=list(SUMMARY_KEYS), step_outcomes=[])
+                     seed_scheme="common", replicates=replicates, summary_outcomes=list(SUMMARY_KEYS),
+                     step_outcomes=list(step_outcomes or []))
