@@ -54,7 +54,7 @@ DEFAULT_MAX_GB = 4.0
 MAGIC = b"coprod-sim world 1\n"
 SUFFIX = ".world"
 IN_MEMORY = 4  # snapshots a process keeps in memory (a worker forks most of its runs from a few worlds)
-_recent: OrderedDict[str, bytes] = OrderedDict()
+_recent: OrderedDict[Path, bytes] = OrderedDict()  # by file: a world in memory is also in its folder
 CacheLike = bool | str | os.PathLike | None  # what a caller says about the cache (WorldCache.of)
 
 
@@ -94,14 +94,14 @@ class WorldCache:
     def snapshot(self, world: Config, seed: int) -> bytes:
         """The pickled spun-up ``world`` for ``seed``: from this process's memory, the folder, or simulated."""
         key = world_key(world, seed)
-        if key in _recent:
-            _recent.move_to_end(key)
-            return _recent[key]
         path = self.folder / f"{key}{SUFFIX}"
+        if path in _recent:
+            _recent.move_to_end(path)
+            return _recent[path]
         data = _read(path)
         if data is None:
             data = self._build(world, seed, path)
-        _recent[key] = data
+        _recent[path] = data
         while len(_recent) > IN_MEMORY:
             _recent.popitem(last=False)
         return data
