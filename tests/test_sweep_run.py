@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -53,6 +54,8 @@ def test_backends_give_identical_tables(serial_reference, tmp_path, backend):
     pd.testing.assert_frame_equal(runs, ref_runs)
     pd.testing.assert_frame_equal(steps, ref_steps)
     assert runs["run_key"].is_unique and len(steps) == len(runs) * FAST["run.steps"]
+    if backend == "dask":  # the manifest says where the runs ran
+        assert json.loads((tmp_path / "manifest.json").read_text())["scheduler"].startswith("local cluster at tcp://")
 
 
 def test_tables_carry_identity_seeds_and_provenance(serial_reference):

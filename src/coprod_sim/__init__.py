@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .errors import ConfigError, CoprodError, UserError
     from .model import HEADLINE_KEYS, OUTCOME_KEYS, OUTCOMES, Model
     from .runs import RunAborted, RunResult, run
-    from .sensitivity import SensitivityReport, sensitivity
+    from .sensitivity import Problem, SensitivityReport, problem, sensitivity
     from .sweeps import SweepFailed, SweepReport, SweepResults, compare, load_results, sweep
 
 # public name → module that defines it
@@ -43,15 +43,17 @@ _API: dict[str, str] = {
     "sweep": "sweeps", "compare": "sweeps", "SweepReport": "sweeps", "SweepResults": "sweeps",
     "SweepFailed": "sweeps",
     "load_results": "sweeps",
-    "sensitivity": "sensitivity", "SensitivityReport": "sensitivity",
+    "sensitivity": "sensitivity", "SensitivityReport": "sensitivity", "problem": "sensitivity",
+    "Problem": "sensitivity",
     "explain": "attribution", "Attribution": "attribution",
     "load_config": "config", "shipped_scenarios": "config",
     "ConfigError": "errors", "CoprodError": "errors", "UserError": "errors",
 }
 __all__ = [
-    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "Attribution", "ConfigError", "CoprodError", "Model", "RunAborted",
-    "RunResult", "SensitivityReport", "SweepFailed", "SweepReport", "SweepResults", "UserError", "__version__",
-    "compare", "explain", "load_config", "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
+    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "Attribution", "ConfigError", "CoprodError", "Model", "Problem",
+    "RunAborted", "RunResult", "SensitivityReport", "SweepFailed", "SweepReport", "SweepResults", "UserError",
+    "__version__", "compare", "explain", "load_config", "load_results", "problem", "run", "sensitivity",
+    "shipped_scenarios", "sweep",
 ]
 
 

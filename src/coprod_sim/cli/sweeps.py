@@ -68,6 +68,8 @@ def _add_sweep_options(p: argparse.ArgumentParser, default_out: str, dry_run: st
 def _add_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
     _add_sweep_options(p, "results/sweeps/<spec name>", "the number of runs and a wall-time estimate")
+    p.add_argument("--force", action="store_true",
+                   help="resume a folder made by other code (another code fingerprint), keeping its runs as they are")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -89,7 +91,7 @@ def _sweep(args: argparse.Namespace) -> int:
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
     report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
-                       args.max_attempts, cache_option(args))
+                       args.max_attempts, cache_option(args), args.force)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
           f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
     if report.not_ok:

@@ -20,7 +20,10 @@ import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import socket
+import struct
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from .worker import execute_batch, task_row
 
 BatchOutcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 CONNECT_TIMEOUT_S = 10
+HANDSHAKE_MAX_BYTES = 1 << 16  # a scheduler's handshake is about 60 bytes
 # modules a worker forkserver imports once, before forking workers (local backends)
 WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.worker"], "dask": ["distributed", "coprod_sim.sweeps.worker"]}
 
@@ -179,7 +183,8 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
             if cluster is not None:  # local workers and their nannies end with this process, even after kill -9
                 client.run(exit_with, os.getpid(), nanny=True)
                 client.run(exit_with, os.getpid())
-            on_connect({"workers": check_workers(client)})
+            on_connect({"workers": check_workers(client),
+                        "scheduler": scheduler or f"local cluster at {client.scheduler.address}"})
             futures = {client.submit(execute_batch, b, *args, pure=False): b for b in batches}
             pending = as_completed(list(futures))
             for fut in pending:
@@ -226,9 +231,11 @@ def local_cluster(workers: int) -> Any:
 
 
 def _connect(address: Any) -> Any:
-    """A Dask client, or a clear error if the scheduler cannot be reached in time."""
+    """A Dask client, or a clear error if the scheduler cannot be reached in time or is not a scheduler."""
     from distributed import Client
 
+    if isinstance(address, str):
+        _probe_scheduler(address)
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
@@ -236,15 +243,67 @@ def _connect(address: Any) -> Any:
                         f"({type(exc).__name__}); check the address and that `dask scheduler` is running") from None
 
 
-def _identity() -> tuple[str, str | None]:
-    from .. import __version__
-    from ..runs import git_commit
+def _probe_scheduler(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Check over plain TCP that ``address`` speaks Dask's protocol before a client connects.
 
-    return __version__, git_commit()
+    A Dask scheduler sends a short framed handshake as soon as it accepts a connection (8 bytes of
+    length, then a frame count and frame lengths). Dask's own client waits for it without a time
+    limit and believes the length it reads: a service that never answers hangs it, and one that
+    answers with text makes it allocate exabytes. Here either is an error within ``timeout``.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address, strict=False)
+    if scheme != "tcp":  # tls, ucx, inproc: no plain-TCP check possible; the client's own checks apply
+        return
+    host, port = parse_host_port(location)
+    deadline = time.monotonic() + timeout
+    not_dask = (f"--scheduler {address}: answers, but not as a Dask scheduler ({{}}); check the address and port "
+                "(a scheduler listens on 8786 by default, its dashboard on 8787)")
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            length = _receive(sock, 8, deadline)
+            if length is None:
+                raise UserError(not_dask.format(f"no Dask handshake within {timeout:.0f} s"))
+            (size,) = struct.unpack("<Q", length)
+            body = _receive(sock, size, deadline) if 16 <= size <= HANDSHAKE_MAX_BYTES else None
+            (frames,) = struct.unpack_from("<Q", body) if body else (0,)
+            if body is None or not 1 <= frames <= 16 or 8 * (1 + frames) > size:
+                raise UserError(not_dask.format(f"its first bytes are {length!r}"))
+    except OSError as exc:
+        raise UserError(f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}: "
+                        f"{exc.strerror or exc}); check the address and that `dask scheduler` is running") from None
+
+
+def _receive(sock: socket.socket, size: int, deadline: float) -> bytes | None:
+    """Exactly ``size`` bytes before ``deadline``, or None (closed or too slow)."""
+    data = b""
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(size - len(data))
+        except TimeoutError:
+            return None
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _identity() -> tuple[str, str]:
+    """This process's coprod-sim: its version and code fingerprint (source files and library versions)."""
+    from .. import __version__
+    from ..runs import code_fingerprint
+
+    return __version__, code_fingerprint()
 
 
 def check_workers(client: Any) -> int:
-    """Every worker must import the same coprod-sim version and commit as this process; returns their count."""
+    """Every worker must import the same coprod-sim code as this process (version and code fingerprint);
+    returns their count."""
     from importlib import metadata
 
     found = client.run(metadata.version, "coprod-sim", on_error="return")
@@ -257,7 +316,8 @@ def check_workers(client: Any) -> int:
     differ = {w: i for w, i in identities.items() if tuple(i) != mine} if identities else {}
     if differ:
         listing = "; ".join(f"{w}: {i}" for w, i in sorted(differ.items()))
-        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, commit {mine[1]}): {listing}")
+        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, code fingerprint {mine[1]}): "
+                        f"{listing}")
     if not found:
         raise UserError("the Dask scheduler has no workers; start some with `dask worker ADDRESS`")
     return len(found)
