@@ -174,6 +174,24 @@ def test_the_analysis_recovers_a_known_attribution_from_a_runs_table() -> None:
     assert np.allclose(per_seed["shapley"], per_seed["total"], rtol=0, atol=1e-12)
 
 
+def test_sampled_orders_through_the_analysis_keep_efficiency_and_state_their_error() -> None:
+    """Above the exact limit the design runs only the subsets the sampled orders visit; each seed's values
+    still add up to its total, and the stated error covers the distance to the exact values."""
+    plan = plan_explain("up_incentives", params=SMALL, replicates=3, permutations=40, exact_limit=2)
+    assert plan.method == "permutations" and plan.k == 3 and len(plan.masks) <= 8
+    weights = np.array([0.3, -0.1, 0.05])
+    runs = pd.DataFrame([{"point_id": t.point_id, "replicate": t.replicate, "seed": t.seed, "status": "ok",
+                          "y": float(weights @ (x := _bits(plan.masks[t.point_id], 3)) + 0.2 * x[0] * x[1]
+                                     + 0.01 * t.replicate)} for t in plan.sweep.tasks])
+    table, by_seed = analyse(runs, plan, ["y"])
+    parts = table[table["kind"] == COMPONENT]
+    assert (parts["method"] == "permutations").all() and (parts["permutation_se"] > 0).any()
+    exact = weights + np.array([0.1, 0.1, 0.0])  # the interaction split between components 0 and 1
+    assert np.all(np.abs(parts["shapley"].to_numpy() - exact) <= 4 * parts["permutation_se"].to_numpy() + 1e-12)
+    per_seed = by_seed.groupby("replicate").agg(shapley=("shapley", "sum"), total=("total_effect", "first"))
+    assert np.allclose(per_seed["shapley"], per_seed["total"], rtol=0, atol=1e-12)
+
+
 def test_the_reading_is_computed_from_the_table_and_says_when_there_is_nothing_to_split() -> None:
     from coprod_sim.attribution.report import paragraph
 

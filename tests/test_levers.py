@@ -132,7 +132,7 @@ def test_expected_outcome_pay_adjusts_partially():
     m = _model(1, **{"linkage.interest_binding_stake": 0.6})
     claims = np.full(7, 100.0)
     # one month in which nothing was honoured
-    expected = m.payments._expect_binding_pay(m, claims, np.zeros(7), np.ones(7))
+    expected = m.payments._expect_binding_pay(claims, np.zeros(7), np.ones(7, dtype=bool), np.ones(7))
     lam = m.config.linkage.pay_expectation_adjustment
     np.testing.assert_allclose(expected, 1.0 - lam)
 

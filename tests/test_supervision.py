@@ -21,7 +21,7 @@ import pandas as pd
 import psutil
 import pytest
 import yaml
-from conftest import SMALL_PARAMS
+from conftest import SMALL_PARAMS, kill_tree, patience
 
 from coprod_sim.cli import main
 from coprod_sim.config import ConfigError
@@ -169,12 +169,16 @@ def start_sweep(tmp_path: Path, backend: str, **extra) -> tuple[subprocess.Popen
                              "--backend", backend, "--workers", "2", "--batch-size", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     parent = psutil.Process(proc.pid)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + patience(30)
     workers = 0 if backend == "serial" else 2
-    while len(list((out / "shards").glob("runs-*.parquet"))) < 2 or len(parent.children(recursive=True)) < workers:
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "the sweep never got going"
-        time.sleep(0.1)
+    try:
+        while len(list((out / "shards").glob("runs-*.parquet"))) < 2 or len(parent.children(recursive=True)) < workers:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the sweep never got going"
+            time.sleep(0.1)
+    except BaseException:  # never leave a hanging sweep behind
+        kill_tree(proc)
+        raise
     return proc, out, parent
 
 
@@ -189,9 +193,15 @@ def gone(processes: list[psutil.Process], within: float = 20) -> bool:
 def test_stopped_sweep_leaves_no_process_and_resumes(tmp_path, backend, how):
     proc, out, parent = start_sweep(tmp_path, backend)
     children = parent.children(recursive=True)
-    (os.killpg if how == signal.SIGINT else os.kill)(proc.pid, how)  # Ctrl+C reaches the whole process group
-    proc.communicate(timeout=60)
-    assert gone(children), [c.cmdline() for c in children if c.is_running()]
+    try:
+        (os.killpg if how == signal.SIGINT else os.kill)(proc.pid, how)  # Ctrl+C reaches the whole process group
+        proc.communicate(timeout=patience(20))
+        assert gone(children, patience(7)), [c.cmdline() for c in children if c.is_running()]
+    finally:  # the sweep's runs hang: a failing test must not leave it running
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        kill_tree(proc)
     manifest = yaml.safe_load((out / "manifest.json").read_text())
     if how == signal.SIGKILL:
         assert manifest["status"] == "running" and "stopped without finishing" in stale_note(out, manifest)
@@ -209,13 +219,8 @@ def test_two_sweeps_cannot_write_one_folder(tmp_path):
     try:
         with pytest.raises(UserError, match=rf"in use by another sweep \(pid {proc.pid} on"):
             run_sweep(build_plan(spec(), "t"), out, backend="serial")
-    finally:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:  # never leave the sweep behind, even when the test fails
-            proc.kill()
-            raise
+    finally:  # never leave the sweep behind, even when the test fails
+        kill_tree(proc)
 
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
@@ -237,7 +242,6 @@ def test_an_address_that_is_not_a_scheduler_is_a_clear_error(tmp_path, capsys, a
     connection. Dask's client alone would hang or try to allocate 3 EiB."""
     import threading
 
-    from conftest import patience
 
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]

@@ -210,7 +210,7 @@ def grid_png(model, field: str = "satisfaction") -> bytes:
 
 
 # ------------------------------------------------------------------ charts
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#555555")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#555555", "#b35900")
 
 
 @dataclass(frozen=True)

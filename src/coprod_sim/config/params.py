@@ -156,6 +156,7 @@ class LinkageParams:
 
     interest_binding_stake: float  # lever; share
     outcome_value_ratio: float  # lever; ratio to unit cost
+    outcome_pay_budget_share: float  # lever; share of the month's release
     pay_expectation_adjustment: float  # assumption; 1/month
     voluntary_base_share: float  # assumption; share of capacity
     channel_reach: float  # lever; share

@@ -1,4 +1,4 @@
-"""The community service fund: a ledger of money released and spent.
+"""The community service fund: a ledger of money released and spent, and of the concessions granted.
 
 Departments release money into it, earmarked by service type; every public
 payment (subsidies, vouchers, contracts, government-run deficits, capital,
@@ -8,6 +8,12 @@ operators (seed 001: the canteen that fails when the subsidy shrinks).
 Unspent money lapses at the end of each fiscal year except a carried-over
 share (``government.budget_carryover``), so what is reported as spending is what
 was paid. Invariant, tested: released = spent + lapsed + balance.
+
+Concessions are public costs that no money pays: rent forgone on premises lent
+rent-free, tax revenue forgone through tax relief. They do not draw on the fund
+(another budget bears them) but the ledger records them at their value
+(:meth:`PublicFund.forgo`), so public spending counts every cost of a policy,
+not only its cash (DESIGN.md §6; docs/ODD.md §7.12).
 """
 
 from __future__ import annotations
@@ -19,15 +25,23 @@ import numpy as np
 # What public money is spent on; every payment names one (outcomes report each: cost.public_spending.<category>).
 SPENDING_CATEGORIES: tuple[str, ...] = (
     "contracts_and_vouchers",  # residents' vouchers and contracted operators' deficits (paid first)
-    "services",  # government-run deficits and per-visit subsidies to market providers
+    "services",  # deficits of government-run windows (the street office's own services)
+    "subsidies",  # per-visit subsidies to market providers
     "capital",  # building new public facilities
     "coordination",  # the leading group's running cost
     "interest_binding",  # outcome-linked pay to operators with a stake
     "soe_deficit",  # loss cover of state-owned firms in thin markets
 )
+# Public costs without a payment, valued at what the public side gives up (docs/ODD.md §7.12).
+CONCESSION_CATEGORIES: tuple[str, ...] = (
+    "rent_forgone",  # market rent of public premises lent rent-free to market operators (profit_space.rent_free_space)
+    "tax_forgone",  # profit tax not collected because of tax relief (profit_space.tax_relief)
+)
 SPENDING_LABELS: dict[str, str] = {
-    "contracts_and_vouchers": "Contracts, vouchers, subsidies", "services": "Public facilities", "capital": "Buildings",
+    "rent_forgone": "Rent forgone (rent-free space)", "tax_forgone": "Tax forgone (tax relief)",
+    "contracts_and_vouchers": "Contracts and vouchers", "services": "Government-run windows", "capital": "Buildings",
     "coordination": "Coordination", "interest_binding": "Interest-binding", "soe_deficit": "State-owned deficits",
+    "subsidies": "Per-visit subsidies",
 }
 
 
@@ -40,18 +54,31 @@ class PublicFund:
         self.spent_total = 0.0
         self.lapsed_total = 0.0
         self.step_released = 0.0
+        self.step_released_by_service = np.zeros(n_services)  # this month's inflow per earmark
         self.step_lapsed = 0.0
         self.step_spent: dict[str, float] = defaultdict(float)
+        self.forgone_total = 0.0
+        self.step_forgone: dict[str, float] = defaultdict(float)
 
     def new_step(self) -> None:
         self.step_released = 0.0
+        self.step_released_by_service = np.zeros_like(self.balance)
         self.step_lapsed = 0.0
         self.step_spent = defaultdict(float)
+        self.step_forgone = defaultdict(float)
+
+    def forgo(self, category: str, amount: float) -> None:
+        """Record a concession at its value: a public cost that draws nothing from the fund."""
+        if category not in CONCESSION_CATEGORIES:
+            raise ValueError(f"unknown concession category {category!r}")
+        self.forgone_total += amount
+        self.step_forgone[category] += amount
 
     def release(self, services: list[int], amounts: np.ndarray) -> None:
         """Add released money to the earmarks of ``services``."""
         amounts = np.asarray(amounts, dtype=float)
         np.add.at(self.balance, services, amounts)
+        np.add.at(self.step_released_by_service, services, amounts)
         total = float(amounts.sum())
         self.released_total += total
         self.step_released += total

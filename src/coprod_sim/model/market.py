@@ -22,7 +22,7 @@ from ..config.params import LinkageParams, PlanningParams, ProfitSpaceParams
 from ..domain import SERVICE_TYPES, K
 from .facility import Facility
 from .operators import Firm, Operator, OperatorRules
-from .rules import enters_market, expected_firm_profit
+from .rules import enters_market, expected_firm_profit, outcome_pay_surplus
 
 if TYPE_CHECKING:
     from .model import Model
@@ -72,31 +72,38 @@ class Market:
             f.log_cost, f.cost_factor = xi, ci
 
     # ------------------------------------------------------------------ entry
-    def expected_profit(self, unmet_market_reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def expected_profit(self, unmet_market_reach: np.ndarray, pay_expected: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
         """Demand a newcomer could capture and its expected monthly after-tax profit, by (community, service).
 
         A potential entrant at a community's centre sees the paying demand left
         unserved around it last month and expects the type's average unit cost (it
         cannot know its own efficiency before it operates); rent-free space removes the rent part of the fixed cost
-        and tax relief lowers the tax on profit (profit space, seed 001).
+        and tax relief lowers the tax on profit (profit space, seed 001). With a stake in residents' outcomes
+        it also counts the net income it expects from outcome-linked pay, at the share of it operators expect
+        the street office to honour (``pay_expected``, by service; all of it if not given).
         """
         terms, ps, ops = self.model.terms, self.profit_space, self.rules.operators
         demand = unmet_market_reach[self.model.layout.community_centroid_cell] * ops.capture_share
         rent = terms.fixed_cost * ops.rent_share * (1.0 if not ps.rent_free_space else 0.0)
         fixed = terms.fixed_cost * (1 - ops.rent_share) + rent
         tax = ops.profit_tax_rate * (1.0 - ps.tax_relief)
+        volume = np.minimum(demand, terms.max_capacity[None, :])
+        honoured = np.ones(K) if pay_expected is None else pay_expected
+        outcome = outcome_pay_surplus(self.linkage.interest_binding_stake, honoured[None, :], terms.outcome_value[None, :],
+                                      terms.unit_cost[None, :], volume * self.linkage.voluntary_base_share)
         profit = expected_firm_profit(
             demand, terms.max_capacity[None, :], terms.market_price[None, :], terms.subsidy[None, :],
-            terms.unit_cost[None, :], fixed[None, :], tax,
+            terms.unit_cost[None, :], fixed[None, :], tax, outcome,
         )
         return demand, profit
 
-    def enter(self, unmet_market_reach: np.ndarray, initial: bool = False) -> None:
+    def enter(self, unmet_market_reach: np.ndarray, pay_expected: np.ndarray | None = None, initial: bool = False) -> None:
         """Firms enter markets with positive expected profit (Bresnahan & Reiss rule); state-owned
         firms fill markets that stay thin. ``initial``: the firms already present at the start
         enter by the same rule, at once and without approvals."""
         model, ps = self.model, self.profit_space
-        demand, profit = self.expected_profit(unmet_market_reach)
+        demand, profit = self.expected_profit(unmet_market_reach, pay_expected)
         capital = model.terms.fixed_cost * model.terms.capital_months
         worth_it = enters_market(profit, capital[None, :], self.rules.operators.required_return)
         pending = self._pending()

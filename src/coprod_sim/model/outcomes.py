@@ -23,7 +23,7 @@ from mesa import DataCollector
 from ..domain import KIND_INDEX, OPERATOR_KINDS, OPERATOR_LABELS, SERVICE_TYPES
 from .consume import performance_by_type
 from .facility import Facility
-from .fund import SPENDING_CATEGORIES, SPENDING_LABELS
+from .fund import CONCESSION_CATEGORIES, SPENDING_CATEGORIES, SPENDING_LABELS
 from .rules import gini
 
 if TYPE_CHECKING:
@@ -139,9 +139,15 @@ def _catalogue() -> tuple[Outcome, ...]:
                 missing_when=NO_GROUP),
         Outcome("equity.satisfaction_center_periphery_gap", "1–5", "mean satisfaction: central − peripheral",
                 missing_when=NO_GROUP),
-        Outcome("cost.public_spending", "yuan/month", "paid out of the public fund", KEY,
+        Outcome("cost.public_spending", "yuan/month", "every public cost: cash paid out of the public fund plus "
+                "concessions at their value (rent and tax forgone)", KEY,
                 label="Public spending", show=("figure:cost", MONITOR)),
-        Outcome("cost.per_need_met", "yuan/visit", "public spending per visit delivered", HEADLINE,
+        Outcome("cost.cash_outlays", "yuan/month", "paid out of the public fund", label="Cash outlays",
+                show=("figure:cost",)),
+        Outcome("cost.concessions", "yuan/month", "public costs without a payment, at their value: rent forgone on "
+                "premises lent rent-free, tax revenue forgone through tax relief", label="Concessions (rent, tax forgone)",
+                show=("figure:cost", "chart:spending")),
+        Outcome("cost.per_need_met", "yuan/visit", "public spending (cash and concessions) per visit delivered", HEADLINE,
                 missing_when="no visit is delivered"),
         Outcome("cost.fund_balance", "yuan", "money released but not yet spent"),
         Outcome("cost.budget_lapsed", "yuan/month", "unspent money recovered at the fiscal year's end (not spending)"),
@@ -150,6 +156,8 @@ def _catalogue() -> tuple[Outcome, ...]:
                 "month's start that did not exit", missing_when="there were no such operators"),
         *_breakdown("cost.public_spending", "yuan/month", "public spending on", SPENDING_CATEGORIES,
                     labels=SPENDING_LABELS, show=("chart:spending",), also={"coordination": (MONITOR,)}),
+        *_breakdown("cost.public_spending", "yuan/month", "public cost forgone", CONCESSION_CATEGORIES,
+                    labels=SPENDING_LABELS, show=()),
         Outcome("governance.resources_released_share", "share", "budget share departments release", HEADLINE,
                 label="Budget released", show=("figure:governance", "chart:budget", MONITOR)),
         Outcome("governance.approval_delay_mean", "months", "approval delay of the facilities approved this month", HEADLINE,
@@ -319,9 +327,13 @@ def _equity(model: Model, use: Consumption) -> dict[str, float]:
 
 def _cost(model: Model, delivered: float) -> dict[str, float]:
     fund = model.fund
-    spent = float(sum(fund.step_spent.values()))
+    cash = float(sum(fund.step_spent.values()))
+    forgone = float(sum(fund.step_forgone.values()))
+    spent = cash + forgone
     out = {
         "cost.public_spending": spent,
+        "cost.cash_outlays": cash,
+        "cost.concessions": forgone,
         "cost.per_need_met": spent / delivered if delivered > 0 else np.nan,
         "cost.fund_balance": float(fund.balance.sum()),
         "cost.budget_lapsed": fund.step_lapsed,
@@ -331,6 +343,8 @@ def _cost(model: Model, delivered: float) -> dict[str, float]:
     out["cost.operator_survival"] = 1.0 - model.this_month.exits / outside if outside else np.nan
     for category in SPENDING_CATEGORIES:
         out[f"cost.public_spending.{category}"] = float(fund.step_spent.get(category, 0.0))
+    for category in CONCESSION_CATEGORIES:
+        out[f"cost.public_spending.{category}"] = float(fund.step_forgone.get(category, 0.0))
     return out
 
 

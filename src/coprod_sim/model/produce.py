@@ -22,7 +22,7 @@ def approve_enter_and_staff(model: Model, unmet_market_reach: np.ndarray, pay_ex
     promises a profit, volunteers organise, then every operator sets its service, expecting ``pay_expected``
     of its outcome-linked pay to be honoured."""
     model.approvals.collect()
-    model.market.enter(unmet_market_reach)
+    model.market.enter(unmet_market_reach, pay_expected)
     model.market.evolve_costs()
     model.this_month.volunteer_hours = MutualAidGroup.organise(
         model, model.mutual_aid, model.config.volunteers, model.config.linkage.three_way_linkage)

@@ -59,18 +59,33 @@ def expected_firm_profit(
     unit_cost: np.ndarray,
     fixed_cost: np.ndarray,
     tax_rate: float,
+    outcome_income: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Expected monthly after-tax profit of entering a market.
 
-    π = min(D, K)·(p + s − c) − F, taxed at t when positive (Bresnahan &
+    π = min(D, K)·(p + s − c) − F + B, taxed at t when positive (Bresnahan &
     Reiss 1991 entry threshold). Profit-space tools enter as the subsidy s,
     lower F (rent-free space) and lower t (tax relief); vouchers enter through
     the demand D, since they lower the price residents pay, not the price the
-    firm receives. Whether that is enough to enter is :func:`enters_market`.
+    firm receives; interest-binding enters as B, the net income the firm
+    expects from outcome-linked pay (:func:`outcome_pay_surplus`). Whether that
+    is enough to enter is :func:`enters_market`.
     """
     volume = np.minimum(demand, capacity_cap)
-    gross = volume * (price + subsidy - unit_cost) - fixed_cost
+    gross = volume * (price + subsidy - unit_cost) - fixed_cost + outcome_income
     return np.where(gross > 0, gross * (1.0 - tax_rate), gross)
+
+
+def outcome_pay_surplus(stake: float, honoured: np.ndarray | float, outcome_value: np.ndarray, unit_cost: np.ndarray,
+                        base: np.ndarray) -> np.ndarray:
+    """Net monthly income an operator expects from its stake: s·e·Y(G*) − c·G*, with Y(G) = a·G0·ln(1 + G/G0)
+    and G* = G0·(s·e·a/c − 1)⁺ its own choice of free visits (:func:`voluntary_supply`); e is the share of
+    outcome-linked pay it expects the street office to honour. Zero without a stake, and never negative:
+    the operator supplies free visits only where they pay (McGuire & Olson 1996; seed 001 interest-binding)."""
+    ratio = stake * np.asarray(honoured) * outcome_value / np.maximum(unit_cost, 1e-12)
+    g = np.asarray(base) * np.maximum(ratio - 1.0, 0.0)
+    return np.maximum(stake * np.asarray(honoured) * outcome_value * base * np.log1p(g / np.maximum(base, 1e-12))
+                      - unit_cost * g, 0.0)
 
 
 def enters_market(after_tax_profit: np.ndarray, capital: np.ndarray, required_return: float) -> np.ndarray:

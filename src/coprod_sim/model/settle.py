@@ -40,6 +40,30 @@ class Settlement:
         return cls(np.ones(K), np.ones(K))
 
 
+@dataclass
+class _Bill:
+    """What each active facility cost this month and what it is owed, by claim (F,) arrays."""
+
+    cost: np.ndarray  # operating cost, yuan
+    own_income: np.ndarray  # fees and sales, net of the voucher part residents do not pay
+    voucher: np.ndarray  # vouchers of eligible residents, owed by the fund
+    contract: np.ndarray  # deficit of contracted public facilities (purchase contracts)
+    subsidy: np.ndarray  # per-visit subsidies to market providers
+    own_window: np.ndarray  # deficit of the street office's own (government-run) windows
+    outcome_pay: np.ndarray  # outcome-linked pay claimed (interest-binding)
+    contracted: np.ndarray  # bool
+    paid_market: np.ndarray  # market visits sold
+    eligible_share: np.ndarray  # (K,) share of market visits bought by voucher-eligible residents
+
+
+@dataclass(frozen=True)
+class _Paid:
+    """Fractions of each tier's claims paid, per service earmark, and of outcome-linked pay honoured."""
+
+    tiers: tuple[np.ndarray, np.ndarray, np.ndarray]  # obligations, commitments, own windows
+    honoured: np.ndarray  # (K,)
+
+
 class Payments:
     """The fund's payments to operators and operators' results, under the profit-space rules in force."""
 
@@ -54,74 +78,111 @@ class Payments:
     def pay_and_settle(self, model: Model, use: Consumption, before: Settlement) -> Settlement:
         """Pay for the month's services in order of entitlement, resize facilities, and let operators settle;
         ``before`` is what last month's payments taught the actors."""
-        terms = model.terms
-        ps, gov, ops = self.profit_space, self.government, self.operators
-        facs, svc, public, kind = use.facilities, use.service, use.public, use.kind
-        if not facs:
+        if not use.facilities:
             return before
-        cap, quality = use.capacity, use.quality
+        bill = self._bill(model, use)
+        paid, pay_expected = self._pay_in_order(model, use.service, bill, before.binding_pay_expected)
+        result = self._results(model, use, bill, paid)
+        self._resize(model, use, paid)
+        self._settle_operators(model, use, result)
+        if model.month % FISCAL_YEAR_MONTHS == 0:
+            model.fund.lapse(self.government.budget_carryover)
+        # what the planner learns about its bills: the share of running claims its earmarks could pay
+        running = np.minimum(np.minimum(paid.tiers[0], paid.tiers[1]), paid.tiers[2])
+        return Settlement(running_paid_share=running, binding_pay_expected=pay_expected)
+
+    def _bill(self, model: Model, use: Consumption) -> _Bill:
+        """Each facility's cost this month and what it is owed, by whom; concessions are recorded at their value."""
+        terms, ps, gov, ops = model.terms, self.profit_space, self.government, self.operators
+        svc, public, kind = use.service, use.public, use.kind
         # free visits (the third class) earn only outcome-linked pay; the other two classes are paid visits
-        voluntary_used = use.used_voluntary
         paid_pub = np.where(public, use.used_public, 0.0)
         paid_mkt = use.used_market
-        own_cost = np.array([f.operator.cost_factor for f in facs])
-        unit_cost = terms.unit_cost[svc] * own_cost * (1.0 + ops.quality_cost_share * quality)
-        voluntary_cost = voluntary_used * unit_cost
+        own_cost = np.array([f.operator.cost_factor for f in use.facilities])
+        unit_cost = terms.unit_cost[svc] * own_cost * (1.0 + ops.quality_cost_share * use.quality)
+        voluntary_cost = use.used_voluntary * unit_cost
         var_cost = (paid_pub + paid_mkt) * unit_cost + voluntary_cost
-        fixed = terms.fixed_cost_at(svc, cap)
+        fixed = terms.fixed_cost_at(svc, use.capacity)
         staffing = np.where(kind == "government", 1.0 + gov.admin_staffing * gov.admin_control, 1.0)
         rent_kept = ops.rent_share * (0.0 if ps.rent_free_space else 1.0)
         cost = var_cost + np.where(public, fixed * staffing, fixed * (1.0 - ops.rent_share + rent_kept))
+        # rent-free space: the premises' market rent, which market operators no longer pay, is forgone
+        # (mutual aid runs in residents' own rooms: no premises are lent to it)
+        lent = ~public & (kind != "volunteers")
+        model.fund.forgo("rent_forgone", float(np.where(lent, fixed * (ops.rent_share - rent_kept), 0.0).sum()))
         fees_pub = terms.guided_price[svc] * paid_pub
-        voucher_mkt = (terms.voucher * model.residents.voucher_availability * use.voucher_eligible_share)[svc] * paid_mkt
-        own_income = fees_pub + terms.market_price[svc] * paid_mkt - voucher_mkt
-        contracted = np.array([f.contracted for f in facs], dtype=bool)
+        voucher = (terms.voucher * model.residents.voucher_availability * use.voucher_eligible_share)[svc] * paid_mkt
+        own_income = fees_pub + terms.market_price[svc] * paid_mkt - voucher
+        contracted = np.array([f.contracted for f in use.facilities], dtype=bool)
         # the public deficit covers paid services only: voluntary visits earn outcome-linked pay instead
         deficit = np.where(public, np.maximum(cost - voluntary_cost - fees_pub, 0.0), 0.0)
-        # After this month's capital commitments (paid when commissioned), entitlements and
-        # contracts are paid first, pro rata together: residents' vouchers, purchase contracts and
-        # outcome-linked pay. The street office absorbs a shortfall by cutting its own service hours
-        # and paying subsidies late (pro rata), which is how a shrinking fund reaches government-run
-        # windows and subsidised firms (seed 001 canteen; assumption on the order).
-        binding = self._interest_binding_claims(model, use, svc, cap, voluntary_used)
-        first = voucher_mkt + deficit * contracted
-        later = terms.subsidy[svc] * paid_mkt + deficit * ~contracted
-        volunteers = kind == "volunteers"
-        for arr in (cost, first, later, own_income):
-            arr[volunteers] = 0.0
-        _ration_vouchers(model, svc, first - voucher_mkt + binding, voucher_mkt, paid_mkt, use.voucher_eligible_share)
-        claims_first = {"contracts_and_vouchers": np.bincount(svc, first, K), "interest_binding": np.bincount(svc, binding, K)}
-        paid_first = model.fund.pay_together(claims_first)
-        pay_expected = self._expect_binding_pay(model, claims_first["interest_binding"], paid_first,
-                                                before.binding_pay_expected)
-        binding = binding * paid_first[svc]
-        paid_later = model.fund.pay_by_service(np.bincount(svc, later, K), "services")
-        frac_first, frac = paid_first[svc], paid_later[svc]
+        bill = _Bill(cost=cost, own_income=own_income, voucher=voucher, contract=deficit * contracted,
+                     subsidy=terms.subsidy[svc] * paid_mkt, own_window=deficit * ~contracted,
+                     outcome_pay=self._interest_binding_claims(model, use, svc, use.capacity, use.used_voluntary),
+                     contracted=contracted, paid_market=paid_mkt, eligible_share=use.voucher_eligible_share)
+        for arr in (bill.cost, bill.own_income, bill.voucher, bill.contract, bill.subsidy, bill.own_window):
+            arr[kind == "volunteers"] = 0.0  # residents' mutual aid costs the public nothing
+        return bill
+
+    def _pay_in_order(self, model: Model, svc: np.ndarray, bill: _Bill, expected: np.ndarray
+                      ) -> tuple[_Paid, np.ndarray]:
+        """Pay the month's claims by the priority rule (docs/ODD.md §7.12), each tier pro rata within an earmark:
+
+        1. obligations: residents' vouchers and purchase contracts;
+        2. announced per-unit commitments: per-visit subsidies and outcome-linked pay, the latter only up to
+           the budget the street office set for it (``linkage.outcome_pay_budget_share`` of the month's release);
+        3. the office's own windows: government-run services, cut first when money is short (seed 001 canteen).
+
+        Capital was paid when facilities were commissioned, before any of these. Returns the fractions paid
+        and the share of outcome-linked pay operators now expect to be honoured.
+        """
+        fund = model.fund
+        _ration_vouchers(model, svc, bill.contract, bill.paid_market, bill.eligible_share)
+        first = fund.pay_by_service(np.bincount(svc, bill.voucher + bill.contract, K), "contracts_and_vouchers")
+        claims = np.bincount(svc, bill.outcome_pay, K)
+        budget = self.linkage.outcome_pay_budget_share * fund.step_released_by_service
+        within = np.minimum(1.0, np.divide(budget, claims, out=np.ones(K), where=claims > 0))
+        second = fund.pay_together({"subsidies": np.bincount(svc, bill.subsidy, K), "interest_binding": claims * within})
+        third = fund.pay_by_service(np.bincount(svc, bill.own_window, K), "services")
+        honoured = within * second
+        offered = (budget > 0) & (fund.balance > 0)
+        return _Paid((first, second, third), honoured), self._expect_binding_pay(claims, honoured, offered, expected)
+
+    def _results(self, model: Model, use: Consumption, bill: _Bill, paid: _Paid) -> np.ndarray:
+        """Each facility's result after tax: what it earned and was paid less its cost (tax relief is forgone
+        revenue, recorded as a concession); state-owned firms' losses are covered up to a limit."""
+        ps, ops, svc = self.profit_space, self.operators, use.service
+        first, second, third = (tier[svc] for tier in paid.tiers)
         # a voucher the fund cannot honour is paid by the resident (vouchers are rationed, not
         # defaulted on); residents anticipate the rationing next month (``_ration_vouchers``)
-        own_income += voucher_mkt * (1.0 - frac_first)
-        result = own_income + first * frac_first + later * frac - cost + binding
-        result = np.where((result > 0) & ~public, result * (1.0 - ops.profit_tax_rate * (1.0 - ps.tax_relief)), result)
-        cover = np.where((kind == "state_owned") & (result < 0), np.minimum(-result, ps.soe_loss_tolerance), 0.0)
-        result += cover * model.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
-        slack = np.clip(use.used_market * ops.capacity_slack, self.planning.min_project_visits, terms.max_capacity[svc])
-        paid_share = np.where(contracted, frac_first, frac)
-        for f, f_frac, f_slack in zip(facs, paid_share, slack, strict=True):
+        income = bill.own_income + bill.voucher * (1.0 - first) + (bill.voucher + bill.contract) * first
+        result = income + bill.subsidy * second + bill.own_window * third - bill.cost + bill.outcome_pay * paid.honoured[svc]
+        taxed = (result > 0) & ~use.public
+        model.fund.forgo("tax_forgone", float(np.where(taxed, result * ops.profit_tax_rate * ps.tax_relief, 0.0).sum()))
+        result = np.where(taxed, result * (1.0 - ops.profit_tax_rate * (1.0 - ps.tax_relief)), result)
+        cover = np.where((use.kind == "state_owned") & (result < 0), np.minimum(-result, ps.soe_loss_tolerance), 0.0)
+        return result + cover * model.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
+
+    def _resize(self, model: Model, use: Consumption, paid: _Paid) -> None:
+        """Public facilities follow their funding; firms size capacity to the demand they served."""
+        svc = use.service
+        slack = np.clip(use.used_market * self.operators.capacity_slack, self.planning.min_project_visits,
+                        model.terms.max_capacity[svc])
+        paid_share = np.where(np.array([f.contracted for f in use.facilities]), paid.tiers[0][svc], paid.tiers[2][svc])
+        for f, f_frac, f_slack in zip(use.facilities, paid_share, slack, strict=True):
             if f.operator.kind == "volunteers":
                 continue
             if f.public:
                 self._follow_funding(f, float(f_frac))
-            else:  # firms size to demand
+            else:
                 f.capacity = float(f_slack)
+
+    def _settle_operators(self, model: Model, use: Consumption, result: np.ndarray) -> None:
         profit = np.bincount(use.operator_id, result).tolist()  # by operator id
         serving = set(use.operator_id.tolist())
         for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
             # an operator whose facilities all wait for approval neither earns nor loses; one with none loses
             op.settle(profit[op.unique_id] if op.unique_id in serving else 0.0 if op.facilities else -1.0)
-        if model.month % FISCAL_YEAR_MONTHS == 0:
-            model.fund.lapse(gov.budget_carryover)
-        # what the planner learns about its bills: the share of running claims its earmarks could pay
-        return Settlement(running_paid_share=np.minimum(paid_first, paid_later), binding_pay_expected=pay_expected)
 
     def _follow_funding(self, f: Facility, paid: float) -> None:
         """A public facility's staff follow its pay: capacity tracks the remembered funded share, and a facility
@@ -140,22 +201,25 @@ class Payments:
         g0 = np.maximum(cap * self.linkage.voluntary_base_share, 1e-9)
         return use.stake * model.terms.outcome_value[svc] * g0 * np.log1p(voluntary_used / g0)
 
-    def _expect_binding_pay(self, model: Model, claims: np.ndarray, paid: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    def _expect_binding_pay(self, claims: np.ndarray, honoured: np.ndarray, offered: np.ndarray,
+                            expected: np.ndarray) -> np.ndarray:
         """Operators revise the share of outcome-linked pay they expect honoured gradually (adaptive expectations),
-        so pay does not swing month to month; where nothing was claimed they expect payment if the earmark has money."""
-        honoured = np.where(claims > 0, paid, (model.fund.balance > 0).astype(float))
-        return expected + self.linkage.pay_expectation_adjustment * (honoured - expected)
+        so pay does not swing month to month. Where nothing was claimed they learn from the offer itself: pay is
+        expected only where the street office budgeted money for it (``offered``), so a promise it does not fund
+        stops buying free visits."""
+        observed = np.where(claims > 0, honoured, offered.astype(float))
+        return expected + self.linkage.pay_expectation_adjustment * (observed - expected)
 
 
-def _ration_vouchers(model: Model, svc: np.ndarray, contracts: np.ndarray, vouchers: np.ndarray,
-                     visits: np.ndarray, eligible_share: np.ndarray) -> None:
+def _ration_vouchers(model: Model, svc: np.ndarray, contracts: np.ndarray, visits: np.ndarray,
+                     eligible_share: np.ndarray) -> None:
     """Share of a full voucher the fund can honour alongside the other contracts; residents plan with it next month.
 
     Called before this month's entitlements are paid: the share is what the
     earmark could pay for every voucher-eligible market visit at full value.
     """
     full = np.bincount(svc, (model.terms.voucher * eligible_share)[svc] * visits, K)
-    # vouchers, purchase contracts and outcome-linked pay are paid together, pro rata, so this is the share they would get
+    # vouchers and purchase contracts are paid together, pro rata, so this is the share they would get
     total = full + np.bincount(svc, contracts, K)
     share = np.where(full > 0, np.minimum(1.0, np.divide(model.fund.balance, total, out=np.ones(K), where=total > 0)), 1.0)
     if np.max(np.abs(share - model.residents.voucher_availability)) > 0.05:

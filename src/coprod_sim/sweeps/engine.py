@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import CoprodError, UserError
+from ..errors import CoprodError, UserError, require
 from ..runs import CacheLike, Simulator, code_fingerprint, files, git_commit, package_versions
 from . import integrity
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
@@ -239,6 +239,8 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
         raise UserError(f"backend: expected one of {', '.join(BACKENDS)}, found {backend!r}")
     from .backends import check_main_guard, needs_main_guard
 
+    if backend == "dask":
+        require("distributed", "coprod-sim[dask]", "the dask backend")
     if needs_main_guard(backend, scheduler or plan.scheduler):
         check_main_guard()
     out = Path(out)
