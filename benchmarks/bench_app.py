@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # as coprod-sim viz runs its server
+    os.environ.setdefault(_var, "1")
 MONTH_JS = "() => Number((document.body.innerText.match(/Month: (\\d+)/) || [0, -1])[1])"
 FRAME_JS = """(m) => document.body.innerText.includes('Month: ' + m)
   && document.querySelector('.coprod-map svg').getAttribute('aria-label').includes('at month ' + m + ',')
@@ -63,14 +66,21 @@ def _pick_speed(page, label: str) -> None:
     page.get_by_label("Play speed", exact=True).select_option(label)
 
 
-def play_rate(page, seconds: float) -> float:
-    """Months per second while playing (the tab stays open and watched)."""
+def play_rate(page, seconds: float, last_month: int = 60) -> float:
+    """Months per second while playing from month 0 (the tab stays open and watched), over ``seconds`` or
+    until Play stops by itself at the scenario's last month, whichever comes first."""
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.get_by_text("Month: 0", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("status", name="busy").wait_for(state="detached", timeout=60_000)
     page.get_by_role("button", name="Play", exact=True).click()
     time.sleep(1.0)  # let it start
     m0, t0 = page.evaluate(MONTH_JS), time.monotonic()
-    time.sleep(seconds)
-    m1, t1 = page.evaluate(MONTH_JS), time.monotonic()
-    page.get_by_role("button", name="Pause", exact=True).click()
+    m1, t1 = m0, t0
+    while t1 - t0 < seconds and m1 < last_month:
+        time.sleep(0.1)
+        m1, t1 = page.evaluate(MONTH_JS), time.monotonic()
+    if m1 < last_month:
+        page.get_by_role("button", name="Pause", exact=True).click()
     page.get_by_role("button", name="Step", exact=True).wait_for()
     return (m1 - m0) / (t1 - t0)
 
