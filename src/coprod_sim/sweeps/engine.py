@@ -77,6 +77,14 @@ class SweepReport:
     def not_ok(self) -> int:
         return sum(n for status, n in self.statuses.items() if status != "ok")
 
+    def _repr_html_(self) -> str:
+        from ..runs.notebook import card
+
+        return card("SweepReport", {"folder": self.out, "runs": self.total, "resumed": self.resumed,
+                                    "statuses": ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())),
+                                    "missing": self.lost, "seconds": round(self.seconds, 1),
+                                    "read with": f"coprod_sim.load_results({str(self.out)!r})"})
+
     def require_results(self) -> SweepReport:
         """This report, or :class:`SweepFailed` when no run of the plan gave results (all lost or failed)."""
         if self.total and not self.statuses.get("ok"):
