@@ -52,8 +52,7 @@ def server_frame_costs(months: int = 5) -> dict[str, float]:
 
 
 def _pick_speed(page, label: str) -> None:
-    page.locator(".v-select", has_text="Play speed").first.click()
-    page.locator(".v-menu__content .v-list-item", has_text=label).first.click()
+    page.get_by_label("Play speed", exact=True).select_option(label)
 
 
 def play_rate(page, seconds: float) -> float:

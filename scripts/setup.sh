@@ -52,6 +52,18 @@ if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; the
   $SUDO apt-get install -y -qq chromium </dev/null >/dev/null
 fi
 
+# axe-core (npm) for the browser tests' accessibility check, pinned in tests/browser_assets/package-lock.json;
+# the test injects it from node_modules, so it runs offline
+if [ "${1:-}" = "--with-browser" ] && [ ! -f tests/browser_assets/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing Debian's npm for the browser tests' accessibility checker"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get install -y -qq npm </dev/null >/dev/null
+  fi
+  echo "setup: installing axe-core (npm) into tests/browser_assets/"
+  (cd tests/browser_assets && npm ci --no-audit --no-fund --silent)
+fi
+
 # --- browser app (coprod-sim viz): front-end assets must be local for offline classrooms ---
 # They come from the PyPI package solara-assets (a dependency); this only checks they landed.
 if ! .venv/bin/python -c 'import sys; from coprod_sim.app.launcher import missing_assets; m = missing_assets(); print("setup: app assets missing: " + ", ".join(m)) if m else None; sys.exit(1 if m else 0)'; then

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,8 @@ def test_every_lever_is_a_registered_parameter_within_its_range() -> None:
     reg = registry()
     for lever in LEVERS:
         p = reg[lever.key]
-        assert lever.explanation().startswith(p.description)
+        assert lever.explanation().startswith(p.description.split(' (')[0])
+        assert '_' not in lever.explanation(), 'a raw key reached the students'
         if lever.kind == "slider" and p.type == "number":
             assert p.range[0] <= lever.lo < lever.hi <= p.range[1], lever.key
 
@@ -299,11 +301,18 @@ def test_inspect_a_facility_and_a_cell(session: Session) -> None:
 
 
 def test_about_tab_has_the_odd_sections_and_lever_sources() -> None:
-    from coprod_sim.app.about import about_html
+    from coprod_sim.app.about import CJK, about_html
 
     out = about_html()
     assert "Purpose" in out and "Process overview" in out and "<table>" in out
     assert registry()["government.resistance"].source.split()[0] in out
+    # students first: what the model is, a glossary that explains Gini; developers' words only further down
+    students, researchers = out.split("For researchers")
+    assert "What this model is" in students and "Gini" in students and "Glossary" in students
+    assert "numpy" not in students and "§" not in students and "numpy" in researchers
+    # no Chinese characters (no CJK font is shipped): pinyin instead; the source papers are not "seeds"
+    assert CJK.findall(out) == [] and "zhǔtǐ fēnsàn huà" in out
+    assert "seed 001" not in out.lower() and "source paper 001" in out.lower()
 
 
 def test_unexpected_errors_become_one_friendly_sentence() -> None:
@@ -312,3 +321,105 @@ def test_unexpected_errors_become_one_friendly_sentence() -> None:
     assert friendly(ConfigError(["government.resistance: expected a number"])).startswith("Could not start this run")
     msg = friendly(RuntimeError("secret internals"))
     assert "RuntimeError" in msg and "secret internals" not in msg and "Traceback" not in msg
+
+
+def test_keep_reference_at_month_0_is_refused_and_monitors_never_miss_a_column(session: Session) -> None:
+    from coprod_sim.app.page import friendly, monitors_html
+    from coprod_sim.app.session import Reference, Refused
+
+    with pytest.raises(Refused, match="run at least one month"):
+        session.keep_reference()
+    assert "run at least one month" in friendly(Refused("run at least one month"))
+    # a reference without any month (an older run kept empty): every column shows a dash, nothing raises
+    session.reference = Reference("empty", session.history().iloc[:0])
+    session.step()
+    assert "<th>Difference</th>" in monitors_html(session)
+    assert all(r["reference"] == "–" for r in fig_rows(session))
+
+
+def test_run_to_refuses_the_past_and_negative_months(session: Session) -> None:
+    from coprod_sim.app.session import Refused
+
+    session.run_to(2)
+    with pytest.raises(Refused, match="already at month 2"):
+        session.run_to(1)
+    with pytest.raises(Refused, match="0 or more"):
+        session.run_to(-1)
+    session.run_to(2)
+    assert session.model.steps == 2
+
+
+def test_difference_warns_about_another_month_or_seed(session: Session) -> None:
+    from coprod_sim.app.page import monitors_html
+
+    session.run_to(2)
+    session.keep_reference()
+    assert session.comparison_warnings() == []
+    session.step()
+    assert "stopped at month 2" in monitors_html(session)
+    session.seed = 4
+    session.reset()
+    session.run_to(2)
+    (warning,) = session.comparison_warnings()
+    assert "seed 3" in warning and "seed 4" in warning
+
+
+def test_error_boundary_shows_a_sentence_not_a_traceback(caplog) -> None:
+    import ipyvuetify as v
+    import solara
+
+    from coprod_sim.app.page import Boundary
+
+    @solara.component
+    def Fragile(broken: bool) -> None:
+        if broken:
+            raise KeyError("reference")
+        solara.Text("drawn")
+
+    @solara.component
+    def Top() -> None:
+        broken, set_broken = solara.use_state(False)
+        solara.Button("break", on_click=lambda: set_broken(True))
+        Boundary("monitors", Fragile, broken)
+
+    _, rc = solara.render(Top(), handle_error=False)
+    rc.find(v.Btn, children=["break"]).widget.click()
+    (alert,) = rc.find(v.Alert).widgets
+    assert "monitors could not be shown (KeyError)" in alert.children[0] and "Traceback" not in alert.children[0]
+    assert "KeyError: 'reference'" in caplog.text  # the traceback went to the server log
+    rc.close()
+
+
+def test_facility_markers_spread_within_their_community_and_keep_their_place(session: Session) -> None:
+    lay = session.model.layout
+    session.run_to(2)
+    first = {p[5]: (p[0], p[1]) for p in fig.facility_points(session.model)}
+    cells = [int(y) * lay.width + int(x) for x, y in first.values()]
+    assert len(set(cells)) == len(cells), "two facilities drawn on the same cell"
+    by_uid = {f.unique_id: f for f in session.model.agents}
+    for uid, (x, y) in first.items():  # each drawn inside its own community
+        assert lay.community_of_cell[int(y) * lay.width + int(x)] == lay.community_of_cell[by_uid[uid].cell_index]
+    session.run_to(4)
+    later = {p[5]: (p[0], p[1]) for p in fig.facility_points(session.model)}
+    assert all(later[u] == first[u] for u in first.keys() & later.keys()), "a marker moved between months"
+    counts = fig.counts_by_zone(fig.facility_points(session.model), session.model)
+    assert sum(c + p for c, p in counts.values()) == sum(1 for p in fig.facility_points(session.model) if p[4])
+
+
+def test_map_png_follows_the_colour_choice_and_charts_png_names_the_run(session: Session) -> None:
+    session.step()
+    assert fig.grid_png(session.model, "unmet_need") != fig.grid_png(session.model, "satisfaction")
+    titled = fig.charts_png(session.history(), None, 60, 12, title=session.run_label())
+    assert titled != fig.charts_png(session.history(), None, 60, 12)
+    assert session.run_label() == "baseline, seed 3"
+
+
+def test_allowed_hosts_and_server_environment(tmp_path: Path) -> None:
+    assert viz.allowed_hosts("127.0.0.1") == sorted({"127.0.0.1", "localhost", "::1", "[::1]"})
+    everywhere = viz.allowed_hosts("0.0.0.0", ["teacher.school.example"])
+    assert {"localhost", "teacher.school.example"} <= set(everywhere) and "attacker.example" not in everywhere
+    env = viz.app_environment(None, None, ["localhost"])
+    assert env[viz.ALLOWED_HOSTS_ENV] == "localhost" and env["SOLARA_THEME_SHOW_BANNER"] == "false"
+    assert env["OPENBLAS_NUM_THREADS"] == os.environ.get("OPENBLAS_NUM_THREADS", "1")
+    with pytest.raises(viz.UserError, match="--servers must be 1 or more"):
+        viz.launch(servers=0)

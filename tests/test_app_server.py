@@ -23,26 +23,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _status(url: str) -> int:
+def _status(url: str, host: str | None = None) -> int:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
-        with urllib.request.urlopen(url, timeout=30) as resp:
+        with urllib.request.urlopen(request, timeout=30) as resp:
             return resp.status
     except urllib.error.HTTPError as err:
         return err.code
 
 
 def test_missing_asset_is_not_fetched_and_killed_launcher_leaves_no_server(tmp_path):
+    """Also: ``--servers 2`` serves on two consecutive ports, each answering only its own host names."""
     port = _free_port()
+    while _port_taken(port + 1):
+        port = _free_port()
     log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", "--port", str(port)], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", "--port", str(port), "--servers", "2"], cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     launcher = psutil.Process(proc.pid)
     try:
         deadline = time.monotonic() + 90
         while True:
             assert proc.poll() is None, (tmp_path / "server.log").read_text()
             try:
-                if _status(f"http://127.0.0.1:{port}/") == 200:
+                if _status(f"http://127.0.0.1:{port}/") == 200 and _status(f"http://127.0.0.1:{port + 1}/") == 200:
                     break
             except OSError:
                 pass
@@ -50,6 +54,10 @@ def test_missing_asset_is_not_fetched_and_killed_launcher_leaves_no_server(tmp_p
             time.sleep(0.3)
         # a file that is not in the local assets: answered 404 at once, never fetched from a public CDN
         assert _status(f"http://127.0.0.1:{port}/_solara/cdn/left-pad@1.3.0/index.js") == 404
+        # another site's name in the Host header (DNS rebinding): refused; our own names: served
+        for p in (port, port + 1):
+            assert _status(f"http://127.0.0.1:{p}/", host=f"attacker.example:{p}") == 400
+            assert _status(f"http://127.0.0.1:{p}/", host=f"localhost:{p}") == 200
         servers = launcher.children(recursive=True)
         assert servers
     finally:
@@ -59,6 +67,24 @@ def test_missing_asset_is_not_fetched_and_killed_launcher_leaves_no_server(tmp_p
     _, alive = psutil.wait_procs(servers, timeout=20)
     assert not alive, "the app server outlived its launcher"
     assert "refused to fetch" in (tmp_path / "server.log").read_text()
+
+
+def _port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_viz_reports_an_invalid_scenario_in_the_terminal_and_starts_nothing(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("government: {resistance: high}\n", encoding="utf-8")
+    port = _free_port()
+    done = subprocess.run([sys.executable, "-m", "coprod_sim", "viz", str(bad), "--port", str(port)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert "not a valid scenario" in done.stderr and "government.resistance" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not _port_taken(port)
 
 
 def test_browser_gets_a_generic_error_and_the_log_the_traceback(caplog):

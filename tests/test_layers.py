@@ -21,7 +21,7 @@ LAYERS: dict[str, int] = {
     "model": 2,
     "runs": 3,
     "sweeps": 4,
-    "experiments": 5, "sensitivity": 5,
+    "experiments": 5, "sensitivity": 5, "attribution": 5,
     "app": 6,
     "cli": 7,
 }

@@ -39,9 +39,10 @@ def test_pattern_3_unmonitored_subsidy_moves_quantity_not_quality():
 @pytest.mark.slow
 def test_pattern_2_firm_presence_rises_with_profit_space():
     result = validation.pattern_2_profit_space(SIZE)
-    peripheral = [mean for label, mean, _ in result.rows if "peripheral" in label]
-    assert peripheral[-1] > peripheral[0]
-    assert all(b >= a - 0.05 for a, b in itertools.pairwise(peripheral))
+    peripheral = [(mean, ci) for label, mean, ci in result.rows if "peripheral" in label]
+    assert peripheral[-1][0] > peripheral[0][0]
+    # no step of the ladder lowers presence by more than seed noise (3 seeds: the intervals are wide)
+    assert all(b >= a - max(ci_a, ci_b) for (a, ci_a), (b, ci_b) in itertools.pairwise(peripheral))
 
 
 def test_mean_ci_uses_t_interval():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import kill_tree, patience
 
 from coprod_sim.cli import main
 from coprod_sim.model import OUTCOMES
@@ -53,6 +55,8 @@ def test_backends_give_identical_tables(serial_reference, tmp_path, backend):
     pd.testing.assert_frame_equal(runs, ref_runs)
     pd.testing.assert_frame_equal(steps, ref_steps)
     assert runs["run_key"].is_unique and len(steps) == len(runs) * FAST["run.steps"]
+    if backend == "dask":  # the manifest says where the runs ran
+        assert json.loads((tmp_path / "manifest.json").read_text())["scheduler"].startswith("local cluster at tcp://")
 
 
 def test_tables_carry_identity_seeds_and_provenance(serial_reference):
@@ -91,12 +95,15 @@ def test_killed_sweep_resumes_to_identical_tables(tmp_path):
     cmd = [sys.executable, "-m", "coprod_sim", "sweep", str(spec_file), "--out", str(out),
            "--backend", "serial", "--batch-size", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while len(list((out / "shards").glob("runs-*.parquet"))) < 3 and proc.poll() is None:
-        assert time.monotonic() < deadline, "sweep never wrote a shard"
-        time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        deadline = time.monotonic() + patience(40)
+        while len(list((out / "shards").glob("runs-*.parquet"))) < 3 and proc.poll() is None:
+            assert time.monotonic() < deadline, "sweep never wrote a shard"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:  # never leave the sweep behind, even when the test fails
+        kill_tree(proc)
     written = len(list((out / "shards").glob("runs-*.parquet")))
     assert 3 <= written < 24, "the sweep must be killed mid-way"
     assert not (out / "runs.parquet").exists()

@@ -15,6 +15,8 @@ The public Python API (docs/python.md)::
 
     study = coprod_sim.sensitivity("experiments/sensitivity_ishigami.yaml")  # indices.csv, report.md
 
+    why = coprod_sim.explain("in_leading_group", replicates=4)  # attribution.csv, attribution.md, figures
+
 Names are imported on first use, so ``import coprod_sim`` (and the CLI) start fast.
 """
 
@@ -26,27 +28,32 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 if TYPE_CHECKING:
+    from .attribution import Attribution, explain
     from .config import load_config, shipped_scenarios
     from .errors import ConfigError, CoprodError, UserError
     from .model import HEADLINE_KEYS, OUTCOME_KEYS, OUTCOMES, Model
     from .runs import RunAborted, RunResult, run
-    from .sensitivity import SensitivityReport, sensitivity
-    from .sweeps import SweepReport, SweepResults, compare, load_results, sweep
+    from .sensitivity import Problem, SensitivityReport, problem, sensitivity
+    from .sweeps import SweepFailed, SweepReport, SweepResults, compare, load_results, sweep
 
 # public name → module that defines it
 _API: dict[str, str] = {
     "run": "runs", "RunResult": "runs", "RunAborted": "runs",
     "Model": "model", "OUTCOMES": "model", "OUTCOME_KEYS": "model", "HEADLINE_KEYS": "model",
     "sweep": "sweeps", "compare": "sweeps", "SweepReport": "sweeps", "SweepResults": "sweeps",
+    "SweepFailed": "sweeps",
     "load_results": "sweeps",
-    "sensitivity": "sensitivity", "SensitivityReport": "sensitivity",
+    "sensitivity": "sensitivity", "SensitivityReport": "sensitivity", "problem": "sensitivity",
+    "Problem": "sensitivity",
+    "explain": "attribution", "Attribution": "attribution",
     "load_config": "config", "shipped_scenarios": "config",
     "ConfigError": "errors", "CoprodError": "errors", "UserError": "errors",
 }
 __all__ = [
-    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "ConfigError", "CoprodError", "Model", "RunAborted", "RunResult",
-    "SensitivityReport", "SweepReport", "SweepResults", "UserError", "__version__", "compare", "load_config",
-    "load_results", "run", "sensitivity", "shipped_scenarios", "sweep",
+    "HEADLINE_KEYS", "OUTCOMES", "OUTCOME_KEYS", "Attribution", "ConfigError", "CoprodError", "Model", "Problem",
+    "RunAborted", "RunResult", "SensitivityReport", "SweepFailed", "SweepReport", "SweepResults", "UserError",
+    "__version__", "compare", "explain", "load_config", "load_results", "problem", "run", "sensitivity",
+    "shipped_scenarios", "sweep",
 ]
 
 

@@ -12,11 +12,23 @@ class CoprodError(Exception):
 
 
 class ConfigError(CoprodError):
-    """One or more problems with a configuration or spec, each naming the file, key path, expectation and finding."""
+    """One or more problems with a configuration or spec, each naming the file, key path, expectation and finding.
+
+    ``problems`` holds them all; the message (and the CLI) shows the first ``SHOWN`` and how many more
+    there are: a file with 200,000 unknown keys must not print 200,000 lines.
+    """
+
+    SHOWN = 25
 
     def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+        self.problems = list(problems)
+        super().__init__("\n".join(self.shown))
+
+    @property
+    def shown(self) -> list[str]:
+        """The problems to print: the first ``SHOWN``, then a line counting the rest."""
+        rest = len(self.problems) - self.SHOWN
+        return self.problems[:self.SHOWN] + ([f"… and {rest} more problems"] if rest > 0 else [])
 
 
 class UserError(CoprodError):

@@ -47,7 +47,8 @@ def facility_details(model, uid: int) -> list[tuple[str, str]] | None:
         ("Quality (0–1)", f"{f.quality:.2f}"),
         ("Fit to residents' wishes (0–1)", f"{f.fit:.2f}"),
         ("Waiting for", waiting),
-        ("Planned in month", f"{f.created}" + (" (spin-up)" if f.created <= 0 else "")),
+        ("Planned", f"in month {f.created}" if f.created > 0 else "before this run started (month 0)" if f.created == 0
+         else f"during the spin-up, {-f.created} months before month 0"),
         ("Why it is there", why_there(f)),
     ]
 

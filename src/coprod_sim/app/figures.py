@@ -9,6 +9,7 @@ and pyplot's global state is not thread-safe); identical states give byte-identi
 from __future__ import annotations
 
 import io
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,14 +27,13 @@ FIELDS = {
 }
 OPERATOR_MARKERS = {"government": "s", "state_owned": "D", "firm": "^", "social_org": "o", "volunteers": "*"}
 SERVICE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2")
-# Facilities sharing a cell (a service centre hosts a dozen) are spread on a sunflower spiral around it,
-# so none hides another; the n-th facility of a cell sits at radius 0.42·√n cells.
-_GOLDEN_ANGLE = np.pi * (3 - np.sqrt(5))
-
-
-def _slot(n: int) -> tuple[float, float]:
-    r = 0.42 * np.sqrt(n)
-    return float(r * np.cos(n * _GOLDEN_ANGLE)), float(r * np.sin(n * _GOLDEN_ANGLE))
+# Colour scale of each map field: (matplotlib colormap, low, high). Unmet need runs from pale yellow to dark
+# red (a community's cells span roughly 0.15–0.85, which a white-to-red scale showed as "red everywhere").
+FIELD_STYLE = {"satisfaction": ("RdYlBu", 1.0, 5.0), "unmet_need": ("YlOrRd", 0.0, 1.0)}
+# Facilities of a community all stand on its central cell in the model (distance is measured to the community);
+# the map spreads them over the community's cells, nearest the centre first, one per cell, so each can be seen
+# and clicked. A facility keeps its display cell for the run (the cache is per model), so markers never jump.
+_DISPLAY_CELL: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def cell_field(model, field: str) -> np.ndarray:
@@ -65,22 +65,51 @@ def boundary_segments(zone_of_cell: np.ndarray, width: int, height: int) -> list
     return segs
 
 
+def _display_cells(lay, community: int) -> list[int]:
+    """A community's cells in the order facilities take them: nearest its centre first, leaving out its
+    top row (where the map writes the community's name)."""
+    cells = np.flatnonzero(lay.community_of_cell == community)
+    xs, ys = cells % lay.width, cells // lay.width
+    keep = ys < ys.max()
+    cx, cy = lay.cell_xy(int(lay.community_centroid_cell[community]))
+    order = np.lexsort((cells[keep], (xs[keep] - cx) ** 2 + (ys[keep] - cy) ** 2))
+    return [int(c) for c in cells[keep][order]]
+
+
 def facility_points(model) -> list[tuple[float, float, str, int, bool, int]]:
-    """(x, y, operator kind, service index, active, facility id) for every facility with capacity."""
+    """(x, y, operator kind, service index, active, facility id) for every facility with capacity, each on its
+    own cell of its community (``_DISPLAY_CELL``); more facilities than cells share the last ones."""
     from ..model.facility import Facility
 
     lay = model.layout
+    placed: dict[int, int] = _DISPLAY_CELL.setdefault(model, {})
+    shown = [f for f in sorted(model.agents_by_type.get(Facility, []), key=lambda f: f.unique_id)
+             if not (f.capacity <= 0 and f.active)]
+    present = {int(f.unique_id) for f in shown}
+    for uid in [u for u in placed if u not in present]:  # closed facilities free their cells
+        del placed[uid]
+    taken = set(placed.values())
     out: list[tuple[float, float, str, int, bool, int]] = []
-    used: dict[int, int] = {}
-    for f in sorted(model.agents_by_type.get(Facility, []), key=lambda f: f.unique_id):
-        if f.capacity <= 0 and f.active:
-            continue
-        x, y = lay.cell_xy(f.cell_index)
-        slot = used.get(f.cell_index, 0)
-        used[f.cell_index] = slot + 1
-        dx, dy = _slot(slot)
-        out.append((float(x) + dx, float(y) + dy, f.operator.kind, int(f.service), bool(f.active), int(f.unique_id)))
+    for f in shown:
+        uid = int(f.unique_id)
+        if uid not in placed:
+            options = _display_cells(lay, int(lay.community_of_cell[f.cell_index]))
+            placed[uid] = next((c for c in options if c not in taken), options[-1])
+            taken.add(placed[uid])
+        x, y = lay.cell_xy(placed[uid])
+        out.append((float(x), float(y), f.operator.kind, int(f.service), bool(f.active), uid))
     return out
+
+
+def counts_by_zone(points: list[tuple[float, float, str, int, bool, int]], model) -> dict[str, tuple[int, int]]:
+    """Open facilities per operator kind: (in central communities, in peripheral ones), for the map legend."""
+    lay = model.layout
+    out = {k: [0, 0] for k in OPERATOR_KINDS}
+    for x, y, kind, _, active, _ in points:
+        if active:
+            cell = int(y) * lay.width + int(x)
+            out[kind][int(bool(lay.community_is_periphery[lay.community_of_cell[cell]]))] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def to_png(fig: Figure) -> bytes:
@@ -105,10 +134,12 @@ def _draw_zones(ax, lay) -> None:
             ls=":", zorder=3)
     ax.plot(*_polyline(boundary_segments(lay.community_of_cell, lay.width, lay.height)), color="black", lw=2.0,
             zorder=4)
-    for c, cell in enumerate(lay.community_centroid_cell):
-        x, y = lay.cell_xy(int(cell))
+    xs, ys = lay.cell_xy(np.arange(lay.n_cells))
+    for c in range(len(lay.community_centroid_cell)):  # name in the top-left corner, clear of the facilities
+        mine = lay.community_of_cell == c
         tag = "periphery" if lay.community_is_periphery[c] else "centre"
-        ax.text(float(x), float(y) - 0.9, f"C{c} {tag}", ha="center", va="center", fontsize=8, zorder=6,
+        ax.text(float(xs[mine].min()) - 0.4, float(ys[mine].max()), f"C{c} {tag}", ha="left", va="center",
+                fontsize=8, zorder=6,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
@@ -141,9 +172,6 @@ def _legend(fig: Figure) -> None:
                title="Service (colour)", title_fontsize=8, frameon=False)
 
 
-_FIELD_STYLE = {"satisfaction": ("RdYlBu", 1.0, 5.0), "unmet_need": ("Reds", 0.0, 1.0)}
-
-
 class GridView:
     """The community map of one run. Zones and legend are drawn once; each frame only updates
     the cell colours, the facility markers and the title (a fresh figure per step took ~3× longer)."""
@@ -165,7 +193,7 @@ class GridView:
 
     def render(self, model, field: str = "satisfaction") -> bytes:
         """PNG of ``model``'s current state coloured by ``field`` (deterministic bytes)."""
-        cmap, lo, hi = _FIELD_STYLE[field]
+        cmap, lo, hi = FIELD_STYLE[field]
         self.im.set_data(cell_field(model, field))
         self.im.set_cmap(cmap)
         self.im.set_clim(lo, hi)
@@ -182,7 +210,7 @@ def grid_png(model, field: str = "satisfaction") -> bytes:
 
 
 # ------------------------------------------------------------------ charts
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#555555")
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#555555", "#b35900")
 
 
 @dataclass(frozen=True)
@@ -201,7 +229,7 @@ class Panel:
 CHART_LOOKS: dict[str, tuple[str, tuple[float, float] | None, float, bool]] = {
     "satisfaction": ("Satisfaction, mean (1–5)", (1, 5), 1.0, False),
     "needs": ("Needs met and coverage (share)", (0, 1), 1.0, False),
-    "equity": ("Equity (gaps in needs met; Gini)", None, 1.0, False),
+    "equity": ("Equity (gaps in needs met; Gini: 0 equal, 1 unequal)", None, 1.0, False),
     "spending": ("Public spending (k yuan/month, stacked)", None, 1e-3, True),
     "approvals": ("Approvals: mean wait (months), number pending", None, 1.0, False),
     "budget": ("Budget released by departments (share)", (0, 1), 1.0, False),
@@ -231,9 +259,13 @@ def stack(history: pd.DataFrame | None, panel: Panel) -> list[np.ndarray]:
 
 
 def charts_png(history: pd.DataFrame, reference: pd.DataFrame | None = None, steps: int | None = None,
-               window: int | None = None) -> bytes:
-    """The app's charts as one PNG (the Download button): same panels, window shaded, reference dashed."""
-    fig = Figure(figsize=(13, 6.4))
+               window: int | None = None, title: str = "") -> bytes:
+    """The app's charts as one PNG (the Download button): same panels, window shaded, reference dashed, titled
+    with the run (scenario, levers, seed) so a saved picture says what it shows; each legend sits under its
+    chart, clear of the lines."""
+    fig = Figure(figsize=(13, 8.4))
+    if title:
+        fig.suptitle(title + (" (dashed: reference)" if reference is not None else ""), fontsize=11)
     axes = fig.subplots(2, 4).flat
     steps_ = int(steps or max(len(history), 1))
     for ax, panel in zip(axes, PANELS, strict=False):
@@ -258,7 +290,7 @@ def charts_png(history: pd.DataFrame, reference: pd.DataFrame | None = None, ste
         ax.set_title(panel.title, fontsize=9)
         ax.set_xlabel("month", fontsize=8)
         ax.tick_params(labelsize=8)
-        ax.legend(fontsize=7, loc="best", frameon=False)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, ncol=1)
     axes[-1].set_axis_off()
-    fig.subplots_adjust(left=0.05, right=0.98, top=0.94, bottom=0.08, wspace=0.3, hspace=0.4)
+    fig.subplots_adjust(left=0.05, right=0.98, top=0.92, bottom=0.2, wspace=0.3, hspace=0.95)
     return to_png(fig)

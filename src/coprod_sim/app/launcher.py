@@ -9,14 +9,16 @@ missing asset is a clear message here, not a blank page in the browser.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
-from ..config import shipped_scenarios
+from ..config import ConfigError, load_config, shipped_scenarios
 from ..errors import UserError
 
 # How the launcher tells the app (a separate solara process) what to load. Defined here, not in
@@ -24,6 +26,8 @@ from ..errors import UserError
 CONFIGS_DIR_ENV = "COPROD_VIZ_CONFIGS_DIR"
 CONFIG_ENV = "COPROD_VIZ_CONFIG"
 LAUNCHER_PID_ENV = "COPROD_VIZ_LAUNCHER_PID"
+ALLOWED_HOSTS_ENV = "COPROD_VIZ_ALLOWED_HOSTS"  # Host names the server answers (app/guard.py checks each request)
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PAGE_MODULE = "coprod_sim.app.page"
 
 # Front-end packages the page loads (checked with a real browser: tests/test_app_browser.py).
@@ -79,10 +83,54 @@ def scenarios_folder(scenario: str | None, configs_dir: str | None) -> Path:
     return folder
 
 
-def app_environment(scenario: str | None, configs_dir: str | None) -> dict[str, str]:
-    """Environment for the server: where scenarios are, which to open, and no telemetry (offline)."""
+def allowed_hosts(host: str, extra: list[str] | None = None) -> list[str]:
+    """The Host header values the server answers: the loopback names, the bound address and, when bound to
+    every interface (0.0.0.0), this computer's names and addresses, plus any the teacher adds. Anything else
+    (a DNS-rebinding page in a student's browser naming its own domain) gets 400."""
+    names = {*LOOPBACK, "[::1]", host, *(extra or [])}
+    if host in ("0.0.0.0", "::", ""):
+        names |= {socket.gethostname(), socket.getfqdn()}
+        with contextlib.suppress(OSError):
+            names |= {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None)}
+        names |= {_primary_address()} - {""}
+    return sorted(n for n in names if n)
+
+
+def _primary_address() -> str:
+    """The address other computers on the network reach us at (no packet is sent: a UDP socket only picks
+    the route)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return ""
+
+
+def check_scenario(scenario: str | None) -> None:
+    """Validate the scenario given on the command line before starting anything, so a bad file is reported
+    here, in the terminal (file, key path, expected and found), not only later in a browser."""
+    if scenario is None:
+        return
+    try:
+        load_config(scenario_file(scenario))
+    except ConfigError as err:
+        raise UserError(f"{scenario}: not a valid scenario, the app was not started:\n       "
+                        + "\n       ".join(err.problems)) from None
+
+
+def app_environment(scenario: str | None, configs_dir: str | None, hosts: list[str] | None = None) -> dict[str, str]:
+    """Environment for the server: where scenarios are, which to open, the Host names it answers, no
+    telemetry (offline), and one BLAS thread (many tabs share the cores: a tab's numpy calls spawning
+    threads of their own made every Step slower, 155 → 30 ms of server CPU per Step measured) and
+    reacton's fast renderer."""
     env = dict(os.environ)
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "false"
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(var, "1")
+    env.setdefault("REACTON_FAST", "1")
+    env[ALLOWED_HOSTS_ENV] = ",".join(hosts or LOOPBACK)
+    env["SOLARA_THEME_SHOW_BANNER"] = "false"  # its corner badge covered chart labels (and links to the internet)
     env[LAUNCHER_PID_ENV] = str(os.getpid())  # the server ends with us, even after kill -9 (app/guard.py)
     # a closed tab's model is freed after this long (Solara keeps it 24 h by default, for reconnects)
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL_TIMEOUT)
@@ -93,8 +141,13 @@ def app_environment(scenario: str | None, configs_dir: str | None) -> dict[str, 
 
 
 def launch(scenario: str | None = None, configs_dir: str | None = None, host: str = "127.0.0.1",
-           port: int = DEFAULT_PORT) -> int:
-    """Check the app can run offline, start its server, and wait until it stops (Ctrl+C or SIGTERM stop both)."""
+           port: int = DEFAULT_PORT, servers: int = 1, allow_hosts: list[str] | None = None) -> int:
+    """Check the scenario and that the app can run offline, start ``servers`` servers on consecutive ports
+    (a big class spreads its tabs over them: each server is one process, so one core), and wait until they
+    stop (Ctrl+C or SIGTERM stop them all)."""
+    if servers < 1:
+        raise UserError(f"--servers must be 1 or more (found {servers})")
+    check_scenario(scenario)
     missing = missing_assets()
     if missing:
         raise UserError(
@@ -102,20 +155,31 @@ def launch(scenario: str | None = None, configs_dir: str | None = None, host: st
             "       Without them the page stays blank offline. Fix: run scripts/setup.sh, or "
             f"'{sys.executable} -m pip install solara-assets'."
         )
-    env = app_environment(scenario, configs_dir)
+    env = app_environment(scenario, configs_dir, allowed_hosts(host, allow_hosts))
     if shutil.which("solara", path=str(Path(sys.executable).parent)) is None and not _has_solara():
         raise UserError("solara is not installed in this environment; run scripts/setup.sh")
-    print(f"coprod-sim app: open http://{host}:{port}/ in your browser (Ctrl+C stops it)", flush=True)
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    ports = list(range(port, port + servers))
+    shown = host if host not in ("0.0.0.0", "::") else "<this computer's address>"
+    print("coprod-sim app: open " + ", ".join(f"http://{shown}:{p}/" for p in ports) + " in your browser"
+          + (" (spread the class over these addresses)" if servers > 1 else "") + "; Ctrl+C stops it", flush=True)
+    if host not in LOOPBACK:
         print(f"warning: bound to {host}; other computers on the network can open the app", flush=True)
-    proc = subprocess.Popen(solara_command(host, port), env=env)
-    # stopping us (Ctrl+C or SIGTERM from a test or a service manager) must also stop the server
-    signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+    procs = [subprocess.Popen(solara_command(host, p), env=env) for p in ports]
+
+    def stop(*_: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    # stopping us (Ctrl+C or SIGTERM from a test or a service manager) must also stop the servers
+    signal.signal(signal.SIGTERM, stop)
     try:
-        return proc.wait()
+        codes = [proc.wait() for proc in procs]
+        return max(codes, key=abs)
     except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop()
+        for proc in procs:
+            proc.wait(timeout=10)
         return 0
 
 

@@ -37,7 +37,7 @@ from . import figures, guard, log, svg
 from .about import about_html
 from .details import cell_details, facility_details
 from .launcher import CONFIG_ENV
-from .session import LEVERS, Lever, Session, initial_scenario, list_scenarios, monitor_rows, parse_seed
+from .session import LEVERS, Lever, Refused, Session, initial_scenario, list_scenarios, monitor_rows, parse_seed
 
 guard.install()  # this module is imported by the Solara server: harden that process (app/guard.py)
 
@@ -47,15 +47,45 @@ MAX_MONTHS_PER_FRAME = 12  # Play draws at least every 12 months, however slow d
 COLOUR_BY = {"Satisfaction": "satisfaction", "Unmet need": "unmet_need"}  # toggle label → field
 SMALL = {"font-size": "13px", "color": "#333", "line-height": "1.3"}
 CSS = """
-.v-select__selection { white-space: normal !important; overflow: visible !important; }
+.coprod-select { display: flex; flex-direction: column; font-size: 13px; color: #333; margin: 6px 0; }
+.coprod-select select { font-size: 15px; color: #111; border: 1px solid #767676; border-radius: 4px; padding: 4px 6px;
+  background: #fff; max-width: 100%; }
 .v-navigation-drawer.solara-content-main { min-width: 310px !important; max-width: 310px !important; }
 .coprod-map svg { max-height: 70vh; }
 .coprod-table { border-collapse: collapse; }
 .coprod-table td, .coprod-table th { padding: 0 6px; line-height: 1.35; font-size: 13px; text-align: right; color: #222; }
 .coprod-table td:first-child, .coprod-table th:first-child { text-align: left; }
 .coprod-log { font-size: 13px; color: #222; }
+.coprod-lever .v-input__slider .v-label, .coprod-number .v-label { position: absolute !important; width: 1px;
+  height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.coprod-lever .v-input__prepend-outer { display: none; }
+.coprod-lever .v-input--selection-controls { margin-top: 0; }
+.coprod-lever .v-slider { margin: 0 4px; }
+.coprod-lever .v-input__slot { margin-bottom: 0 !important; }
+.coprod-lever .v-messages { display: none; }
+.coprod-number { max-width: 76px; flex: 0 0 76px; }
+.coprod-number .v-input { margin-top: 0; padding-top: 0; }
+.coprod-number input { text-align: right; font-size: 14px; }
+.coprod-range { display: flex; justify-content: space-between; font-size: 12px; color: #444; margin: -6px 4px 2px; }
+.coprod-lever-label { font-size: 14px; color: #222; flex: 1; }
+.coprod-h { font-size: 17px; font-weight: 600; margin: 4px 0 6px; color: #111; }
+.coprod-title { font-size: 20px; font-weight: 500; margin: 0; white-space: normal; line-height: 1.2; }
+.coprod-month { font-size: 1.3em; font-weight: bold; }
+div.v-sheet.coprod-phonebar { display: none !important; padding: 6px 0; }
+@media (max-width: 959px) { div.v-sheet.coprod-phonebar { display: flex !important; } .coprod-title { font-size: 15px; } }
+*:focus-visible { outline: 3px solid #0b57d0 !important; outline-offset: 2px !important; }
+.coprod-map [data-f]:focus { outline: none; }
+.coprod-map [data-f]:focus > * { stroke: #000; stroke-width: 4; }
+.coprod-warning { color: #6d4c00; background: #fff8e1; border-left: 4px solid #b26a00; padding: 4px 8px; font-size: 13px; }
+.coprod-message { color: #0d2b4e; background: #e8f0fb; border-left: 4px solid #1f4e8c; padding: 4px 8px; font-size: 14px; }
 """
 FRIENDLY = "Something went wrong ({what}). Your current run is kept; press Reset to start again."
+
+
+@solara.component_vue("select.vue")
+def NativeSelect(label: str, options: list[str], value: str, event_choose: Callable[[str], None]) -> None:
+    """A labelled native ``<select>``: keyboard and screen-reader friendly as browsers make it (Vuetify's
+    select nests a text input inside a button, which axe-core reports as a serious violation)."""
 
 
 @solara.component_vue("map.vue")
@@ -88,23 +118,79 @@ def _tab_open() -> Callable[[], bool]:
 
 
 def friendly(err: Exception) -> str:
-    """The page's message for an error: a bad scenario or lever names the problem; anything else is
-    logged with its traceback on the server and shown as one plain sentence."""
+    """The page's message for an error: a bad scenario or lever names the problem, a refused action
+    (:class:`~coprod_sim.app.session.Refused`) says why; anything else is logged with its traceback on
+    the server and shown as one plain sentence."""
     if isinstance(err, ConfigError):
         return "Could not start this run: " + "; ".join(err.problems)
-    logger.exception("unexpected error in the app", exc_info=err)
+    if isinstance(err, Refused):
+        return str(err)
+    logger.error("unexpected error in the app", exc_info=err)
     return FRIENDLY.format(what=type(err).__name__)
+
+
+def guarded(error: solara.Reactive[str], action: Callable[[], object], refresh: Callable[[], None]) -> Callable[..., None]:
+    """An event handler that never lets an error escape to the page: the error becomes a sentence under the
+    run controls (``friendly``), the controls keep working, and the page redraws either way."""
+    def handler(*_ignored: object) -> None:
+        try:
+            action()
+            error.set("")
+        except Exception as err:
+            error.set(friendly(err))
+        refresh()
+
+    return handler
+
+
+@solara.component
+def Boundary(part: str, child: Callable[..., object], *args: object) -> None:
+    """Error boundary around one part of the page: an error while drawing ``child`` (or in one of its
+    event handlers) shows a short message with a *Try again* button in place of that part only; the
+    traceback goes to the server log (once per error), never to the browser."""
+    exc, clear = solara.use_exception()
+    solara.use_effect(lambda: None if exc is None else logger.error("error in the %s", part, exc_info=exc), [exc])
+    if exc is None:
+        child(*args)
+        return
+    with solara.Column(gap="4px"):
+        solara.Error(f"The {part} could not be shown ({type(exc).__name__}). Your run is kept: press Try again; "
+                     "if the message stays, press Reset.", dense=True)
+        solara.Button("Try again", on_click=clear, color="primary", outlined=True)
 
 
 @solara.component
 def LeverControl(lever: Lever, value: float | bool, on_change) -> None:
-    """One lever with its explanation right below, so cause and meaning sit together."""
-    with solara.Column(gap="0px", style={"margin-bottom": "10px"}):
+    """One lever with its explanation right below, so cause and meaning sit together.
+
+    A slider gets the panel's full width (its label above the track, not beside it: beside it, long labels
+    left tracks of 0–20 px), its minimum and maximum under the ends, and a number box for an exact value
+    (typing 0.9 is easier than hitting it with a mouse)."""
+    problem = solara.use_reactive("")
+
+    def typed(v: float | None) -> None:
+        if v is None or not lever.lo <= v <= lever.hi:
+            problem.set(f"Type a number from {lever.lo:g} to {lever.hi:g}.")
+            return
+        problem.set("")
+        on_change(lever.key, v)
+
+    with solara.Column(gap="0px", classes=["coprod-lever"], style={"margin-bottom": "12px"}):
         if lever.kind == "switch":
             solara.Switch(label=lever.label, value=bool(value), on_value=lambda v: on_change(lever.key, v))
         else:
-            solara.SliderFloat(f"{lever.label}: {float(value):g}", value=float(value), min=lever.lo, max=lever.hi,
-                               step=lever.step, on_value=lambda v: on_change(lever.key, v), thumb_label=True)
+            with solara.Row(gap="6px", style={"align-items": "flex-end", "justify-content": "space-between"}):
+                solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(lever.label)}</b>",
+                            classes=["coprod-lever-label"])
+                solara.InputFloat(f"{lever.label}, value", value=float(value), on_value=typed,
+                                  continuous_update=False, classes=["coprod-number"])
+            solara.SliderFloat(lever.label, value=float(value), min=lever.lo, max=lever.hi, step=lever.step,
+                               on_value=lambda v: on_change(lever.key, v), thumb_label=True)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<span>{lever.lo:g}</span><span>{lever.hi:g}</span>",
+                        classes=["coprod-range"])
+            if problem.value:
+                solara.HTML(tag="div", unsafe_innerHTML=f"<div role='alert' class='coprod-message'>"
+                            f"{html.escape(problem.value)}</div>")
         solara.Text(lever.explanation(), style=SMALL)
 
 
@@ -141,51 +227,50 @@ def Controls(session: Session, scenarios: dict[str, Path], playing: solara.React
         except ValueError:
             error.set(f"Run to month: type a whole number of months (found '{target.value}').")
             return
+        if month < 0 or month < session.model.steps:  # refused at once, with the reason (no busy sign for nothing)
+            guarded(error, lambda: session.run_to(month), refresh)()
+            return
         start(f"Running to month {month}…", lambda: session.run_to(month, _tab_open()))
 
-    def step() -> None:
-        try:
-            session.step()
-        except Exception as err:
-            error.set(friendly(err))
-        refresh()
+    step = guarded(error, session.step, refresh)
 
-    with solara.Card("Scenario and run", margin=0):
-        solara.Select("Scenario", values=list(scenarios), value=label, on_value=pick)  # type: ignore[arg-type]
-        solara.Text(session.description(), style=SMALL)
-        solara.InputText("Seed (whole number ≥ 0)", value=seed_text.value, on_value=set_seed, continuous_update=True)
-        if seed_error.value:
-            solara.Error(seed_error.value, dense=True)
+    # Step, Play and Reset come first: the first stops after the menu button for keyboard users
+    with solara.Card(margin=0):
+        heading("Run")
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
+            solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
+                          on_click=lambda: (error.set(""), playing.set(not playing.value)))
             solara.Button("Reset", color="primary", on_click=lambda: start("Building the model…", session.reset),
                           disabled=bool(busy))
-            solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
-                          on_click=lambda: playing.set(not playing.value))
-            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
-        with solara.Row(gap="6px", style={"align-items": "baseline"}):
-            solara.InputText("Target month", value=target, continuous_update=True, style={"max-width": "110px"})
-            solara.Button("Run to month", color="primary", on_click=run_to, disabled=playing.value or bool(busy))
-        solara.Select("Play speed", values=list(SPEEDS), value=speed)
-        solara.Text(f"Month: {session.model.steps}", style={"font-size": "1.3em", "font-weight": "bold"})
+        solara.HTML(tag="div", unsafe_innerHTML=f"Month: {session.model.steps}", classes=["coprod-month"],
+                    attributes={"aria-live": "polite", "aria-atomic": "true"})
         if busy:
             solara.HTML(tag="div", unsafe_innerHTML=f"<span role='status' aria-label='busy' style='font-weight:bold'>"
                         f"⏳ {html.escape(busy)}</span>")
         if error.value:
-            solara.Error(error.value, dense=True)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<div role='alert' class='coprod-message'>{html.escape(error.value)}</div>")
         if session.pending:
-            solara.Warning(f"Lever or seed changed (seed {session.seed}): press Reset to start a new run with them.",
-                           dense=True)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<div class='coprod-warning' role='note'>Lever or seed changed (seed "
+                        f"{session.seed}): press Reset to start a new run with them.</div>")
+        with solara.Row(gap="6px", style={"align-items": "baseline"}):
+            solara.InputText("Target month", value=target, continuous_update=True, style={"max-width": "110px"})
+            solara.Button("Run to month", color="primary", on_click=run_to, disabled=playing.value or bool(busy))
+        NativeSelect(label="Play speed", options=list(SPEEDS), value=speed.value, event_choose=speed.set)
+        heading("Scenario and seed")
+        NativeSelect(label="Scenario", options=list(scenarios), value=label or "", event_choose=pick)
+        solara.Text(session.description(), style=SMALL)
+        solara.InputText("Seed (whole number ≥ 0)", value=seed_text.value, on_value=set_seed, continuous_update=True)
+        if seed_error.value:
+            solara.Error(seed_error.value, dense=True)
 
 
 @solara.component
-def CompareExport(session: Session, refresh, tick: int) -> None:
+def CompareExport(session: Session, refresh, error: solara.Reactive[str], colour: str, tick: int) -> None:
     """Keep the current run as reference; download its time series (CSV) and the pictures (PNG)."""
     ref = session.reference
     name = session.scenario_path.stem
-
-    def keep() -> None:
-        session.keep_reference()
-        refresh()
+    keep = guarded(error, session.keep_reference, refresh)
 
     def clear() -> None:
         session.reference = None
@@ -194,13 +279,15 @@ def CompareExport(session: Session, refresh, tick: int) -> None:
     def charts_png() -> bytes:
         with session.lock:
             ref = session.reference.history if session.reference else None
-            return figures.charts_png(session.history(), ref, int(session.model.config.run.steps), session.window())
+            return figures.charts_png(session.history(), ref, session.last_month(), session.window(),
+                                      title=f"{session.run_label()}, month {session.model.steps}")
 
     def map_png() -> bytes:
         with session.lock:
-            return figures.grid_png(session.model)
+            return figures.grid_png(session.model, COLOUR_BY[colour])
 
-    with solara.Card("Compare and export", margin=0):
+    with solara.Card(margin=0):
+        heading("Compare and export")
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
             solara.Button("Keep as reference", on_click=keep, color="secondary")
             if ref is not None:
@@ -229,14 +316,42 @@ def LeverPanel(session: Session, refresh, state: tuple) -> None:
         refresh()
 
     values = session.lever_values()
-    with solara.Card("Levers (apply on Reset)", margin=0):
+    with solara.Card(margin=0):
+        heading("Levers (apply on Reset)")
         solara.Button("Undo lever changes", on_click=undo, text=True, disabled=not session.overrides)
+        solara.Text("The tag after a lever names its remedy: (up) officials' assessment, (down) residents' voice, "
+                    "(in) coordination inside government, (out) profit space for firms and organizations, "
+                    "(technology) data sharing. More in the About tab.", style=SMALL)
         for lever in LEVERS:
             LeverControl(lever, values[lever.key], change)
 
 
+def heading(text: str, level: int = 2) -> None:
+    """A real heading (screen readers jump between them), styled as the card titles were."""
+    solara.HTML(tag=f"h{level}", unsafe_innerHTML=html.escape(text), classes=["coprod-h"])
+
+
+@solara.component
+def PhoneBar(session: Session, playing: solara.Reactive[bool], step: Callable[..., None], busy: str, error,
+             tick: int) -> None:
+    """On a phone the controls panel is closed: Step, Play and the key monitors sit at the top of the page
+    (hidden by CSS on wider screens)."""
+    rows = {r["key"]: r for r in monitor_rows(session.history(), session.window(), None)}
+    keys = ("quality.needs_met_share", "quality.satisfaction_mean", "equity.center_periphery_gap")
+    cells = "".join(f"<tr><td>{html.escape(rows[k]['label'])}</td><td>{rows[k]['now']}</td></tr>" for k in keys if k in rows)
+    with solara.Column(gap="4px", classes=["coprod-phonebar"]):
+        with solara.Row(gap="6px", style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
+            solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
+                          on_click=lambda: (error.set(""), playing.set(not playing.value)))
+            solara.HTML(tag="span", unsafe_innerHTML=f"month {session.model.steps} of {session.last_month()}",
+                        classes=["coprod-month"])
+        solara.HTML(tag="div", unsafe_innerHTML=f"<table class='coprod-table' aria-label='Key monitors'>{cells}</table>")
+
+
 def monitors_html(session: Session) -> str:
-    """The monitors as an HTML table: this month, the window mean and the reference comparison."""
+    """The monitors as an HTML table: this month, the window mean and the reference comparison (with a
+    warning above it when the reference stopped at another month or used another seed)."""
     history, window = session.history(), session.window()
     rows = monitor_rows(history, window, session.reference)
     n = len(history)
@@ -246,7 +361,9 @@ def monitors_html(session: Session) -> str:
     keys = ["now", "window"] + (["reference", "difference"] if session.reference else [])
     body = "".join("<tr>" + f"<td>{html.escape(r['label'])}</td>" + "".join(f"<td>{r[k]}</td>" for k in keys) + "</tr>"
                    for r in rows)
-    return f"<table class='coprod-table' aria-label='Monitors'><tr>{head}</tr>{body}</table>"
+    warn = "".join(f"<div class='coprod-warning' role='note'>⚠ {html.escape(w)}</div>"
+                   for w in session.comparison_warnings())
+    return f"{warn}<table class='coprod-table' aria-label='Monitors'><tr>{head}</tr>{body}</table>"
 
 
 @solara.component
@@ -267,9 +384,9 @@ def Inspector(session: Session, selected: solara.Reactive[dict | None]) -> None:
 
 
 @solara.component
-def ModelViews(session: Session, tick: int) -> None:
-    """Monitors, map with inspector, charts and the event log."""
-    choice = solara.use_reactive(next(iter(COLOUR_BY)))
+def ModelViews(session: Session, choice: solara.Reactive[str], tick: int) -> None:
+    """Monitors, map with inspector, charts and the event log (``choice``: what colours the map, shared with
+    the Map PNG download)."""
     fixed = solara.use_reactive(True)
     kind = solara.use_reactive(log.ALL)
     selected: solara.Reactive[dict | None] = solara.use_reactive(None)
@@ -285,24 +402,32 @@ def ModelViews(session: Session, tick: int) -> None:
         periphery = [bool(p) for p in model.layout.community_is_periphery]
         log_markup = log.log_html(session.log, kind.value, periphery)
         monitors = monitors_html(session)
+        legend = svg.map_legend_html(field, model)
     with solara.ColumnsResponsive(12, large=[5, 7]):
         with solara.Column(gap="6px"):
-            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-                solara.Text("Colour residents by:")
-                solara.ToggleButtonsSingle(value=choice, values=list(COLOUR_BY))
+            heading("The district map")
+            with solara.Row(gap="0px", style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Text("Colour residents by:", style={"margin-right": "8px"})
+                for option in COLOUR_BY:  # two buttons that say which one is pressed (aria-pressed)
+                    solara.Button(option, on_click=lambda o=option: choice.set(o), color="primary",
+                                  outlined=choice.value != option, attributes={"aria-pressed": str(choice.value == option).lower()})
             MapView(svg=map_markup, event_inspect=selected.set)
-            solara.HTML(tag="div", unsafe_innerHTML=svg.map_legend_html(field))
-            with solara.Card("Inspect", margin=0):
+            solara.HTML(tag="div", unsafe_innerHTML=legend)
+            with solara.Card(margin=0):
+                heading("Inspect")
                 Inspector(session, selected)
-            with solara.Card(f"What happened (log, month {model.steps})", margin=0):
-                solara.Select("Show", values=list(log.KIND_NAMES), value=kind)
+            with solara.Card(margin=0):
+                heading(f"What happened (log, month {model.steps})")
+                NativeSelect(label="Show", options=list(log.KIND_NAMES), value=kind.value, event_choose=kind.set)
                 solara.HTML(tag="div", unsafe_innerHTML=log_markup, classes=["coprod-log"],
+                            attributes={"tabindex": "0", "role": "region", "aria-label": "Event log"},
                             style={"max-height": "420px", "overflow-y": "auto"})
         with solara.Column(gap="6px"):
+            heading("Monitors")
             solara.HTML(tag="div", unsafe_innerHTML=monitors)
+            heading("Charts")
             solara.Switch(label="Fixed axes (same scale across runs)", value=fixed)
             solara.HTML(tag="div", unsafe_innerHTML=charts)
-    solara.Div(style={"height": "48px"})  # keep the last cards clear of Solara's corner badge
 
 
 @solara.component
@@ -311,6 +436,7 @@ def Page() -> None:
     tick, set_tick = solara.use_state(0)
     playing = solara.use_reactive(False)
     speed = solara.use_reactive("4 months/s")
+    colour = solara.use_reactive(next(iter(COLOUR_BY)))
     busy = solara.use_reactive("")
     error = solara.use_reactive("")
     job: solara.Reactive[tuple[int, Callable[[], object] | None]] = solara.use_reactive((0, None))
@@ -347,15 +473,23 @@ def Page() -> None:
         due (at most ``MAX_MONTHS_PER_FRAME``), so Play slows the pictures, not the simulation.
         """
         months = 1
-        while playing.value and session is not None:
+        if session is None or not playing.value:
+            return
+        # Play stops at the scenario's last month; pressed again there, it continues past it (on request)
+        stop_at = session.last_month() if session.model.steps < session.last_month() else math.inf
+        while playing.value:
             if not tab_open():
                 playing.set(False)
                 return
             begin = time.monotonic()
             try:
-                session.run_to(session.model.steps + months, tab_open)
+                session.run_to(int(min(session.model.steps + months, stop_at)), tab_open)
             except Exception as err:
                 error.set(friendly(err))
+                playing.set(False)
+            if session.model.steps >= stop_at:
+                error.set(f"Play stopped at month {session.model.steps}, the scenario's last month (the reporting "
+                          "window ends here). Press Play again to continue past it.")
                 playing.set(False)
             refresh()
             per_month = 1.0 / SPEEDS[speed.value]
@@ -368,19 +502,21 @@ def Page() -> None:
     solara.Title("coprod-sim: community services")
     solara.Style(CSS)
     with solara.AppBar():
-        solara.AppBarTitle("coprod-sim — who provides community services, and why?")
+        solara.AppBarTitle(children=[solara.HTML(tag="h1", unsafe_innerHTML="coprod-sim — who provides community services, "
+                                                 "and why?", classes=["coprod-title"])])
     if session is None:
         solara.Error(f"Could not load a scenario: {load_error}")
         return
     with solara.Sidebar(), solara.Column():
-        Controls(session, scenarios, playing, start, busy.value, error, speed, refresh, tick)
-        CompareExport(session, refresh, tick)
-        LeverPanel(session, refresh, (session.scenario_path, tuple(sorted(session.overrides.items()))))
+        Boundary("run controls", Controls, session, scenarios, playing, start, busy.value, error, speed, refresh, tick)
+        Boundary("compare and export panel", CompareExport, session, refresh, error, colour.value, tick)
+        Boundary("levers", LeverPanel, session, refresh, (session.scenario_path, tuple(sorted(session.overrides.items()))))
+    Boundary("phone controls", PhoneBar, session, playing, guarded(error, session.step, refresh), busy.value, error, tick)
     with solara.lab.Tabs():
         with solara.lab.Tab("Model"):
-            ModelViews(session, tick)
+            Boundary("map, monitors and charts", ModelViews, session, colour, tick)
         with solara.lab.Tab("About"):
-            About()
+            Boundary("About tab", About)
 
 
 @solara.component

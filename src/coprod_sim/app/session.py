@@ -10,6 +10,7 @@ value would silently undo the scenario being loaded).
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,10 +43,13 @@ class Lever:
     note: str = ""  # how the app maps the slider onto the parameter, if not 1:1
 
     def explanation(self) -> str:
-        """Plain-language meaning, from the parameter registry so it never drifts from the model."""
+        """Plain-language meaning, from the parameter registry so it never drifts from the model: a raw key in
+        the description, such as "(operators.rent_share)", is left out, and a 0–1 unit said in words."""
         p = registry()[self.key]
-        unit = "" if p.unit in ("-", "") else f" Unit: {p.unit}."
-        return f"{p.description}{unit} {self.note}".strip()
+        text = re.sub(r" ?\([a-z_]+\.[a-z_.]+\)", "", p.description)
+        unit = ("" if p.unit in ("-", "") else " From 0 (none) to 1 (full)." if p.unit in ("0-1", "0–1")
+                else f" Unit: {p.unit}.")
+        return f"{text}{unit} {self.note}".strip()
 
 
 # how the app shows a per-service money lever (one slider for all seven services)
@@ -189,12 +193,19 @@ def site_counts(model: Model) -> dict[str, float]:
     return out
 
 
+class Refused(ValueError):
+    """An action the page cannot do now (keep an empty run, run backwards): its message, shown as is, says
+    why and what to do instead."""
+
+
 @dataclass(frozen=True)
 class Reference:
     """A run kept for comparison: its label and its monthly time series."""
 
     label: str
     history: pd.DataFrame
+    month: int = 0
+    seed: int = 0
 
 
 @dataclass
@@ -247,8 +258,14 @@ class Session:
             self._sites.append(site_counts(self.model))
 
     def run_to(self, month: int, go_on: Callable[[], bool] = lambda: True) -> None:
-        """Step until ``month`` (or until ``go_on()`` says stop, e.g. the tab was closed)."""
+        """Step until ``month`` (or until ``go_on()`` says stop, e.g. the tab was closed). A month already
+        passed is refused with the way back (a run cannot go backwards; Reset starts again)."""
         with self.lock:
+            if month < 0:
+                raise Refused(f"Run to month: type a month of 0 or more (found {month}).")
+            if month < self.model.steps:
+                raise Refused(f"Run to month: the run is already at month {self.model.steps}. To see month {month}, "
+                              f"press Reset and run to {month} again.")
             while self.model.steps < month and go_on():
                 self.step()
 
@@ -313,6 +330,10 @@ class Session:
             ts = pd.concat([ts.reset_index(drop=True), pd.DataFrame(self._sites)], axis=1)
         return ts
 
+    def last_month(self) -> int:
+        """The scenario's last month (``run.steps``): the reporting window ends there and Play stops there."""
+        return int(self.model.config.run.steps)
+
     def window(self) -> int:
         """Months the outcomes are averaged over (``run.outcome_window``), as in summary.json."""
         return int(self.model.config.run.outcome_window)
@@ -324,9 +345,31 @@ class Session:
         return f"{name}{' + ' + moved if moved else ''}, seed {self.applied[1]}"
 
     def keep_reference(self) -> None:
-        """Keep the current run (its history so far) to overlay on the charts and compare in the monitors."""
+        """Keep the current run (its history so far) to overlay on the charts and compare in the monitors.
+
+        A run with no simulated month has nothing to compare: that is a ``ValueError`` the page shows as
+        a sentence (at month 0 the monitors would otherwise have a reference without a single value).
+        """
         with self.lock:
-            self.reference = Reference(self.run_label(), self.history().copy())
+            if self.model.steps == 0:
+                raise Refused("Nothing to keep yet: run at least one month (Step or Run to month), "
+                                 "then press Keep as reference.")
+            self.reference = Reference(self.run_label(), self.history().copy(), self.model.steps, self.applied[1])
+
+    def comparison_warnings(self) -> list[str]:
+        """Why the Difference column may mislead: the reference stopped at another month, or used another
+        seed (then the difference mixes the levers' effect with chance)."""
+        ref = self.reference
+        if ref is None:
+            return []
+        out = []
+        if ref.month != self.model.steps:
+            out.append(f"The reference stopped at month {ref.month} and this run is at month {self.model.steps}: "
+                       "the Difference compares different months. Run both to the same month.")
+        if ref.seed != self.applied[1]:
+            out.append(f"The reference used seed {ref.seed} and this run seed {self.applied[1]}: the Difference "
+                       "mixes the levers' effect with chance. Keep a reference for each seed.")
+        return out
 
     def csv(self) -> str:
         """The current run's time series as CSV (one row per month), for the Download button."""
@@ -354,6 +397,8 @@ def monitor_rows(history: pd.DataFrame, window: int, reference: Reference | None
         key = outcome.key
         row = {"label": outcome.heading, "key": key, "now": outcome.format(now.get(key)),
                "window": outcome.format(mean.get(key))}
+        if reference is not None:  # the columns exist whenever a reference is kept, even without values
+            row["reference"], row["difference"] = "–", "–"
         if ref is not None:
             row["reference"] = outcome.format(ref.get(key))
             diff = (mean.get(key, np.nan) - ref.get(key, np.nan)) if key in mean and key in ref else np.nan

@@ -19,6 +19,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..domain import OPERATOR_KINDS, OPERATOR_LABELS, SERVICE_TYPES
 from .figures import (
+    FIELD_STYLE,
     FIELDS,
     PALETTE,
     PANELS,
@@ -26,13 +27,13 @@ from .figures import (
     Panel,
     boundary_segments,
     cell_field,
+    counts_by_zone,
     facility_points,
 )
 from .figures import series as _values
 from .figures import stack as _stack
 
 S = 20  # map units per cell
-_FIELD_STYLE = {"satisfaction": ("RdYlBu", 1.0, 5.0), "unmet_need": ("Reds", 0.0, 1.0)}
 
 
 def _hex(rgba: np.ndarray) -> list[str]:
@@ -62,11 +63,11 @@ def map_svg(model, field: str = "satisfaction", selected: int | None = None) -> 
     """The community map: cells coloured by ``field``, zones, labels and facility markers (north up)."""
     lay = model.layout
     w, h = lay.width, lay.height
-    cmap, lo, hi = _FIELD_STYLE[field]
+    cmap, lo, hi = FIELD_STYLE[field]
     values = cell_field(model, field)  # (height, width), row 0 = south
     colours = _hex(colormaps[cmap](np.clip((np.nan_to_num(values, nan=lo) - lo) / (hi - lo), 0, 1).ravel()))
     has = np.isfinite(values).ravel()
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w * S} {h * S}" role="img" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w * S} {h * S}" role="group" '
            f'aria-label="{html.escape(map_alt(model, field))}" style="width:100%;height:auto;display:block">',
            '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
            'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#333" stroke-width="1" '
@@ -91,8 +92,9 @@ def map_svg(model, field: str = "satisfaction", selected: int | None = None) -> 
         colour = SERVICE_COLORS[service % len(SERVICE_COLORS)]
         px, py = (fx + 0.5) * S, (h - fy - 0.5) * S
         title = f"{OPERATOR_LABELS[kind]}: {SERVICE_TYPES[service].replace('_', ' ')}" + ("" if active else " (awaiting approvals)")
-        extra = f'data-f="{uid}" style="cursor:pointer"'
-        out.append(f"<g>{marker(kind, px, py, colour if active else '#fff', colour, extra=extra)}"
+        # the group is the click and keyboard target: a tab stop with a name, Enter inspects it (map.vue)
+        out.append(f'<g data-f="{uid}" tabindex="0" role="button" aria-label="{html.escape(title)}" '
+                   f'style="cursor:pointer">{marker(kind, px, py, colour if active else "#fff", colour)}'
                    f"<title>{html.escape(title)}</title></g>")
         if uid == selected:
             out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="11" fill="none" stroke="#000" stroke-width="2.5"/>')
@@ -117,22 +119,34 @@ def map_alt(model, field: str) -> str:
             f"(district mean {np.nanmean(values):.2f}); facilities: {who}; {waiting} awaiting approvals.")
 
 
-def map_legend_html(field: str) -> str:
-    """The map's legend as HTML text (readable size, not part of the picture)."""
-    cmap, lo, hi = _FIELD_STYLE[field]
+def map_legend_html(field: str, model=None) -> str:
+    """The map's legend as HTML text (readable size, not part of the picture). With the model, the shapes
+    come as a table of open facilities per operator in centre and periphery: where the triangles are, in
+    numbers (exercise 2)."""
+    cmap, lo, hi = FIELD_STYLE[field]
     stops = ", ".join(_hex(colormaps[cmap](np.linspace(0, 1, 6))))
     scale = (f"<div style='display:flex;align-items:center;gap:6px'><span>{lo:g}</span>"
              f"<span style='flex:1;height:12px;background:linear-gradient(to right, {stops})'></span>"
              f"<span>{hi:g}</span></div><div>{html.escape(FIELDS[field])}</div>")
-    shapes = "".join(f"<span style='white-space:nowrap;margin-right:10px'><svg width='18' height='18' "
-                     f"viewBox='0 0 18 18' aria-hidden='true'>{marker(k, 9, 9, '#888', '#222', r=5.5)}</svg> "
-                     f"{OPERATOR_LABELS[k]}</span>" for k in OPERATOR_KINDS)
+    def icon(k: str) -> str:
+        return (f"<svg width='18' height='18' viewBox='0 0 18 18' aria-hidden='true'>"
+                f"{marker(k, 9, 9, '#888', '#222', r=5.5)}</svg>")
+
+    if model is not None:
+        counts = counts_by_zone(facility_points(model), model)
+        rows = "".join(f"<tr><td>{icon(k)} {OPERATOR_LABELS[k]}</td><td>{c}</td><td>{p}</td></tr>"
+                       for k, (c, p) in counts.items())
+        shapes = ("<table class='coprod-table' aria-label='Open facilities by operator and zone'><tr>"
+                  "<th>Who runs it (shape)</th><th>centre</th><th>periphery</th></tr>" + rows + "</table>")
+    else:
+        shapes = "".join(f"<span style='white-space:nowrap;margin-right:10px'>{icon(k)} {OPERATOR_LABELS[k]}</span>"
+                         for k in OPERATOR_KINDS)
     services = "".join(f"<span style='white-space:nowrap;margin-right:10px'><span style='display:inline-block;"
                        f"width:12px;height:12px;background:{SERVICE_COLORS[i]}'></span> {s.replace('_', ' ')}</span>"
                        for i, s in enumerate(SERVICE_TYPES))
     return (f"<div class='coprod-legend' style='font-size:13px;line-height:1.5;color:#222'>{scale}"
-            f"<div><b>Who runs it (shape):</b> {shapes}"
-            "<span style='white-space:nowrap'>hollow = awaiting approvals</span></div>"
+            f"<div><b>Who runs it (shape), open facilities:</b> {shapes}"
+            "<span style='white-space:nowrap'>Hollow marker = awaiting approvals (not serving yet).</span></div>"
             f"<div><b>Service (colour):</b> {services}</div><div>Thick lines: community boundaries; dotted: "
             "management grids; hatched: periphery. Click a marker or a cell to inspect it.</div></div>")
 
@@ -248,7 +262,9 @@ def chart_alt(panel: Panel, history: pd.DataFrame, reference: pd.DataFrame | Non
     """Alt text of a chart: its title and the latest value of each line (and of the reference)."""
     def last(frame: pd.DataFrame | None, key: str) -> str:
         v = _values(frame, key, panel.scale)
-        return f"{v[-1]:.3g}" if len(v) and np.isfinite(v[-1]) else "none"
+        if not len(v) or not np.isfinite(v[-1]):
+            return "none"
+        return f"{v[-1]:.3g}" if abs(v[-1]) >= 1e-9 else "0"  # a rounding residue (-7e-15) reads 0
 
     parts = [f"{label} {last(history, key)}" for key, label in panel.series]
     text = f"Chart: {panel.title}. Latest month: " + "; ".join(parts) + "."

@@ -16,10 +16,9 @@ import sys
 import threading
 
 from ..errors import ConfigError, CoprodError
-from . import app, runs, sensitivity, sweeps
+from . import app, explain, runs, sensitivity, sweeps
 
-COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **sensitivity.COMMANDS, **app.COMMANDS}
-MAX_PRINTED = 25  # problems printed; a file with 200,000 unknown keys must not print 200,000 lines
+COMMANDS = {**runs.COMMANDS, **sweeps.COMMANDS, **sensitivity.COMMANDS, **explain.COMMANDS, **app.COMMANDS}
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader went away
 
 
@@ -68,10 +67,8 @@ def _dispatch(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except ConfigError as err:
-        for line in err.problems[:MAX_PRINTED]:
+        for line in err.shown:
             print(f"error: {line}", file=sys.stderr)
-        if len(err.problems) > MAX_PRINTED:
-            print(f"error: … and {len(err.problems) - MAX_PRINTED} more problems", file=sys.stderr)
         return 2
     except CoprodError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -15,10 +15,14 @@ def _add_viz(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1, this computer only; 0.0.0.0 exposes the app)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--servers", type=int, default=1,
+                   help="start this many servers on consecutive ports from --port (a big class: one per 15 students)")
+    p.add_argument("--allow-host", action="append", default=None, metavar="NAME",
+                   help="another Host name the app answers (e.g. the teacher computer's DNS name); repeatable")
 
 
 def _viz(args: argparse.Namespace) -> int:
-    return launch(args.config, args.configs_dir, args.host, args.port)
+    return launch(args.config, args.configs_dir, args.host, args.port, args.servers, args.allow_host)
 
 
 COMMANDS = {"viz": ("start the browser app for students (Solara, works offline)", _add_viz, _viz)}

@@ -6,16 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .sweeps import _add_backend_options, _check_backend_options, _duration
+from .sweeps import _add_sweep_options, _check_backend_options, _duration, cache_option
 
 
 def _add(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="study spec YAML (e.g. experiments/sensitivity_ishigami.yaml)")
-    p.add_argument("--out", default=None, help="output folder (default results/sensitivity/<spec name>)")
-    _add_backend_options(p)
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the number of runs, a wall-time estimate and warnings about the design")
-    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    _add_sweep_options(p, "results/sensitivity/<spec name>",
+                       "the number of runs, a wall-time estimate and warnings about the design")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -39,7 +36,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if not args.scheduler:
         warm_workers(backend)
-    report = sensitivity(args.spec, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed)
+    report = sensitivity(args.spec, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed,
+                         cache=cache_option(args))
     print(f"sensitivity {study.name}: {report.runs} runs ({report.resumed} reused), {len(report.noise)} outcome(s), "
           f"{study.method} — {report.seconds:.1f} s → {out}/report.md, indices.csv")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -22,25 +23,53 @@ def _add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-attempts", type=int, default=None, metavar="N",
                    help="tries of a run whose worker process dies before it is recorded as worker_lost "
                         "(default: the spec's, else 3)")
+    add_cache_options(p)
+
+
+def add_cache_options(p: argparse.ArgumentParser) -> None:
+    """Where runs of the introduction design (run.design) keep their spun-up worlds."""
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="folder of spun-up worlds for run.design: introduction (default: $COPROD_SIM_WORLDS, else "
+                        "~/.cache/coprod-sim/worlds; on a cluster, a folder every worker can read and write)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="simulate every run's spin-up afresh instead of sharing snapshots (same results, slower)")
+
+
+def cache_option(args: argparse.Namespace) -> bool | str:
+    """``--no-cache`` / ``--cache DIR`` as the API's ``cache`` argument."""
+    if args.no_cache and args.cache:
+        raise UserError("--cache and --no-cache: give one of them")
+    return False if args.no_cache else (args.cache or True)
 
 
 def _check_backend_options(args: argparse.Namespace) -> None:
+    from ..sweeps.spec import BACKENDS
+
     whole_number("--workers", args.workers, 1)
     whole_number("--batch-size", args.batch_size, 1)
     whole_number("--max-attempts", args.max_attempts, 1)
-    if args.timeout is not None and not args.timeout > 0:
-        raise UserError(f"--timeout: expected seconds, a number > 0, found {args.timeout}")
+    if args.timeout is not None and not 0 < args.timeout < math.inf:
+        raise UserError(f"--timeout: expected seconds, a finite number > 0, found {args.timeout}")
+    if args.backend is not None and args.backend not in BACKENDS:
+        raise UserError(f"--backend: expected one of {', '.join(BACKENDS)}, found {args.backend!r}")
     if args.scheduler and (args.backend or "dask") != "dask":
         raise UserError("--scheduler: only the dask backend connects to a scheduler; add --backend dask")
 
 
 # ------------------------------------------------------------------ sweep
+def _add_sweep_options(p: argparse.ArgumentParser, default_out: str, dry_run: str) -> None:
+    """What every command that runs a sweep takes: --out, the backend options, --dry-run, --retry-failed."""
+    p.add_argument("--out", default=None, help=f"output folder (default {default_out})")
+    _add_backend_options(p)
+    p.add_argument("--dry-run", action="store_true", help=f"print {dry_run}")
+    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+
+
 def _add_sweep(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", help="sweep spec YAML (e.g. experiments/example_sweep.yaml)")
-    p.add_argument("--out", default=None, help="output folder (default results/sweeps/<spec name>)")
-    _add_backend_options(p)
-    p.add_argument("--dry-run", action="store_true", help="print the number of runs and a wall-time estimate")
-    p.add_argument("--retry-failed", action="store_true", help="re-run runs recorded as failed")
+    _add_sweep_options(p, "results/sweeps/<spec name>", "the number of runs and a wall-time estimate")
+    p.add_argument("--force", action="store_true",
+                   help="resume a folder made by other code (another code fingerprint), keeping its runs as they are")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -62,7 +91,7 @@ def _sweep(args: argparse.Namespace) -> int:
               f"≈ {_duration(e['estimate_s'])} on {backend} with {workers} worker(s)")
         return 0
     report = run_sweep(plan, out, backend, workers, args.scheduler, args.batch_size, args.retry_failed, args.timeout,
-                       args.max_attempts)
+                       args.max_attempts, cache_option(args), args.force)
     print(f"sweep {plan.name}: {report.total} runs — {report.resumed} already done, {report.ok} ok and "
           f"{report.failed} not ok now, {report.lost} missing — {report.seconds:.1f} s → {out}/runs.parquet")
     if report.not_ok:
@@ -139,6 +168,7 @@ def _compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..sweeps.comparison import compare, default_out
+    from ..sweeps.events import EVENTS, FIGURE, SETTLING, saved_notes
 
     _check_backend_options(args)
     whole_number("--seed", args.seed, 0)
@@ -146,7 +176,8 @@ def _compare(args: argparse.Namespace) -> int:
         raise UserError(f"--replicates: expected at least 2 for a confidence interval, found {args.replicates}")
     out = Path(args.out) if args.out else default_out(args.configs)
     table = compare(args.configs, args.replicates, args.seed, args.overrides, args.outcomes, out, args.backend,
-                    args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts)
+                    args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts,
+                    cache=cache_option(args))
     for scenario, group in table.groupby("scenario", sort=False):
         pairs = int(group["usable_pairs"].iloc[0])
         print(f"{scenario} − {group['reference'].iloc[0]} (paired over {pairs} seeds)")
@@ -157,6 +188,11 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
                   f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
     print(f"wrote {out}/compare.csv and {out}/runs.parquet")
+    event_notes = saved_notes(out)
+    if event_notes is not None:
+        print(f"event study (effect by month since the policy's introduction): {out}/{EVENTS}, {SETTLING}, {FIGURE}")
+        for line in event_notes:
+            print(f"note: {line}", file=sys.stderr)
     runs = pd.read_parquet(out / "runs.parquet")
     runs["scenario"] = [args.configs[i] for i in runs["point_id"]]
     code = _report_unusable(runs, "scenario", "scenario")

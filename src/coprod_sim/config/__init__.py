@@ -34,12 +34,13 @@ from .registry import (
     study_levers,
 )
 from .resolved import META_KEY, Config
-from .safe_yaml import non_finite
-from .schema import cross_problems, describe_value, problems, schema, value_problem
+from .safe_yaml import check_file, unusable_numbers
+from .schema import BUILT_WITH_WORLD, cross_problems, describe_value, problems, schema, value_problem
 
 __all__ = [
-    "ASSUMPTION", "LEVER", "META_KEY", "REMEDIES", "ROLES", "RUN", "Config", "ConfigError", "Parameter", "ParamsLike",
-    "PerHousehold", "PerService", "ScenarioLike", "all_keys", "by_role", "cross_problems", "defaults", "describe_value",
-    "dotted", "load_config", "non_finite", "parameter_for", "parameters_markdown", "parse_overrides", "plain", "problems",
-    "read_yaml", "registry", "resolve", "scenario_source", "schema", "shipped_scenarios", "study_levers", "value_problem",
+    "ASSUMPTION", "BUILT_WITH_WORLD", "LEVER", "META_KEY", "REMEDIES", "ROLES", "RUN", "Config", "ConfigError",
+    "Parameter", "ParamsLike", "PerHousehold", "PerService", "ScenarioLike", "all_keys", "by_role", "check_file",
+    "cross_problems", "defaults", "describe_value", "dotted", "load_config", "parameter_for", "parameters_markdown",
+    "parse_overrides", "plain", "problems", "read_yaml", "registry", "resolve", "scenario_source", "schema",
+    "shipped_scenarios", "study_levers", "unusable_numbers", "value_problem",
 ]

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from fractions import Fraction
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -53,6 +55,8 @@ def plain(value: Any) -> Any:
     """Python values for numpy ones (``np.int64(5)`` → 5), recursively: samplers hand out numpy scalars."""
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, (Decimal, Fraction)):  # exact numbers: a parameter is a float (Decimal NaN cannot compare)
+        return float(value)
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, Mapping):
@@ -76,6 +80,8 @@ def scenario_source(scenario: ScenarioLike) -> tuple[dict, str]:
     shipped = shipped_scenarios()
     if str(scenario) in shipped:
         return read_yaml(shipped[str(scenario)]), str(scenario)
+    if path.is_dir():
+        raise ConfigError([f"{scenario}: expected a config file, found a folder"])
     hint = difflib.get_close_matches(str(scenario), list(shipped), n=1)
     tip = f"did you mean '{hint[0]}'? " if hint else ""
     raise ConfigError([f"{scenario}: no such file, and not a shipped scenario; {tip}"
@@ -93,7 +99,10 @@ def parse_overrides(pairs: Sequence[str]) -> dict:
             continue
         try:
             value = safe_yaml.parse(raw, f"--set {key.strip()}") if raw.strip() else None
-        except ConfigError:
+        except safe_yaml.TooLarge as err:
+            problems_ += err.problems
+            continue
+        except ConfigError:  # not YAML: taken as text, which the parameter's check then names
             value = raw
         flat[key.strip()] = value
     if problems_:
@@ -114,9 +123,12 @@ def _params_source(params: ParamsLike) -> tuple[dict, str]:
         return {}, "params"
     if isinstance(params, Mapping):
         return _nested_or_error(plain(params), "params"), "params"
-    if isinstance(params, str):
-        raise ConfigError([f"params: expected a mapping of dotted.key: value or a list of KEY=VALUE, found {params!r}"])
-    return parse_overrides(list(params)), "--set"
+    pairs = list(params) if isinstance(params, Iterable) and not isinstance(params, (str, bytes)) else None
+    if pairs is None or not all(isinstance(p, str) for p in pairs):
+        found = params if pairs is None else next(p for p in pairs if not isinstance(p, str))
+        raise ConfigError([f"params: expected a mapping of dotted.key: value or a list of 'KEY=VALUE' texts, found "
+                           f"{describe_value(found)}{' in the list' if pairs is not None else ''}"])
+    return parse_overrides(pairs), "--set"
 
 
 def _typed_numbers(cfg: dict) -> None:

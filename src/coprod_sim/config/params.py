@@ -44,6 +44,7 @@ class RunParams:
     outcome_window: int  # run; month
     spin_up: int  # run; month
     convergence_tolerance: float  # run; share of the outcome's level
+    design: Literal['equilibrium', 'introduction']  # run; -
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,12 @@ from .params import (
     SpaceParams,
     VolunteersParams,
 )
-from .registry import PER_TYPE_NAMES, PerHousehold, PerService, registry
+from .registry import LEVER, PER_TYPE_NAMES, PerHousehold, PerService, registry
 
 META_KEY = "scenario"  # the block in which a config file describes itself
+# run settings that do not shape the spun-up world (how long to run and read it, and which design): a world
+# snapshot is shared across them
+AFTER_SPIN_UP = ("run.steps", "run.outcome_window", "run.convergence_tolerance", "run.design")
 _PER_TYPE_CLASS = {"per_service": PerService, "per_household": PerHousehold}
 
 
@@ -105,3 +108,23 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         """The plain nested mapping: the serialised form for manifests, run keys, sweeps and ``params=``."""
         return copy.deepcopy(self._plain)
+
+    def world(self) -> Config:
+        """The world this config's policy is introduced into (``run.design: introduction``): every lever at its
+        registry default, and the run settings that act after the spin-up (``AFTER_SPIN_UP``) at theirs.
+
+        It depends only on the assumptions and the world's run settings (population, spin-up), so every
+        design point of a lever study shares it, and with it one spun-up world per seed.
+        """
+        plain = self.to_dict()
+        plain.pop(META_KEY, None)
+        for p in registry().values():
+            if p.role == LEVER or p.key in AFTER_SPIN_UP:
+                group, name = p.key.split(".", 1)
+                plain[group][name] = copy.deepcopy(p.default)
+        return Config.from_resolved(plain)
+
+    def lever_keys_changed(self, other: Config) -> list[str]:
+        """Lever keys whose values differ between the two configs, in registry order."""
+        return [p.key for p in registry().values() if p.role == LEVER and self.get(p.key) != other.get(p.key)]
+

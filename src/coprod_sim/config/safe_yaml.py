@@ -24,14 +24,37 @@ from ..errors import ConfigError
 MAX_BYTES = 5_000_000   # far above any real config or spec (the largest shipped is a few kB)
 MAX_NODES = 200_000     # values after expanding aliases: stops alias bombs
 MAX_DEPTH = 40          # nesting of mappings and lists; configs use 3 levels, specs 5
+MAX_INT_BITS = 256      # an integer literal beyond this is no count, seed or size (and may not even print)
+# libyaml's parser when pyyaml was built with it: counting 200,000 events takes a fraction of a second,
+# against ~10 s in pure Python (a 2 MB list of numbers must be refused at once)
+_FastLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Problem(Exception):
     """Raised inside the loader; turned into a ConfigError naming the file."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate and non-text keys, and counts what aliases expand to."""
+class _IntTooLarge(_Problem):
+    pass
+
+
+class TooLarge(ConfigError):
+    """An integer literal too large to be any value: refused even where text would be accepted (``--set``)."""
+
+
+class _StrictLoader(_FastLoader):  # type: ignore[valid-type,misc]
+    """SafeLoader that refuses duplicate and non-text keys and integers too large to be a value."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        where = f"line {node.start_mark.line + 1}"
+        try:
+            value = super().construct_yaml_int(node)  # type: ignore[no-untyped-call]
+        except ValueError:  # Python refuses to read integers of more than 4,300 digits
+            value = None
+        if value is None or value.bit_length() > MAX_INT_BITS:
+            raise _IntTooLarge(f"{where}: integer too large ({len(str(node.value)):,} characters); expected a number "
+                           f"below 2**{MAX_INT_BITS}")
+        return int(value)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         self.flatten_mapping(node)
@@ -49,7 +72,27 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _check_file(path: Path) -> None:
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+
+
+def _count_events(text: str) -> None:
+    """Refuse too many values or too deep nesting while the text is still being parsed, before any node
+    is built: the limits then cost what the allowed part costs, not what the whole document would."""
+    count = depth = 0
+    for event in yaml.parse(text, Loader=_FastLoader):
+        if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+            count += 1
+            if count > MAX_NODES:
+                raise _Problem(f"too many values: more than {MAX_NODES:,}")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Problem(f"nested too deeply: more than {MAX_DEPTH} levels of mappings or lists")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def check_file(path: Path) -> None:
     """Refuse what is not a regular file of sane size before opening it (a FIFO would block forever)."""
     try:
         info = path.stat()
@@ -65,7 +108,7 @@ def _check_file(path: Path) -> None:
 
 
 def _read_text(path: Path) -> str:
-    _check_file(path)
+    check_file(path)
     try:
         with open(path, "rb", opener=lambda p, f: os.open(p, f | os.O_NONBLOCK)) as handle:
             raw = handle.read(MAX_BYTES + 1)
@@ -96,8 +139,11 @@ def _check_size(data: Any) -> None:
 def parse(text: str, origin: str) -> Any:
     """Parse YAML text under the rules above; ``origin`` names it in messages."""
     try:
+        _count_events(text)
         data = yaml.load(text, Loader=_StrictLoader)
         _check_size(data)
+    except _IntTooLarge as exc:
+        raise TooLarge([f"{origin}: {exc}"]) from None
     except _Problem as exc:
         raise ConfigError([f"{origin}: {exc}"]) from None
     except RecursionError:
@@ -106,6 +152,9 @@ def parse(text: str, origin: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or str(exc)
+        if "maximum nesting depth" in problem:  # libyaml's own limit, met before ours when it reads ahead
+            problem = f"nested too deeply: more than {MAX_DEPTH} levels of mappings or lists"
+            raise ConfigError([f"{origin}: {problem}"]) from None
         raise ConfigError([f"{origin}: YAML syntax error at {where}: {problem}"]) from None
     return data
 
@@ -116,15 +165,20 @@ def load_file(path: str | os.PathLike) -> Any:
     return parse(_read_text(path), str(path))
 
 
-def non_finite(data: Any, prefix: str = "") -> list[tuple[str, float]]:
-    """Dotted key path (``a.b[2]``) and value of every NaN or infinite number in ``data``: never a valid input."""
-    found: list[tuple[str, float]] = []
+def unusable_numbers(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Dotted key path (``a.b[2]``) and problem of every number no parameter can take: NaN or infinite,
+    or an integer too large to compare or print (checked before the schema, which would do both)."""
+    found: list[tuple[str, str]] = []
+    where = prefix or "(top level)"
     if isinstance(data, (float, np.floating)) and not math.isfinite(data):
-        found.append((prefix or "(top level)", float(data)))
+        found.append((where, f"expected a finite number, found {float(data)}"))
+    elif isinstance(data, int) and data.bit_length() > MAX_INT_BITS:
+        found.append((where, f"expected a number below 2**{MAX_INT_BITS}, found an integer of {data.bit_length():,} "
+                             "bits"))
     elif isinstance(data, dict):
         for key, value in data.items():
-            found += non_finite(value, f"{prefix}.{key}" if prefix else str(key))
+            found += unusable_numbers(value, f"{prefix}.{key}" if prefix else str(key))
     elif isinstance(data, (list, tuple)):
         for i, value in enumerate(data):
-            found += non_finite(value, f"{prefix}[{i}]")
+            found += unusable_numbers(value, f"{prefix}[{i}]")
     return found

@@ -16,7 +16,7 @@ import jsonschema
 
 from .registry import PER_TYPE_NAMES, Parameter, registry
 from .resolved import META_KEY
-from .safe_yaml import non_finite
+from .safe_yaml import unusable_numbers
 
 
 def _number_schema(p: Parameter, integer: bool = False) -> dict:
@@ -76,7 +76,13 @@ def describe_value(value: Any) -> str:
         return f"a list {value!r}" if len(repr(value)) < 60 else "a list"
     if value is None:
         return "nothing (null)"
-    return f"{value!r} ({type(value).__name__})"
+    try:
+        text = repr(value)
+    except ValueError:  # an integer beyond the 4,300 digits Python will print
+        return f"an integer of {value.bit_length():,} bits ({type(value).__name__})"
+    if len(text) > 80:
+        text = f"{text[:60]}… ({len(text):,} characters)"
+    return f"{text} ({type(value).__name__})"
 
 
 def _expected(error: jsonschema.ValidationError) -> str:
@@ -98,7 +104,9 @@ def _expected(error: jsonschema.ValidationError) -> str:
 
 def problems(data: Any, origin: str) -> list[str]:
     """Every schema violation of a (partial) config, one line each, sorted by key path."""
-    out = [f"{origin}: {path}: expected a finite number, found {value}" for path, value in non_finite(data)]
+    out = [f"{origin}: {path}: {problem}" for path, problem in unusable_numbers(data)]
+    if out:  # the schema would compare and print them
+        return out
     for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = ".".join(str(p) for p in error.absolute_path)
         if error.validator == "additionalProperties":
@@ -128,6 +136,25 @@ def cross_problems(cfg: dict, origin: str) -> list[str]:
     if cfg["access"]["catchment_m"] < cfg["space"]["cell_size_m"]:
         out.append(f"{origin}: access.catchment_m: expected at least space.cell_size_m "
                    f"({cfg['space']['cell_size_m']}), found {cfg['access']['catchment_m']}")
+    if cfg["run"]["design"] == "introduction":
+        out.extend(_built_with_world(cfg, origin))
+    return out
+
+
+# levers that lay out the district when the world is built (stations, centres' floor area): a policy introduced
+# into a spun-up world cannot move them, so the introduction design keeps them at their defaults
+BUILT_WITH_WORLD = ("layout.mode", "layout.merge_size", "layout.centre_m2_per_100_households")
+
+
+def _built_with_world(cfg: dict, origin: str) -> list[str]:
+    out = []
+    for key in BUILT_WITH_WORLD:
+        group, name = key.split(".")
+        default = registry()[key].default
+        if cfg[group][name] != default:
+            out.append(f"{origin}: {key}: lays out the district when the world is built and cannot be introduced "
+                       f"into a spun-up world (run.design: introduction); expected its default {default!r}, found "
+                       f"{cfg[group][name]!r} (compare layouts with run.design: equilibrium)")
     return out
 
 

@@ -110,7 +110,7 @@ class Approvals:
                 f.pending.remove(d)
             elif model.explain and resistance[d] > 0.5:
                 model.log(f"{DEPARTMENT_LABELS[DEPARTMENT_NAMES[d]]} delayed the "
-                          f"{SERVICE_TYPES[f.service].replace('_', ' ')} permit (resistance {resistance[d]:.1f})")
+                          f"{SERVICE_TYPES[f.service].replace('_', ' ')} permit (resistance {resistance[d]:.2f})")
         for f in waiting:
             if not f.pending:
                 f.active = True

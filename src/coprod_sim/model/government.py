@@ -93,6 +93,12 @@ class LeadingGroup(Agent):
 
     def __init__(self, model: Model, params: LeadingGroupParams, residents: int):
         super().__init__(model)
+        self.use(params)
+        self.coordinated_facilities: set[Facility] = set()
+        self.cases_coordinated = 0
+
+    def use(self, params: LeadingGroupParams) -> None:
+        """Work under ``params``: at set-up, or from the month a policy is introduced (``Model.introduce``)."""
         self.params = params
         # What "no leading group" means, here and nowhere else: with ``leading_group.active`` false the group
         # has no authority and no office (no staff, no capacity, no cost), so its assessment puts no pressure
@@ -104,8 +110,6 @@ class LeadingGroup(Agent):
         # what holding up a coordinated case costs a department in its assessment, per month (§7.4)
         self.accountability = self.authority * params.delay_accountability
         self.capacity = int(self.staff * params.cases_per_staff)
-        self.coordinated_facilities: set[Facility] = set()
-        self.cases_coordinated = 0
 
     def assess_departments(self, perceived_gap: np.ndarray) -> None:
         """Set each funding department's assessment pressure (the stick on releases)."""
@@ -141,8 +145,8 @@ class LeadingGroup(Agent):
         m.issues.name_leads(issues[:n_issues], m.rng)
         self.cases_coordinated = n_facilities + n_issues
         if self.cases_coordinated:
-            m.log(f"The leading group coordinated {n_facilities} approvals and named lead units for {n_issues} issues "
-                  f"(cost {paid / 1000:.1f}k yuan)")
+            issues_part = f" and named lead units for {n_issues} issues" if n_issues else ""
+            m.log(f"The leading group coordinated {n_facilities} approvals{issues_part} (cost {paid / 1000:.1f}k yuan)")
 
 
 class StreetOffice(Agent):

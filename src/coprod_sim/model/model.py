@@ -41,6 +41,7 @@ from .consume import Consumption
 from .fund import PublicFund
 from .government import Department, LeadingGroup, StreetOffice
 from .institutions import Assessment, DemandChannel, trust_growth
+from .introduction import hand_over, levers_to_introduce
 from .issues import IssuePipeline
 from .market import Market
 from .month import MonthRecord
@@ -107,7 +108,9 @@ class Model(mesa.Model):
         # observations (the monthly satisfaction survey) draw from their own stream, so
         # measuring more or less never changes the simulated world
         self.observation_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(OBSERVATION_STREAM,)))
-        self.config: Config = config
+        # the introduction design spins up the world with every lever at its default and introduces the
+        # config's levers at reported month 0 (``introduce``)
+        self.config: Config = config.world() if config.run.design == "introduction" else config
         self.explain = explain
         self.events: list[str] = []
         # the simulated month: spin-up months are −spin_up+1 … 0, reported months 1, 2, … (= ``steps``)
@@ -118,6 +121,8 @@ class Model(mesa.Model):
         self.outcomes: dict[str, float] = {}
         self.datacollector = OutcomeCollector()
         self._spin_up()
+        if self.config is not config:
+            self.introduce(config)
 
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
@@ -156,6 +161,18 @@ class Model(mesa.Model):
         with threadpool_limits(limits=1, user_api="blas"):
             while self.month < 0:
                 self._month()
+
+    def introduce(self, config: Config) -> None:
+        """Bring ``config``'s levers into this world from the next month on: the policy of the introduction
+        design (``run.design``), introduced into a spun-up world (docs/ODD.md §5, ``introduction.py``).
+
+        Every agent and process that holds a lever's group, or an institution derived from the levers, receives
+        the new one; ``config`` must describe the same world (assumptions, population, spin-up).
+        """
+        old, changed = self.config, levers_to_introduce(self.config, config)
+        self.config = config
+        if changed:
+            hand_over(self, old, config)
 
     def run_model(self, on_step: Callable[[int], None] | None = None) -> None:
         """Run to the end of the scenario (``run.steps`` months); ``on_step(month)`` after each month.
@@ -271,7 +288,11 @@ class Model(mesa.Model):
         departments = []
         for i, name in enumerate(DEPARTMENT_NAMES):
             r = float(self.rng.beta(r_mean * r_conc, (1 - r_mean) * r_conc)) if 0 < r_mean < 1 else r_mean
-            share = sum(self.need_cost_share[SERVICE_INDEX[x]] for x in DEPARTMENTS[name]["funds"])
-            departments.append(Department(self, i, r, budget_total * share, incentive=self.config.incentive,
-                                          government=gov, assessment=self.assessment))
+            departments.append(Department(self, i, r, self.department_budget(name, budget_total),
+                                          incentive=self.config.incentive, government=gov, assessment=self.assessment))
         return departments
+
+    def department_budget(self, name: str, budget_total: float) -> float:
+        """A department's monthly budget: the district's, split by the cost of the needs it funds."""
+        share = sum(self.need_cost_share[SERVICE_INDEX[x]] for x in DEPARTMENTS[name]["funds"])
+        return budget_total * share

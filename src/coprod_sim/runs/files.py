@@ -7,6 +7,7 @@ or sweep killed mid-write never leaves a half-written file that looks finished.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,18 @@ def write_text(path: Path, text: str) -> None:
     tmp = _temporary(path)
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Bytes under a temporary name unique to this writer, then renamed: several processes (or hosts sharing
+    the folder) may write the same file at once, and a reader sees one complete copy or none."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_parquet(table: pd.DataFrame | pa.Table, path: Path) -> None:

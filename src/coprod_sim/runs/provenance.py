@@ -1,4 +1,4 @@
-"""What a result needs to be cited and reproduced: package versions and the source commit.
+"""What a result needs to be cited and reproduced: package versions, the source commit and a code fingerprint.
 
 Looked up once per process: sweeps build a manifest per run, and asking git or
 the package metadata for every run would cost more than small runs do.
@@ -6,6 +6,7 @@ the package metadata for every run would cost more than small runs do.
 
 from __future__ import annotations
 
+import hashlib
 import platform
 import subprocess
 from functools import cache
@@ -13,6 +14,8 @@ from importlib import metadata
 from pathlib import Path
 
 PROVENANCE_PACKAGES = ("coprod-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "SALib", "dask", "distributed")
+FINGERPRINT_PACKAGES = ("mesa", "numpy", "scipy")  # libraries whose version can move a run's numbers
+SOURCE_SUFFIXES = (".py", ".yaml")  # the package's code and the parameters and scenarios it reads
 
 
 @cache
@@ -40,6 +43,27 @@ def git_commit() -> str | None:
     if commit.returncode != 0:
         return None
     return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+@cache
+def code_fingerprint() -> str:
+    """What decides a run's numbers, as one hash: the content of the installed package's source files
+    (code, parameters, shipped scenarios) and the versions of mesa, numpy and scipy.
+
+    Unlike the git commit it is the same for two installs of the same code, git or not, changes with
+    an uncommitted edit or a new module, and does not change when only docs or tests do.
+    """
+    return fingerprint_of(Path(__file__).resolve().parents[1], package_versions())
+
+
+def fingerprint_of(package: Path, versions: dict[str, str]) -> str:
+    """The fingerprint of the package folder ``package`` with these library versions."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in FINGERPRINT_PACKAGES:
+        digest.update(f"{name}=={versions.get(name)}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def version_text() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,10 +21,11 @@ from ..config import Config, ParamsLike, ScenarioLike, load_config
 from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
 from .provenance import git_commit, package_versions
 from .result import RunAborted, RunResult
+from .worlds import CacheLike, WorldCache
 
 
 def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: SeedLike = 0,
-        steps: int | None = None, *, on_step: Callable[[int], None] | None = None) -> RunResult:
+        steps: int | None = None, *, on_step: Callable[[int], None] | None = None, cache: CacheLike = True) -> RunResult:
     """Run one scenario and return its outcomes.
 
     Args:
@@ -36,6 +38,8 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
         steps: months to simulate instead of ``run.steps``; a shorter run shrinks the outcome
             window to its length, with a warning and a note in the manifest.
         on_step: called with the month number after every month (e.g. to drive a progress bar).
+        cache: in the introduction design (``run.design``), where spun-up worlds are kept: True for the
+            default folder (``$COPROD_SIM_WORLDS``), a folder, or False to simulate the spin-up afresh.
 
     Raises:
         ConfigError: a bad scenario or parameter, naming the key, what was expected and what was found.
@@ -49,7 +53,7 @@ def run(scenario: ScenarioLike = "baseline", params: ParamsLike = None, seed: Se
         warnings.warn(note, stacklevel=2)
     label = scenario if isinstance(scenario, str) else ("<mapping>" if isinstance(scenario, Mapping) else scenario)
     return simulate(cfg, seed_from(seed), scenario=str(label) if label is not None else None, notes=notes,
-                    on_step=on_step)
+                    on_step=on_step, cache=cache)
 
 
 def with_steps(cfg: Config, steps: int) -> tuple[Config, list[str]]:
@@ -65,10 +69,13 @@ def with_steps(cfg: Config, steps: int) -> tuple[Config, list[str]]:
 
 
 def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, notes: list[str] | None = None,
-             on_step: Callable[[int], None] | None = None) -> RunResult:
+             on_step: Callable[[int], None] | None = None, cache: CacheLike = True) -> RunResult:
     """Build the model from a resolved config, step it ``run.steps`` months, and collect its outcomes.
 
     A ``Config`` is used as it is; a plain mapping (e.g. a manifest's config) is validated first.
+    In the introduction design (``run.design``) the spun-up world comes from the snapshot cache
+    (``worlds.py``; ``cache``: True for the default folder, a folder, or False to simulate it afresh):
+    the results are the same either way.
 
     ``on_step`` is called after every month (progress bars). If the run stops
     early, :class:`RunAborted` carries the months already computed; Ctrl+C stays
@@ -79,7 +86,7 @@ def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, note
     try:
         # one BLAS thread from the start: set-up multiplies matrices too (see Model.run_model)
         with threadpool_limits(limits=1, user_api="blas"):
-            model = Model(rng=seed, scenario=cfg)
+            model = _model(cfg, seed, cache)
             model.run_model(on_step)
     except KeyboardInterrupt as exc:
         exc.partial = RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc)  # type: ignore[attr-defined]
@@ -87,6 +94,22 @@ def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, note
     except Exception as exc:
         raise RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc) from exc
     return _result(model, cfg, seed, scenario, notes)
+
+
+def _model(cfg: Config | Mapping, seed: int, cache: CacheLike) -> Model:
+    config = cfg if isinstance(cfg, Config) else load_config(cfg)
+    worlds = WorldCache.of(cache) if config.run.design == "introduction" else None
+    return worlds.model(config, seed) if worlds is not None else Model(rng=seed, scenario=config)
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """:func:`simulate` with a cache setting, as a sweep's workers call it (``simulator(cfg, seed)``; picklable)."""
+
+    cache: CacheLike = True
+
+    def __call__(self, cfg: Config | Mapping, seed: int) -> RunResult:
+        return simulate(cfg, seed, cache=self.cache)
 
 
 _MISSING_WHEN = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}

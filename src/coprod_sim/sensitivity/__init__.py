@@ -4,7 +4,8 @@
 ``study`` runs its design through the sweep engine and writes indices, figures
 and a report; ``indices`` turns runs into SALib indices (checks, replicate
 means, seed noise, convergence); ``targets`` holds the analytic Ishigami target
-for checking the machinery. SALib itself is wrapped in ``coprod_sim.sweeps.salib``.
+for checking the machinery; ``exports`` hands the factors to SALib and EMA
+Workbench. SALib's samplers are wrapped in ``coprod_sim.sweeps.salib``.
 
 The public function ``coprod_sim.sensitivity(...)`` shares its name with this
 package: once the package is imported, Python makes ``coprod_sim.sensitivity``
@@ -15,13 +16,14 @@ import sys
 import types
 from typing import Any
 
+from .exports import Factor, Problem, problem
 from .result import SensitivityReport
 from .spec import Study, load_study
 from .study import default_out, design_warnings, estimate_study, sensitivity
 from .targets import analytic_indices
 
-__all__ = ["SensitivityReport", "Study", "analytic_indices", "default_out", "design_warnings", "estimate_study",
-           "load_study", "sensitivity"]
+__all__ = ["Factor", "Problem", "SensitivityReport", "Study", "analytic_indices", "default_out", "design_warnings",
+           "estimate_study", "load_study", "problem", "sensitivity"]
 
 
 class _CallablePackage(types.ModuleType):

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import UserError
-from ..runs import files
+from ..runs import CacheLike, files
 from ..sweeps.engine import estimate, run_sweep
 from . import indices as ix
 from .result import SensitivityReport
@@ -48,10 +48,11 @@ def folder_of(out: Path, key: str) -> Path:
 
 def sensitivity(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = None, backend: str | None = None,
                 workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
-                retry_failed: bool = False) -> SensitivityReport:
+                retry_failed: bool = False, cache: CacheLike = True) -> SensitivityReport:
     """Run a sensitivity study (docs/sensitivity.md) and write indices, figures and a report.
 
-    Calling again resumes: finished runs in ``out`` are kept and skipped.
+    Calling again resumes: finished runs in ``out`` are kept and skipped. ``cache``: where runs of the
+    introduction design keep their spun-up worlds (True: the default folder; a folder; False: none).
 
     Raises:
         ConfigError: every problem with the spec, before anything runs.
@@ -63,7 +64,8 @@ def sensitivity(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None
     start = time.perf_counter()
     tables, resumed, failed = {}, 0, 0
     for key, plan in study.plans.items():
-        report = run_sweep(plan, folder_of(target, key), backend, workers, scheduler, batch_size, retry_failed)
+        report = run_sweep(plan, folder_of(target, key), backend, workers, scheduler, batch_size, retry_failed,
+                           cache=cache).require_results()
         tables[key] = pd.read_parquet(folder_of(target, key) / "runs.parquet")
         resumed, failed = resumed + report.resumed, failed + report.failed
     found = analyse(study, tables)

@@ -8,12 +8,13 @@ design points; ``backends`` executes batches (serial, processes, dask);
 
 from .analysis import SweepResults, load_results, load_sweep, mean_ci, paired_differences, plot_sweep, point_summary
 from .comparison import compare
-from .engine import SweepReport, estimate, run_sweep, sweep
+from .engine import SweepFailed, SweepReport, estimate, run_sweep, sweep
 from .spec import BACKENDS, RunTask, SweepPlan, build_plan, derive_seed, load_spec, plan_from_configs
 
 __all__ = [
            "BACKENDS",
            "RunTask",
+           "SweepFailed",
            "SweepPlan",
            "SweepReport",
            "SweepResults",

@@ -7,7 +7,6 @@ Failed runs are left out and counted, never silently turned into numbers.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from ..errors import UserError
 from ..model import KEY_OUTCOMES
 from ..runs import RunResult, read_run
 from ..runs.result import is_run_folder
+from .integrity import check_tables, read_manifest
 
 MAX_LEVELS = 12  # more distinct values than this are binned into quantile groups for plotting
 
@@ -50,18 +50,35 @@ class SweepResults:
 
 
 def is_sweep_folder(folder: Path) -> bool:
-    return (folder / "runs.parquet").is_file() and (folder / "manifest.json").is_file()
+    """A sweep's folder: its manifest, and its tables or the shards of a sweep stopped before writing them."""
+    return (folder / "manifest.json").is_file() and ((folder / "runs.parquet").is_file() or (folder / "shards").is_dir())
 
 
 def load_sweep(folder: str | Path) -> SweepResults:
-    """runs.parquet, steps.parquet (if any) and manifest.json of a finished (or consolidated) sweep folder."""
+    """runs.parquet, steps.parquet (if any) and manifest.json of a finished (or consolidated) sweep folder,
+    checked against the manifest's checksums: a damaged file is an error naming it."""
     folder = Path(folder)
     if not is_sweep_folder(folder):
         raise UserError(f"{folder}: not a sweep folder (expected runs.parquet and manifest.json; "
                         "run `coprod-sim sweep SPEC --out DIR` first)")
-    steps = pd.read_parquet(folder / "steps.parquet") if (folder / "steps.parquet").is_file() else None
-    return SweepResults(folder, pd.read_parquet(folder / "runs.parquet"),
-                        json.loads((folder / "manifest.json").read_text(encoding="utf-8")), steps)
+    manifest = read_manifest(folder)
+    if not (folder / "runs.parquet").is_file():
+        shards = len(list((folder / "shards").glob("runs-*.parquet")))
+        raise UserError(f"{folder}: the sweep (status: {manifest.get('status')}) stopped before writing its tables; "
+                        f"{shards} finished batch(es) are kept in {folder}/shards; run the sweep's command again "
+                        "to finish it and write runs.parquet")
+    check_tables(folder, manifest)
+    tables = {name: _read_table(folder / name) for name in ("runs.parquet", "steps.parquet")
+              if (folder / name).is_file()}
+    return SweepResults(folder, tables["runs.parquet"], manifest, tables.get("steps.parquet"))
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UserError(f"{path}: damaged, not a readable Parquet table ({type(exc).__name__}); re-run the sweep's "
+                        "command to rebuild it from the shards") from None
 
 
 def load_results(folder: str | Path) -> RunResult | SweepResults:

@@ -14,12 +14,18 @@ recorded, and re-running the sweep retries them.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import socket
+import struct
+import sys
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
@@ -30,6 +36,7 @@ from .worker import execute_batch, task_row
 
 BatchOutcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 CONNECT_TIMEOUT_S = 10
+HANDSHAKE_MAX_BYTES = 1 << 16  # a scheduler's handshake is about 60 bytes
 # modules a worker forkserver imports once, before forking workers (local backends)
 WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.worker"], "dask": ["distributed", "coprod_sim.sweeps.worker"]}
 
@@ -64,6 +71,60 @@ def warm_workers(backend: str) -> None:
     if backend in WORKER_PRELOAD and "forkserver" in multiprocessing.get_all_start_methods():
         multiprocessing.get_context("forkserver").set_forkserver_preload(WORKER_PRELOAD[backend])
         multiprocessing.forkserver.ensure_running()
+
+
+def needs_main_guard(backend: str, scheduler: str | None) -> bool:
+    """Does this backend start local worker processes (which re-import the main script)?"""
+    return backend == "processes" or (backend == "dask" and not scheduler)
+
+
+def check_main_guard() -> None:
+    """Refuse to start local workers from a script's unguarded top level, naming the fix.
+
+    Worker processes (forkserver or spawn) re-run the main script to rebuild its
+    namespace; a call at its top level without ``if __name__ == "__main__":``
+    would start the sweep again inside every worker, and every run would end as
+    ``worker_lost``. Notebooks, ``python -c`` and ``python -m package`` are not re-run.
+    """
+    script = _reimported_main()
+    frame = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_name != "<module>" or frame.f_globals.get("__name__") != "__main__"):
+        frame = frame.f_back  # type: ignore[assignment]
+    if script is None or frame is None or _guarded(script, frame.f_lineno):
+        return
+    raise UserError(
+        f"{script}, line {frame.f_lineno}: starts a sweep with local worker processes at the script's top level, "
+        "outside `if __name__ == \"__main__\":`; each worker re-runs the script and would start the sweep again, "
+        "and every run would be lost. Put the call under `if __name__ == \"__main__\":` (docs/python.md#scripts), "
+        "or use backend=\"serial\"")
+
+
+def _reimported_main() -> Path | None:
+    """The script a new worker process re-runs (as multiprocessing decides), or None."""
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None:  # python -m: a package's __main__ is not re-run
+        origin = getattr(main.__spec__, "origin", None)  # type: ignore[union-attr]
+        return None if name == "__main__" or name.endswith(".__main__") or not origin else Path(origin)
+    path = getattr(main, "__file__", None)
+    return Path(path) if path and Path(path).stem != "ipython" else None
+
+
+def _guarded(script: Path, line: int) -> bool:
+    """Is ``line`` of ``script`` inside an ``if __name__ == "__main__":`` block? (unreadable: assume so)"""
+    try:
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return True
+    return any(_is_main_test(node.test) and any(n.lineno <= line <= (n.end_lineno or n.lineno) for n in node.body)
+               for node in ast.walk(tree) if isinstance(node, ast.If))
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    return {ast.unparse(test.left), ast.unparse(test.comparators[0])} == {"__name__", "'__main__'"}
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
@@ -122,7 +183,8 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
             if cluster is not None:  # local workers and their nannies end with this process, even after kill -9
                 client.run(exit_with, os.getpid(), nanny=True)
                 client.run(exit_with, os.getpid())
-            on_connect({"workers": check_workers(client)})
+            on_connect({"workers": check_workers(client),
+                        "scheduler": scheduler or f"local cluster at {client.scheduler.address}"})
             futures = {client.submit(execute_batch, b, *args, pure=False): b for b in batches}
             pending = as_completed(list(futures))
             for fut in pending:
@@ -169,9 +231,11 @@ def local_cluster(workers: int) -> Any:
 
 
 def _connect(address: Any) -> Any:
-    """A Dask client, or a clear error if the scheduler cannot be reached in time."""
+    """A Dask client, or a clear error if the scheduler cannot be reached in time or is not a scheduler."""
     from distributed import Client
 
+    if isinstance(address, str):
+        _probe_scheduler(address)
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
@@ -179,15 +243,67 @@ def _connect(address: Any) -> Any:
                         f"({type(exc).__name__}); check the address and that `dask scheduler` is running") from None
 
 
-def _identity() -> tuple[str, str | None]:
-    from .. import __version__
-    from ..runs import git_commit
+def _probe_scheduler(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """Check over plain TCP that ``address`` speaks Dask's protocol before a client connects.
 
-    return __version__, git_commit()
+    A Dask scheduler sends a short framed handshake as soon as it accepts a connection (8 bytes of
+    length, then a frame count and frame lengths). Dask's own client waits for it without a time
+    limit and believes the length it reads: a service that never answers hangs it, and one that
+    answers with text makes it allocate exabytes. Here either is an error within ``timeout``.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address, strict=False)
+    if scheme != "tcp":  # tls, ucx, inproc: no plain-TCP check possible; the client's own checks apply
+        return
+    host, port = parse_host_port(location)
+    deadline = time.monotonic() + timeout
+    not_dask = (f"--scheduler {address}: answers, but not as a Dask scheduler ({{}}); check the address and port "
+                "(a scheduler listens on 8786 by default, its dashboard on 8787)")
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            length = _receive(sock, 8, deadline)
+            if length is None:
+                raise UserError(not_dask.format(f"no Dask handshake within {timeout:.0f} s"))
+            (size,) = struct.unpack("<Q", length)
+            body = _receive(sock, size, deadline) if 16 <= size <= HANDSHAKE_MAX_BYTES else None
+            (frames,) = struct.unpack_from("<Q", body) if body else (0,)
+            if body is None or not 1 <= frames <= 16 or 8 * (1 + frames) > size:
+                raise UserError(not_dask.format(f"its first bytes are {length!r}"))
+    except OSError as exc:
+        raise UserError(f"--scheduler {address}: cannot reach the Dask scheduler ({type(exc).__name__}: "
+                        f"{exc.strerror or exc}); check the address and that `dask scheduler` is running") from None
+
+
+def _receive(sock: socket.socket, size: int, deadline: float) -> bytes | None:
+    """Exactly ``size`` bytes before ``deadline``, or None (closed or too slow)."""
+    data = b""
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(size - len(data))
+        except TimeoutError:
+            return None
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _identity() -> tuple[str, str]:
+    """This process's coprod-sim: its version and code fingerprint (source files and library versions)."""
+    from .. import __version__
+    from ..runs import code_fingerprint
+
+    return __version__, code_fingerprint()
 
 
 def check_workers(client: Any) -> int:
-    """Every worker must import the same coprod-sim version and commit as this process; returns their count."""
+    """Every worker must import the same coprod-sim code as this process (version and code fingerprint);
+    returns their count."""
     from importlib import metadata
 
     found = client.run(metadata.version, "coprod-sim", on_error="return")
@@ -200,7 +316,8 @@ def check_workers(client: Any) -> int:
     differ = {w: i for w, i in identities.items() if tuple(i) != mine} if identities else {}
     if differ:
         listing = "; ".join(f"{w}: {i}" for w, i in sorted(differ.items()))
-        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, commit {mine[1]}): {listing}")
+        raise UserError(f"Dask workers run another coprod-sim than this one ({mine[0]}, code fingerprint {mine[1]}): "
+                        f"{listing}")
     if not found:
         raise UserError("the Dask scheduler has no workers; start some with `dask worker ADDRESS`")
     return len(found)

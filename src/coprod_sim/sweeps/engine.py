@@ -2,9 +2,11 @@
 
 Layout of a sweep folder ``DIR``::
 
-    DIR/manifest.json          spec, resolved base config, seeds, versions, commit, times, counts
+    DIR/manifest.json          spec, resolved base config, seeds, versions, code fingerprint and commit, times,
+                               counts, the tables' checksums and its own
     DIR/shards/runs-*.parquet  one file per finished batch, written as soon as it returns
     DIR/shards/steps-*.parquet per-step outcomes of that batch (if the spec asks for them)
+    DIR/shards/SHA256SUMS      a checksum per shard (``integrity``: damaged shards are quarantined and re-run)
     DIR/runs.parquet           the consolidated table: each run exactly once, sorted
     DIR/steps.parquet          the consolidated per-step table (if asked)
 
@@ -19,8 +21,6 @@ of the current plan, so the final tables hold each run exactly once.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import math
 import os
 import signal
@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +38,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import UserError
-from ..runs import files, git_commit, package_versions
+from ..errors import CoprodError, UserError
+from ..runs import CacheLike, Simulator, code_fingerprint, files, git_commit, package_versions
+from . import integrity
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
 # a run's status: ok, or why its numbers are not to be used (docs/sweeps.md#statuses)
@@ -60,6 +61,7 @@ class SweepReport:
     lost: int
     seconds: float
     statuses: dict[str, int] = field(default_factory=dict)  # recorded runs by status, earlier calls included
+    reasons: dict[str, str] = field(default_factory=dict)  # status → the first run's error, for statuses not ok
 
     @property
     def complete(self) -> bool:
@@ -75,6 +77,23 @@ class SweepReport:
     def not_ok(self) -> int:
         return sum(n for status, n in self.statuses.items() if status != "ok")
 
+    def require_results(self) -> SweepReport:
+        """This report, or :class:`SweepFailed` when no run of the plan gave results (all lost or failed)."""
+        if self.total and not self.statuses.get("ok"):
+            raise SweepFailed(self)
+        return self
+
+
+class SweepFailed(CoprodError):
+    """No run of a sweep gave results: an analyst's script stops here instead of analysing a table of NaNs."""
+
+    def __init__(self, report: SweepReport):
+        kinds = "; ".join(f"{n} {s}: {report.reasons.get(s, 'no reason recorded')}"
+                          for s, n in sorted(report.statuses.items()))
+        super().__init__(f"{report.out}: none of the {report.total} runs gave results"
+                         f"{f' ({kinds})' if kinds else ''}; the runs table {report.out}/runs.parquet says why")
+        self.report = report
+
 
 # ------------------------------------------------------------------ shards
 def write_shard(shards: Path, result: dict[str, list[dict]]) -> str:
@@ -84,31 +103,33 @@ def write_shard(shards: Path, result: dict[str, list[dict]]) -> str:
     workers compute, so its cost is taken from the workers' cores.
     """
     shard_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    written = []
     if result["steps"]:
-        files.write_parquet(pa.Table.from_pylist(result["steps"]), shards / f"steps-{shard_id}.parquet")
-    files.write_parquet(pa.Table.from_pylist(result["runs"]), shards / f"runs-{shard_id}.parquet")
+        written.append(shards / f"steps-{shard_id}.parquet")
+        files.write_parquet(pa.Table.from_pylist(result["steps"]), written[-1])
+    written.append(shards / f"runs-{shard_id}.parquet")
+    files.write_parquet(pa.Table.from_pylist(result["runs"]), written[-1])
+    integrity.record_shards(shards, *written)
     return shard_id
 
 
-def _shard_id(path: Path) -> str:
-    return path.stem.split("-", 1)[1]
-
-
-def read_run_shards(shards: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """All run rows from all shards, with the shard id they came from."""
+def read_run_shards(shards: Path, columns: list[str] | None = None, skip: Collection[Path] = ()) -> pd.DataFrame:
+    """All run rows from all shards (but ``skip``), with the shard id they came from."""
     frames = []
     for path in sorted(shards.glob("runs-*.parquet")):
+        if path in skip:
+            continue
         frame = pd.read_parquet(path, columns=columns)
-        frame["_shard"] = _shard_id(path)
+        frame["_shard"] = integrity.shard_id(path)
         frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=[*(columns or ["run_key", "status"]), "_shard"])
     return pd.concat(frames, ignore_index=True)
 
 
-def finished_keys(shards: Path, retry_failed: bool = False) -> set[str]:
+def finished_keys(shards: Path, retry_failed: bool = False, skip: Collection[Path] = ()) -> set[str]:
     """run_keys already on disk (ok runs; failed ones too unless they are to be retried)."""
-    rows = read_run_shards(shards, ["run_key", "status"])
+    rows = read_run_shards(shards, ["run_key", "status"], skip)
     if retry_failed:
         rows = rows[rows["status"] == "ok"]
     return set(rows["run_key"])
@@ -132,10 +153,8 @@ def consolidate(plan: SweepPlan, out: Path) -> tuple[pd.DataFrame, pd.DataFrame 
 
 def _tidy_runs(rows: pd.DataFrame, plan: SweepPlan) -> pd.DataFrame:
     """Fixed column order and dtypes, sorted by (point, replicate): identical on every backend."""
-    for col in plan.varied + plan.summary_outcomes + FIXED_COLUMNS:
-        if col not in rows:
-            rows[col] = None
-    runs = rows[FIXED_COLUMNS + plan.varied + plan.summary_outcomes].copy()
+    # columns missing when every run was lost are added at once (one by one fragments the frame)
+    runs = rows.reindex(columns=FIXED_COLUMNS + plan.varied + plan.summary_outcomes)
     for col in ("point_id", "replicate", "seed"):
         runs[col] = runs[col].astype("int64")
     runs["runtime_s"] = runs["runtime_s"].astype("float64")
@@ -152,7 +171,7 @@ def _consolidate_steps(shards: Path, chosen: pd.DataFrame, plan: SweepPlan) -> p
     frames = []
     for path in sorted(shards.glob("steps-*.parquet")):
         frame = pd.read_parquet(path)
-        sid = _shard_id(path)
+        sid = integrity.shard_id(path)
         frames.append(frame[[(k, sid) in wanted for k in frame["run_key"]]])
     cols = ["run_key", "point_id", "replicate", "step", *plan.step_outcomes]
     if not frames:
@@ -172,13 +191,10 @@ def _manifest(plan: SweepPlan, backend: str, workers: int, batch_size: int, star
         "replicates": plan.replicates, "root_seed": plan.root_seed, "seed_scheme": plan.seed_scheme,
         "seed_rule": SEED_SCHEMES[plan.seed_scheme], "summary_outcomes": plan.summary_outcomes,
         "step_outcomes": plan.step_outcomes, "backend": backend, "workers": workers, "batch_size": batch_size,
-        "versions": package_versions(), "git_commit": git_commit(), "started": started, "finished": None,
+        "versions": package_versions(), "git_commit": git_commit(), "code_fingerprint": code_fingerprint(),
+        "started": started, "finished": None,
         "status": "running", "counts": {"runs": len(plan.tasks)},
     }
-
-
-def _write_json(path: Path, data: dict) -> None:
-    files.write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
 
 
 def _now() -> str:
@@ -207,45 +223,59 @@ def _quiet() -> bool:
 def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, workers: int | None = None,
               scheduler: str | None = None, batch_size: int | str | None = None,
               retry_failed: bool = False, timeout: float | None = None,
-              max_attempts: int | None = None) -> SweepReport:
+              max_attempts: int | None = None, cache: CacheLike = True, force: bool = False) -> SweepReport:
     """Run every run of ``plan`` not yet in ``out``; write shards as batches finish; consolidate.
+
+    ``cache``: where runs of the introduction design find their spun-up worlds (``runs.WorldCache.of``).
 
     ``timeout``: seconds a run may take (default: the spec's ``timeout``, else none); a run
     whose worker dies is tried ``max_attempts`` times in all (default: the spec's, else 3).
     The folder is locked while the sweep runs; SIGTERM stops it like Ctrl+C; the manifest's
-    status says what happened (docs/sweeps.md#supervision).
+    status says what happened (docs/sweeps.md#supervision). A folder made by other code is
+    refused unless ``force`` (its runs are then kept, with a warning).
     """
     backend, workers = backend or plan.backend, workers or plan.workers
     if backend not in BACKENDS:
         raise UserError(f"backend: expected one of {', '.join(BACKENDS)}, found {backend!r}")
+    from .backends import check_main_guard, needs_main_guard
+
+    if needs_main_guard(backend, scheduler or plan.scheduler):
+        check_main_guard()
     out = Path(out)
+    stale = _stale_before_lock(out)  # asked before we hold the lock ourselves
     with folder_lock(out), _terminate_as_interrupt():
+        if stale:
+            print(f"note: {stale.split('; run the same')[0]}; resuming", file=sys.stderr)
         return _run_locked(plan, out, backend, workers, scheduler, batch_size, retry_failed,
-                           timeout if timeout is not None else plan.timeout, max_attempts or plan.max_attempts)
+                           timeout if timeout is not None else plan.timeout, max_attempts or plan.max_attempts, cache,
+                           force)
 
 
 def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, scheduler: str | None,
                 batch_size: int | str | None, retry_failed: bool, timeout: float | None,
-                max_attempts: int) -> SweepReport:
+                max_attempts: int, cache: CacheLike, force: bool) -> SweepReport:
     from tqdm import tqdm
 
     from .backends import run_batches
 
-    _check_same_code(out)
-    _note_stale(out)
+    forced = _check_same_code(out, force)
     (out / "shards").mkdir(parents=True, exist_ok=True)
+    for note in integrity.quarantine(out / "shards", integrity.damaged_shards(out / "shards")):
+        print(f"warning: {note}", file=sys.stderr)
     scheduler = scheduler or plan.scheduler
     done = finished_keys(out / "shards", retry_failed)
     todo = [t for t in plan.tasks if t.run_key not in done]
     size = batch_size or plan.batch_size
     size = auto_batch_size(len(todo), workers) if size == "auto" else int(size)
     manifest = _manifest(plan, backend, workers, size, _now())
-    manifest.update(timeout_s=timeout, max_attempts=max_attempts, process={"pid": os.getpid(), "host": _host()})
-    _write_json(out / "manifest.json", manifest)
+    manifest.update(timeout_s=timeout, max_attempts=max_attempts, process={"pid": os.getpid(), "host": _host()},
+                    world_cache=None if cache is False or cache is None else str(cache),
+                    **({"forced_over": forced} if forced else {}))
+    integrity.write_manifest(out, manifest)
     start = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
     batches = make_batches(todo, size)
-    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator)
+    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator or Simulator(cache))
     tqdm.monitor_interval = 0  # no monitor thread
     try:
         with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
@@ -257,17 +287,19 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     except BaseException as exc:
         stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {type(exc).__name__}: {exc}"
         manifest.update(finished=_now(), status=stopped, counts={"runs": len(plan.tasks), "this_call": dict(counts)})
-        _write_json(out / "manifest.json", manifest)
+        integrity.write_manifest(out, manifest)
         raise
     runs, _ = consolidate(plan, out)
     seconds = time.perf_counter() - start
     statuses = {str(k): int(v) for k, v in runs["status"].value_counts().items()}
+    bad = runs[runs["status"] != "ok"].drop_duplicates("status")
     report = SweepReport(out, len(plan.tasks), len(plan.tasks) - len(todo), counts["ok"], counts["failed"],
-                         len(plan.tasks) - len(runs), seconds, statuses)
+                         len(plan.tasks) - len(runs), seconds, statuses, dict(zip(bad["status"], bad["error"], strict=True)))
     manifest.update(finished=_now(), status="complete" if report.complete else "incomplete", wall_time_s=seconds,
                     counts={"runs": len(plan.tasks), "recorded": len(runs), **{s: statuses.get(s, 0) for s in STATUSES},
-                            "missing": report.lost, "resumed": report.resumed, "this_call": dict(counts)})
-    _write_json(out / "manifest.json", manifest)
+                            "missing": report.lost, "resumed": report.resumed, "this_call": dict(counts)},
+                    tables=integrity.table_sums(out))
+    integrity.write_manifest(out, manifest)
     return report
 
 
@@ -292,42 +324,49 @@ def _host() -> str:
 def folder_lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``out`` (``out/.lock``) or refuse: two sweeps never write one folder.
 
-    An OS lock (``flock``): the kernel releases it when the holder dies, even after ``kill -9``,
-    so a stale lock never blocks a resume.
+    An OS lock (``filelock``: flock on POSIX, msvcrt on Windows): the system releases it when the
+    holder dies, even after ``kill -9``, so a stale lock never blocks a resume.
     """
+    from filelock import FileLock, Timeout
+
     try:
         out.mkdir(parents=True, exist_ok=True)
-        handle = open(out / LOCK, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+        lock = FileLock(out / LOCK, timeout=0)
+        lock.acquire()
+    except Timeout:
+        raise UserError(f"{out}: in use by another sweep ({_holder(out)}); wait for it to finish or use another "
+                        "--out") from None
     except OSError as exc:
         raise UserError(f"{out}: cannot write here ({exc.strerror})") from None
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise UserError(f"{out}: in use by another sweep ({holder}); wait for it to finish or use another "
-                            "--out") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} on {_host()} since {_now()}\n")
-        handle.flush()
         yield
     finally:
-        handle.close()
+        lock.release()
+
+
+def _holder(out: Path) -> str:
+    """Who holds the folder, as its manifest says."""
+    with contextlib.suppress(UserError):
+        proc = integrity.read_manifest(out).get("process") or {}
+        return f"pid {proc.get('pid', '?')} on {proc.get('host', '?')}"
+    return "another process"
 
 
 def folder_in_use(out: Path) -> bool:
-    """Whether a live process (on this machine) holds the folder's lock."""
-    path = Path(out) / LOCK
-    if not path.is_file():
+    """Whether a live process holds the folder's lock."""
+    from filelock import FileLock, Timeout
+
+    if not (Path(out) / LOCK).is_file():
         return False
-    with open(path, encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True
+    probe = FileLock(Path(out) / LOCK, timeout=0, is_singleton=False)
+    try:
+        probe.acquire()
+    except Timeout:
+        return True
+    except OSError:
         return False
+    probe.release()
+    return False
 
 
 def stale_note(out: Path, manifest: Mapping[str, Any]) -> str | None:
@@ -357,27 +396,42 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _note_stale(out: Path) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        note = stale_note(out, json.loads((out / "manifest.json").read_text(encoding="utf-8")))
-        if note:
-            print(f"note: {note.split('; run the same')[0]}; resuming", file=sys.stderr)
+def _stale_before_lock(out: Path) -> str | None:
+    with contextlib.suppress(UserError):
+        return stale_note(out, integrity.read_manifest(out))
+    return None
 
 
-def _check_same_code(out: Path) -> None:
-    """Refuse to resume a sweep started by another coprod-sim version or commit: its rows would mix."""
-    path = out / "manifest.json"
-    if not (out / "shards").is_dir() or not path.is_file():
-        return
+def _check_same_code(out: Path, force: bool) -> dict[str, Any] | None:
+    """Refuse to resume a sweep made by other code (its rows would mix with ours), unless ``force``.
+
+    Code is compared by fingerprint (``runs.provenance.code_fingerprint``: the package's source
+    files and the mesa/numpy/scipy versions), so a docs-only change resumes. Shards without a
+    readable manifest cannot be vouched for and are refused too. Returns what was forced over.
+    """
+    shards = out / "shards"
+    count = len(list(shards.glob("runs-*.parquet"))) if shards.is_dir() else 0
+    if not count:
+        return None
     try:
-        old = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    then = ((old.get("versions") or {}).get("coprod-sim"), old.get("git_commit"))
-    now = (package_versions().get("coprod-sim"), git_commit())
-    if then != now:
-        raise UserError(f"{out}: started by coprod-sim {then[0]} (commit {then[1]}), this is {now[0]} (commit "
-                        f"{now[1]}): results of two code versions would mix; use another --out, or delete {out}")
+        old = integrity.read_manifest(out)
+        then = {"fingerprint": old.get("code_fingerprint"), "commit": old.get("git_commit"),
+                "version": (old.get("versions") or {}).get("coprod-sim")}
+        same = then["fingerprint"] == code_fingerprint() if then["fingerprint"] else (
+            then["version"], then["commit"]) == (package_versions().get("coprod-sim"), git_commit())
+        problem = None if same else (f"{out}: started by other code (coprod-sim {then['version']}, fingerprint "
+                                     f"{then['fingerprint']}, commit {then['commit']}) than this (coprod-sim "
+                                     f"{package_versions().get('coprod-sim')}, fingerprint {code_fingerprint()}, "
+                                     f"commit {git_commit()}): results of two code versions would mix")
+    except UserError as err:
+        then, problem = {"manifest": str(err)}, f"{err}; which code made the {count} shards in {out} cannot be told"
+    if problem is None:
+        return None
+    if not force:
+        raise UserError(f"{problem}; use another --out, delete {out}, or resume anyway with --force")
+    print(f"warning: {problem}; resuming anyway (--force): the runs already there are kept as they are",
+          file=sys.stderr)
+    return then
 
 
 # ------------------------------------------------------------------ dry run
@@ -386,7 +440,8 @@ def estimate(plan: SweepPlan, out: Path, backend: str, workers: int, max_sample:
     """Runs to do and a wall-time estimate from a few runs measured here (spread over the design)."""
     from .worker import execute_batch
 
-    done = finished_keys(out / "shards") if (out / "shards").is_dir() else set()
+    shards = out / "shards"
+    done = finished_keys(shards, skip=integrity.damaged_shards(shards)) if shards.is_dir() else set()
     todo = [t for t in plan.tasks if t.run_key not in done]
     pick = sorted({round(i * (len(todo) - 1) / max(1, max_sample - 1)) for i in range(max_sample)}) if todo else []
     times = []
@@ -422,18 +477,25 @@ def default_out(spec: str | os.PathLike | Mapping, plan: SweepPlan) -> Path:
 
 def sweep(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None = None, backend: str | None = None,
           workers: int | None = None, scheduler: str | None = None, batch_size: int | None = None,
-          retry_failed: bool = False, timeout: float | None = None, max_attempts: int | None = None) -> SweepReport:
+          retry_failed: bool = False, timeout: float | None = None, max_attempts: int | None = None,
+          cache: CacheLike = True, force: bool = False) -> SweepReport:
     """Run a sweep spec (YAML file or mapping; docs/sweeps.md) and return what was done.
 
     Finished runs already in ``out`` are kept and skipped, so calling again
     resumes an interrupted sweep. Options given here win over the spec's;
     ``timeout`` (seconds per run) and ``max_attempts`` (tries of a run whose
-    worker dies) are described in docs/sweeps.md#supervision.
+    worker dies) are described in docs/sweeps.md#supervision; ``cache``: where runs of the introduction
+    design keep their spun-up worlds (True: the default folder; a folder; False: none); ``force``
+    resumes a folder made by other code (docs/sweeps.md#resuming).
     Read the tables with ``coprod_sim.load_results(report.out)``.
 
     Raises:
         ConfigError: every problem with the spec, before anything runs.
+        UserError: local worker processes started from a script's top level without
+            ``if __name__ == "__main__":`` (docs/python.md#scripts).
+        SweepFailed: no run gave results (every run lost or failed); ``.report`` says what was recorded.
     """
     plan = plan_of(spec)
     target = Path(out) if out is not None else default_out(spec, plan)
-    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout, max_attempts)
+    return run_sweep(plan, target, backend, workers, scheduler, batch_size, retry_failed, timeout, max_attempts,
+                     cache, force).require_results()

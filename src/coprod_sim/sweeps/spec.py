@@ -32,15 +32,16 @@ from ..config import (
     Parameter,
     ParamsLike,
     all_keys,
+    check_file,
     describe_value,
     dotted,
     load_config,
-    non_finite,
     parameter_for,
     read_yaml,
     resolve,
     scenario_source,
     shipped_scenarios,
+    unusable_numbers,
     value_problem,
 )
 from ..model import OUTCOME_KEYS, SUMMARY_KEYS
@@ -69,7 +70,6 @@ SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "se
 DESIGN_FIELDS = ("type", "parameters", "samples", "points", "file", "second_order", "levels")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 SALIB_STREAM = (0x5A1B, 0x5A1B, 0x5A1B)  # spawn key of the SALib samplers' seed; never a run's key
-MAX_PROBLEMS = 25
 MAX_RUNS = 100_000  # a sweep resolves every run's config up front (about 1 ms each); beyond this, split it
 FAULT_ACTIONS = ("raise", "exit", "hang", "nan")  # testing aid: what a matching run does (worker._fault_action)
 
@@ -162,10 +162,10 @@ def load_spec(path: str | os.PathLike) -> SweepPlan:
 def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     """Validate a spec mapping and expand it into runs (``here``: folder for relative base paths)."""
     probs = _Problems()
-    for path, value in non_finite(raw):
-        probs.add(f"{origin}: {path}: expected a finite number, found {value}")
+    for path, problem in unusable_numbers(raw):
+        probs.add(f"{origin}: {path}: {problem}")
     if probs:
-        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
+        raise ConfigError(probs)
     _check_fields(raw, SPEC_FIELDS, f"{origin}: ", probs)
     base_raw = _load_base(raw.get("base"), origin, here or Path("."), probs)
     fixed = _fixed_overrides(raw.get("set", {}), origin, probs)
@@ -181,15 +181,16 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     elif base_cfg is not None:
         varied, points = _expand_design(design, base_cfg, opts["root_seed"], opts["replicates"], origin, probs, info,
                                         here)
+        _overlapping(varied, origin, probs)
     outcomes = _outputs(raw.get("outputs"), origin, probs)
     fault = _fault(raw.get("fault_injection"), origin, probs)
     if probs:
-        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
+        raise ConfigError(probs)
     merged = dotted.merge(base_raw, dotted.nested(fixed))
     repeats: dict[int, int] | None = {} if info else None  # SALib designs may repeat a point
     tasks = _tasks(points, merged, opts, outcomes, origin, probs, repeats)
     if probs:
-        raise ConfigError(probs[:MAX_PROBLEMS] + _more(probs))
+        raise ConfigError(probs)
     return SweepPlan(
         name=str(raw.get("name") or (Path(origin).stem if not origin.startswith("<") else "sweep")), origin=origin,
         spec=raw, base_cfg=base_cfg or {},
@@ -198,8 +199,14 @@ def build_plan(raw: dict, origin: str, here: Path | None = None) -> SweepPlan:
     )
 
 
-def _more(probs: list[str]) -> list[str]:
-    return [f"… and {len(probs) - MAX_PROBLEMS} more problems"] if len(probs) > MAX_PROBLEMS else []
+def _overlapping(varied: list[str], origin: str, probs: _Problems) -> None:
+    """Two factors where one contains the other (``services.unit_cost`` and ``services.unit_cost.meals``):
+    one would overwrite the other, and runs would be labelled with values they did not use."""
+    for outer in varied:
+        for inner in varied:
+            if inner.startswith(outer + "."):
+                probs.add(f"{origin}: design: {outer} and {inner} overlap ({inner} is part of {outer}); vary one of "
+                          "them, not both")
 
 
 def _check_fields(data: dict, allowed: tuple[str, ...], where: str, probs: _Problems) -> None:
@@ -231,15 +238,17 @@ def _load_base(base: Any, origin: str, here: Path, probs: _Problems) -> dict:
         probs.add(f"{origin}: base: expected a scenario name, a path to a config file or a mapping, found "
                   f"{describe_value(base)}")
         return {}
-    found = next((cand for cand in (here / base, Path(base)) if cand.is_file()), None)
+    # anything that exists, so a folder, pipe or device is named as such (by the reader), not "not found"
+    found = next((c for c in (here / base, Path(base)) if c.exists() and not (c.is_dir() and base in shipped_scenarios())),
+                 None)
     if found is None and base not in shipped_scenarios():
         probs.add(f"{origin}: base: file not found: {base} (looked in {here} and the current folder; shipped "
                   f"scenarios: {', '.join(shipped_scenarios())})")
         return {}
     try:
         data, where = scenario_source(found or base)
-    except ConfigError as err:
-        probs.extend(err.problems)
+    except ConfigError as err:  # the spec's key first, then what is wrong with the file it names
+        probs.extend(f"{origin}: base: {line}" for line in err.problems)
         return {}
     _resolve_or_note(data, where, probs)
     return data
@@ -294,8 +303,8 @@ def _options(raw: dict, origin: str, probs: _Problems) -> dict[str, Any]:
         sched = None
     opts["scheduler"] = sched
     limit = raw.get("timeout")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
-        probs.add(f"{origin}: timeout: expected seconds per run, a number > 0, found {describe_value(limit)}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < math.inf):
+        probs.add(f"{origin}: timeout: expected seconds per run, a finite number > 0, found {describe_value(limit)}")
         limit = None
     opts["timeout"] = limit
     opts["max_attempts"] = whole("max_attempts", 3, 1)
@@ -462,15 +471,25 @@ def _points_file(name: Any, origin: str, here: Path, probs: _Problems) -> tuple[
     if not isinstance(name, str):
         probs.add(f"{origin}: design.file: expected a path to a CSV file, found {describe_value(name)}")
         return None, origin
-    path = next((c for c in (here / name, Path(name)) if c.is_file()), None)
+    path = next((c for c in (here / name, Path(name)) if c.exists()), None)
     if path is None:
         probs.add(f"{origin}: design.file: file not found: {name} (looked in {here} and the current folder)")
         return None, origin
     try:
+        check_file(path)  # a regular file of sane size: a pipe would block, a device never end
+    except ConfigError as err:
+        probs.extend(f"{origin}: design.file: {line}" for line in err.problems)
+        return None, origin
+    try:
         table = pd.read_csv(path, true_values=["true", "True"], false_values=["false", "False"])
+        text = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (ValueError, OSError) as err:
         probs.add(f"{path}: expected a CSV table with a header of parameter keys, found unreadable data ({err})")
         return None, origin
+    # only an empty cell means "the base value": pandas also reads nan, NA, null, n/a ... as missing
+    for i, key in zip(*np.nonzero((table.isna() & (text.map(str.strip) != "")).to_numpy()), strict=True):
+        probs.add(f"{path}: row {i + 2}: {table.columns[key]}: expected a value or an empty cell (the base value), "
+                  f"found {text.iat[i, key]!r}")
     return [{str(k): _plain(v) for k, v in row.items() if not (isinstance(v, float) and np.isnan(v))}
             for row in table.to_dict("records")], str(path)
 
@@ -580,8 +599,10 @@ def _tasks(points: list[dict[str, Any]], merged_raw: dict, opts: dict, outputs: 
     return tasks
 
 
-def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, root_seed: int) -> SweepPlan:
-    """A comparison as a sweep: one design point per scenario, the same seeds for all (common random numbers)."""
+def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, root_seed: int,
+                      step_outcomes: list[str] | None = None) -> SweepPlan:
+    """A comparison as a sweep: one design point per scenario, the same seeds for all (common random numbers);
+    ``step_outcomes``: outcomes kept month by month (the event study of the introduction design)."""
     probs = _Problems()
     cfgs: list[Config] = []
     for path in paths:
@@ -601,10 +622,11 @@ def plan_from_configs(paths: list[str], overrides: ParamsLike, replicates: int, 
     for pid, (path, cfg) in enumerate(zip(paths, cfgs, strict=True)):
         for rep in range(replicates):
             seed = derive_seed(root_seed, pid, rep, "common")
-            tasks.append(RunTask(run_key(cfg, rep, seed, (list(SUMMARY_KEYS), [])), pid, rep, seed, {"scenario": path},
-                                 cfg))
+            tasks.append(RunTask(run_key(cfg, rep, seed, (list(SUMMARY_KEYS), list(step_outcomes or []))), pid, rep,
+                                 seed, {"scenario": path}, cfg))
     spec = {"compare": list(paths), "set": overrides if isinstance(overrides, Mapping) else list(overrides or []),
             "replicates": replicates, "seed": root_seed}
     return SweepPlan(name="compare", origin="<compare>", spec=spec, base_cfg=cfgs[0].to_dict(), varied=["scenario"],
                      points=[{"scenario": p} for p in paths], tasks=tasks, root_seed=root_seed,
-                     seed_scheme="common", replicates=replicates, summary_outcomes=list(SUMMARY_KEYS), step_outcomes=[])
+                     seed_scheme="common", replicates=replicates, summary_outcomes=list(SUMMARY_KEYS),
+                     step_outcomes=list(step_outcomes or []))

@@ -1,0 +1,193 @@
+"""An attribution's outputs: the tidy tables, a waterfall figure per outcome and the plain-words reading.
+
+The text is computed from ``attribution.csv`` (never typed by hand): per outcome, the paired
+total effect with its interval, each component's share of it with the share's interval, and what
+the components do not explain alone (the total minus the sum of their solo effects).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..model import OUTCOME_BY_KEY
+from ..runs import files
+from .result import COMPONENT, INTERACTIONS, TOTAL, Attribution, ExplainPlan
+
+LISTED = 6  # components named in a paragraph; the others are summed
+
+
+def _label(outcome: str) -> str:
+    found = OUTCOME_BY_KEY.get(outcome)
+    return (found.label or outcome) if found else outcome
+
+
+def _num(outcome: str, value: float, signed: bool = True) -> str:
+    found = OUTCOME_BY_KEY.get(outcome)
+    if found is not None:
+        return found.format(value, signed)
+    return "–" if not math.isfinite(value) else f"{value:{'+' if signed else ''}.4g}"
+
+
+def _unit(outcome: str) -> str:
+    found = OUTCOME_BY_KEY.get(outcome)
+    return found.display_unit if found else ""
+
+
+def _interval(outcome: str, low: float, high: float) -> str:
+    return f"[{_num(outcome, low)}, {_num(outcome, high)}]" if math.isfinite(low) else "[no interval]"
+
+
+def _pct(share: float, low: float, high: float) -> str:
+    if not math.isfinite(share):
+        return "–"
+    inner = f" [{100 * low:.0f}, {100 * high:.0f}]" if math.isfinite(low) else ""
+    return f"{100 * share:.0f}%{inner}"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _significant(low: float, high: float) -> bool:
+    return math.isfinite(low) and (low > 0 or high < 0)
+
+
+# ------------------------------------------------------------------ text
+def paragraph(rows: pd.DataFrame, plan: ExplainPlan) -> str:
+    """The plain-words reading of one outcome's rows of ``attribution.csv``."""
+    outcome = str(rows["outcome"].iloc[0])
+    total = rows[rows["kind"] == TOTAL].iloc[0]
+    label = _label(outcome)
+    if not total["n_seeds"] or total["n_seeds"] < 2:
+        found = OUTCOME_BY_KEY.get(outcome)
+        when = f" (it is undefined when {found.missing_when})" if found and found.missing_when else ""
+        return (f"**{label}**: no attribution: fewer than two seeds ({int(total['n_seeds'])}) where every subset's "
+                f"run is usable and the outcome defined{when}; the runs' `status` and `error` columns say which failed.")
+    parts = rows[rows["kind"] == COMPONENT].sort_values("shapley", key=abs, ascending=False)
+    rest = rows[rows["kind"] == INTERACTIONS].iloc[0]
+    method = ("exact Shapley values over all subsets" if plan.method == "exact" else
+              f"Shapley values from {plan.permutations} sampled orders")
+    head = (f"**{label}** ({_unit(outcome)}): {plan.scenario} moves it from {_num(outcome, total['base_mean'], False)} "
+            f"to {_num(outcome, total['scenario_mean'], False)} against {plan.base}, "
+            f"{_num(outcome, total['shapley'])} {_interval(outcome, total['ci_low'], total['ci_high'])} "
+            f"(paired on {int(total['n_seeds'])} seeds; {method} of {plan.k} component{'s' if plan.k > 1 else ''}).")
+    if not _significant(total["ci_low"], total["ci_high"]):
+        each = "; ".join(f"{r['component']} {_num(outcome, r['shapley'])} {_interval(outcome, r['ci_low'], r['ci_high'])}"
+                         for _, r in parts.head(LISTED).iterrows())
+        return (f"{head} The effect is not distinguishable from zero at 95%, so no share of it is given; the "
+                f"components' Shapley values: {each}.")
+    word = "rise" if total["shapley"] > 0 else "fall"
+    if plan.k == 1:
+        return (f"{head} {plan.components[0].name} is the only change against {plan.base}, so it carries the whole "
+                f"{word}; there is nothing to split.")
+    named = [(r["component"], _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]),
+              "" if _significant(r["share_ci_low"], r["share_ci_high"]) else " (not distinguishable from zero)")
+             for _, r in parts.head(LISTED).iterrows()]
+    name, share, note = named[0]
+    first = f"{name[:1].upper()}{name[1:]} carries {share} of the {word}{note}"
+    lines = [head, "; ".join([first, *(f"{n} {s}{t}" for n, s, t in named[1:])]) + "."]
+    others = parts.iloc[LISTED:]
+    if len(others):
+        lines.append(f"The other {len(others)} components together carry "
+                     f"{100 * others['share_of_effect'].sum():.0f}%.")
+    lines.append(f"What the components do not explain alone (the total minus the sum of their solo effects): "
+                 f"{_num(outcome, rest['shapley'])} {_interval(outcome, rest['ci_low'], rest['ci_high'])}, "
+                 f"{_pct(rest['share_of_effect'], rest['share_ci_low'], rest['share_ci_high'])} of the {word}.")
+    return " ".join(lines)
+
+
+# ------------------------------------------------------------------ figures
+def waterfall(rows: pd.DataFrame, plan: ExplainPlan, path: Path) -> Path:
+    """Bars from the base (0) to the scenario's total effect, one step per component's Shapley value
+    (largest first) with its 95% interval, then the total with its interval."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outcome = str(rows["outcome"].iloc[0])
+    parts = rows[rows["kind"] == COMPONENT].sort_values("shapley", key=abs, ascending=False)
+    total = rows[rows["kind"] == TOTAL].iloc[0]
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * (len(parts) + 2)), 3.8))
+    level = 0.0
+    for x, (_, r) in enumerate(parts.iterrows()):
+        step = float(r["shapley"])
+        ax.bar(x, step, bottom=level, color="tab:green" if step >= 0 else "tab:red", width=0.7)
+        end = level + step
+        if math.isfinite(r["ci_low"]):
+            ax.errorbar(x, end, yerr=[[step - r["ci_low"]], [r["ci_high"] - step]], color="black", capsize=3)
+        ax.plot([x - 0.35, x + 1.35], [end, end], color="grey", linewidth=0.6)
+        level = end
+    x = len(parts)
+    ax.bar(x, float(total["shapley"]), color="tab:blue", width=0.7)
+    if math.isfinite(total["ci_low"]):
+        ax.errorbar(x, total["shapley"], yerr=[[total["shapley"] - total["ci_low"]],
+                                               [total["ci_high"] - total["shapley"]]], color="black", capsize=3)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(parts) + 1), [*parts["component"], "total"], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel(f"effect on {_label(outcome)} ({_unit(outcome)})", fontsize=8)
+    ax.set_title(f"{plan.scenario} − {plan.base}: {_label(outcome)}, from {_num(outcome, total['base_mean'], False)} "
+                 f"to {_num(outcome, total['scenario_mean'], False)}\nShapley values with 95% CIs "
+                 f"({plan.method}, {int(total['n_seeds'])} seeds)", fontsize=9)
+    if _unit(outcome).startswith("k "):
+        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v / 1000:g}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+# ------------------------------------------------------------------ files
+def write_outputs(result: Attribution) -> None:
+    """attribution.csv, attribution_by_seed.csv, explain.json, the figures and attribution.md."""
+    out, plan, table = result.out, result.plan, result.table
+    files.write_text(out / "attribution.csv", table.to_csv(index=False, float_format="%.6g"))
+    files.write_text(out / "attribution_by_seed.csv", result.by_seed.to_csv(index=False))
+    (out / "figures").mkdir(exist_ok=True)
+    texts = []
+    for outcome, rows in table.groupby("outcome", sort=False):
+        texts.append(paragraph(rows, plan))
+        if rows["n_seeds"].iloc[0] >= 2:
+            result.figures.append(waterfall(rows, plan, out / "figures" / f"waterfall_{outcome}.png"))
+    result.text = "\n\n".join(texts)
+    record = {"kind": "coprod-sim explain", "scenario": plan.scenario, "base": plan.base, "method": plan.method,
+              "components": [{"name": c.name, "changes": c.changes, "base": c.base} for c in plan.components],
+              "subsets": len(plan.masks), "permutations": plan.permutations if plan.orders is not None else 0,
+              "replicates": plan.sweep.replicates, "seed": plan.sweep.root_seed, "runs": len(plan.sweep.tasks),
+              "outcomes": list(dict.fromkeys(table["outcome"]))}
+    files.write_text(out / "explain.json", json.dumps(record, indent=1, default=str) + "\n")
+    files.write_text(out / "attribution.md", markdown(result))
+
+
+def markdown(result: Attribution) -> str:
+    """attribution.md: what was switched, the reading per outcome, the figures and the table."""
+    plan = result.plan
+    lines = [f"# Attribution: {plan.scenario} against {plan.base}", "",
+             "Each component is switched from the base's value to the scenario's; every subset of components runs "
+             f"on the same {plan.sweep.replicates} seeds, so each seed gives its own Shapley values. Intervals are "
+             "95% t-intervals over seeds (shares: of the ratio estimator); docs/explain.md says how to read them.", "",
+             "## Components", "", "| component | changes (base → scenario) |", "|---|---|"]
+    for c in plan.components:
+        changes = ", ".join(f"`{k}` {json.dumps(c.base[k])} → {json.dumps(v)}" for k, v in c.changes.items())
+        lines.append(f"| {c.name} | {changes} |")
+    lines += ["", "## Reading", "", result.text, ""]
+    for path in result.figures:
+        lines.append(f"![{path.stem}](figures/{path.name})")
+    lines += ["", "## Table", "", "Shapley value and solo effect in each outcome's unit; share of the total effect.",
+              "", "| outcome | component | Shapley [95% CI] | share | solo effect | Shapley − solo |", "|---|---|---|---|---|---|"]
+    for key, rows in result.table.groupby("outcome", sort=False):
+        outcome = str(key)
+        total = rows[rows["kind"] == TOTAL].iloc[0]
+        shared = _significant(total["ci_low"], total["ci_high"])  # a share of an effect that may be zero means nothing
+        for _, r in rows[np.isfinite(rows["shapley"])].iterrows():
+            solo = _num(outcome, r["solo_effect"]) if r["kind"] == COMPONENT else ""
+            inter = _num(outcome, r["interaction"]) if r["kind"] == COMPONENT else ""
+            share = _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]) if shared else "–"
+            lines.append(f"| {_label(outcome)} | {r['component']} | {_num(outcome, r['shapley'])} "
+                         f"{_interval(outcome, r['ci_low'], r['ci_high'])} | {share} | {solo} | {inter} |")
+    return "\n".join(lines) + "\n"

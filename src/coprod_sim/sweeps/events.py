@@ -1,0 +1,182 @@
+"""The effect's time path after a policy is introduced (``run.design: introduction``): an event study.
+
+In the introduction design every scenario of a comparison forks from the same
+spun-up world per seed, and its levers arrive at reported month 0. So the paired
+difference (scenario − reference, same seed) month by month is the policy's effect
+that many months after its introduction: how long a remedy takes to pay off, and
+whether it has settled by the months the summary averages.
+
+Tables (tidy, one row per scenario, outcome and month, or per scenario and outcome):
+
+* ``events.csv``: ``month`` (months since introduction, 1 = the first month under the
+  policy), ``difference`` (mean over seeds), ``sd``, ``ci_low``, ``ci_high`` (95% t-interval
+  over seeds) and ``n_pairs``;
+* ``events_settling.csv``: the effect over the last ``run.outcome_window`` months and the
+  window before, their difference (``drift``) and its standard error over seeds,
+  ``settled`` (the run's convergence rule applied to the effect: not settled when the drift
+  is larger than ``DRIFT_Z`` standard errors *and* than ``run.convergence_tolerance`` of the
+  effect's size), and ``months_to_90pct``: the first month from which the mean effect stays at
+  90% or more of its final-window effect (same sign): how long the remedy takes to pay off;
+
+and the figure ``events.png``: months since introduction against the effect, mean and 95% band.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..model import DRIFT_Z, OUTCOME_BY_KEY
+from .analysis import mean_ci
+
+EVENTS, SETTLING, FIGURE = "events.csv", "events_settling.csv", "events.png"
+
+
+@dataclass
+class EventStudy:
+    """The effect path (``path``), the settling check (``settling``), the figure and plain-language notes."""
+
+    path: pd.DataFrame
+    settling: pd.DataFrame
+    figure: Path | None
+    notes: list[str]
+
+
+def paired_steps(runs: pd.DataFrame, steps: pd.DataFrame, outcome: str, point: int) -> pd.DataFrame:
+    """(month × seed) of point ``point`` minus point 0, over seeds where both runs are ok."""
+    ok = runs[runs["status"] == "ok"]
+    both = set(ok.loc[ok["point_id"] == 0, "replicate"]) & set(ok.loc[ok["point_id"] == point, "replicate"])
+    rows = steps[steps["replicate"].isin(both)]
+    table = rows.set_index(["step", "point_id", "replicate"])[outcome].unstack(["point_id", "replicate"])
+    return pd.DataFrame(table[point] - table[0])
+
+
+def effect_path(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """Each scenario minus the first, month by month after the introduction: mean and 95% CI over seeds."""
+    rows = []
+    for point, label in enumerate(labels[1:], start=1):
+        for outcome in outcomes:
+            diff = paired_steps(runs, steps, outcome, point)
+            for month, values in zip(diff.index, diff.to_numpy(), strict=True):
+                ci = mean_ci(values)
+                rows.append({"scenario": label, "reference": labels[0], "outcome": outcome, "month": int(month),
+                             "difference": ci["mean"], "sd": ci["sd"], "ci_low": ci["ci_low"],
+                             "ci_high": ci["ci_high"], "n_pairs": ci["n"]})
+    return pd.DataFrame(rows)
+
+
+def settling(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str], window: int,
+             tolerance: float) -> pd.DataFrame:
+    """Whether each effect has settled by the end of the run (the convergence rule, applied to the effect)."""
+    rows = []
+    for point, label in enumerate(labels[1:], start=1):
+        for outcome in outcomes:
+            diff = paired_steps(runs, steps, outcome, point)
+            rows.append({"scenario": label, "reference": labels[0], "outcome": outcome, "window": window,
+                         "months": len(diff), **_settled(diff, window, tolerance)})
+    return pd.DataFrame(rows)
+
+
+def _settled(diff: pd.DataFrame, window: int, tolerance: float) -> dict:
+    """Last-window effect, the window before, the drift between them (per seed, then its mean and SE)."""
+    mean_path = diff.mean(axis=1).to_numpy()
+    if len(diff) < 2 * window or diff.shape[1] < 2:
+        return {"effect": float(np.nanmean(mean_path[-window:])) if len(mean_path) else math.nan,
+                "previous_effect": math.nan, "drift": math.nan, "se": math.nan, "settled": None,
+                "months_to_90pct": _months_to_90pct(mean_path, window)}
+    last, before = diff.iloc[-window:].mean(), diff.iloc[-2 * window:-window].mean()
+    drift = last - before
+    se = float(drift.std(ddof=1) / math.sqrt(drift.count()))
+    size = max(abs(float(last.mean())), abs(float(before.mean())))
+    moved = abs(float(drift.mean())) > DRIFT_Z * se and abs(float(drift.mean())) > tolerance * size
+    return {"effect": float(last.mean()), "previous_effect": float(before.mean()), "drift": float(drift.mean()),
+            "se": se, "settled": not moved, "months_to_90pct": _months_to_90pct(mean_path, window)}
+
+
+def _months_to_90pct(mean_path: np.ndarray, window: int) -> float:
+    """First month from which the mean effect stays at ≥ 90% of its final-window size, with its sign (NaN when
+    the final effect is zero or the path never stays there)."""
+    if len(mean_path) < window:
+        return math.nan
+    final = float(np.mean(mean_path[-window:]))
+    if not final:
+        return math.nan
+    reached = mean_path / final >= 0.9
+    if not reached[-1]:
+        return math.nan
+    # the last month that was *not* there, plus one: from then on the effect stays there
+    below = np.flatnonzero(~reached)
+    return float(below[-1] + 2 if len(below) else 1)
+
+
+def notes(table: pd.DataFrame) -> list[str]:
+    """What an analyst must know from a settling table: effects that have not settled, and how long to run."""
+    out = []
+    short = table[table["settled"].isna()]
+    if len(short):
+        out.append(f"the effects' settling cannot be checked: it needs two outcome windows "
+                   f"({2 * int(short['window'].iloc[0])} months) and two seeds; run longer or with more replicates")
+    moving = table[table["settled"].eq(False)]  # a column of True, False and None (not checkable)
+    for _, r in moving.iterrows():
+        steps_run = int(r["months"])
+        out.append(f"{r['scenario']}: the effect on {r['outcome']} has not settled after {steps_run} months "
+                   f"({r['previous_effect']:+.4g} → {r['effect']:+.4g} between the last two {r['window']}-month "
+                   f"windows); read it as a transient, or run longer (e.g. --set run.steps={2 * steps_run})")
+    return out
+
+
+def plot_path(path: pd.DataFrame, out: Path) -> Path | None:
+    """Months since introduction vs effect: one panel per outcome, a line and 95% band per scenario."""
+    if path.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outcomes = list(dict.fromkeys(path["outcome"]))
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.2 * len(outcomes), 3.4), squeeze=False)
+    for ax, outcome in zip(axes[0], outcomes, strict=True):
+        for scenario, rows in path[path["outcome"] == outcome].groupby("scenario", sort=False):
+            line = ax.plot(rows["month"], rows["difference"], label=str(scenario), lw=1.4)[0]
+            ax.fill_between(rows["month"], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.2, lw=0)
+        ax.axhline(0.0, color="0.4", lw=0.8)
+        if path.loc[path["outcome"] == outcome, "difference"].isna().all():
+            ax.text(0.5, 0.6, "undefined in these runs\n(see the outcome's missing_when)", ha="center",
+                    transform=ax.transAxes, fontsize=8, color="0.3")
+        known = OUTCOME_BY_KEY.get(outcome)
+        ax.set_title(known.label if known is not None and known.label else outcome, fontsize=9)
+        ax.set_xlabel("months since introduction")
+        ax.set_ylabel("effect (scenario − reference)")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"Effect after the policy's introduction, vs {path['reference'].iloc[0]} (mean, 95% CI over seeds)",
+                 fontsize=10)
+    fig.tight_layout()
+    target = out / FIGURE
+    fig.savefig(target, dpi=100)
+    plt.close(fig)
+    return target
+
+
+def event_study(folder: Path, labels: list[str], outcomes: list[str], window: int, tolerance: float) -> EventStudy:
+    """From a comparison's runs and steps tables in ``folder``: write events.csv, events_settling.csv, events.png."""
+    runs, steps = pd.read_parquet(folder / "runs.parquet"), pd.read_parquet(folder / "steps.parquet")
+    path = effect_path(runs, steps, labels, outcomes)
+    settled = settling(runs, steps, labels, outcomes, window, tolerance)
+    path.to_csv(folder / EVENTS, index=False)
+    settled.to_csv(folder / SETTLING, index=False)
+    return EventStudy(path, settled, plot_path(path, folder), notes(settled))
+
+
+def saved_notes(folder: Path) -> list[str] | None:
+    """The notes of the event study saved in ``folder``, or None if it holds none."""
+    target = folder / SETTLING
+    if not target.is_file():
+        return None
+    table = pd.read_csv(target)
+    table["settled"] = table["settled"].astype(object).where(table["settled"].notna(), None)
+    return notes(table)
