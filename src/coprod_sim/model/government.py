@@ -93,6 +93,7 @@ class LeadingGroup(Agent):
 
     def __init__(self, model: Model, params: LeadingGroupParams, residents: int):
         super().__init__(model)
+        self.residents = residents  # the population the district funds the office for
         self.use(params)
         self.coordinated_facilities: set[Facility] = set()
         self.cases_coordinated = 0
@@ -106,7 +107,7 @@ class LeadingGroup(Agent):
         # in the model checks the switch.
         self.authority = params.authority if params.active else 0.0
         # the office the district funds: staff in proportion to the population it coordinates for
-        self.staff = params.staff_per_10k_residents * residents / 10_000 if params.active else 0.0
+        self.staff = params.staff_per_10k_residents * self.residents / 10_000 if params.active else 0.0
         # what holding up a coordinated case costs a department in its assessment, per month (§7.4)
         self.accountability = self.authority * params.delay_accountability
         self.capacity = int(self.staff * params.cases_per_staff)
