@@ -1,8 +1,9 @@
 """Regenerate the screenshots in docs/img/ used by docs/app.md.
 
 Starts ``coprod-sim viz`` on a free loopback port, drives Debian's Chromium
-(never ``playwright install``) at 1280×720, a projector's size, and saves three
-pictures. Run from the repo root: ``.venv/bin/python scripts/app_screenshots.py``.
+(never ``playwright install``) at 1280×720, a projector's size, following docs/app.md's steps (the
+overview at month 60, the map coloured by unmet need, exercise 3's leading group against the baseline),
+and a phone (390×844). Run from the repo root: ``.venv/bin/python scripts/app_screenshots.py``.
 """
 
 from __future__ import annotations
@@ -52,13 +53,22 @@ def main() -> int:
         page.wait_for_timeout(1500)
         page.locator(".coprod-map").screenshot(path=str(OUT / "app-map-unmet-need.png"))
         page.get_by_role("button", name="Satisfaction").click()
+        # exercise 3, steps 1-2: the baseline kept as reference, the leading group at authority 0.8
         page.get_by_role("button", name="Keep as reference", exact=True).click()
         page.locator(".v-input", has_text="Leading group (in)").locator("input").first.check(force=True)
+        box = page.get_by_label("Leading-group authority (in), value", exact=True)
+        box.fill("0.8")
+        box.press("Enter")
         _reset(page)
         _run_to(page, 60)
         page.screenshot(path=str(OUT / "app-leading-group.png"))
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        phone.goto(url)
+        phone.get_by_text("month 0 of 60").wait_for(timeout=60_000)
+        phone.wait_for_timeout(1500)
+        phone.screenshot(path=str(OUT / "app-phone.png"))
         browser.close()
-    print(f"wrote {OUT}/app-overview.png, app-map-unmet-need.png, app-leading-group.png")
+    print(f"wrote {OUT}/app-overview.png, app-map-unmet-need.png, app-leading-group.png, app-phone.png")
     return 0
 
 

@@ -423,3 +423,21 @@ def test_allowed_hosts_and_server_environment(tmp_path: Path) -> None:
     assert env["OPENBLAS_NUM_THREADS"] == os.environ.get("OPENBLAS_NUM_THREADS", "1")
     with pytest.raises(viz.UserError, match="--servers must be 1 or more"):
         viz.launch(servers=0)
+
+
+def test_a_second_tab_on_the_same_run_starts_from_the_cached_month_0_and_steps_identically() -> None:
+    from coprod_sim.app import session as app_session
+    from coprod_sim.model import Model
+
+    first, second = Session(BASELINE, seed=11), Session(BASELINE, seed=11)
+    first.reset()
+    key = app_session._month0_key(BASELINE, {}, 11)
+    assert key in app_session._MONTH0
+    second.reset()  # unpickled from the cache: its own model, not the first tab's
+    assert second.model is not first.model
+    fresh = Model(rng=11, scenario=load_config(BASELINE), explain=True)
+    for model in (first.model, second.model, fresh):
+        for _ in range(3):
+            model.step()
+    assert first.model.timeseries().equals(fresh.timeseries()) and second.model.timeseries().equals(fresh.timeseries())
+    assert list(second.model.events) == list(fresh.events)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from coprod_sim.app.driver import launch_chromium, serve
+from coprod_sim.app.driver import group_cpu_s, launch_chromium, serve
 
 pytestmark = pytest.mark.browser
 
@@ -511,19 +510,6 @@ def test_accessibility_axe_keyboard_and_phone(server, browser) -> None:
     assert not tab.problems + phone.problems
 
 
-def _group_cpu_s(pgid: int) -> float:
-    """CPU seconds used so far by every process of the server's process group."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def test_play_stops_when_the_tab_closes(server, browser) -> None:
     url, pgid = server
     tab = Tab(browser, url)
@@ -533,9 +519,9 @@ def test_play_stops_when_the_tab_closes(server, browser) -> None:
     tab.wait_month_at_least(3)
     page.close()
     time.sleep(3)
-    before = _group_cpu_s(pgid)
+    before = group_cpu_s(pgid)
     time.sleep(4)
-    used = _group_cpu_s(pgid) - before
+    used = group_cpu_s(pgid) - before
     print(f"server CPU after the playing tab closed: {used:.2f} s in 4 s")
     assert used < 1.0, f"the server kept working after its tab closed ({used:.1f} CPU s in 4 s)"
 

@@ -166,14 +166,17 @@ def test_a_built_wheel_carries_the_scenarios_and_runs_one_by_name(tmp_path):
 
     source = tmp_path / "source"  # build from a copy: an in-tree build would leave build/ in the checkout
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    shutil.copytree(ROOT / "experiments", source / "experiments")
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path / "dist"),
                     str(source)], check=True, capture_output=True)
     (wheel,) = (tmp_path / "dist").glob("coprod_sim-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"coprod_sim/config/parameters.yaml", "coprod_sim/py.typed",
-            *(f"coprod_sim/config/scenarios/{p.name}" for p in CONFIGS)} <= names
+    examples = sorted((ROOT / "experiments").glob("*.yaml"))
+    assert {"coprod_sim/config/parameters.yaml", "coprod_sim/py.typed", "coprod_sim/build_info.json",
+            *(f"coprod_sim/config/scenarios/{p.name}" for p in CONFIGS),
+            *(f"coprod_sim/examples/{p.name}" for p in examples)} <= names
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     # run from an empty folder with only the wheel's package on the path: nothing from this checkout
     env = {"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin", "CI": "1"}
@@ -184,3 +187,47 @@ def test_a_built_wheel_carries_the_scenarios_and_runs_one_by_name(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(str(tmp_path / "site"))
     assert (tmp_path / "out" / "summary.json").is_file()
+    # the example specs travel with the wheel: listed from it and copied out to edit
+    listing = subprocess.run([sys.executable, "-m", "coprod_sim", "examples", "--copy", "mine"], capture_output=True,
+                             text=True, cwd=tmp_path, env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == [p.name for p in examples]
+    assert (tmp_path / "mine" / "example_sweep.yaml").read_text() == (ROOT / "experiments" / "example_sweep.yaml").read_text()
+
+
+def test_examples_lists_the_shipped_specs_and_copies_without_overwriting(tmp_path, capsys):
+    assert main(["examples"]) == 0
+    listed = capsys.readouterr().out
+    assert all(p.stem in listed for p in (ROOT / "experiments").glob("*.yaml"))
+    (tmp_path / "lhs_sweep.yaml").write_text("mine\n")
+    assert main(["examples", "--copy", str(tmp_path)]) == 0
+    assert "kept the existing lhs_sweep.yaml" in capsys.readouterr().out
+    assert (tmp_path / "lhs_sweep.yaml").read_text() == "mine\n" and (tmp_path / "example_sweep.yaml").is_file()
+
+
+def test_json_output_of_run_validate_dry_run_and_compare(tmp_path, capsys):
+    small = [x for item in [*SMALL, "run.steps=4", "run.outcome_window=2"] for x in ("--set", item)]
+    assert main(["run", "baseline", "--no-plots", "--json", "--out", str(tmp_path / "r"), *small]) == 0
+    ran = json.loads(capsys.readouterr().out)
+    saved = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert ran["summary"] == saved and ran["seed"] == 0 and ran["out"] == str(tmp_path / "r")
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("government:\n  resistance: 7\n")
+    assert main(["validate", "baseline", str(bad), "--json"]) == 2
+    checked = json.loads(capsys.readouterr().out)
+    assert not checked["valid"] and checked["scenarios"][0] == {"scenario": "baseline", "valid": True, "problems": []}
+    assert "government.resistance: expected" in checked["scenarios"][1]["problems"][0]
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text("replicates: 2\ndesign: {type: factorial, parameters: {government.resistance: [0.1, 0.2]}}\n"
+                    + "set: {" + ", ".join(s.replace("=", ": ") for s in SMALL) + "}\n")
+    assert main(["sweep", str(spec), "--dry-run", "--json", "--out", str(tmp_path / "o")]) == 0
+    estimate = json.loads(capsys.readouterr().out)
+    assert estimate["runs"] == 4 and estimate["to_run"] == 4 and estimate["estimate_s"] >= 0
+
+    assert main(["compare", "baseline", "party_led", "--replicates", "2", "--backend", "serial", "--json",
+                 "--out", str(tmp_path / "c"), *small]) in (0, 1)
+    compared = json.loads(capsys.readouterr().out)
+    table = pd.read_csv(tmp_path / "c" / "compare.csv")
+    assert [d["outcome"] for d in compared["differences"]] == list(table["outcome"])

@@ -285,3 +285,11 @@ def test_second_order_sobol_finds_the_one_interaction(tmp_path: Path) -> None:
     assert s2.idxmax() == "x1 × x3" and s2["x1 × x3"] > 0.15
     assert set(report.indices["N"]) == {512}
     assert sorted(pd.read_csv(tmp_path / "convergence.csv")["N"].unique()) == [64, 128, 256, 512]
+
+
+def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
+    from coprod_sim.sensitivity.report import sign_stability
+
+    assert sign_stability(1.0, 640) == sign_stability(0.0, 640) == "keeps its sign at every point"
+    assert sign_stability(639 / 640, 640) == "flips at 1 of 640 points (0.2%)"
+    assert sign_stability(0.5, 100) == "flips at 50 of 100 points (50%)"

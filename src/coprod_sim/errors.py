@@ -33,3 +33,16 @@ class ConfigError(CoprodError):
 
 class UserError(CoprodError):
     """A problem the user can fix that is not about a config's content (a path, an option, a folder)."""
+
+
+def require(module: str, install: str, purpose: str) -> None:
+    """Stop with a clear error when an optional package is missing, naming how to install it
+    (the core install leaves out the browser app's and Dask's packages: ``coprod-sim[viz]``, ``[dask]``)."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as missing
+        found = False
+    if not found:
+        raise UserError(f"{purpose} needs {module}, which is not installed: pip install '{install}'")

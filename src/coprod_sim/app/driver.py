@@ -25,23 +25,41 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run"]
 
 
-def free_port() -> int:
+def free_port(consecutive: int = 1) -> int:
+    """A loopback port that is free, with the ``consecutive - 1`` ports after it free too."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if all(_free(port + i) for i in range(1, consecutive)):
+            return port
+
+
+def _free(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def server_urls(url: str, servers: int) -> list[str]:
+    """The addresses of ``coprod-sim viz --servers N`` started by :func:`serve` at ``url``."""
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
+    return [f"http://127.0.0.1:{port + i}/" for i in range(servers)]
 
 
 @contextmanager
 def serve(viz_args: list[str], cwd: Path, log: IO | int = subprocess.DEVNULL,
-          timeout: float = 60) -> Iterator[tuple[str, int]]:
-    """``coprod-sim viz *viz_args`` on a free loopback port, in its own process group; yields (URL, group id)
-    once the page answers, and stops the CLI and its Solara server on exit."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", *viz_args, "--port", str(port)], cwd=cwd,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+          timeout: float = 60, servers: int = 1) -> Iterator[tuple[str, int]]:
+    """``coprod-sim viz *viz_args`` on a free loopback port (``servers`` of them: consecutive ports), in its
+    own process group; yields (URL of the first, group id) once every server answers, and stops the CLI and
+    its Solara servers on exit."""
+    port = free_port(servers)
+    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", *viz_args, "--port", str(port),
+                             "--servers", str(servers)], cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_http(url, proc, timeout)
+        for address in server_urls(url, servers):
+            _wait_http(address, proc, timeout)
         yield url, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -68,3 +86,16 @@ def launch_chromium(playwright):
         raise RuntimeError("Chromium not found at /usr/bin/chromium: run scripts/setup.sh --with-browser "
                            "(or apt-get install chromium). Do not run 'playwright install'.")
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds used so far by the server's processes (its process group: the CLI and its servers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total

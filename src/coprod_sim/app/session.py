@@ -10,8 +10,10 @@ value would silently undo the scenario being loaded).
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,6 +210,38 @@ class Reference:
     seed: int = 0
 
 
+# Month 0 of recent runs, pickled: a new tab (or Reset) on the same scenario, levers and seed unpickles it
+# in a few hundredths of a second instead of simulating the ten-year spin-up again (1–2 s; a class opening
+# 30 tabs at once waited many seconds). Bytes, not models: every tab still gets its own model, and a
+# pickled model steps exactly as the one it was taken from (tests/test_app.py checks).
+_MONTH0: OrderedDict[tuple, bytes] = OrderedDict()
+_MONTH0_LOCK = threading.Lock()
+MONTH0_KEEP = 6  # about 13 MB each for the baseline
+
+
+def _month0_key(path: Path, overrides: dict[str, Any], seed: int) -> tuple:
+    return (str(path.resolve()), path.stat().st_mtime_ns, repr(sorted(overrides.items())), int(seed))
+
+
+def built_model(path: Path, config: Config, overrides: dict[str, Any], seed: int) -> Model:
+    """A fresh model at month 0 (after its spin-up) for this scenario, levers and seed, from the cache when
+    another tab built the same one recently."""
+    key = _month0_key(path, overrides, seed)
+    with _MONTH0_LOCK:
+        blob = _MONTH0.get(key)
+        if blob is not None:
+            _MONTH0.move_to_end(key)
+    if blob is not None:
+        return pickle.loads(blob)  # bytes this process pickled itself, never from outside
+    model = Model(rng=int(seed), scenario=config, explain=True)
+    blob = pickle.dumps(model)
+    with _MONTH0_LOCK:
+        _MONTH0[key] = blob
+        while len(_MONTH0) > MONTH0_KEEP:
+            _MONTH0.popitem(last=False)
+    return model
+
+
 @dataclass
 class Session:
     """Everything one tab owns. The lock serialises Step, Play and Reset (Play runs in a thread)."""
@@ -225,6 +259,7 @@ class Session:
     _sites: list[dict[str, float]] = field(default_factory=list, repr=False)
 
     _base: tuple[Path, Config] | None = field(default=None, repr=False)
+    _history: tuple[tuple[int, int], pd.DataFrame] | None = field(default=None, repr=False)
 
     def base_config(self) -> Config:
         """The scenario as written (cached: the page asks on every render)."""
@@ -239,7 +274,7 @@ class Session:
     def reset(self) -> Model:
         """Build a fresh model from scenario + overrides + seed (same inputs → same first frame)."""
         with self.lock:
-            self._model = Model(rng=int(self.seed), scenario=self.config(), explain=True)
+            self._model = built_model(self.scenario_path, self.config(), self.overrides, self.seed)
             self.applied = (dict(self.overrides), int(self.seed))
             self.generation += 1
             self.log = [(0, list(self._model.events))]
@@ -324,10 +359,15 @@ class Session:
         return str(meta.get("description", "")).strip()
 
     def history(self) -> pd.DataFrame:
-        """This run's monthly time series: the model's outcomes plus the app's facility counts by zone."""
+        """This run's monthly time series: the model's outcomes plus the app's facility counts by zone (built
+        once per month: a frame asks for it several times; callers must not modify it)."""
+        key = (self.generation, self.model.steps)
+        if self._history is not None and self._history[0] == key:
+            return self._history[1]
         ts = self.model.timeseries()
         if self._sites and len(self._sites) == len(ts):
             ts = pd.concat([ts.reset_index(drop=True), pd.DataFrame(self._sites)], axis=1)
+        self._history = (key, ts)
         return ts
 
     def last_month(self) -> int:

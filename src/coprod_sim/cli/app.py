@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..app.launcher import DEFAULT_PORT, launch
+from ..errors import require
 from .runs import SCENARIO_HELP
 
 
@@ -22,6 +23,7 @@ def _add_viz(p: argparse.ArgumentParser) -> None:
 
 
 def _viz(args: argparse.Namespace) -> int:
+    require("solara", "coprod-sim[viz]", "the browser app (coprod-sim viz)")
     return launch(args.config, args.configs_dir, args.host, args.port, args.servers, args.allow_host)
 
 

@@ -4,15 +4,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
-from ..config import ROLES, by_role, load_config, parameters_markdown, read_yaml, registry, shipped_scenarios
+from ..config import (
+    ROLES,
+    by_role,
+    load_config,
+    parameters_markdown,
+    read_yaml,
+    registry,
+    shipped_examples,
+    shipped_scenarios,
+)
 from ..errors import ConfigError, UserError
 
 SCENARIO_HELP = "a shipped scenario's name (see `coprod-sim scenarios`) or a YAML file"
+
+
+def print_json(data: Any) -> None:
+    """``--json``: one JSON document on stdout (NaN, an undefined outcome, as null); messages stay on stderr."""
+    print(json.dumps(_json_safe(data), indent=1, sort_keys=True, allow_nan=False, default=str))
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
 def whole_number(option: str, value: int | None, low: int) -> None:
@@ -33,6 +59,7 @@ def _add_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.add_argument("--force", action="store_true",
                    help="replace the output folder even if it holds another run's results")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON instead of the key outcomes")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,10 +93,14 @@ def _run(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     result.save(out, plots=not args.no_plots, force=True)  # checked above
     s = result.summary
+    bad = result.manifest["non_finite"]
+    if args.json:
+        print_json({"out": str(out), "scenario": args.scenario, "seed": args.seed, "summary": s,
+                    "notes": result.manifest["notes"], "non_finite": bad})
+        return 1 if bad else 0
     print(f"wrote {out}/ (summary.json, timeseries.parquet, manifest.json{'' if args.no_plots else ', plots'})")
     for outcome in (OUTCOME_BY_KEY[k] for k in KEY_OUTCOMES):  # the catalogue's key tier, however many
         print(f"  {outcome.heading}: {outcome.format(s.get(outcome.key))}")
-    bad = result.manifest["non_finite"]
     if bad:
         print(f"error: {len(bad)} outcome(s) are not finite numbers (status non_finite; the inputs make the model "
               f"divide by zero or overflow): {', '.join(bad[:10])}{' …' if len(bad) > 10 else ''}", file=sys.stderr)
@@ -105,19 +136,57 @@ def _scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------ examples
+def _add_examples(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--copy", metavar="DIR", default=None, help="copy the example specs into DIR (kept if there)")
+
+
+def _examples(args: argparse.Namespace) -> int:
+    """The example sweep and study specs that travel with coprod-sim, or copies of them to edit."""
+    examples = shipped_examples()
+    if args.copy:
+        target = Path(args.copy)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            kept = [p.name for p in examples.values() if (target / p.name).exists()]
+            for path in examples.values():
+                if path.name not in kept:
+                    (target / path.name).write_bytes(path.read_bytes())
+        except OSError as exc:
+            raise UserError(f"--copy {target}: cannot write there ({exc.strerror})") from None
+        print(f"copied {len(examples) - len(kept)} example spec(s) to {target}"
+              + (f"; kept the existing {', '.join(kept)}" if kept else ""))
+        return 0
+    for name, path in examples.items():
+        spec = read_yaml(path)
+        print(f"{name:<24} {spec.get('description') or spec.get('name', '')}")
+    print(f"(in {next(iter(examples.values())).parent}; `coprod-sim examples --copy DIR` copies them to edit)"
+          if examples else "no example specs found in this installation")
+    return 0
+
+
 # ------------------------------------------------------------------ validate
 def _add_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", nargs="+", help=f"scenario(s) to check: {SCENARIO_HELP}")
+    p.add_argument("--json", action="store_true", help="print each scenario's problems as JSON (exit 2 if any)")
 
 
 def _validate(args: argparse.Namespace) -> int:
     problems: list[str] = []
+    found: dict[str, list[str]] = {}
     for scenario in args.config:
         try:
             load_config(scenario)
-            print(f"{scenario}: valid")
+            found[scenario] = []
+            if not args.json:
+                print(f"{scenario}: valid")
         except ConfigError as err:
             problems += err.problems
+            found[scenario] = err.problems
+    if args.json:  # every scenario's problems, all of them; exit 2 if any
+        print_json({"valid": not problems, "scenarios": [{"scenario": k, "valid": not v, "problems": v}
+                                                         for k, v in found.items()]})
+        return 2 if problems else 0
     if problems:
         raise ConfigError(problems)
     return 0
@@ -155,6 +224,8 @@ def _params(args: argparse.Namespace) -> int:
 COMMANDS = {
     "run": ("run one scenario and write its results", _add_run, _run),
     "scenarios": ("list the scenarios shipped with coprod-sim", _add_scenarios, _scenarios),
+    "examples": ("list the example sweep and study specs shipped with coprod-sim, or copy them", _add_examples,
+                 _examples),
     "validate": ("check scenarios or config files against the schema", _add_validate, _validate),
     "params": ("list every parameter with unit, default, range and source", _add_params, _params),
 }

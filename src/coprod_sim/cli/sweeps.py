@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
-from .runs import SCENARIO_HELP, whole_number
+from .runs import SCENARIO_HELP, print_json, whole_number
 
 
 def _add_backend_options(p: argparse.ArgumentParser) -> None:
@@ -70,6 +70,7 @@ def _add_sweep(p: argparse.ArgumentParser) -> None:
     _add_sweep_options(p, "results/sweeps/<spec name>", "the number of runs and a wall-time estimate")
     p.add_argument("--force", action="store_true",
                    help="resume a folder made by other code (another code fingerprint), keeping its runs as they are")
+    p.add_argument("--json", action="store_true", help="with --dry-run: print the counts and the estimate as JSON")
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -85,6 +86,9 @@ def _sweep(args: argparse.Namespace) -> int:
     workers = args.workers or plan.workers
     if args.dry_run:
         e = estimate(plan, out, backend, workers)
+        if args.json:
+            print_json({**e, "out": str(out), "backend": backend, "workers": workers})
+            return 0
         print(f"{e['runs']} runs ({e['design_points']} design points × {e['replicates']} replicates); "
               f"{e['finished']} already in {out}, {e['to_run']} to run")
         print(f"measured {e['seconds_per_run']:.2f} s per run on a sample of {e['sample']}; estimated wall time "
@@ -161,6 +165,7 @@ def _add_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output folder (default results/compare/<names>)")
     p.add_argument("--outcome", dest="outcomes", action="append", default=None, metavar="NAME",
                    help="outcome to report (repeatable; default: the key outcomes)")
+    p.add_argument("--json", action="store_true", help="print the paired differences as JSON")
     _add_backend_options(p)
 
 
@@ -178,6 +183,24 @@ def _compare(args: argparse.Namespace) -> int:
     table = compare(args.configs, args.replicates, args.seed, args.overrides, args.outcomes, out, args.backend,
                     args.workers, args.scheduler, args.batch_size, args.timeout, args.max_attempts,
                     cache=cache_option(args))
+    if args.json:
+        print_json({"out": str(out), "differences": table.to_dict("records")})
+    else:
+        _print_differences(table, out)
+    event_notes = saved_notes(out)
+    if event_notes is not None:
+        if not args.json:
+            print(f"event study (effect by month since the policy's introduction): {out}/{EVENTS}, {SETTLING}, "
+                  f"{FIGURE}")
+        for line in event_notes:
+            print(f"note: {line}", file=sys.stderr)
+    runs = pd.read_parquet(out / "runs.parquet")
+    runs["scenario"] = [args.configs[i] for i in runs["point_id"]]
+    code = _report_unusable(runs, "scenario", "scenario")
+    return code or (1 if (table["usable_pairs"] == 0).any() else 0)
+
+
+def _print_differences(table, out: Path) -> None:
     for scenario, group in table.groupby("scenario", sort=False):
         pairs = int(group["usable_pairs"].iloc[0])
         print(f"{scenario} − {group['reference'].iloc[0]} (paired over {pairs} seeds)")
@@ -188,15 +211,6 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"  {r['outcome']:<34} {r['reference_mean']:>12.4g} → {r['scenario_mean']:<12.4g} "
                   f"Δ {r['difference']:+.4g}  95% CI [{r['ci_low']:+.4g}, {r['ci_high']:+.4g}]")
     print(f"wrote {out}/compare.csv and {out}/runs.parquet")
-    event_notes = saved_notes(out)
-    if event_notes is not None:
-        print(f"event study (effect by month since the policy's introduction): {out}/{EVENTS}, {SETTLING}, {FIGURE}")
-        for line in event_notes:
-            print(f"note: {line}", file=sys.stderr)
-    runs = pd.read_parquet(out / "runs.parquet")
-    runs["scenario"] = [args.configs[i] for i in runs["point_id"]]
-    code = _report_unusable(runs, "scenario", "scenario")
-    return code or (1 if (table["usable_pairs"] == 0).any() else 0)
 
 
 COMMANDS = {

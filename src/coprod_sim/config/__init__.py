@@ -14,6 +14,7 @@ from .loading import (
     read_yaml,
     resolve,
     scenario_source,
+    shipped_examples,
     shipped_scenarios,
 )
 from .registry import (
@@ -42,5 +43,5 @@ __all__ = [
     "Parameter", "ParamsLike", "PerHousehold", "PerService", "ScenarioLike", "all_keys", "by_role", "check_file",
     "cross_problems", "defaults", "describe_value", "dotted", "load_config", "parameter_for", "parameters_markdown",
     "parse_overrides", "plain", "problems", "read_yaml", "registry", "resolve", "scenario_source", "schema",
-    "shipped_scenarios", "study_levers", "unusable_numbers", "value_problem",
+    "shipped_examples", "shipped_scenarios", "study_levers", "unusable_numbers", "value_problem",
 ]

@@ -41,6 +41,14 @@ def shipped_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
 
 
+def shipped_examples() -> dict[str, Path]:
+    """Name → file of the example sweep and study specs: inside an installed wheel (setup.py ships them),
+    else the source checkout's experiments/ folder (an editable install)."""
+    packed = Path(str(resources.files("coprod_sim").joinpath("examples")))
+    folder = packed if packed.is_dir() else Path(__file__).resolve().parents[3] / "experiments"
+    return {p.stem: p for p in sorted(folder.glob("*.yaml"))}
+
+
 def read_yaml(path: str | os.PathLike) -> dict:
     """Read a YAML mapping with the hardened reader (``safe_yaml``): every problem is a ConfigError."""
     data = safe_yaml.load_file(path)

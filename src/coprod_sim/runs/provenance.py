@@ -6,7 +6,9 @@ the package metadata for every run would cost more than small runs do.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import platform
 import subprocess
 from functools import cache
@@ -16,6 +18,8 @@ from pathlib import Path
 PROVENANCE_PACKAGES = ("coprod-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "SALib", "dask", "distributed")
 FINGERPRINT_PACKAGES = ("mesa", "numpy", "scipy")  # libraries whose version can move a run's numbers
 SOURCE_SUFFIXES = (".py", ".yaml")  # the package's code and the parameters and scenarios it reads
+NOT_SOURCE = ("__pycache__", "examples")  # example specs (shipped in wheels only) do not change results
+BUILD_INFO = "build_info.json"  # written into wheels by setup.py
 
 
 @cache
@@ -32,8 +36,11 @@ def package_versions() -> dict[str, str]:
 
 @cache
 def git_commit() -> str | None:
-    """The commit of the source tree this package runs from ("-dirty" if edited), or None outside a git checkout."""
+    """The commit this package was built from (recorded in the wheel by setup.py) or, in a source checkout,
+    the checkout's ("-dirty" if edited); None when neither is known."""
     here = Path(__file__).resolve().parent
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return json.loads((here.parent / BUILD_INFO).read_text(encoding="utf-8")).get("commit")
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
@@ -59,7 +66,8 @@ def code_fingerprint() -> str:
 def fingerprint_of(package: Path, versions: dict[str, str]) -> str:
     """The fingerprint of the package folder ``package`` with these library versions."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts):
+    for path in sorted(p for p in package.rglob("*") if p.suffix in SOURCE_SUFFIXES
+                       and not set(p.relative_to(package).parts) & set(NOT_SOURCE)):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for name in FINGERPRINT_PACKAGES:
         digest.update(f"{name}=={versions.get(name)}\0".encode())

@@ -45,6 +45,20 @@ class RunResult:
         return (f"RunResult(scenario={m.get('scenario')!r}, seed={m.get('seed')}, months={len(self.timeseries)}, "
                 f"outcomes={len(self.summary)}, status={m.get('status')!r})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the run's identity, its key outcomes and how the headline share of need met moved."""
+        from ..model import KEY_OUTCOMES, OUTCOME_BY_KEY
+        from .notebook import card, line_figure
+
+        m = self.manifest
+        table = pd.DataFrame([{"outcome": OUTCOME_BY_KEY[k].heading, "value": OUTCOME_BY_KEY[k].format(self.summary.get(k))}
+                              for k in KEY_OUTCOMES])
+        shown = [k for k in KEY_OUTCOMES[:1] if k in self.timeseries]
+        figure = line_figure(self.timeseries["step"], {k: self.timeseries[k] for k in shown}, "month") \
+            if shown and "step" in self.timeseries else None
+        return card("RunResult", {"scenario": m.get("scenario"), "seed": m.get("seed"), "months": len(self.timeseries),
+                                  "status": m.get("status"), "commit": m.get("git_commit")}, table, figure)
+
     @property
     def seed(self) -> int:
         return self.manifest["seed"]

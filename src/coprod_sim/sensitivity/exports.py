@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import LEVER, ROLES, ConfigError, Parameter, by_role, describe_value, parameter_for, study_levers
 from ..config import value_problem as _value_problem
-from ..errors import UserError
+from ..errors import UserError, require
 from ..model import KEY_OUTCOMES, OUTCOME_KEYS
 
 NUMERIC = ("number", "integer")
@@ -62,6 +62,7 @@ class Problem:
 
     def ema_outcomes(self, outcomes: Sequence[str] = KEY_OUTCOMES) -> list[Any]:
         """EMA Workbench outcomes for the mapping :meth:`function` returns (named ``group__name``)."""
+        require("ema_workbench", "ema-workbench", "EMA Workbench outcomes")
         from ema_workbench import ScalarOutcome
 
         return [ScalarOutcome(ema_name(o), variable_name=o) for o in _known(outcomes)]
@@ -105,6 +106,7 @@ def ema_name(key: str) -> str:
 
 
 def _ema(f: Factor) -> Any:
+    require("ema_workbench", "ema-workbench", "EMA Workbench parameters")
     from ema_workbench import BooleanParameter, CategoricalParameter, IntegerParameter, RealParameter
 
     name = ema_name(f.key)

@@ -44,6 +44,17 @@ class SweepResults:
     manifest: dict
     steps: pd.DataFrame | None = None
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the sweep's size and statuses, and each design point's mean of the first key outcome."""
+        from ..runs.notebook import card
+
+        outcome = next((o for o in KEY_OUTCOMES if o in self.runs), None)
+        table = self.summary([outcome]).drop(columns=["outcome"]).head(12) if outcome else None
+        statuses = ", ".join(f"{n} {s}" for s, n in self.runs["status"].value_counts().sort_index().items())
+        return card("SweepResults", {"folder": self.folder, "runs": len(self.runs), "statuses": statuses,
+                                     "varied": ", ".join(self.manifest.get("varied", [])),
+                                     "table": f"{outcome} by design point (first 12)" if outcome else "-"}, table)
+
     def summary(self, outcomes: list[str] | None = None) -> pd.DataFrame:
         """One row per design point and outcome: n, mean, sd, 95% CI and failed runs."""
         return point_summary(self.runs, self.manifest["varied"], outcomes or self.manifest["summary_outcomes"])

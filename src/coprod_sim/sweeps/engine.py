@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import CoprodError, UserError
+from ..errors import CoprodError, UserError, require
 from ..runs import CacheLike, Simulator, code_fingerprint, files, git_commit, package_versions
 from . import integrity
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
@@ -76,6 +76,14 @@ class SweepReport:
     @property
     def not_ok(self) -> int:
         return sum(n for status, n in self.statuses.items() if status != "ok")
+
+    def _repr_html_(self) -> str:
+        from ..runs.notebook import card
+
+        return card("SweepReport", {"folder": self.out, "runs": self.total, "resumed": self.resumed,
+                                    "statuses": ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())),
+                                    "missing": self.lost, "seconds": round(self.seconds, 1),
+                                    "read with": f"coprod_sim.load_results({str(self.out)!r})"})
 
     def require_results(self) -> SweepReport:
         """This report, or :class:`SweepFailed` when no run of the plan gave results (all lost or failed)."""
@@ -239,6 +247,8 @@ def run_sweep(plan: SweepPlan, out: str | Path, backend: str | None = None, work
         raise UserError(f"backend: expected one of {', '.join(BACKENDS)}, found {backend!r}")
     from .backends import check_main_guard, needs_main_guard
 
+    if backend == "dask":
+        require("distributed", "coprod-sim[dask]", "the dask backend")
     if needs_main_guard(backend, scheduler or plan.scheduler):
         check_main_guard()
     out = Path(out)
