@@ -28,6 +28,7 @@ import coprod_sim
 from coprod_sim.config import read_yaml
 from coprod_sim.config.registry import ASSUMPTION, by_role, study_levers
 from coprod_sim.model import KEY_OUTCOMES
+from coprod_sim.sensitivity.report import sign_stability
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "sensitivity.md"
@@ -152,8 +153,8 @@ def section(name: str, command: str, report: Any, size_note: str) -> str:
         cells = [str(label), _top(rows, rank, n["morris_noise_floor"]), f"{100 * n['noise_share']:.0f}%" if math.isfinite(
             n["noise_share"]) else "–"]
         if meta["effects"]:
-            share = max(n["share_positive"], 1 - n["share_positive"])
-            cells.append("yes" if share == 1 else f"no: flips at {100 * (1 - share):.0f}% of points")
+            stability = sign_stability(n["share_positive"], int(n["points_used"]))
+            cells.append(f"yes: {stability}" if stability.startswith("keeps") else f"no: {stability}")
         lines.append("| " + " | ".join(cells) + " |")
     if rank == "mu_star":
         lines += ["", "† μ* at or below what seed noise alone would give (`morris_noise_floor` in noise.csv): not "

@@ -300,3 +300,11 @@ def test_the_annotated_spec_in_the_docs_is_valid_as_typed():
     block = re.search(r"## The spec\n.*?```yaml\n(.*?)```", text, re.S).group(1)
     study = load_study(yaml.safe_load(block))
     assert study.method == "sobol" and study.plan.replicates == 3
+
+
+def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
+    from coprod_sim.sensitivity.report import sign_stability
+
+    assert sign_stability(1.0, 640) == sign_stability(0.0, 640) == "keeps its sign at every point"
+    assert sign_stability(639 / 640, 640) == "flips at 1 of 640 points (0.2%)"
+    assert sign_stability(0.5, 100) == "flips at 50 of 100 points (50%)"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
 import os
 import pickle
 import signal
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -195,3 +198,48 @@ def test_killed_study_resumes_and_reuses_its_worlds(tmp_path):
     assert len(after) == 3 and not list(cache.glob("*.tmp"))
     run_sweep(build_plan(spec, "t"), tmp_path / "fresh", backend="serial", cache=False)
     pd.testing.assert_frame_equal(runs_of(out), runs_of(tmp_path / "fresh"))
+
+
+def _started(cmd: list[str], env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_workers_on_other_hosts_share_a_cache_folder_or_build_their_own(tmp_path):
+    """A scheduler and two workers started as on a cluster (`dask scheduler`, `dask worker`, each its own
+    process and environment): with a shared --cache folder every world is built once for both; with the
+    default, each worker ("host") keeps its own folder; either way the tables are those of fresh spin-ups."""
+    from distributed import Client
+
+    dask = str(Path(sys.executable).with_name("dask"))
+    scheduler_file = tmp_path / "scheduler.json"
+    procs = []
+    with open(tmp_path / "cluster.log", "wb") as log:
+        try:
+            procs.append(_started([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                   "--scheduler-file", str(scheduler_file)], dict(os.environ), log))
+            deadline = time.monotonic() + 600
+            while not scheduler_file.is_file():
+                assert time.monotonic() < deadline and procs[0].poll() is None, "the scheduler did not start"
+                time.sleep(0.1)
+            time.sleep(0.5)  # the file is written whole, but give the scheduler a moment to listen
+            address = json.loads(scheduler_file.read_text())["address"]
+            for host in ("host-a", "host-b"):
+                env = {**os.environ, worlds.FOLDER_ENV: str(tmp_path / host)}
+                procs.append(_started([dask, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard",
+                                       "--host", "127.0.0.1"], env, log))
+            with Client(address, timeout=60) as client:
+                client.wait_for_workers(2, timeout=600)
+            plan = build_plan(study(), "t")
+            run_sweep(plan, tmp_path / "shared", backend="dask", scheduler=address, cache=tmp_path / "shared-worlds")
+            run_sweep(plan, tmp_path / "own", backend="dask", scheduler=address, cache=True)
+        finally:
+            for proc in reversed(procs):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    run_sweep(build_plan(study(), "t"), tmp_path / "fresh", backend="serial", cache=False)
+    for name in ("shared", "own"):
+        pd.testing.assert_frame_equal(runs_of(tmp_path / name), runs_of(tmp_path / "fresh"))
+    assert len(list((tmp_path / "shared-worlds").glob("*.world"))) == 2
+    per_host = [{p.name for p in (tmp_path / h).glob("*.world")} for h in ("host-a", "host-b")]
+    assert set().union(*per_host) == {p.name for p in (tmp_path / "shared-worlds").glob("*.world")}

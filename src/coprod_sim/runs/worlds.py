@@ -10,10 +10,10 @@ simulating it, so a run's results do not depend on whether its world came from
 the cache (tests/test_worlds.py checks this on every backend).
 
 The cache is a folder of files named by a hash of what makes the world: the
-world's config, the seed, the code that builds and steps it (a fingerprint of
-``config/`` and ``model/``) and the versions of Python, numpy and Mesa. It is
+world's config, the seed, the code that builds and steps it (``provenance.code_fingerprint``: the
+package's sources and the versions of Mesa, numpy and scipy) and the Python version. It is
 
-* safe under concurrent writers: a world being built is locked (``flock``) so the
+* safe under concurrent writers: a world being built is locked (``filelock``) so the
   others wait for it instead of building it again, and every file is written under
   a unique temporary name and renamed (a process killed at any moment, even by
   ``kill -9``, leaves a complete snapshot or none, and its lock goes with it);
@@ -29,7 +29,6 @@ pickles: keep the folder private to you (or your cluster), as you would the envi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -37,24 +36,23 @@ import pickle
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
+from filelock import FileLock
 from threadpoolctl import threadpool_limits
 
 from ..config import Config
 from ..model import Model
 from . import files
-from .provenance import package_versions
+from .provenance import code_fingerprint, package_versions
 
 FOLDER_ENV, SIZE_ENV = "COPROD_SIM_WORLDS", "COPROD_SIM_WORLDS_MAX_GB"
 DEFAULT_MAX_GB = 4.0
 MAGIC = b"coprod-sim world 1\n"
 SUFFIX = ".world"
 IN_MEMORY = 4  # snapshots a process keeps in memory (a worker forks most of its runs from a few worlds)
-_recent: OrderedDict[str, bytes] = OrderedDict()
+_recent: OrderedDict[Path, bytes] = OrderedDict()  # by file: a world in memory is also in its folder
 CacheLike = bool | str | os.PathLike | None  # what a caller says about the cache (WorldCache.of)
 
 
@@ -94,14 +92,14 @@ class WorldCache:
     def snapshot(self, world: Config, seed: int) -> bytes:
         """The pickled spun-up ``world`` for ``seed``: from this process's memory, the folder, or simulated."""
         key = world_key(world, seed)
-        if key in _recent:
-            _recent.move_to_end(key)
-            return _recent[key]
         path = self.folder / f"{key}{SUFFIX}"
+        if path in _recent:
+            _recent.move_to_end(path)
+            return _recent[path]
         data = _read(path)
         if data is None:
             data = self._build(world, seed, path)
-        _recent[key] = data
+        _recent[path] = data
         while len(_recent) > IN_MEMORY:
             _recent.popitem(last=False)
         return data
@@ -158,17 +156,6 @@ def world_key(world: Config, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-@cache
-def code_fingerprint() -> str:
-    """Hash of the sources that build and step a world (``config/`` and ``model/``, the registry included)."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted([root / "domain.py", *(root / "config").rglob("*.py"), *(root / "config").rglob("*.yaml"),
-                        *(root / "model").rglob("*.py")]):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
 def _read(path: Path) -> bytes | None:
     """A snapshot's payload, or None if absent; a damaged file is deleted (it will be rebuilt)."""
     try:
@@ -186,12 +173,6 @@ def _read(path: Path) -> bytes | None:
     return data
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive ``flock`` on ``path``: released by the kernel when its holder dies."""
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _locked(path: Path) -> FileLock:
+    """An exclusive OS lock on ``path`` (``filelock``: flock on POSIX): released by the system when its holder dies."""
+    return FileLock(path)

@@ -227,11 +227,24 @@ def _sentence(method: str, row: pd.Series, by: dict[str, pd.DataFrame], first: b
     return f"{name}: {row['index']} {_ci(row, pct)}."
 
 
+def sign_stability(share_positive: float, points: int) -> str:
+    """Whether an effect keeps its sign over the design points, in words: "keeps its sign at every point", or
+    "flips at 3 of 640 points (0.5%)" (a count, so a rare flip never reads as "0%")."""
+    share = max(share_positive, 1 - share_positive)
+    flipped = round((1 - share) * points)
+    if flipped == 0:
+        return "keeps its sign at every point"
+    pct = 100 * flipped / points
+    digits = f"{pct:.1g}" if pct < 1 else f"{pct:.1f}" if pct < 10 else f"{pct:.0f}"
+    return f"flips at {flipped} of {points} points ({digits}%)"
+
+
 def _sign_text(noise: pd.Series) -> str:
     pos = noise["share_positive"]
     sign = "positive" if pos >= 0.5 else "negative"
     share = pos if pos >= 0.5 else 1 - pos
-    flips = ("keeps its sign at every design point" if share == 1 else
-             f"has the opposite sign at {_pct(1 - share)} of design points: some factor values flip the conclusion")
+    stability = sign_stability(pos, int(noise["points_used"]))
+    flips = (stability if stability.startswith("keeps") else
+             f"{stability}: some factor values flip the conclusion")
     return (f"The effect (mean over seeds at each point) is {sign} at {_pct(share)} of design points, from "
             f"{_num(noise['min'])} to {_num(noise['max'])} (mean {_num(noise['mean'])}); it {flips}.")
