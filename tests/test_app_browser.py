@@ -640,25 +640,27 @@ def test_exercises(server, browser) -> None:
     _within(tab, GAP, -0.02, 0.04)
 
     # 3.1–3.2 Undo lever changes, seed 0, Reset, run to 60, keep; leading group at 0.8, Reset, run to 60: cases
-    # (12/month) and coordination (36 k yuan/month) above zero, approval wait falls (about −16), needs met rises
+    # (11/month) and coordination (35 k yuan/month) above zero, approval wait falls (about −6), needs met rises
     _seed(tab, 0)
     _compare(tab, lambda: _undo(tab), leading_group)
     _within(tab, "Cases coordinated by the leading group (cases/month)", 1, 50)
     _within(tab, "Coordination (k yuan/month)", 1, 200)
-    _within(tab, WAIT, -25, -5)
-    _within(tab, MET, 0.02, 0.2)
-    strong = tab.monitor(WAIT, DIFF)
+    _within(tab, WAIT, -25, -2)
+    _within(tab, MET, 0.1, 0.25)
+    strong = tab.monitor(MET, DIFF)
     choose(tab.page, "Show", "Leading group")
     tab.page.get_by_role("region", name="Event log").get_by_text("The leading group coordinated").first.wait_for()
-    # 3.3 authority 0.2, Reset, run to 60 (reference still the baseline): the wait falls, but less
+    # 3.3 authority 0.2, Reset, run to 60 (reference still the baseline): needs met rises, but less; the wait
+    # hardly moves (a weak group's accountability rarely outweighs the departments' resistance)
     tab.set_slider("Leading-group authority (in)", 0.2)
     tab.reset()
     tab.run_to(MONTH)
     _no_warning(tab)
-    _within(tab, WAIT, -15, -2)
-    assert tab.monitor(WAIT, DIFF) > strong, "a weak leading group shortened approvals as much as a strong one"
+    _within(tab, WAIT, -12, 4)
+    _within(tab, MET, 0.0, 0.12)
+    assert tab.monitor(MET, DIFF) < strong, "a weak leading group raised needs met as much as a strong one"
     # 3.4 seed 1: Undo lever changes, Reset, run to 60, keep (a reference for seed 1); leading group at 0.8,
-    # Reset, run to 60: the same direction (approval wait about −9, needs met about +0.15)
+    # Reset, run to 60: the same direction (approval wait about −5, needs met about +0.17)
     _seed(tab, 1)
     _compare(tab, lambda: _undo(tab), leading_group)
     _within(tab, WAIT, -20, -3)
