@@ -1,9 +1,11 @@
 """Compare every shipped scenario with the fragmented baseline and write docs/scenarios.md.
 
 Uses `coprod-sim compare` (same seeds for every scenario, paired differences with
-95% confidence intervals), so the numbers can be reproduced with that command too.
+95% confidence intervals), so the numbers can be reproduced with that command too;
+then the interest-binding stake's dose–response (a sweep of the stake in the
+`out_interest_binding` scenario, paired with stake 0).
 
-    .venv/bin/python experiments/scenarios.py [--replicates 5]
+    .venv/bin/python experiments/scenarios.py [--replicates 10] [--dose-replicates 8]
 """
 
 from __future__ import annotations
@@ -19,30 +21,123 @@ import pandas as pd
 from coprod_sim.config import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTCOMES = {
+SERVICE_OUTCOMES = {
     "quality.needs_met_share": "need met",
     "quality.match": "match",
     "quality.satisfaction_mean": "satisfaction (1–5)",
     "equity.center_periphery_gap": "centre − periphery gap",
     "equity.migrant_gap": "registered − migrant gap",
-    "cost.public_spending": "public spending (yuan/month)",
+}
+COST_OUTCOMES = {
+    "cost.public_spending": "public spending, full (yuan/month)",
+    "cost.cash_outlays": "of which cash",
+    "cost.concessions": "of which concessions",
     "governance.resources_released_share": "budget released",
-    "governance.approval_wait_mean": "approval wait (months)",
+    "governance.approval_wait_median": "approval wait, median (months)",
+    "governance.approval_waiting_after_24": "still waiting after 24 months",
+}
+OUTCOMES = {**SERVICE_OUTCOMES, **COST_OUTCOMES}
+# an effect is stated as precise when its 95% interval's half-width is at most this share of the effect
+PRECISION = 0.2
+STAKES = (0.0, 0.25, 0.5, 0.75, 1.0)
+DOSE_OUTCOMES = {
+    "quality.needs_met_share": "need met",
+    "quantity.services_delivered.firm": "visits by firms",
+    "quantity.services_delivered.social_org": "visits by social organisations",
+    "operators.firms_active": "firms active",
+    "cost.public_spending.interest_binding": "outcome-linked pay (yuan/month)",
+    "cost.public_spending": "public spending, full (yuan/month)",
 }
 
 
+def _fmt(*values: float) -> str:
+    return ".3g" if max(abs(v) for v in values) < 1000 else ",.0f"
+
+
 def _cell(row: pd.Series) -> str:
-    sig = "" if row.ci_low <= 0 <= row.ci_high else " *"
-    fmt = ".3g" if max(abs(row.difference), abs(row.ci_low), abs(row.ci_high)) < 1000 else ",.0f"
-    return f"{row.difference:+{fmt}} [{row.ci_low:{fmt}}, {row.ci_high:{fmt}}]{sig}"
+    """The difference and its interval, marked `*` if the interval excludes zero and `†` if it does but is
+    wider than ±PRECISION of the effect (more seeds needed for a precise size)."""
+    if not np.isfinite(row.difference):
+        return "–"
+    excludes_zero = not (row.ci_low <= 0 <= row.ci_high)
+    half = (row.ci_high - row.ci_low) / 2
+    mark = (" *" if half <= PRECISION * abs(row.difference) else " *†") if excludes_zero else ""
+    fmt = _fmt(row.difference, row.ci_low, row.ci_high)
+    return f"{row.difference:+{fmt}} [{row.ci_low:{fmt}}, {row.ci_high:{fmt}}]{mark}"
+
+
+def _precision_notes(table: pd.DataFrame, replicates: int) -> list[str]:
+    """How many paired seeds would make every interval that excludes zero precise (half-width ≤ PRECISION of
+    the effect): the half-width shrinks as 1/sqrt(n)."""
+    rows = table[table["outcome"].isin(list(OUTCOMES)) & table["difference"].notna()]
+    half = (rows["ci_high"] - rows["ci_low"]) / 2
+    excludes_zero = (rows["ci_low"] > 0) | (rows["ci_high"] < 0)
+    wide = rows[excludes_zero & (half > PRECISION * rows["difference"].abs())]
+    significant = int(excludes_zero.sum())
+    if wide.empty:
+        return [f"- Every one of the {significant} intervals that exclude zero is within ±{PRECISION:.0%} of its effect."]
+    ratio = (half[wide.index] / (PRECISION * wide["difference"].abs())).max()
+    return [f"- {significant} intervals exclude zero (`*`); {len(wide)} of them are wider than ±{PRECISION:.0%} of "
+            f"the effect (`†`): their sign is established, their size is not. About "
+            f"{int(np.ceil(replicates * ratio ** 2))} paired seeds would make them all precise. An interval that "
+            "includes zero is not significant at this number of seeds."]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=10)
+    parser.add_argument("--dose-replicates", type=int, default=8, help="paired seeds per stake in the dose-response")
     parser.add_argument("--out", default=str(ROOT / "results" / "compare" / "all"))
     return parser
+
+
+def stake_dose_response(replicates: int, out: Path, scenario_effect: pd.Series) -> list[str]:
+    """The stake 0 → 1 in `out_interest_binding`, everything else as there; each stake paired with stake 0."""
+    from coprod_sim import sweep
+    from coprod_sim.sweeps.analysis import paired_differences
+
+    spec = {"base": str(ROOT / "configs" / "out_interest_binding.yaml"), "replicates": replicates, "seed": 0,
+            "seed_scheme": "common", "outputs": {"summary": list(DOSE_OUTCOMES)},
+            "design": {"type": "factorial", "parameters": {"linkage.interest_binding_stake": list(STAKES)}}}
+    report = sweep(spec, out=out)
+    runs = pd.read_parquet(Path(report.out) / "runs.parquet")
+    table = paired_differences(runs, [f"stake {s:g}" for s in STAKES], list(DOSE_OUTCOMES))
+    levels = runs[runs["status"] == "ok"].groupby("point_id")[list(DOSE_OUTCOMES)].mean()
+    lines = [
+        "## The interest-binding stake: dose–response",
+        "",
+        f"`out_interest_binding` with the stake (`linkage.interest_binding_stake`, held by firms and social "
+        f"organisations alike) set from 0 to 1, everything else as in the scenario; {replicates} paired seeds, "
+        "each stake minus stake 0 with its 95% interval (marks as above). The stake-0 level is in the first row. "
+        f"Tables: `{out.relative_to(ROOT)}`.",
+        "",
+        "| stake | " + " | ".join(DOSE_OUTCOMES.values()) + " |",
+        "|---|" + "---|" * len(DOSE_OUTCOMES),
+        "| 0 (level) | " + " | ".join(f"{levels.loc[0, o]:{_fmt(levels.loc[0, o])}}" for o in DOSE_OUTCOMES) + " |",
+    ]
+    for label in [f"stake {s:g}" for s in STAKES[1:]]:
+        rows = table[table["scenario"] == label].set_index("outcome")
+        lines.append(f"| {label.split()[1]} | " + " | ".join(_cell(rows.loc[o]) for o in DOSE_OUTCOMES) + " |")
+    full = table[(table["scenario"] == f"stake {STAKES[-1]:g}") & (table["outcome"] == "quality.needs_met_share")].iloc[0]
+    share = full.difference / scenario_effect.difference
+    lines += ["", f"Reading: the stake the scenario is named after moves need met by {_cell(full)} from 0 to "
+              f"{STAKES[-1]:g}, against the scenario's {_cell(scenario_effect)} over the baseline "
+              f"({share:.0%} of it). "
+              + ("So the scenario's gain comes mostly from its other components (profit space and regulation); "
+                 "`coprod-sim explain out_interest_binding` splits it among them (docs/explain.md)."
+                 if abs(share) < 0.5 else "The stake carries much of the scenario's gain.")]
+    return [*lines, ""]
+
+
+def _table(title: str, outcomes: dict[str, str], configs: list[Path], table: pd.DataFrame) -> list[str]:
+    lines = [f"## {title}", "", "| scenario | " + " | ".join(outcomes.values()) + " |", "|---|" + "---|" * len(outcomes)]
+    for config in configs:
+        name = read_yaml(config).get("scenario", {}).get("name", config.stem)
+        rows = table[table["scenario"].str.endswith(config.name)].set_index("outcome")
+        cells = [_cell(rows.loc[o]) if o in rows.index else "–" for o in outcomes]
+        lines.append(f"| {name} (`{config.stem}`) | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 # an equity gap is a difference of two shares of need met; an interval narrower than this is informative
@@ -85,21 +180,21 @@ def main() -> None:
         "",
         "Generated by `experiments/scenarios.py` (do not edit by hand): `coprod-sim compare` with "
         f"{args.replicates} paired seeds per scenario, default size (22,500 residents, 60 reported months after "
-        "a 120-month spin-up, mean of the last 12). Each cell is the difference scenario − baseline with its 95% confidence interval; "
-        "`*` marks an interval that excludes zero. Read levels in `results/compare/all/compare.csv`.",
+        "a 120-month spin-up, mean of the last 12). Each cell is the difference scenario − baseline with its 95% "
+        "confidence interval; `*` marks an interval that excludes zero, `†` one that excludes zero but is wider "
+        f"than ±{PRECISION:.0%} of the effect. Public spending is the full public cost: cash paid out of the fund "
+        "plus concessions at their value (rent and tax forgone; docs/ODD.md §7.12). Approval waits are the "
+        "Kaplan–Meier survival measure (applications still waiting count; §7.4). Read levels in "
+        "`results/compare/all/compare.csv`.",
         "",
-        "| scenario | " + " | ".join(OUTCOMES.values()) + " |",
-        "|---|" + "---|" * len(OUTCOMES),
-    ]
-    for config in configs[1:]:
-        name = read_yaml(config).get("scenario", {}).get("name", config.stem)
-        rows = table[table["scenario"].str.endswith(config.name)].set_index("outcome")
-        cells = [_cell(rows.loc[o]) if o in rows.index else "–" for o in OUTCOMES]
-        lines.append(f"| {name} (`{config.stem}`) | " + " | ".join(cells) + " |")
-    lines += [
-        "",
+        *_table("Services and equity", SERVICE_OUTCOMES, configs[1:], table),
+        *_table("Cost and governance", COST_OUTCOMES, configs[1:], table),
+        *stake_dose_response(args.dose_replicates, Path(args.out).parent / "stake_dose",
+                             table[table["scenario"].str.endswith("out_interest_binding.yaml")
+                                   & (table["outcome"] == "quality.needs_met_share")].iloc[0]),
         "Reading notes:",
         "",
+        *_precision_notes(table, args.replicates),
         "- `canteen_subsidy_cut` has a meal subsidy for two years that is then cut by 70%; against the "
         "baseline (no subsidy at all) it can look better. Its question is the change over time: read "
         "`quantity.services_delivered.meals` in its `timeseries.parquet` before and after month 24.",

@@ -25,35 +25,52 @@ def _model(months: int = 0, seed: int = 0, scenario: str = "baseline", **params)
 
 # ------------------------------------------------------------------ leading group
 def test_the_leading_group_coordinates_no_more_than_its_office_can_and_pays_per_case():
-    m = _model(12, **LEADING, **{"leading_group.staff": 1, "leading_group.cases_per_staff": 3})
+    m = _model(12, **LEADING, **{"leading_group.staff_per_10k_residents": 2.5, "leading_group.cases_per_staff": 3})
+    assert m.leading_group.staff == pytest.approx(1.0)  # 2.5 per 10,000 of 4,000 residents
     coordinated = np.array(m.datacollector.model_vars["governance.cases_coordinated"])
     assert coordinated.max() == 3 and (coordinated <= 3).all()
     cost = np.array(m.datacollector.model_vars["cost.public_spending.coordination"])
     lg = m.config.leading_group
-    expected = lg.staff * lg.cost_per_staff + lg.cost_per_case * coordinated
+    expected = m.leading_group.staff * lg.cost_per_staff + lg.cost_per_case * coordinated
     np.testing.assert_allclose(cost, expected)  # the fund had the money: cost grows with what it coordinates
     assert _model(3).datacollector.model_vars["cost.public_spending.coordination"] == [0.0, 0.0, 0.0]
 
 
-def test_a_coordinated_review_offsets_resistance_and_can_still_fail():
-    r = np.array([0.0, 0.5, 0.9])
-    alone = rules.approval_hazard(0.35, r, 0.0, 0.0)
-    joint = rules.approval_hazard(0.35, r, 0.64, 0.0)
-    assert joint[0] == alone[0]  # no resistance, nothing to offset
-    assert np.all(np.diff(joint / alone) > 0)  # the more resistance, the more the group helps
-    assert np.all(joint < 1.0)  # a sign-off is still not certain: coordination can fail
-    assert rules.approval_hazard(0.35, r, 0.64, 1.0)[2] < joint[2]  # conflict among pending departments delays
+def test_a_department_signs_a_coordinated_case_only_when_accountability_outweighs_the_control_it_keeps():
+    r, h0, kappa = np.array([0.0, 0.2, 0.5, 0.9]), 0.35, 0.15
+    alone = rules.approval_hazard(h0, r, 0.0, kappa, 0.0)
+    np.testing.assert_allclose(alone, h0 * (1 - r))  # a reviewed case is held with probability r
+    accountability = 0.045  # D/κ = 0.3
+    joint = rules.approval_hazard(h0, r, accountability, kappa, 0.0)
+    # the group's effect is what it makes holding cost: nothing without resistance, at most D/κ with much
+    np.testing.assert_allclose(joint - alone, h0 * np.minimum(r, accountability / kappa))
+    assert joint[0] == alone[0]
+    assert joint[3] < h0  # control worth more than the accountability: the department still holds some cases
+    # no accountability (no authority), or control made dearer: the effect vanishes or shrinks
+    np.testing.assert_allclose(rules.approval_hazard(h0, r, 0.0, kappa, 0.0), alone)
+    assert np.all(rules.approval_hazard(h0, r, accountability, 10 * kappa, 0.0)[1:] - alone[1:]
+                  < (joint - alone)[1:])
+    assert rules.approval_hazard(h0, r, accountability, kappa, 1.0)[2] < joint[2]  # conflict delays reviews
+
+
+def test_the_office_the_district_funds_grows_with_the_population_it_serves():
+    small, large = (_model(0, **LEADING, **{"population.residents": n}) for n in (4000, 12000))
+    assert large.leading_group.staff == pytest.approx(3 * small.leading_group.staff)
+    assert large.leading_group.capacity >= 3 * small.leading_group.capacity - 2
 
 
 def test_coordinated_approvals_get_a_joint_review_and_uncoordinated_ones_wait_in_line():
-    m = _model(3, **LEADING, **{"leading_group.staff": 1, "leading_group.cases_per_staff": 1})
+    m = _model(3, **LEADING, **{"leading_group.staff_per_10k_residents": 2.5, "leading_group.cases_per_staff": 1})
     m.fund.balance[:] = 1e6  # as at the start of a month, when the budgets have come in
-    m.leading_group.coordinate_cases()
-    joint = m.leading_group.coordinated_facilities
     waiting = [f for f in m.agents_by_type[Facility] if not f.active]
-    assert len(joint) == 1 and len(waiting) > 1
-    oldest = min(waiting, key=lambda f: (f.created, f.unique_id))
-    assert joint == {oldest}  # oldest case first
+    assert len(waiting) > 1
+    for favoured in waiting[:2]:  # the group takes the case worth most: the need its facility would meet
+        gap = np.full(7, 0.01)
+        gap[favoured.service] = 1.0
+        others = [f for f in waiting if f.service == favoured.service]
+        m.leading_group.coordinate_cases(gap)
+        best = max(others, key=lambda f: (f.planned_capacity, -f.created, -f.unique_id))
+        assert m.leading_group.coordinated_facilities == {best}
 
 
 def test_the_group_helps_through_its_office_and_more_where_departments_resist():
@@ -63,7 +80,7 @@ def test_the_group_helps_through_its_office_and_more_where_departments_resist():
     base = wait()
     assert wait(**LEADING) < 0.8 * base  # with an office and resistant departments, it helps
     # no office: no case is coordinated (the group's stick on releases still acts, so not identical)
-    assert wait(**LEADING, **{"leading_group.staff": 0}) > 0.9 * base
+    assert wait(**LEADING, **{"leading_group.staff_per_10k_residents": 0}) > 0.9 * base
     # a joint review runs sign-offs in parallel even without resistance; its sanction adds where there is some
     flat, stiff = {"government.resistance": 0.0}, {"government.resistance": 0.8}
     assert wait(**LEADING, **stiff) / wait(**stiff) < wait(**LEADING, **flat) / wait(**flat)

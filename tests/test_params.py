@@ -129,7 +129,8 @@ def test_resistance_has_one_home():
 
 def test_without_a_leading_group_there_is_no_authority_no_office_and_no_cost():
     m = Model(rng=3, scenario="baseline", **{"population.residents": 2000, "run.spin_up": 0, "run.steps": 6, "run.outcome_window": 3,
-                                              "leading_group.authority": 1.0, "leading_group.staff": 10})
+                                              "leading_group.authority": 1.0,
+                                              "leading_group.staff_per_10k_residents": 10})
     m.run_model()
     lg = m.leading_group
     assert (lg.authority, lg.staff, lg.capacity) == (0.0, 0.0, 0)

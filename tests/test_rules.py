@@ -23,10 +23,10 @@ def test_release_share_is_a_share():
 
 
 def test_approval_hazard_falls_with_resistance_and_rises_with_coordination():
-    h = rules.approval_hazard(0.4, np.array([0.0, 0.5, 0.9]), 0.0, 0.0)
+    h = rules.approval_hazard(0.4, np.array([0.0, 0.5, 0.9]), 0.0, 0.15, 0.0)
     assert np.all(np.diff(h) < 0)
-    assert rules.approval_hazard(0.4, np.array([0.5]), 0.8, 0.0)[0] > h[1]
-    assert rules.approval_hazard(0.4, np.array([0.5]), 0.0, 1.0)[0] < h[1]
+    assert rules.approval_hazard(0.4, np.array([0.5]), 0.05, 0.15, 0.0)[0] > h[1]
+    assert rules.approval_hazard(0.4, np.array([0.5]), 0.0, 0.15, 1.0)[0] < h[1]
 
 
 def test_firm_profit_negative_when_price_below_cost_and_profit_space_flips_it():

@@ -287,6 +287,21 @@ def test_second_order_sobol_finds_the_one_interaction(tmp_path: Path) -> None:
     assert sorted(pd.read_csv(tmp_path / "convergence.csv")["N"].unique()) == [64, 128, 256, 512]
 
 
+def test_the_annotated_spec_in_the_docs_is_valid_as_typed():
+    """docs/sensitivity.md's commented spec is what a user copies first: it must load as it stands."""
+    import re
+
+    import yaml
+    from conftest import ROOT
+
+    from coprod_sim.sensitivity import load_study
+
+    text = (ROOT / "docs" / "sensitivity.md").read_text(encoding="utf-8")
+    block = re.search(r"## The spec\n.*?```yaml\n(.*?)```", text, re.S).group(1)
+    study = load_study(yaml.safe_load(block))
+    assert study.method == "sobol" and study.plan.replicates == 3
+
+
 def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
     from coprod_sim.sensitivity.report import sign_stability
 

@@ -37,17 +37,19 @@ COPRODUCED_SERVICES: tuple[str, ...] = ("elder_child_care", "sports", "culture",
 # Services social organisations take on under purchase contracts (seed 004).
 SOCIAL_ORG_SERVICES: tuple[str, ...] = ("elder_child_care", "meals", "housekeeping", "culture", "children_play")
 
-# Departments (条) with their budget sectors and approval roles (seed 001:
-# land, planning permit, construction permit, fire, sector licence).
+# Departments (条) with their budget sectors (seed 001). Which service types each signs off is
+# configuration (``approvals.*``, model/approvals.py); what is vocabulary is that planning and
+# housing-construction issue building permits, so their sign-off concerns new buildings only.
 DEPARTMENTS: dict[str, dict[str, tuple[str, ...]]] = {
-    "civil_affairs": {"funds": ("elder_child_care", "meals", "housekeeping"), "approves": ("elder_child_care", "meals")},
-    "health": {"funds": ("health",), "approves": ("health", "elder_child_care")},
-    "culture_sports": {"funds": ("sports", "culture", "children_play"), "approves": ("sports", "culture", "children_play")},
-    "market_regulation": {"funds": (), "approves": ("meals", "housekeeping")},
-    "planning": {"funds": (), "approves": ("*build",)},
-    "housing_construction": {"funds": (), "approves": ("*build",)},
-    "fire_rescue": {"funds": (), "approves": ("*all",)},
+    "civil_affairs": {"funds": ("elder_child_care", "meals", "housekeeping")},
+    "health": {"funds": ("health",)},
+    "culture_sports": {"funds": ("sports", "culture", "children_play")},
+    "market_regulation": {"funds": ()},
+    "planning": {"funds": ()},
+    "housing_construction": {"funds": ()},
+    "fire_rescue": {"funds": ()},
 }
+BUILDING_PERMIT_DEPARTMENTS: tuple[str, ...] = ("planning", "housing_construction")
 DEPARTMENT_NAMES: tuple[str, ...] = tuple(DEPARTMENTS)
 DEPARTMENT_LABELS: dict[str, str] = {
     "civil_affairs": "Civil affairs bureau",
@@ -58,18 +60,3 @@ DEPARTMENT_LABELS: dict[str, str] = {
     "housing_construction": "Housing and construction bureau",
     "fire_rescue": "Fire and rescue department",
 }
-
-
-def approving_departments(service: str, new_building: bool) -> list[int]:
-    """Indices of the departments whose sign-off a new facility needs.
-
-    Every facility needs fire safety; a new building also needs planning and
-    construction permits; sector departments approve their own services.
-    Using existing (e.g. rent-free public) space skips the building permits.
-    """
-    out = []
-    for i, roles in enumerate(DEPARTMENTS.values()):
-        approves = roles["approves"]
-        if "*all" in approves or service in approves or ("*build" in approves and new_building):
-            out.append(i)
-    return out

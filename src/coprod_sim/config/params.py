@@ -14,6 +14,7 @@ from .registry import PerHousehold, PerService
 __all__ = [
     "GROUP_CLASSES",
     "AccessParams",
+    "ApprovalsParams",
     "GovernmentParams",
     "IncentiveParams",
     "IssuesParams",
@@ -177,8 +178,8 @@ class LeadingGroupParams:
     authority: float  # lever; 0-1
     assessment_weight: float  # lever; weight
     sanction: float  # assumption; multiplier
-    delay_sanction: float  # assumption; 0-1
-    staff: float  # lever; persons
+    delay_accountability: float  # assumption; assessment points per month of delay
+    staff_per_10k_residents: float  # lever; persons per 10,000 residents
     cases_per_staff: float  # assumption; cases/person/month
     cost_per_staff: float  # assumption; yuan/month
     cost_per_case: float  # assumption; yuan/case
@@ -200,6 +201,19 @@ class GovernmentParams:
     registered_only: bool  # lever; -
     approval_hazard: float  # assumption; 1/month
     approval_conflict: float  # assumption; -
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalsParams:
+    """Parameters ``approvals.*``."""
+
+    civil_affairs: tuple[str, ...]  # lever; -
+    health: tuple[str, ...]  # lever; -
+    culture_sports: tuple[str, ...]  # lever; -
+    market_regulation: tuple[str, ...]  # lever; -
+    planning: tuple[str, ...]  # lever; -
+    housing_construction: tuple[str, ...]  # lever; -
+    fire_rescue: tuple[str, ...]  # lever; -
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +328,7 @@ GROUP_CLASSES: dict[str, type] = {
     "linkage": LinkageParams,
     "leading_group": LeadingGroupParams,
     "government": GovernmentParams,
+    "approvals": ApprovalsParams,
     "planning": PlanningParams,
     "operators": OperatorsParams,
     "quality": QualityParams,

@@ -18,6 +18,7 @@ from . import dotted
 from .params import (
     GROUP_CLASSES,
     AccessParams,
+    ApprovalsParams,
     GovernmentParams,
     IncentiveParams,
     IssuesParams,
@@ -66,6 +67,7 @@ class Config:
     linkage: LinkageParams
     leading_group: LeadingGroupParams
     government: GovernmentParams
+    approvals: ApprovalsParams
     planning: PlanningParams
     operators: OperatorsParams
     quality: QualityParams

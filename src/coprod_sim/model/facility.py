@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from mesa.discrete_space import FixedAgent
 
-from ..domain import SERVICE_TYPES, approving_departments
+from ..domain import SERVICE_TYPES
 
 if TYPE_CHECKING:
     from .model import Model
@@ -53,7 +53,7 @@ class Facility(FixedAgent):
         self.funded = 1.0  # moving average of the share of its claims the fund paid (public facilities)
         self.underfunded_months = 0
         self.created = model.month
-        self.pending = approving_departments(SERVICE_TYPES[service], new_building) if needs_approval else []
+        self.pending = model.approval_chains.departments(SERVICE_TYPES[service], new_building) if needs_approval else []
         self.needed_approval = bool(self.pending)
         self.active = not self.pending
         self.approval_delay = 0 if self.active else None  # months from planning to opening, once approved

@@ -77,10 +77,13 @@ class LeadingGroup(Agent):
       (Sigmund et al. 2010): departments releasing less than their peers are
       marked down, which raises their marginal return of releasing (§7.1);
     * **coordination** of cases (pending facility approvals, then open
-      multi-department issues), bounded by its office's capacity: a
-      coordinated approval gets a joint review in which the group's sanction
-      for delay offsets part of each department's resistance (which can still
-      fail), and a coordinated issue gets a lead unit (responsibility list).
+      multi-department issues), bounded by its office's capacity, which the
+      district funds in proportion to its population: the group takes up the
+      cases worth most (the need a blocked facility would meet), a coordinated
+      approval gets a joint review that makes each department's delay visible
+      and accountable — each department then weighs that accountability against
+      the control it keeps by holding the case, so a review can fail — and a
+      coordinated issue gets a lead unit (responsibility list).
 
     Coordination is not free: staff and officials' meeting time are paid from
     the service fund, a coordinated case takes capacity every month until it
@@ -88,8 +91,9 @@ class LeadingGroup(Agent):
     "limits of party leadership").
     """
 
-    def __init__(self, model: Model, params: LeadingGroupParams):
+    def __init__(self, model: Model, params: LeadingGroupParams, residents: int):
         super().__init__(model)
+        self.residents = residents  # the population the district funds the office for
         self.use(params)
         self.coordinated_facilities: set[Facility] = set()
         self.cases_coordinated = 0
@@ -102,8 +106,10 @@ class LeadingGroup(Agent):
         # on departments, it coordinates no case, names no lead unit and crowds out no autonomy. Nothing else
         # in the model checks the switch.
         self.authority = params.authority if params.active else 0.0
-        self.staff = params.staff if params.active else 0.0
-        self.sanction = min(1.0, self.authority * params.delay_sanction)  # share of resistance offset on its cases
+        # the office the district funds: staff in proportion to the population it coordinates for
+        self.staff = params.staff_per_10k_residents * self.residents / 10_000 if params.active else 0.0
+        # what holding up a coordinated case costs a department in its assessment, per month (§7.4)
+        self.accountability = self.authority * params.delay_accountability
         self.capacity = int(self.staff * params.cases_per_staff)
 
     def assess_departments(self, perceived_gap: np.ndarray) -> None:
@@ -116,17 +122,19 @@ class LeadingGroup(Agent):
             shortfall = max(0.0, mean_release - d.release)
             d.pressure = self.authority * lg.assessment_weight * (area_gap + lg.sanction * shortfall)
 
-    def coordinate_cases(self) -> None:
-        """Take up to its capacity of the oldest cases, approvals first, paying for what it coordinates.
+    def coordinate_cases(self, perceived_gap: np.ndarray) -> None:
+        """Take up to its capacity of the cases worth most, approvals first, paying for what it coordinates.
 
-        If the fund cannot pay the month's cost, the group coordinates only the share it could pay for.
+        An approval is worth the need its facility would meet: its planned capacity × the gap share the
+        street office perceives for its service (``perceived_gap``); ties go to the oldest. If the fund cannot
+        pay the month's cost, the group coordinates only the share it could pay for.
         """
         self.coordinated_facilities, self.cases_coordinated = set(), 0
         m, lg = self.model, self.params
         if not self.capacity and not self.staff:
             return  # no office: nothing to coordinate or pay for
         waiting = sorted((f for f in m.agents_by_type.get(Facility, []) if not f.active),
-                         key=lambda f: (f.created, f.unique_id))
+                         key=lambda f: (-f.planned_capacity * perceived_gap[f.service], f.created, f.unique_id))
         issues = m.issues.unled_cases()
         n_facilities = min(self.capacity, len(waiting))
         n_issues = min(self.capacity - n_facilities, len(issues))

@@ -9,6 +9,7 @@ operators' rules, the terms of service), receives the new one. What the set-up
 fixed from a lever follows it:
 
 * the leading group takes its new authority, staff and capacity (``LeadingGroup.use``);
+* new applications follow the new approval chains (``approvals.*``); those filed keep their pending sign-offs;
 * departments keep their rank in resistance: each one's draw is moved to the same
   quantile of the new Beta distribution (a reform lowers every bureau's
   resistance, the most resistant stay the most resistant);
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import BUILT_WITH_WORLD
 from ..config.params import GROUP_CLASSES, GovernmentParams
+from .approvals import ApprovalChains
 from .institutions import Assessment, DemandChannel, trust_growth
 from .operators import Firm, OperatorRules, SocialOrganization
 from .terms import ServiceTerms
@@ -76,7 +78,9 @@ def _institutions(config: Config, month: int) -> dict[str, Any]:
     channel = DemandChannel.from_params(config.linkage)
     rules = OperatorRules(config.operators, config.quality, config.linkage, assessment, channel,
                           trust_growth(config.operators, config.linkage))
-    return {"terms": terms, "assessment": assessment, "channel": channel, "operator_rules": rules}
+    # new applications follow the new approval chains; those already filed keep the sign-offs they still need
+    return {"terms": terms, "assessment": assessment, "channel": channel, "operator_rules": rules,
+            "approval_chains": ApprovalChains(config.approvals)}
 
 
 def _holders(model: Model) -> list[Any]:

@@ -36,7 +36,7 @@ from threadpoolctl import threadpool_limits
 from ..config import Config, ScenarioLike, load_config
 from ..domain import CONTENT_DIMENSIONS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, K
 from . import consume, plan, produce, respond
-from .approvals import Approvals
+from .approvals import ApprovalChains, Approvals
 from .consume import Consumption
 from .fund import PublicFund
 from .government import Department, LeadingGroup, StreetOffice
@@ -228,6 +228,7 @@ class Model(mesa.Model):
         self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
         self.payments = Payments(cfg.profit_space, cfg.government, cfg.operators, cfg.linkage, cfg.planning)
+        self.approval_chains = ApprovalChains(cfg.approvals)
         self._found_organisations()
         self.approvals = Approvals(self, cfg.government)
         self.issues = IssuePipeline(self, cfg.issues, self.channel)
@@ -266,7 +267,7 @@ class Model(mesa.Model):
         self.market = Market(self, self.operator_rules, cfg.profit_space, cfg.linkage, cfg.planning)
         self.this_month = MonthRecord()
         self.departments = self._create_departments(budget_total)
-        self.leading_group = LeadingGroup(self, cfg.leading_group)
+        self.leading_group = LeadingGroup(self, cfg.leading_group, cfg.population.residents)
         self.street_office = StreetOffice(self, planning=cfg.planning, government=cfg.government, layout=cfg.layout,
                                           social_orgs=cfg.social_orgs, assessment=self.assessment, channel=self.channel)
         self.government = GovernmentProvider(self, self.operator_rules, government=cfg.government, layout=cfg.layout,

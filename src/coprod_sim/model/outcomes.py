@@ -165,6 +165,14 @@ def _catalogue() -> tuple[Outcome, ...]:
         Outcome("governance.approval_wait_mean", "months", "approval wait of the facilities approved this month and of "
                 "those still waiting (with their wait so far)", missing_when="no facility was approved or waiting",
                 label="Approval wait", show=("chart:approvals", MONITOR)),
+        Outcome("governance.approval_wait_median", "months", "median months from application to approval "
+                "(Kaplan–Meier over the applications of the last five years, those still waiting censored): the "
+                "measure to quote", HEADLINE, label="Approval wait (median)",
+                missing_when="fewer than half of the applications have been approved"),
+        Outcome("governance.approval_waiting_after_12", "share", "share of applications still waiting after 12 "
+                "months (Kaplan–Meier)", missing_when="no application has been followed for 12 months"),
+        Outcome("governance.approval_waiting_after_24", "share", "share of applications still waiting after 24 "
+                "months (Kaplan–Meier)", missing_when="no application has been followed for 24 months"),
         Outcome("governance.approvals_pending", "facilities", "facilities waiting for approval",
                 label="Approvals pending", show=("chart:approvals", MONITOR)),
         Outcome("governance.public_closures", "facilities/month", "public facilities closed for want of funding"),
@@ -348,6 +356,12 @@ def _cost(model: Model, delivered: float) -> dict[str, float]:
     return out
 
 
+def _approval_survival(model: Model) -> dict[str, float]:
+    survival = model.approvals.survival()
+    return {"approval_wait_median": survival["median"], "approval_waiting_after_12": survival["after_12"],
+            "approval_waiting_after_24": survival["after_24"]}
+
+
 def _governance(model: Model) -> dict[str, float]:
     depts = [d for d in model.departments if d.funds]
     budget = sum(d.budget for d in depts)
@@ -360,6 +374,7 @@ def _governance(model: Model) -> dict[str, float]:
         # censoring-aware: facilities still waiting count with the time they have waited so far
         "governance.approval_wait_mean": _mean(delays + waiting),
         "governance.approvals_pending": float(len(waiting)),
+        **{f"governance.{key}": value for key, value in _approval_survival(model).items()},
         "governance.public_closures": float(model.this_month.closures),
         "governance.cases_coordinated": float(model.leading_group.cases_coordinated),
         "governance.buck_passed": float(model.issues.buck_passed),

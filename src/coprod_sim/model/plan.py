@@ -24,6 +24,6 @@ def release_and_plan(model: Model, settled: Settlement) -> None:
         department.release_budget(office.perceived_gap_share)
     # the pressure set here moves releases next month: departments have already chosen
     model.leading_group.assess_departments(office.perceived_gap_share)
-    model.leading_group.coordinate_cases()
+    model.leading_group.coordinate_cases(office.perceived_gap_share)
     # capital is paid from the month's fresh money, before any service claim
     office.plan_facilities(settled.running_paid_share)

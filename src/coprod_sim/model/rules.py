@@ -35,20 +35,29 @@ def release_share(
 def approval_hazard(
     base_hazard: float,
     resistance: np.ndarray,
-    sanction: np.ndarray | float,
+    accountability: np.ndarray | float,
+    control_cost: float,
     conflict: np.ndarray | float,
 ) -> np.ndarray:
-    """Monthly probability that a department asked to sign off does so.
+    """Monthly probability that a department asked to sign off does so: a review, then a decision.
 
-    h = h0·(1 − r·(1 − σ))/(1 + conflict): resistance r (delegation costs
-    control) holds the sign-off back; on a case the leading group coordinates,
-    its sanction for delay σ (authority × ``leading_group.delay_sanction``)
-    offsets that share of the resistance, so the group helps most where
-    resistance is high and not at all where there is none; conflict among the
-    departments still pending delays all of them (LITERATURE §1F; Tsai & Zhou 2019).
+    A department reviews a due case with probability h0/(1 + conflict) a month (its processing capacity;
+    conflict among the departments still pending delays all of them, LITERATURE §1F; Tsai & Zhou 2019).
+    At the review it weighs, in assessment points, signing against holding the case: holding keeps
+    control worth κ·r (κ = ``government.control_cost``, r its resistance: the same currency as its release
+    decision, :func:`release_share`); signing earns the case's ordinary merit b ~ U(0, κ) (dossiers differ
+    in how hard they are to hold up) plus, on a case the leading group coordinates, the accountability D it
+    avoids (the group makes the delay visible in the department's assessment). It signs iff b + D ≥ κ·r:
+
+        h = h0 · (1 − clip(r − D/κ, 0, 1)) / (1 + conflict)
+
+    Without the group (D = 0) a department holds a reviewed case with probability r. The group's effect is
+    min(r, D/κ): nothing where nobody resists, nothing where its accountability is zero, and bounded by
+    D/κ where resistance is high — a department whose control is worth more than the accountability it
+    faces still holds the case.
     """
-    h = base_hazard * (1.0 - np.asarray(resistance) * (1.0 - np.asarray(sanction))) / (1.0 + np.asarray(conflict))
-    return np.clip(h, 0.0, 1.0)
+    holds = np.clip(np.asarray(resistance) - np.asarray(accountability) / max(control_cost, 1e-12), 0.0, 1.0)
+    return np.clip(base_hazard * (1.0 - holds) / (1.0 + np.asarray(conflict)), 0.0, 1.0)
 
 
 def expected_firm_profit(
