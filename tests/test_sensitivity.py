@@ -308,3 +308,20 @@ def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
     assert sign_stability(1.0, 640) == sign_stability(0.0, 640) == "keeps its sign at every point"
     assert sign_stability(639 / 640, 640) == "flips at 1 of 640 points (0.2%)"
     assert sign_stability(0.5, 100) == "flips at 50 of 100 points (50%)"
+
+
+def test_effects_in_the_introduction_design_get_their_time_path_in_the_report(tmp_path: Path) -> None:
+    small = {**SMALL_PARAMS, "run.design": "introduction", "run.spin_up": 6}
+    spec = {"name": "effects", "base": "baseline", "set": small, "seed": 5, "replicates": 2, "backend": "serial",
+            "design": {"type": "morris", "samples": 2, "parameters": {
+                "government.resistance": {"range": [0.1, 0.8]}, "planning.projects_per_station": {"range": [0, 3]}}},
+            "analysis": {"outcomes": ["quality.needs_met_share"], "effects": ["in_leading_group"],
+                         "missing": "drop_points"}}
+    coprod_sim.sensitivity(spec, tmp_path, cache=tmp_path / "worlds")
+    path = pd.read_csv(tmp_path / "events.csv")
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert set(path["scenario"]) == {"in_leading_group"} and set(path["outcome"]) == {"quality.needs_met_share"}
+    assert sorted(path["month"]) == list(range(1, small["run.steps"] + 1))
+    assert (path["n_pairs"] <= len(runs)).all() and path["n_pairs"].max() > runs["point_id"].nunique()
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## Effects after the policy's introduction" in report and (tmp_path / "events.png").is_file()

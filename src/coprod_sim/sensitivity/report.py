@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import files
+from ..sweeps.events import EVENTS, FIGURE, SETTLING, saved_notes
 
 if TYPE_CHECKING:
     from .result import SensitivityReport
@@ -162,6 +163,12 @@ def write_report(study: Study, result: SensitivityReport, plots: list[Path]) -> 
     noise = {str(row["outcome"]): row for _, row in result.noise.iterrows()}
     for label, table in result.indices.groupby("outcome", sort=False):
         lines += _outcome_section(study, str(label), table, noise[str(label)], pct)
+    event_notes = saved_notes(result.out)
+    if event_notes is not None:
+        lines += ["## Effects after the policy's introduction", "",
+                  f"Each effect month by month after its introduction, over every design point and seed: "
+                  f"[{FIGURE}]({FIGURE}), `{EVENTS}`; whether each has settled by the end of the runs: `{SETTLING}`.",
+                  "", *[f"- {line}" for line in event_notes or ["every effect has settled."]], ""]
     lines += ["## Figures", ""] + [f"- [{p.name}](plots/{p.name})" for p in plots] + [""]
     path = result.out / "report.md"
     files.write_text(path, "\n".join(lines))

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..config import ConfigError, describe_value, read_yaml
-from ..model import KEY_OUTCOMES, SUMMARY_KEYS
+from ..config import ConfigError, describe_value, load_config, read_yaml
+from ..model import KEY_OUTCOMES, OUTCOME_KEYS, SUMMARY_KEYS
 from ..sweeps import RunTask, SweepPlan, build_plan, derive_seed
 from ..sweeps.design import Axis, latin_hypercube, salib_design
 from ..sweeps.salib import GIVEN_DATA_METHODS, MIN_GIVEN_POINTS, SALIB_DESIGNS, min_samples
@@ -198,6 +198,9 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs
     # the runs keep the spec's outputs (default: every summary outcome), so a study and a plain sweep of the
     # same spec share run keys and a study can analyse a sweep already on disk without running it again
     plan = build_plan(sweep_raw, origin, here)
+    if effects and _introduction(plan):  # the effects' time paths after the introduction (sweeps/events.py)
+        sweep_raw = _with_steps(sweep_raw, [o for o in outcomes if o in OUTCOME_KEYS])
+        plan = build_plan(sweep_raw, origin, here)
     _enough_points(opts["method"], len(plan.points), origin)
     unkept = [o for o in outcomes if o not in plan.summary_outcomes]
     if unkept:
@@ -209,6 +212,19 @@ def _model_study(sweep_raw: dict, analysis: dict, origin: str, here: Path, probs
         effect_plans[scenario] = build_plan({**sweep_raw, "base": scenario}, f"{origin} (effect of {scenario})", here)
     return Study(name=plan.name, origin=origin, model="coprod", design_type=kind, factors=list(plan.varied),
                  outcomes=outcomes, plan=plan, base_label=Path(base_label).stem, effect_plans=effect_plans, **opts)
+
+
+def _introduction(plan: SweepPlan) -> bool:
+    return bool(plan.tasks) and load_config(plan.tasks[0].cfg).run.design == "introduction"
+
+
+def _with_steps(sweep_raw: dict, outcomes: list[str]) -> dict:
+    """The spec with ``outcomes`` kept month by month too (the spec's own ``outputs.steps`` kept)."""
+    outputs = dict(sweep_raw.get("outputs") or {})
+    steps = outputs.get("steps", "none")
+    if steps != "all":
+        outputs["steps"] = list(dict.fromkeys([*(steps if isinstance(steps, list) else []), *outcomes]))
+    return {**sweep_raw, "outputs": outputs}
 
 
 def _enough_points(method: str, points: int, origin: str) -> None:

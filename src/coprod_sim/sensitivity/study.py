@@ -27,9 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..config import load_config
 from ..errors import UserError
 from ..runs import CacheLike, files
 from ..sweeps.engine import estimate, run_sweep
+from ..sweeps.events import paired_steps, write_event_study
 from . import indices as ix
 from .result import SensitivityReport
 from .spec import Study, load_study
@@ -69,12 +71,28 @@ def sensitivity(spec: str | os.PathLike | Mapping, out: str | os.PathLike | None
         tables[key] = pd.read_parquet(folder_of(target, key) / "runs.parquet")
         resumed, failed = resumed + report.resumed, failed + report.failed
     found = analyse(study, tables)
+    _event_study(study, target, tables)
     seconds = time.perf_counter() - start
     run_seconds = float(sum(t["runtime_s"].sum() for t in tables.values()))
     result = SensitivityReport(target, *found, runs=study.runs, resumed=resumed, failed=failed, seconds=seconds,
                                run_seconds=run_seconds)
     write_outputs(study, result)
     return result
+
+
+def _event_study(study: Study, target: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """In the introduction design: each effect month by month after the policy's introduction, over every design
+    point and seed (sweeps/events.py; events.csv, events_settling.csv, events.png in the study's folder)."""
+    outcomes = [o for o in study.outcomes if o in study.plan.step_outcomes]
+    if not study.effect_plans or not outcomes:
+        return
+    def tables_of(key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return tables[key], pd.read_parquet(folder_of(target, key) / "steps.parquet")
+
+    diffs = {(ix.short(key), outcome): paired_steps(tables_of(""), tables_of(key), outcome, ["point_id", "replicate"])
+             for key in study.effect_plans for outcome in outcomes}
+    run = load_config(study.plan.tasks[0].cfg).run
+    write_event_study(target, diffs, study.base_label, run.outcome_window, run.convergence_tolerance)
 
 
 def analyse(study: Study, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import DRIFT_Z, OUTCOME_BY_KEY
+from ..runs import files
 from .analysis import mean_ci
 
 EVENTS, SETTLING, FIGURE = "events.csv", "events_settling.csv", "events.png"
@@ -46,39 +47,48 @@ class EventStudy:
     notes: list[str]
 
 
-def paired_steps(runs: pd.DataFrame, steps: pd.DataFrame, outcome: str, point: int) -> pd.DataFrame:
-    """(month × seed) of point ``point`` minus point 0, over seeds where both runs are ok."""
-    ok = runs[runs["status"] == "ok"]
-    both = set(ok.loc[ok["point_id"] == 0, "replicate"]) & set(ok.loc[ok["point_id"] == point, "replicate"])
-    rows = steps[steps["replicate"].isin(both)]
-    table = rows.set_index(["step", "point_id", "replicate"])[outcome].unstack(["point_id", "replicate"])
-    return pd.DataFrame(table[point] - table[0])
+Diffs = dict[tuple[str, str], pd.DataFrame]  # (scenario, outcome) → month × pair of runs: scenario − reference
 
 
-def effect_path(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str]) -> pd.DataFrame:
-    """Each scenario minus the first, month by month after the introduction: mean and 95% CI over seeds."""
+def paired_steps(ref: tuple[pd.DataFrame, pd.DataFrame], other: tuple[pd.DataFrame, pd.DataFrame], outcome: str,
+                 keys: list[str]) -> pd.DataFrame:
+    """(month × pair) of ``other`` minus ``ref`` (each a runs and a steps table), pairing runs on ``keys``
+    (the replicate, or the design point and replicate) where both are ok."""
+    tables = []
+    for runs, steps in (ref, other):
+        ok = runs.loc[runs["status"] == "ok", keys]
+        rows = steps.merge(ok, on=keys)
+        tables.append(rows.set_index(["step", *keys])[outcome].unstack(keys))
+    both = tables[0].columns.intersection(tables[1].columns)
+    return pd.DataFrame(tables[1][both] - tables[0][both])
+
+
+def compare_diffs(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str]) -> Diffs:
+    """A comparison's scenarios (design points) each minus the first, paired by replicate (the same seed)."""
+    def point(p: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return runs[runs["point_id"] == p], steps[steps["point_id"] == p]
+
+    return {(label, outcome): paired_steps(point(0), point(p), outcome, ["replicate"])
+            for p, label in enumerate(labels[1:], start=1) for outcome in outcomes}
+
+
+def effect_path(diffs: Diffs, reference: str) -> pd.DataFrame:
+    """Each effect month by month after the introduction: mean and 95% CI over the pairs of runs."""
     rows = []
-    for point, label in enumerate(labels[1:], start=1):
-        for outcome in outcomes:
-            diff = paired_steps(runs, steps, outcome, point)
-            for month, values in zip(diff.index, diff.to_numpy(), strict=True):
-                ci = mean_ci(values)
-                rows.append({"scenario": label, "reference": labels[0], "outcome": outcome, "month": int(month),
-                             "difference": ci["mean"], "sd": ci["sd"], "ci_low": ci["ci_low"],
-                             "ci_high": ci["ci_high"], "n_pairs": ci["n"]})
+    for (label, outcome), diff in diffs.items():
+        for month, values in zip(diff.index, diff.to_numpy(), strict=True):
+            ci = mean_ci(values)
+            rows.append({"scenario": label, "reference": reference, "outcome": outcome, "month": int(month),
+                         "difference": ci["mean"], "sd": ci["sd"], "ci_low": ci["ci_low"],
+                         "ci_high": ci["ci_high"], "n_pairs": ci["n"]})
     return pd.DataFrame(rows)
 
 
-def settling(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str], window: int,
-             tolerance: float) -> pd.DataFrame:
+def settling(diffs: Diffs, reference: str, window: int, tolerance: float) -> pd.DataFrame:
     """Whether each effect has settled by the end of the run (the convergence rule, applied to the effect)."""
-    rows = []
-    for point, label in enumerate(labels[1:], start=1):
-        for outcome in outcomes:
-            diff = paired_steps(runs, steps, outcome, point)
-            rows.append({"scenario": label, "reference": labels[0], "outcome": outcome, "window": window,
-                         "months": len(diff), **_settled(diff, window, tolerance)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"scenario": label, "reference": reference, "outcome": outcome, "window": window,
+                          "months": len(diff), **_settled(diff, window, tolerance)}
+                         for (label, outcome), diff in diffs.items()])
 
 
 def _settled(diff: pd.DataFrame, window: int, tolerance: float) -> dict:
@@ -153,7 +163,7 @@ def plot_path(path: pd.DataFrame, out: Path) -> Path | None:
         ax.set_xlabel("months since introduction")
         ax.set_ylabel("effect (scenario − reference)")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"Effect after the policy's introduction, vs {path['reference'].iloc[0]} (mean, 95% CI over seeds)",
+    fig.suptitle(f"Effect after the policy's introduction, vs {path['reference'].iloc[0]} (mean, 95% CI over paired runs)",
                  fontsize=10)
     fig.tight_layout()
     target = out / FIGURE
@@ -165,10 +175,15 @@ def plot_path(path: pd.DataFrame, out: Path) -> Path | None:
 def event_study(folder: Path, labels: list[str], outcomes: list[str], window: int, tolerance: float) -> EventStudy:
     """From a comparison's runs and steps tables in ``folder``: write events.csv, events_settling.csv, events.png."""
     runs, steps = pd.read_parquet(folder / "runs.parquet"), pd.read_parquet(folder / "steps.parquet")
-    path = effect_path(runs, steps, labels, outcomes)
-    settled = settling(runs, steps, labels, outcomes, window, tolerance)
-    path.to_csv(folder / EVENTS, index=False)
-    settled.to_csv(folder / SETTLING, index=False)
+    return write_event_study(folder, compare_diffs(runs, steps, labels, outcomes), labels[0], window, tolerance)
+
+
+def write_event_study(folder: Path, diffs: Diffs, reference: str, window: int, tolerance: float) -> EventStudy:
+    """The effect paths, their settling and the figure, written into ``folder``."""
+    path = effect_path(diffs, reference)
+    settled = settling(diffs, reference, window, tolerance)
+    files.write_text(folder / EVENTS, path.to_csv(index=False))
+    files.write_text(folder / SETTLING, settled.to_csv(index=False))
     return EventStudy(path, settled, plot_path(path, folder), notes(settled))
 
 
