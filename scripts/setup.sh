@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up the project's virtual environment (.venv) with everything it needs.
 # Finds a Python >= 3.12 by actually running each candidate (pyenv shims can
-# exist on PATH yet fail), and reinstalls only when pyproject.toml changed.
+# exist on PATH yet fail), and reinstalls only when pyproject.toml or constraints.txt changed.
+# Versions are pinned by constraints.txt, so results are the same bit for bit on every set-up.
 # Usage: scripts/setup.sh [--with-browser]   (browser = Debian chromium for tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,11 +37,11 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if
 fi
 
 stamp=".venv/.setup-stamp"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing coprod-sim and its dependencies into .venv (first time takes a few minutes)"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
   echo "$want" > "$stamp"
 fi
 

@@ -10,6 +10,7 @@ here a case only has to answer within 5 s stretched by the machine's load (``con
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -84,3 +85,17 @@ def test_made_cases_as_config_and_as_spec(case: str, tmp_path: Path, capsys: pyt
     path, expect = made_cases(tmp_path)[case]
     check(path, *answer(["validate", str(path)], capsys), expect)
     check(path, *answer(["sweep", str(path), "--dry-run", "--out", str(tmp_path / "o")], capsys), expect)
+
+
+def test_the_corpus_is_up_to_date_with_the_registry(tmp_path: Path) -> None:
+    """A renamed or new parameter must have its cases: re-run ``tests/hostile/make_corpus.py`` if this fails."""
+    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
+    assert spec and spec.loader
+    make_corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_corpus)
+    make_corpus.main(["--out", str(tmp_path)])
+    for kind in ("configs", "specs"):
+        fresh = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / kind).glob("*.yaml")}
+        kept = {p.name: p.read_text(encoding="utf-8") for p in (CORPUS / kind).glob("*.yaml")}
+        assert sorted(fresh) == sorted(kept), f"{kind}: re-run tests/hostile/make_corpus.py"
+        assert fresh == kept, f"{kind}: re-run tests/hostile/make_corpus.py"

@@ -50,3 +50,22 @@ def test_changelog_names_the_current_results(stored: dict) -> None:
     changelog = (ROOT / "docs" / "CHANGELOG.md").read_text(encoding="utf-8")
     assert stored["results_id"] in changelog, \
         f"docs/CHANGELOG.md does not mention results {stored['results_id']}: say what changed and why"
+
+
+def test_the_environment_has_the_pinned_versions() -> None:
+    """The reference holds bit for bit only under the versions in constraints.txt (a numpy or pandas release
+    can change a sum's last bit); a set-up that drifted from them fails here, not as a puzzling digest."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = [line.split("==") for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+            if line and not line.startswith("#")]
+    assert len(pins) > 20 and all(len(pin) == 2 for pin in pins)
+    drifted = []
+    for name, pinned in pins:
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = "missing"
+        if installed != pinned:
+            drifted.append(f"{name} {installed} (pinned {pinned})")
+    assert not drifted, "re-run scripts/setup.sh; installed versions differ from constraints.txt: " + ", ".join(drifted)

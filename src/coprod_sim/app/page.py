@@ -466,6 +466,8 @@ def Page() -> None:
             refresh()  # views first, then the busy sign goes: whoever waits for it sees the finished run
             busy.set("")
 
+    play_generation = solara.use_ref(0)
+
     def play_loop() -> None:
         """Step while Play is on and the tab is open; runs in a worker thread (solara.lab.use_task).
 
@@ -476,9 +478,18 @@ def Page() -> None:
         months = 1
         if session is None or not playing.value:
             return
+        # A loop from an earlier press may still be finishing its frame when Play is pressed again (Pause and
+        # Play in quick succession, or Play right after it stopped at the last month): only the newest loop
+        # steps, and an older one leaves without touching the Play state the student just set.
+        play_generation.current += 1
+        mine = play_generation.current
+
+        def still_mine() -> bool:
+            return playing.value and play_generation.current == mine
+
         # Play stops at the scenario's last month; pressed again there, it continues past it (on request)
         stop_at = session.last_month() if session.model.steps < session.last_month() else math.inf
-        while playing.value:
+        while still_mine():
             if not tab_open():
                 playing.set(False)
                 return
@@ -488,10 +499,14 @@ def Page() -> None:
             except Exception as err:
                 error.set(friendly(err))
                 playing.set(False)
+                refresh()
+                return
             if session.model.steps >= stop_at:
                 error.set(f"Play stopped at month {session.model.steps}, the scenario's last month (the reporting "
                           "window ends here). Press Play again to continue past it.")
                 playing.set(False)
+                refresh()
+                return
             refresh()
             per_month = 1.0 / SPEEDS[speed.value]
             elapsed = time.monotonic() - begin

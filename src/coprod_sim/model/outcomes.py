@@ -373,8 +373,8 @@ def _governance(model: Model) -> dict[str, float]:
         "governance.approval_delay_mean": _mean(delays),
         # censoring-aware: facilities still waiting count with the time they have waited so far
         "governance.approval_wait_mean": _mean(delays + waiting),
-        "governance.approvals_pending": float(len(waiting)),
         **{f"governance.{key}": value for key, value in _approval_survival(model).items()},
+        "governance.approvals_pending": float(len(waiting)),
         "governance.public_closures": float(model.this_month.closures),
         "governance.cases_coordinated": float(model.leading_group.cases_coordinated),
         "governance.buck_passed": float(model.issues.buck_passed),
