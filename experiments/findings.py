@@ -1,0 +1,98 @@
+"""Put the source papers' claims to the model and write docs/findings.md.
+
+Each experiment runs its arms through the sweep engine into results/findings/<experiment>/ (resumable: run
+the same command again after an interruption), writes its tables (contrasts.csv, levels.csv,
+predictions.csv, meta.json) and figure, and the doc is written from those tables.
+
+    .venv/bin/python experiments/findings.py                         # every experiment, default size
+    .venv/bin/python experiments/findings.py --only technology       # one experiment
+    .venv/bin/python experiments/findings.py --quick --out /tmp/findings --doc /tmp/findings.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from coprod_sim.errors import ConfigError, CoprodError
+from coprod_sim.experiments.claims import catalogue
+from coprod_sim.experiments.findings import (
+    Size,
+    contrast_table,
+    level_table,
+    prediction_table,
+    run_experiment,
+)
+from coprod_sim.experiments.findings_report import figure, write_doc
+
+ROOT = Path(__file__).resolve().parents[1]
+ROOT_SEED = 19000  # seeds no other doc uses; each experiment adds its place in the catalogue
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
+    names = [e.name for e in catalogue()]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=names, help="run this experiment (repeatable)")
+    parser.add_argument("--replicates", type=int, default=12, help="paired seeds per arm (default 12)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small districts and short runs (minutes in all): checks the pipeline, not the claims")
+    parser.add_argument("--backend", choices=["serial", "processes", "dask"], default=None)
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "findings")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "findings.md")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the doc from the tables; run nothing")
+    return parser
+
+
+def _command(args: argparse.Namespace, name: str) -> str:
+    words = [".venv/bin/python", "experiments/findings.py", "--only", name]
+    if args.replicates != 12:
+        words += ["--replicates", str(args.replicates)]
+    if args.quick:
+        words += ["--quick"]
+    return shlex.join(words)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    experiments = catalogue()
+    size = Size(residents=4000, community_size=1000, quick=True) if args.quick else Size()
+    for index, exp in enumerate(experiments):
+        if args.report_only or (args.only and exp.name not in args.only):
+            continue
+        folder = args.out / exp.name
+        seed = ROOT_SEED + 100 * index
+        runs, seconds = run_experiment(exp, size, args.replicates, seed, folder, backend=args.backend)
+        contrasts, levels = contrast_table(exp, runs), level_table(exp, runs)
+        predictions = prediction_table(exp, contrasts, levels)
+        for name, table in (("contrasts", contrasts), ("levels", levels), ("predictions", predictions)):
+            table.to_csv(folder / f"{name}.csv", index=False)
+        figure(exp, folder, contrasts, levels)
+        meta = {"replicates": args.replicates, "seed": seed, "runs": len(runs), "seconds": seconds,
+                "cores": os.cpu_count(), "command": _command(args, exp.name),
+                "size": (f"{size.residents:,} residents" + (", short quick runs" if args.quick else
+                                                              ", 60 reported months after a 120-month spin-up"))}
+        (folder / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        print(f"{exp.name}: {len(runs)} runs in {seconds / 60:.1f} min → {folder}")
+    doc = write_doc(experiments, args.out, args.doc, ROOT)
+    print(f"wrote {doc}")
+    return 0
+
+
+def guarded(argv: list[str] | None = None) -> int:
+    """A clear one-line error (exit 2) for what the user can fix, as the CLI gives; results already written stay."""
+    try:
+        return main(argv)
+    except ConfigError as err:
+        print("\n".join(f"error: {line}" for line in err.shown), file=sys.stderr)
+    except CoprodError as err:
+        print(f"error: {err}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(guarded())

@@ -1,0 +1,273 @@
+"""The source papers' claims as experiments (DESIGN.md §1, §3, §7; issue "findings").
+
+Each claim is quoted from its seed in English (the Chinese original is in the seed file named beside it),
+turned into arms over the fragmented baseline and into predictions that the verdict rule judges. The
+quotes were checked against the seed files; where a seed says less than DESIGN.md, the ``why`` text says
+so. Nothing here states a result: every number in docs/findings.md comes from the runs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..domain import SERVICE_TYPES
+from .findings import Contrast, Derived, Experiment, Prediction, combine, factorial_contrasts, scenario_changes
+
+S000, S001, S002, S003, S004 = ("000_e78ac0e6e4643061.txt", "001_0ad2f268c0ce321c.txt", "002_848e8ddb339b1f34.txt",
+                                "003_12f0ad5087b4e140.txt", "004_b3a6b47ca858314c.txt")
+NEED, MATCH, SAT = "quality.needs_met_share", "quality.match", "quality.satisfaction_mean"
+GAP, MIGRANT = "equity.center_periphery_gap", "equity.migrant_gap"
+COST, PER_NEED = "cost.public_spending", "cost.per_need_met"
+WAIT, STILL_24 = "governance.approval_wait_median", "governance.approval_waiting_after_24"
+RELEASED = "governance.resources_released_share"
+FIRMS, SOCIAL, GOVERNMENT = ("quantity.services_delivered.firm", "quantity.services_delivered.social_org",
+                             "quantity.services_delivered.government")
+COUNTED = ("meals", "health")  # configs/kpi_partial.yaml: the assessment counts these only
+
+
+def calibration() -> Experiment:
+    dissatisfied = Derived("satisfaction.dissatisfied_share",
+                           lambda runs: runs["quality.satisfaction_share.1"] + runs["quality.satisfaction_share.2"],
+                           ("quality.satisfaction_share.1", "quality.satisfaction_share.2"))
+    return Experiment(
+        name="calibration", title="The fragmented baseline against the Dongguan survey",
+        question="On seeds never used to fit it, does the fragmented baseline rate its services as the Dongguan "
+                 "survey's residents did?",
+        quotes=((S004, "a relatively high share, 48.5%, rated [community public services] \"average\" and 25% "
+                       "\"dissatisfied\"."),),
+        claim="The baseline's overall satisfaction shares lie within 5 points of the survey's.",
+        why="The satisfaction scale's cut-points and noise were fitted once on the baseline (docs/calibration.md); "
+            "what residents receive is not fitted. The survey's item table is missing from the seed, and 57% of "
+            "its native-resident respondents were community cadres, so the target itself is uncertain.",
+        arms={"baseline": {}},
+        outcomes={"quality.satisfaction_share.3": "rated average", dissatisfied.name: "rated dissatisfied",
+                  SAT: "satisfaction (1–5)", NEED: "need met"},
+        contrasts=(),
+        predictions=(Prediction("baseline", "quality.satisfaction_share.3", band=(0.435, 0.535),
+                                condition="share rated average"),
+                     Prediction("baseline", dissatisfied.name, band=(0.20, 0.30),
+                                condition="share rated dissatisfied")),
+        derived=(dissatisfied,))
+
+
+REMEDIES = {"up": "up_incentives", "down": "down_mass_contact", "in": "in_leading_group", "out": "out_interest_binding"}
+
+
+def _remedy_arm(on: frozenset[str]) -> str:
+    return "+".join(r for r in REMEDIES if r in on) or "baseline"
+
+
+def four_remedies() -> Experiment:
+    cells = [frozenset(r for i, r in enumerate(REMEDIES) if mask >> i & 1) for mask in range(2 ** len(REMEDIES))]
+    arms = {_remedy_arm(c): combine(*(scenario_changes(REMEDIES[r]) for r in REMEDIES if r in c)) for c in cells}
+    return Experiment(
+        name="four_remedies", title="The four remedies: up, down, in, out",
+        question="Does each remedy raise the services residents get, what does it cost, and do the remedies "
+                 "reinforce one another?",
+        quotes=((S001, "Current embedded-service practice commonly faces dispersed actors, fragmented "
+                       "institutions, suspended resources and structural disconnection [...]; a whole-of-government "
+                       "approach should integrate the \"up\", \"down\", \"in\" and \"out\" dimensions."),),
+        claim="Each of the four remedies raises the share of needs met.",
+        why="Up raises the weight of service results in departments' assessment, so they release more budget "
+            "(ODD §7.1); down widens and sharpens the demand channel that planning reads (§7.3, §7.15); in is a "
+            "leading group whose accountability makes delay cost departments (§7.2, §7.4); out is profit space "
+            "plus a stake tied to residents' outcomes (§7.5, §7.11, §7.12). Each acts through an agent's choice and can fail.",
+        arms=arms,
+        outcomes={NEED: "need met", MATCH: "match", SAT: "satisfaction (1–5)", GAP: "centre − periphery gap",
+                  COST: "public spending, full (yuan/month)"},
+        contrasts=factorial_contrasts(tuple(REMEDIES), _remedy_arm),
+        predictions=tuple(Prediction(f"main effect: {r}", NEED, sign=1, condition=f"remedy {r}") for r in REMEDIES))
+
+
+LEADING_GROUP = scenario_changes("in_leading_group")
+LOW, HIGH = 0.3, 0.9  # government.resistance, around the default 0.6
+
+
+def resistance_and_leading_group() -> Experiment:
+    def at(resistance: float) -> dict:
+        return {"government.resistance": resistance}
+
+    arms = {"baseline": {}, "group": LEADING_GROUP,
+            f"resistance {LOW}": at(LOW), f"resistance {LOW} + group": combine(at(LOW), LEADING_GROUP),
+            f"resistance {HIGH}": at(HIGH), f"resistance {HIGH} + group": combine(at(HIGH), LEADING_GROUP),
+            "3× population": {}, "3× population + group": LEADING_GROUP}
+    group_effect = {f"group at resistance {r}": (f"resistance {r} + group", f"resistance {r}") for r in (LOW, HIGH)}
+    return Experiment(
+        name="resistance_leading_group", title="Departmental resistance and the leading group",
+        question="How much does departmental resistance lower supply and lengthen approvals, how much of that "
+                 "does a leading group win back, and does its office keep pace with a larger district?",
+        quotes=((S001, "For horizontal functional departments, devolving service-production resources reduces "
+                       "their control [...]. Hence these departments often lack intrinsic motivation to push "
+                       "resources down to communities."),
+                (S001, "A special working leading group headed by the principal party-government leader who holds "
+                       "personnel appointment power can, through institutionalised coordination, avoid "
+                       "departmental buck-passing."),),
+        claim="Resistance lowers need met and lengthens approvals; a leading group offsets it, also in a "
+              "district three times as large.",
+        why="A department weighs the control it keeps by holding a case (its resistance × the control cost) "
+            "against the case's merit and, on a case the group coordinates, the accountability the group "
+            "attaches to delay (ODD §7.2, §7.4, `rules.approval_hazard`); the group's office is funded per 10,000 "
+            "residents and takes up the cases with the largest planned capacity × perceived gap.",
+        arms=arms,
+        outcomes={NEED: "need met", WAIT: "approval wait, median (months)", STILL_24: "still waiting after 24 "
+                  "months", RELEASED: "budget released", COST: "public spending, full (yuan/month)"},
+        contrasts=(Contrast.difference(f"resistance {HIGH} − {LOW}", f"resistance {HIGH}", f"resistance {LOW}"),
+                   *(Contrast.difference(label, *pair) for label, pair in group_effect.items()),
+                   Contrast.difference("group at default resistance", "group", "baseline"),
+                   Contrast.difference("group at 3× population", "3× population + group", "3× population"),
+                   Contrast("group: 3× minus 1× population", {"3× population + group": 1, "3× population": -1,
+                                                              "group": -1, "baseline": 1})),
+        predictions=(Prediction(f"resistance {HIGH} − {LOW}", NEED, sign=-1, condition="resistance lowers need met"),
+                     Prediction(f"resistance {HIGH} − {LOW}", WAIT, sign=1,
+                                condition="resistance lengthens approvals"),
+                     Prediction(f"group at resistance {HIGH}", NEED, sign=1,
+                                condition="the group raises need met against high resistance"),
+                     Prediction(f"group at resistance {HIGH}", WAIT, sign=-1,
+                                condition="the group shortens approvals against high resistance"),
+                     Prediction("group at 3× population", NEED, sign=1,
+                                condition="the group raises need met in a district 3× as large")),
+        arm_size={"3× population": 3.0, "3× population + group": 3.0})
+
+
+def interest_binding_profit_space() -> Experiment:
+    out = scenario_changes("out_interest_binding")
+    profit = {k: v for k, v in out.items() if k != "linkage.interest_binding_stake"}
+    stake = {"linkage.interest_binding_stake": 1.0}
+    factors = {"profit space": profit, "stake": stake}
+
+    def arm(on: frozenset[str]) -> str:
+        return " + ".join(f for f in factors if f in on) or "baseline"
+
+    arms = {arm(frozenset(c)): combine(*(factors[f] for f in c))
+            for c in ((), ("profit space",), ("stake",), ("profit space", "stake"))}
+    return Experiment(
+        name="interest_binding_profit_space", title="Interest-binding and profit space, at district scale",
+        question="In a district three times the default size (67,500 residents, about 3.4 km², so peripheral "
+                 "catchments no longer reach the centre), does profit space bring firms in and close the "
+                 "centre–periphery gap, and does a full stake in residents' outcomes add supply of its own?",
+        quotes=((S001, "In regions and service fields with little profit space, the government should use "
+                       "state-owned enterprises to remedy market failure, and can also create economic profit "
+                       "space through tax relief, franchising or voucher schemes to attract private firms."),
+                (S001, "Some communities in P district are remote with low purchasing power, and no platform is "
+                       "willing to offer them group-buying services.")),
+        claim="Profit space raises firms' supply and need met and narrows the centre–periphery gap; a stake tied "
+              "to residents' outcomes raises firms' and social organisations' supply.",
+        why="Firms enter, price, invest and exit by expected profit (ODD §7.5); profit space changes that profit "
+            "(rent and tax forgone are counted as public cost, §7.12); the stake adds outcome-linked pay that "
+            "entrants count only as far as the street office's budget for it reaches (§7.11). The seed's "
+            "remote-community example concerns group-buying platforms, not care or meal providers.",
+        arms=arms,
+        outcomes={NEED: "need met", FIRMS: "visits by firms", SOCIAL: "visits by social organisations",
+                  GAP: "centre − periphery gap", PER_NEED: "public cost per need met",
+                  COST: "public spending, full (yuan/month)"},
+        contrasts=factorial_contrasts(tuple(factors), arm),
+        predictions=(Prediction("main effect: profit space", FIRMS, sign=1, condition="profit space draws firms in"),
+                     Prediction("main effect: profit space", NEED, sign=1, condition="profit space raises need met"),
+                     Prediction("main effect: profit space", GAP, sign=-1,
+                                condition="profit space narrows the centre–periphery gap"),
+                     Prediction("main effect: stake", FIRMS, sign=1, condition="the stake raises firms' supply"),
+                     Prediction("main effect: stake", SOCIAL, sign=1,
+                                condition="the stake raises social organisations' supply")),
+        arm_size={a: 3.0 for a in arms})
+
+
+def spatial_restructuring() -> Experiment:
+    arms = {"baseline": {}, "big community": scenario_changes("big_community"),
+            "one station, many committees": scenario_changes("one_station_many_committees")}
+    return Experiment(
+        name="spatial_restructuring", title="Spatial restructuring: big-community centres and one station, many "
+                                            "committees",
+        question="Does merging small communities' services cut the cost per need met, and at what price in "
+                 "access for the periphery?",
+        quotes=((S000, "The big community integrates scattered facilities and resources, which [...] cuts "
+                       "management and service costs."),
+                (S000, "For communities far from the big-community comprehensive service centre [...] merging "
+                       "their former community services has even reduced the accessibility of grassroots public "
+                       "services."),
+                (S002, "The five existing community public-service workstations were merged into two.")),
+        claim="Merging lowers the public cost per need met but widens the centre–periphery gap.",
+        why="A merged layout puts one centre where several stood (ODD §2.4): fixed costs fall with scale "
+            "(`services.scale_exponent`), while access decays with distance (`access.decay_sigma_m`), so "
+            "residents far from the merged centre lose access (§7.10). Seed 002 reports its merger only as a success.",
+        arms=arms,
+        outcomes={NEED: "need met", PER_NEED: "public cost per need met", COST: "public spending, full (yuan/month)",
+                  GAP: "centre − periphery gap", MIGRANT: "registered − migrant gap",
+                  "quantity.coverage": "coverage"},
+        contrasts=tuple(Contrast.difference(f"{a} − baseline", a, "baseline") for a in list(arms)[1:]),
+        predictions=(Prediction("big community − baseline", PER_NEED, sign=-1,
+                                condition="the big community lowers the cost per need met"),
+                     Prediction("big community − baseline", GAP, sign=1,
+                                condition="the big community widens the centre–periphery gap"),
+                     Prediction("one station, many committees − baseline", PER_NEED, sign=-1,
+                                condition="one station, many committees lowers the cost per need met")))
+
+
+def technology_only() -> Experiment:
+    arms = {"baseline": {}, "technology only": scenario_changes("technology_only"),
+            "party-led": scenario_changes("party_led")}
+    return Experiment(
+        name="technology", title="Technology only against party-led integration",
+        question="Does a data-sharing platform alone raise the services residents get as much as party-led "
+                 "integration of the four remedies?",
+        quotes=((S001, "Information technology, as one governance tool among others, has no value orientation of "
+                       "its own."),
+                (S001, "Building whole-of-government requires a strong external driving force; information "
+                       "technology alone can hardly achieve deep integration across the dimensions.")),
+        claim="Party-led integration raises need met by more than technology alone.",
+        why="Information sharing widens and sharpens the demand channel planning reads (ODD §4.7, §7.3) but changes no "
+            "department's assessment, no approval and no operator's profit; party-led integration changes all "
+            "four. The seed argues this from literature, not field data.",
+        arms=arms,
+        outcomes={NEED: "need met", MATCH: "match", SAT: "satisfaction (1–5)", WAIT: "approval wait, median "
+                  "(months)", COST: "public spending, full (yuan/month)"},
+        contrasts=(Contrast.difference("technology only − baseline", "technology only", "baseline"),
+                   Contrast.difference("party-led − baseline", "party-led", "baseline"),
+                   Contrast.difference("party-led − technology only", "party-led", "technology only")),
+        predictions=(Prediction("party-led − technology only", NEED, sign=1,
+                                condition="party-led integration does more than technology"),))
+
+
+def _counted_minus_uncounted(runs: pd.DataFrame) -> pd.Series:
+    counted = [f"{NEED}.{s}" for s in COUNTED]
+    uncounted = [f"{NEED}.{s}" for s in SERVICE_TYPES if s not in COUNTED]
+    return runs[counted].mean(axis=1) - runs[uncounted].mean(axis=1)
+
+
+def takeover_and_kpi() -> Experiment:
+    kpi = scenario_changes("kpi_partial")
+    arms = {"baseline": {}, "administrative takeover": scenario_changes("admin_takeover"),
+            "assessment counts all types": {**kpi, "incentive.counted_services": list(SERVICE_TYPES)},
+            "assessment counts meals and health": kpi}
+    bias = Derived("kpi.counted_minus_uncounted", _counted_minus_uncounted,
+                   tuple(f"{NEED}.{s}" for s in SERVICE_TYPES))
+    return Experiment(
+        name="takeover_kpi", title="Administrative takeover and KPI bias",
+        question="When the street office runs services itself, do residents get more but less of what they need? "
+                 "When the assessment counts only some service types, is supply biased toward them?",
+        quotes=((S001, "After the G street office took direct charge of the community service centre, residents "
+                       "mostly saw it as a government outpost, and the centre's staff implicitly regarded "
+                       "residents' personalised requests as \"making trouble\"."),
+                (S003, "For service items not directly linked to performance assessment, providers are unwilling "
+                       "to serve, and supply is cut off from residents' needs.")),
+        claim="Takeover lowers the match of supply to need; an assessment that counts only some types raises need "
+              "met in those types relative to the others.",
+        why="Under administrative control government windows follow the office's plan rather than residents' "
+            "reports, and social organisations lose autonomy (ODD §7.3, §7.7, §7.9); departments release budget "
+            "for what their assessment counts (§7.1). Seed 001 does not say takeover raises quantity; that is not tested "
+            "as a claim here.",
+        arms=arms,
+        outcomes={NEED: "need met", MATCH: "match", SAT: "satisfaction (1–5)", GOVERNMENT: "visits by government",
+                  bias.name: "need met, counted − uncounted types"},
+        contrasts=(Contrast.difference("takeover − baseline", "administrative takeover", "baseline"),
+                   Contrast.difference("partial − full counting", "assessment counts meals and health",
+                                       "assessment counts all types")),
+        predictions=(Prediction("takeover − baseline", MATCH, sign=-1, condition="takeover lowers the match"),
+                     Prediction("partial − full counting", bias.name, sign=1,
+                                condition="partial counting favours the counted types")),
+        derived=(bias,))
+
+
+def catalogue() -> list[Experiment]:
+    """Every experiment, in the order docs/findings.md gives them."""
+    return [calibration(), four_remedies(), resistance_and_leading_group(), interest_binding_profit_space(),
+            spatial_restructuring(), technology_only(), takeover_and_kpi()]

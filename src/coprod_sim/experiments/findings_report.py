@@ -1,0 +1,206 @@
+"""docs/findings.md, written from the tables an experiment left in its folder (never from memory).
+
+Every number in the doc is formatted by ``interval_cell`` from ``contrasts.csv``, ``levels.csv`` or
+``predictions.csv``, so a test can check the doc against the tables, and the doc can be rewritten from the
+folder alone (``--report-only``) without running anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .findings import PRECISION, SUPPORTED, VERDICT_RULE, Experiment, claim_verdict
+
+TABLES = ("contrasts.csv", "levels.csv", "predictions.csv", "meta.json")
+
+
+def number(value: float, scale: float | None = None) -> str:
+    """Three significant figures below 1,000; whole numbers with separators above."""
+    if not math.isfinite(value):
+        return "–"
+    return f"{value:,.0f}" if abs(scale if scale is not None else value) >= 1000 else f"{value:.3g}"
+
+
+def interval_cell(estimate: Any, low: Any, high: Any, effect: bool = True) -> str:
+    """An estimate with its 95% interval; for an effect, `*` when the interval excludes zero and `†` when it
+    does but its half-width exceeds ``PRECISION`` of the effect (the sign is known, the size is not).
+    Takes table cells as they come (numpy or pandas scalars)."""
+    estimate, low, high = float(estimate), float(low), float(high)
+    if not math.isfinite(estimate):
+        return "–"
+    scale = max(abs(estimate), abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else None
+    text = (f"{'+' if effect and estimate >= 0 else ''}{number(estimate, scale)} "
+            f"[{number(low, scale)}, {number(high, scale)}]")
+    if not effect or not (math.isfinite(low) and math.isfinite(high)) or low <= 0 <= high:
+        return text
+    return text + (" *" if (high - low) / 2 <= PRECISION * abs(estimate) else " *†")
+
+
+def read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    contrasts, levels, predictions = (pd.read_csv(folder / name) for name in TABLES[:3])
+    predictions["condition"] = predictions["condition"].fillna("")
+    return contrasts, levels, predictions, json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+
+def figure(exp: Experiment, folder: Path, contrasts: pd.DataFrame, levels: pd.DataFrame) -> Path:
+    """The first outcome's contrasts (or, without contrasts, its levels) with their 95% intervals."""
+    outcome = next(iter(exp.outcomes))
+    rows = contrasts[contrasts["outcome"] == outcome] if len(contrasts) else levels[levels["outcome"] == outcome]
+    labels = list(rows["contrast"] if len(contrasts) else rows["arm"])
+    middle = rows["estimate" if len(contrasts) else "mean"].to_numpy()
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.2))
+    ax.errorbar(middle, range(len(labels)), xerr=[middle - rows["ci_low"], rows["ci_high"] - middle], fmt="o",
+                color="#1f4e79", capsize=3)
+    if len(contrasts):
+        ax.axvline(0, color="#888", lw=0.8)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(exp.outcomes[outcome] + (" (effect, 95% interval)" if len(contrasts) else " (mean, 95% interval)"))
+    ax.set_title(exp.title, fontsize=10)
+    fig.tight_layout()
+    path = folder / f"{exp.name}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _contrast_lines(exp: Experiment, contrasts: pd.DataFrame) -> list[str]:
+    if contrasts.empty:
+        return []
+    lines = ["| contrast | " + " | ".join(exp.outcomes.values()) + " |", "|---|" + "---|" * len(exp.outcomes)]
+    for label, rows in contrasts.groupby("contrast", sort=False):
+        by = rows.set_index("outcome")
+        lines.append(f"| {label} | " + " | ".join(interval_cell(by.loc[o, "estimate"], by.loc[o, "ci_low"],
+                                                                by.loc[o, "ci_high"]) for o in exp.outcomes) + " |")
+    return [*lines, ""]
+
+
+def _level_lines(exp: Experiment, levels: pd.DataFrame) -> list[str]:
+    lines = ["| arm | " + " | ".join(exp.outcomes.values()) + " |", "|---|" + "---|" * len(exp.outcomes)]
+    for arm, rows in levels.groupby("arm", sort=False):
+        by = rows.set_index("outcome")
+        lines.append(f"| {arm} | " + " | ".join(interval_cell(by.loc[o, "mean"], by.loc[o, "ci_low"], by.loc[o, "ci_high"],
+                                                              effect=False) for o in exp.outcomes) + " |")
+    return [*lines, ""]
+
+
+def _prediction_lines(predictions: pd.DataFrame) -> list[str]:
+    lines = ["| prediction | contrast or arm | outcome | expected | found | verdict |", "|---|---|---|---|---|---|"]
+    for p in predictions.itertuples():
+        found = interval_cell(p.estimate, p.ci_low, p.ci_high, effect=not str(p.expected).startswith("within"))
+        lines.append(f"| {p.condition} | {p.contrast} | {p.outcome_label} | {p.expected} | {found} | {p.verdict} |")
+    return [*lines, ""]
+
+
+def carrying_number(predictions: pd.DataFrame) -> str:
+    """The one number that carries a claim's verdict: its first supported prediction, else its first."""
+    held = predictions[predictions["verdict"] == SUPPORTED]
+    p = (held if len(held) else predictions).iloc[0]
+    found = interval_cell(p.estimate, p.ci_low, p.ci_high, effect=not str(p.expected).startswith("within"))
+    return f"{p.outcome_label}, {p.contrast}: {found}"
+
+
+def section(exp: Experiment, folder: Path, doc: Path, root: Path) -> tuple[list[str], tuple[str, str, str]]:
+    """One experiment's section of the doc, and its summary row (claim, verdict, carrying number).
+
+    The figure is copied beside the doc (``img/findings/``) so the doc shows it without the results folder."""
+    contrasts, levels, predictions, meta = read(folder)
+    verdict = claim_verdict(predictions)
+    png = doc.parent / "img" / "findings" / f"{exp.name}.png"
+    png.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / f"{exp.name}.png", png)
+    arms = [f"- **{arm}**: " + (", ".join(f"`{k}` = {json.dumps(v, ensure_ascii=False)}" for k, v in changes.items())
+                                or "the fragmented baseline") + (f" at {exp.arm_size[arm]:g}× the population "
+                                                                 "(same density)" if arm in exp.arm_size else "")
+            for arm, changes in exp.arms.items()]
+    lines = [
+        f"## {exp.title}",
+        "",
+        f"**Question.** {exp.question}",
+        "",
+        *(f"> {quote} — seed `{seed}` (translated; the Chinese original is in the seed file)\n" for seed, quote in
+          exp.quotes),
+        f"**Claim tested.** {exp.claim}",
+        "",
+        f"**Design.** {len(exp.arms)} arm{'s' if len(exp.arms) > 1 else ''} × {meta['replicates']} paired "
+        f"replicates = {meta['runs']} runs "
+        f"({meta['size']}; root seed {meta['seed']}, common random numbers: every arm runs on the same seeds); "
+        f"wall time {meta['seconds'] / 60:.1f} min on {meta['cores']} cores. Command: `{meta['command']}`. "
+        f"Tables: `{folder.relative_to(root) if folder.is_relative_to(root) else folder.name}/`.",
+        "",
+        *arms,
+        "",
+        *_contrast_lines(exp, contrasts),
+        *([] if len(contrasts) else _level_lines(exp, levels)),
+        f"![{exp.title}]({png.relative_to(doc.parent).as_posix()})",
+        "",
+        "**Predictions and verdict.**",
+        "",
+        *_prediction_lines(predictions),
+        f"**Verdict: {verdict}.**",
+        "",
+        f"**Why the model gives this.** {exp.why}",
+        "",
+    ]
+    return lines, (exp.claim, verdict, carrying_number(predictions))
+
+
+def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -> Path:
+    """docs/findings.md from the experiments' folders under ``out`` (those that have run)."""
+    sections, summary = [], []
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    for exp in experiments:
+        folder = out / exp.name
+        if not all((folder / name).exists() for name in TABLES):
+            continue
+        lines, row = section(exp, folder, doc, root)
+        sections += lines
+        summary.append(row)
+    head = [
+        "# Findings: the source papers' claims put to the model",
+        "",
+        "Generated by `experiments/findings.py` from the tables in its output folder (do not edit by hand; "
+        "rerun the command printed in each section). Each claim is quoted from its seed paper (`../shared/seeds/` "
+        "of the project brief; translated), turned into arms over the fragmented baseline, run on paired seeds "
+        "the other docs never used, and judged by one rule:",
+        "",
+        VERDICT_RULE,
+        "",
+        "Cells are effects (arm − reference, or a factorial contrast) with their 95% interval over paired "
+        f"replicates; `*` marks an interval that excludes zero, `†` one that excludes zero but is wider than "
+        f"±{PRECISION:.0%} of the effect (the sign is established, the size is not). Public spending is the full "
+        "public cost, concessions included (docs/ODD.md §7.12).",
+        "",
+        "| claim | verdict | the number that carries it |",
+        "|---|---|---|",
+        *(f"| {claim} | {verdict} | {carrying} |" for claim, verdict, carrying in summary),
+        "",
+    ]
+    doc.write_text("\n".join(head + sections + _pattern_lines(root)) + "\n", encoding="utf-8")
+    return doc
+
+
+def _pattern_lines(root: Path) -> list[str]:
+    """Which validation patterns of DESIGN.md §7 the model reproduces, as docs/patterns.md (generated by
+    experiments/patterns.py) last found them."""
+    patterns = root / "docs" / "patterns.md"
+    found = re.findall(r"^## (Pattern \d+): (.+)$", patterns.read_text(encoding="utf-8"), re.MULTILINE) \
+        if patterns.exists() else []
+    if not found:
+        return []
+    held = sum(1 for _, state in found if state.strip() == "reproduced")
+    return ["## Validation patterns (DESIGN.md §7)", "",
+            f"As docs/patterns.md (`.venv/bin/python experiments/patterns.py`) last found them: {held} of "
+            f"{len(found)} reproduced.", "",
+            *(f"- {name}: {state}" for name, state in found), ""]

@@ -1,0 +1,140 @@
+"""Findings (experiments/findings.py, docs/findings.md): the verdict rule, the factorial contrasts on a known
+answer, and the whole pipeline at --quick size, with the doc checked against the tables it came from."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+from coprod_sim.experiments.claims import catalogue
+from coprod_sim.experiments.findings import (
+    CONTRADICTED,
+    SUPPORTED,
+    UNCLEAR,
+    Experiment,
+    Prediction,
+    claim_verdict,
+    combine,
+    contrast_table,
+    factorial_contrasts,
+    judge,
+    scenario_changes,
+)
+from coprod_sim.experiments.findings_report import interval_cell
+
+
+@pytest.mark.parametrize(("prediction", "low", "high", "verdict"), [
+    (Prediction("c", "y", sign=1), 0.1, 0.3, SUPPORTED),
+    (Prediction("c", "y", sign=1), -0.3, -0.1, CONTRADICTED),
+    (Prediction("c", "y", sign=1), -0.1, 0.3, UNCLEAR),
+    (Prediction("c", "y", sign=-1), -0.3, -0.1, SUPPORTED),
+    (Prediction("c", "y", sign=-1), 0.1, 0.3, CONTRADICTED),
+    (Prediction("c", "y", sign=1), float("nan"), float("nan"), UNCLEAR),
+    (Prediction("a", "y", band=(0.2, 0.3)), 0.22, 0.28, SUPPORTED),
+    (Prediction("a", "y", band=(0.2, 0.3)), 0.31, 0.35, CONTRADICTED),
+    (Prediction("a", "y", band=(0.2, 0.3)), 0.18, 0.28, UNCLEAR),
+])
+def test_the_verdict_rule(prediction, low, high, verdict):
+    assert judge(prediction, low, high) == verdict
+
+
+def test_a_claim_is_supported_only_as_far_as_its_predictions():
+    def table(*verdicts: str) -> pd.DataFrame:
+        return pd.DataFrame({"verdict": list(verdicts), "condition": [f"c{i}" for i in range(len(verdicts))],
+                             "outcome_label": "y", "contrast": "k"})
+
+    assert claim_verdict(table(SUPPORTED, SUPPORTED)) == "supported"
+    assert claim_verdict(table(SUPPORTED, UNCLEAR)) == "supported under conditions: c0"
+    assert claim_verdict(table(UNCLEAR, SUPPORTED, CONTRADICTED)) == \
+        "supported under conditions: c1 (contradicted: c2)"
+    assert claim_verdict(table(UNCLEAR, CONTRADICTED)) == "not supported by this model (contradicted: c1)"
+
+
+def test_factorial_contrasts_recover_known_effects():
+    """y = 1·A + 2·B − 0.5·A·B + 3·C + seed noise shared by every arm of a replicate (common random numbers):
+    the main effects are averages over the other factors (A: 1 − 0.5/2, B: 2 − 0.5/2, C: 3), the A × B
+    interaction is −0.5, the others 0, and the shared noise cancels, so the intervals have no width."""
+    factors = ("A", "B", "C")
+
+    def arm(on: frozenset[str]) -> str:
+        return "+".join(f for f in factors if f in on) or "none"
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for replicate, noise in enumerate(rng.normal(size=5)):
+        for mask in range(8):
+            on = frozenset(f for i, f in enumerate(factors) if mask >> i & 1)
+            a, b, c = ("A" in on), ("B" in on), ("C" in on)
+            rows.append({"replicate": replicate, "arm": arm(on), "y": a + 2 * b - 0.5 * a * b + 3 * c + noise})
+    exp = Experiment(name="t", title="t", question="", quotes=(), claim="", why="", arms={}, outcomes={"y": "y"},
+                     contrasts=factorial_contrasts(factors, arm), predictions=())
+    got = contrast_table(exp, pd.DataFrame(rows)).set_index("contrast")
+    want = {"main effect: A": 0.75, "main effect: B": 1.75, "main effect: C": 3.0, "interaction: A × B": -0.5,
+            "interaction: A × C": 0.0, "interaction: B × C": 0.0}
+    for label, value in want.items():
+        assert got.loc[label, "estimate"] == pytest.approx(value, abs=1e-12)
+        assert got.loc[label, "ci_high"] - got.loc[label, "ci_low"] == pytest.approx(0, abs=1e-9)
+    assert (got["n_pairs"] == 5).all()
+
+
+def test_arms_are_scenarios_combined_and_a_conflict_is_refused():
+    party = scenario_changes("party_led")
+    parts = combine(*(scenario_changes(s) for s in ("up_incentives", "down_mass_contact", "in_leading_group",
+                                                      "out_interest_binding")))
+    assert parts == party  # the shipped party-led scenario is the four remedies together
+    with pytest.raises(ValueError, match=r"government\.resistance"):
+        combine({"government.resistance": 0.3}, {"government.resistance": 0.9})
+
+
+def test_every_prediction_names_a_contrast_or_arm_and_an_outcome_of_its_experiment():
+    for exp in catalogue():
+        labels = {c.label for c in exp.contrasts}
+        for p in exp.predictions:
+            assert p.outcome in exp.outcomes, (exp.name, p)
+            assert (p.contrast in exp.arms) if p.band else (p.contrast in labels), (exp.name, p)
+        for contrast in exp.contrasts:
+            assert set(contrast.weights) <= set(exp.arms), (exp.name, contrast.label)
+            assert sum(contrast.weights.values()) == pytest.approx(0), (exp.name, contrast.label)
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("findings_script", ROOT / "experiments" / "findings.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches_the_tables(tmp_path):
+    out, doc = tmp_path / "findings", tmp_path / "docs" / "findings.md"
+    assert _script().guarded(["--quick", "--replicates", "2", "--out", str(out), "--doc", str(doc)]) == 0
+    text = doc.read_text(encoding="utf-8")
+    for exp in catalogue():
+        folder = out / exp.name
+        for name in ("contrasts.csv", "levels.csv", "predictions.csv", "meta.json", f"{exp.name}.png"):
+            assert (folder / name).stat().st_size > 0, folder / name
+        assert f"## {exp.title}" in text
+        assert (doc.parent / "img" / "findings" / f"{exp.name}.png").exists()
+        predictions = pd.read_csv(folder / "predictions.csv")
+        predictions["condition"] = predictions["condition"].fillna("")
+        assert f"**Verdict: {claim_verdict(predictions)}.**" in text
+        section = text.split(f"## {exp.title}")[1].split("\n## ")[0]
+        for row in pd.read_csv(folder / "contrasts.csv").itertuples():
+            assert interval_cell(row.estimate, row.ci_low, row.ci_high) in section, (exp.name, row.contrast)
+        assert f"--only {exp.name}" in section
+    summary = re.findall(r"^\| (.+?) \| (.+?) \| .+ \|$", text.split("\n## ")[0], re.MULTILINE)
+    assert [claim for claim, _ in summary] == ["claim", *(e.claim for e in catalogue())]
+
+
+def test_the_committed_doc_has_every_experiment():
+    text = (ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert "Generated by `experiments/findings.py`" in text
+    for exp in catalogue():
+        assert f"## {exp.title}" in text
+        assert (ROOT / "docs" / "img" / "findings" / f"{exp.name}.png").exists()
