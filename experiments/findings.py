@@ -21,10 +21,12 @@ from pathlib import Path
 from coprod_sim.errors import ConfigError, CoprodError
 from coprod_sim.experiments.claims import catalogue
 from coprod_sim.experiments.findings import (
+    PRECISION,
     Size,
     contrast_table,
     level_table,
     prediction_table,
+    replicates_needed,
     run_experiment,
 )
 from coprod_sim.experiments.findings_report import figure, write_doc
@@ -38,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     names = [e.name for e in catalogue()]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=names, help="run this experiment (repeatable)")
-    parser.add_argument("--replicates", type=int, default=12, help="paired seeds per arm (default 12)")
+    parser.add_argument("--replicates", type=int, default=12,
+                        help="paired seeds per arm in the pilot (default 12); more are added, up to "
+                             "--max-replicates, until every decided prediction's interval is within ±20%% of its "
+                             "effect")
+    parser.add_argument("--max-replicates", type=int, default=48, help="the most paired seeds per arm (default 48)")
     parser.add_argument("--quick", action="store_true",
                         help="small districts and short runs (minutes in all): checks the pipeline, not the claims")
     parser.add_argument("--backend", choices=["serial", "processes", "dask"], default=None)
@@ -52,6 +58,8 @@ def _command(args: argparse.Namespace, name: str) -> str:
     words = [".venv/bin/python", "experiments/findings.py", "--only", name]
     if args.replicates != 12:
         words += ["--replicates", str(args.replicates)]
+    if args.max_replicates != 48:
+        words += ["--max-replicates", str(args.max_replicates)]
     if args.quick:
         words += ["--quick"]
     return shlex.join(words)
@@ -66,13 +74,23 @@ def main(argv: list[str] | None = None) -> int:
             continue
         folder = args.out / exp.name
         seed = ROOT_SEED + 100 * index
-        runs, seconds = run_experiment(exp, size, args.replicates, seed, folder, backend=args.backend)
-        contrasts, levels = contrast_table(exp, runs), level_table(exp, runs)
-        predictions = prediction_table(exp, contrasts, levels)
+        replicates, seconds = args.replicates, 0.0
+        while True:  # a pilot, then as many paired seeds as the decided predictions need (resumed, not redone)
+            runs, took = run_experiment(exp, size, replicates, seed, folder, backend=args.backend)
+            seconds += took
+            contrasts, levels = contrast_table(exp, runs), level_table(exp, runs)
+            predictions = prediction_table(exp, contrasts, levels)
+            wanted = min(replicates_needed(predictions, replicates), args.max_replicates)
+            if wanted <= replicates:
+                break
+            print(f"{exp.name}: {replicates} replicates leave an interval wider than ±{PRECISION:.0%} of its "
+                  f"effect; extending to {wanted}")
+            replicates = wanted
         for name, table in (("contrasts", contrasts), ("levels", levels), ("predictions", predictions)):
             table.to_csv(folder / f"{name}.csv", index=False)
         figure(exp, folder, contrasts, levels)
-        meta = {"replicates": args.replicates, "seed": seed, "runs": len(runs), "seconds": seconds,
+        meta = {"replicates": replicates, "pilot_replicates": args.replicates,
+                "max_replicates": args.max_replicates, "seed": seed, "runs": len(runs), "seconds": seconds,
                 "cores": os.cpu_count(), "command": _command(args, exp.name),
                 "size": (f"{size.residents:,} residents" + (", short quick runs" if args.quick else
                                                               ", 60 reported months after a 120-month spin-up"))}

@@ -4,6 +4,7 @@ answer, and the whole pipeline at --quick size, with the doc checked against the
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 
 import numpy as np
@@ -23,6 +24,7 @@ from coprod_sim.experiments.findings import (
     contrast_table,
     factorial_contrasts,
     judge,
+    replicates_needed,
     scenario_changes,
 )
 from coprod_sim.experiments.findings_report import interval_cell
@@ -53,6 +55,17 @@ def test_a_claim_is_supported_only_as_far_as_its_predictions():
     assert claim_verdict(table(UNCLEAR, SUPPORTED, CONTRADICTED)) == \
         "supported under conditions: c1 (contradicted: c2)"
     assert claim_verdict(table(UNCLEAR, CONTRADICTED)) == "not supported by this model (contradicted: c1)"
+
+
+def test_replicates_needed_follow_the_square_root_law():
+    """Half-width shrinks as 1/sqrt(n): an interval twice as wide as ±20% of its effect needs 4× the seeds;
+    an interval that holds zero asks for none (it is reported as not distinguishable)."""
+    table = pd.DataFrame({"expected": ["rise", "rise", "within [0, 1]"], "estimate": [1.0, 0.01, 0.5],
+                          "ci_low": [0.6, -0.5, 0.0], "ci_high": [1.4, 0.5, 1.0]})
+    assert replicates_needed(table, 12) == 48
+    assert replicates_needed(table.iloc[1:], 12) == 12
+    precise = table.assign(ci_low=[0.9, -0.5, 0.0], ci_high=[1.1, 0.5, 1.0])
+    assert replicates_needed(precise, 12) == 12
 
 
 def test_factorial_contrasts_recover_known_effects():
@@ -113,7 +126,8 @@ def _script():
 @pytest.mark.slow
 def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches_the_tables(tmp_path):
     out, doc = tmp_path / "findings", tmp_path / "docs" / "findings.md"
-    assert _script().guarded(["--quick", "--replicates", "2", "--out", str(out), "--doc", str(doc)]) == 0
+    assert _script().guarded(["--quick", "--replicates", "2", "--max-replicates", "3", "--out", str(out),
+                              "--doc", str(doc)]) == 0
     text = doc.read_text(encoding="utf-8")
     for exp in catalogue():
         folder = out / exp.name
@@ -128,6 +142,9 @@ def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches
         for row in pd.read_csv(folder / "contrasts.csv").itertuples():
             assert interval_cell(row.estimate, row.ci_low, row.ci_high) in section, (exp.name, row.contrast)
         assert f"--only {exp.name}" in section
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        assert meta["pilot_replicates"] == 2 and meta["replicates"] in (2, 3)
+        assert meta["runs"] == len(exp.arms) * meta["replicates"]
     summary = re.findall(r"^\| (.+?) \| (.+?) \| .+ \|$", text.split("\n## ")[0], re.MULTILINE)
     assert [claim for claim, _ in summary] == ["claim", *(e.claim for e in catalogue())]
 

@@ -182,6 +182,13 @@ def start_sweep(tmp_path: Path, backend: str, **extra) -> tuple[subprocess.Popen
     return proc, out, parent
 
 
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {process.status()} {' '.join(process.cmdline())[:120]}"
+    except psutil.Error:
+        return f"{process.pid} gone"
+
+
 def gone(processes: list[psutil.Process], within: float = 20) -> bool:
     _, alive = psutil.wait_procs(processes, timeout=within)
     return not alive
@@ -195,7 +202,10 @@ def test_stopped_sweep_leaves_no_process_and_resumes(tmp_path, backend, how):
     children = parent.children(recursive=True)
     try:
         (os.killpg if how == signal.SIGINT else os.kill)(proc.pid, how)  # Ctrl+C reaches the whole process group
-        proc.communicate(timeout=patience(20))
+        try:
+            proc.communicate(timeout=patience(20))
+        except subprocess.TimeoutExpired:  # say which process kept the sweep (or its output pipes) alive
+            pytest.fail("the sweep did not end: " + "; ".join(_describe(p) for p in [parent, *children]))
         assert gone(children, patience(7)), [c.cmdline() for c in children if c.is_running()]
     finally:  # the sweep's runs hang: a failing test must not leave it running
         for child in children:

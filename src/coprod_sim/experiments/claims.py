@@ -71,7 +71,10 @@ def four_remedies() -> Experiment:
         why="Up raises the weight of service results in departments' assessment, so they release more budget "
             "(ODD §7.1); down widens and sharpens the demand channel that planning reads (§7.3, §7.15); in is a "
             "leading group whose accountability makes delay cost departments (§7.2, §7.4); out is profit space "
-            "plus a stake tied to residents' outcomes (§7.5, §7.11, §7.12). Each acts through an agent's choice and can fail.",
+            "plus a stake tied to residents' outcomes (§7.5, §7.11, §7.12). Each acts through an agent's choice and can fail. "
+            "Two remedies that relieve the same bottleneck substitute for each other (a negative interaction): the "
+            "leading group speeds approvals, and out's permit exemption removes firms' building-permit sign-offs, "
+            "some of those it would speed.",
         arms=arms,
         outcomes={NEED: "need met", MATCH: "match", SAT: "satisfaction (1–5)", GAP: "centre − periphery gap",
                   COST: "public spending, full (yuan/month)"},

@@ -219,6 +219,19 @@ def prediction_table(exp: Experiment, contrasts: pd.DataFrame, levels: pd.DataFr
     return pd.DataFrame(rows)
 
 
+def replicates_needed(predictions: pd.DataFrame, replicates: int) -> int:
+    """Paired replicates that would make every prediction whose interval excludes zero precise (half-width at
+    most ``PRECISION`` of the effect): the half-width shrinks as 1/sqrt(n). Predictions whose interval holds
+    zero ask for nothing: they are reported as not distinguishable at the count used."""
+    rows = predictions[predictions["expected"].isin(["rise", "fall"])]
+    half = (rows["ci_high"] - rows["ci_low"]) / 2
+    decided = ((rows["ci_low"] > 0) | (rows["ci_high"] < 0)) & np.isfinite(half)
+    if not decided.any():
+        return replicates
+    ratio = (half[decided] / (PRECISION * rows.loc[decided, "estimate"].abs())).max()
+    return max(replicates, math.ceil(replicates * ratio ** 2))
+
+
 def claim_verdict(predictions: pd.DataFrame) -> str:
     """The claim's verdict from its predictions' verdicts (``VERDICT_RULE``); contradicted predictions are
     named too, since a reader should not have to find them in the table."""

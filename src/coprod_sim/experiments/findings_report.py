@@ -22,14 +22,33 @@ import pandas as pd
 
 from .findings import PRECISION, SUPPORTED, VERDICT_RULE, Experiment, claim_verdict
 
+# what the findings issue asks for and these experiments do not yet answer: said, not hidden
+NOT_YET = [
+    "## Not yet examined here", "",
+    "- How the leading group's offset depends on the approval chain's length (`approvals.<department>`); "
+    "`coprod-sim sweep` over the chains answers it for one setting at a time.",
+    "- The canteen-like service's subsidy cut read on the effect's time path (`configs/canteen_subsidy_cut.yaml`, "
+    "`run.design: introduction` and `coprod-sim compare`'s event study, docs/sweeps.md).",
+    "- The global sensitivity of these verdicts to the uncertain assumptions (which assumption could flip a "
+    "verdict, and where): `experiments/sensitivity.py` gives the indices for the headline outcomes, not yet "
+    "per verdict.",
+    "- The attribution of each remedy's effect to its components: `coprod-sim explain out_interest_binding` "
+    "(docs/explain.md) does it for one scenario.",
+    "",
+]
 TABLES = ("contrasts.csv", "levels.csv", "predictions.csv", "meta.json")
 
 
 def number(value: float, scale: float | None = None) -> str:
-    """Three significant figures below 1,000; whole numbers with separators above."""
+    """Whole numbers with separators from 1,000 up; below, three significant figures of ``scale`` (the
+    largest number of the cell), so an estimate and its bounds share their decimals."""
     if not math.isfinite(value):
         return "–"
-    return f"{value:,.0f}" if abs(scale if scale is not None else value) >= 1000 else f"{value:.3g}"
+    scale = abs(value) if scale is None else scale
+    if scale >= 1000:
+        return f"{value:,.0f}"
+    decimals = 2 - math.floor(math.log10(scale)) if scale > 0 else 3
+    return f"{value:.{max(decimals, 0)}f}"
 
 
 def interval_cell(estimate: Any, low: Any, high: Any, effect: bool = True) -> str:
@@ -73,6 +92,16 @@ def figure(exp: Experiment, folder: Path, contrasts: pd.DataFrame, levels: pd.Da
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _extended(meta: dict) -> str:
+    """Why this many replicates: the pilot's count, or how far the precision rule extended it."""
+    pilot, used, cap = meta.get("pilot_replicates", meta["replicates"]), meta["replicates"], meta.get("max_replicates")
+    if used <= pilot:
+        return f" (the pilot's {pilot} already gave every decided prediction an interval within ±{PRECISION:.0%})"
+    capped = " (the cap: some intervals stay wider)" if used == cap else ""
+    return (f" (a pilot of {pilot}, extended until every decided prediction's interval was within "
+            f"±{PRECISION:.0%} of its effect, at most {cap}{capped})")
 
 
 def _contrast_lines(exp: Experiment, contrasts: pd.DataFrame) -> list[str]:
@@ -134,7 +163,7 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path) -> tuple[list[
         f"**Claim tested.** {exp.claim}",
         "",
         f"**Design.** {len(exp.arms)} arm{'s' if len(exp.arms) > 1 else ''} × {meta['replicates']} paired "
-        f"replicates = {meta['runs']} runs "
+        f"replicates{_extended(meta)} = {meta['runs']} runs "
         f"({meta['size']}; root seed {meta['seed']}, common random numbers: every arm runs on the same seeds); "
         f"wall time {meta['seconds'] / 60:.1f} min on {meta['cores']} cores. Command: `{meta['command']}`. "
         f"Tables: `{folder.relative_to(root) if folder.is_relative_to(root) else folder.name}/`.",
@@ -158,7 +187,9 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path) -> tuple[list[
 
 def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -> Path:
     """docs/findings.md from the experiments' folders under ``out`` (those that have run)."""
-    sections, summary = [], []
+    sections: list[str] = []
+    summary: list[tuple[str, str, str]] = []
+    metas: list[dict] = []
     doc.parent.mkdir(parents=True, exist_ok=True)
     for exp in experiments:
         folder = out / exp.name
@@ -167,6 +198,7 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         lines, row = section(exp, folder, doc, root)
         sections += lines
         summary.append(row)
+        metas.append(read(folder)[3])
     head = [
         "# Findings: the source papers' claims put to the model",
         "",
@@ -182,12 +214,22 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         f"±{PRECISION:.0%} of the effect (the sign is established, the size is not). Public spending is the full "
         "public cost, concessions included (docs/ODD.md §7.12).",
         "",
+        f"The whole set: {sum(m['runs'] for m in metas):,} runs, {sum(m['seconds'] for m in metas) / 60:.0f} min "
+        f"of wall time on {metas[0]['cores'] if metas else '?'} cores. It resumes where it stopped; `--only NAME` "
+        "runs one experiment, `--report-only` rewrites this page from the tables, `--quick` checks the pipeline "
+        "in a minute at a size too small to judge anything:",
+        "",
+        "```bash",
+        ".venv/bin/python experiments/findings.py",
+        ".venv/bin/python experiments/findings.py --report-only",
+        "```",
+        "",
         "| claim | verdict | the number that carries it |",
         "|---|---|---|",
         *(f"| {claim} | {verdict} | {carrying} |" for claim, verdict, carrying in summary),
         "",
     ]
-    doc.write_text("\n".join(head + sections + _pattern_lines(root)) + "\n", encoding="utf-8")
+    doc.write_text("\n".join(head + sections + _pattern_lines(root) + NOT_YET) + "\n", encoding="utf-8")
     return doc
 
 

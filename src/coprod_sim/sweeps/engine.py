@@ -287,14 +287,19 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     batches = make_batches(todo, size)
     args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator or Simulator(cache))
     tqdm.monitor_interval = 0  # no monitor thread
+    outcomes = run_batches(batches, args, backend, workers, scheduler, max_attempts, manifest.update) \
+        if batches else iter(())
     try:
         with tqdm(total=len(todo), unit="run", desc="sweep", disable=_quiet(), smoothing=0.1) as bar:
-            for tasks, result in run_batches(batches, args, backend, workers, scheduler, max_attempts,
-                                             manifest.update) if batches else ():
+            for tasks, result in outcomes:
                 _record(out / "shards", tasks, result, counts)
                 bar.update(len(tasks))
                 bar.set_postfix(ok=counts["ok"], failed=counts["failed"], lost=counts["lost"], refresh=False)
     except BaseException as exc:
+        # end the workers now, not when the garbage collector reaches the suspended generator: a stopped
+        # sweep must leave no process behind, whatever else holds a reference to this frame
+        if hasattr(outcomes, "close"):
+            outcomes.close()
         stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {type(exc).__name__}: {exc}"
         manifest.update(finished=_now(), status=stopped, counts={"runs": len(plan.tasks), "this_call": dict(counts)})
         integrity.write_manifest(out, manifest)
