@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from coprod_sim.config import read_yaml
+from coprod_sim.experiments.findings import PRECISION
+from coprod_sim.experiments.findings_report import interval_cell, number
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_OUTCOMES = {
@@ -37,8 +39,6 @@ COST_OUTCOMES = {
     "governance.approval_waiting_after_24": "still waiting after 24 months",
 }
 OUTCOMES = {**SERVICE_OUTCOMES, **COST_OUTCOMES}
-# an effect is stated as precise when its 95% interval's half-width is at most this share of the effect
-PRECISION = 0.2
 STAKES = (0.0, 0.25, 0.5, 0.75, 1.0)
 DOSE_OUTCOMES = {
     "quality.needs_met_share": "need met",
@@ -50,20 +50,9 @@ DOSE_OUTCOMES = {
 }
 
 
-def _fmt(*values: float) -> str:
-    return ".3g" if max(abs(v) for v in values) < 1000 else ",.0f"
-
-
 def _cell(row: pd.Series) -> str:
-    """The difference and its interval, marked `*` if the interval excludes zero and `†` if it does but is
-    wider than ±PRECISION of the effect (more seeds needed for a precise size)."""
-    if not np.isfinite(row.difference):
-        return "–"
-    excludes_zero = not (row.ci_low <= 0 <= row.ci_high)
-    half = (row.ci_high - row.ci_low) / 2
-    mark = (" *" if half <= PRECISION * abs(row.difference) else " *†") if excludes_zero else ""
-    fmt = _fmt(row.difference, row.ci_low, row.ci_high)
-    return f"{row.difference:+{fmt}} [{row.ci_low:{fmt}}, {row.ci_high:{fmt}}]{mark}"
+    """The difference and its interval, marked as every generated doc marks them (``interval_cell``)."""
+    return interval_cell(row.difference, row.ci_low, row.ci_high)
 
 
 def _precision_notes(table: pd.DataFrame, replicates: int) -> list[str]:
@@ -114,7 +103,7 @@ def stake_dose_response(replicates: int, out: Path, scenario_effect: pd.Series) 
         "",
         "| stake | " + " | ".join(DOSE_OUTCOMES.values()) + " |",
         "|---|" + "---|" * len(DOSE_OUTCOMES),
-        "| 0 (level) | " + " | ".join(f"{levels.loc[0, o]:{_fmt(levels.loc[0, o])}}" for o in DOSE_OUTCOMES) + " |",
+        "| 0 (level) | " + " | ".join(number(levels.loc[0, o]) for o in DOSE_OUTCOMES) + " |",
     ]
     for label in [f"stake {s:g}" for s in STAKES[1:]]:
         rows = table[table["scenario"] == label].set_index("outcome")

@@ -137,10 +137,10 @@ def design_points(exp: Experiment, size: Size) -> list[dict[str, Any]]:
 def run_experiment(exp: Experiment, size: Size, replicates: int, seed: int, out: Path,
                    backend: str | None = None) -> tuple[pd.DataFrame, float]:
     """Run (or resume) an experiment's arms through the sweep engine; return its runs table and wall time."""
-    needs = list(dict.fromkeys([*exp.outcomes, *(n for d in exp.derived for n in d.needs)]))
+    computed = {d.name for d in exp.derived}  # computed here from the runs, not recorded by them
+    needs = [o for o in dict.fromkeys([*exp.outcomes, *(n for d in exp.derived for n in d.needs)]) if o not in computed]
     spec = {"base": str(shipped_scenarios()["baseline"]), "replicates": replicates, "seed": seed,
-            "seed_scheme": "common", "set": size.params(), "outputs": {"summary": [o for o in needs
-                                                                                   if o not in _derived(exp)]},
+            "seed_scheme": "common", "set": size.params(), "outputs": {"summary": needs},
             "design": {"type": "explicit", "points": design_points(exp, size)}}
     start = time.perf_counter()
     report = sweep(spec, out=out / "runs", backend=backend)
@@ -151,10 +151,6 @@ def run_experiment(exp: Experiment, size: Size, replicates: int, seed: int, out:
         runs[derived.name] = derived.compute(runs)
     runs["arm"] = [list(exp.arms)[p] for p in runs["point_id"]]
     return runs, time.perf_counter() - start
-
-
-def _derived(exp: Experiment) -> set[str]:
-    return {d.name for d in exp.derived}
 
 
 def contrast_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
