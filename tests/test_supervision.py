@@ -161,12 +161,24 @@ def test_timeout_option_is_checked(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ signals: stop promptly, leave nothing behind
-def start_sweep(tmp_path: Path, backend: str, **extra) -> tuple[subprocess.Popen, Path, psutil.Process]:
-    """A sweep in its own process whose runs hang (so it is surely mid-way), once its workers are up."""
+# Launches the sweep with a stated SIGINT disposition, whatever the test runner inherited: a shell's
+# background job (`cmd &`, `nohup`) starts with SIGINT ignored, exec keeps that, and Python then never
+# raises KeyboardInterrupt. A suite started that way once saw Ctrl+C "lost" (issue 21, item 7).
+AS_LAUNCHED = ("import os, signal, sys; "
+               "signal.signal(signal.SIGINT, signal.SIG_IGN if sys.argv[1] == 'ignored' else signal.SIG_DFL); "
+               "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])")
+
+
+def start_sweep(tmp_path: Path, backend: str, interrupt: str = "default",
+                **extra) -> tuple[subprocess.Popen, Path, psutil.Process]:
+    """A sweep in its own process whose runs hang (so it is surely mid-way), once its workers are up.
+
+    ``interrupt`` is the SIGINT disposition it starts with: "default" as from a terminal, "ignored" as
+    a background job of a shell."""
     path = write_spec(tmp_path, spec("hang", replicates=4, **extra))
     out = tmp_path / "o"
-    proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "sweep", str(path), "--out", str(out),
-                             "--backend", backend, "--workers", "2", "--batch-size", "1"],
+    proc = subprocess.Popen([sys.executable, "-c", AS_LAUNCHED, interrupt, "-m", "coprod_sim", "sweep", str(path),
+                             "--out", str(out), "--backend", backend, "--workers", "2", "--batch-size", "1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     parent = psutil.Process(proc.pid)
     deadline = time.monotonic() + patience(30)
@@ -194,11 +206,14 @@ def gone(processes: list[psutil.Process], within: float = 20) -> bool:
     return not alive
 
 
-@pytest.mark.parametrize(("backend", "how"), [("processes", signal.SIGTERM), ("processes", signal.SIGINT),
-                                              ("dask", signal.SIGTERM), ("processes", signal.SIGKILL),
-                                              ("dask", signal.SIGKILL)])
-def test_stopped_sweep_leaves_no_process_and_resumes(tmp_path, backend, how):
-    proc, out, parent = start_sweep(tmp_path, backend)
+@pytest.mark.parametrize(("backend", "how", "interrupt"),
+                         [("processes", signal.SIGTERM, "default"), ("processes", signal.SIGINT, "default"),
+                          ("dask", signal.SIGTERM, "default"), ("processes", signal.SIGKILL, "default"),
+                          ("dask", signal.SIGKILL, "default"),
+                          # a background sweep ignores Ctrl+C, as the shell asked; `kill PID` still stops it
+                          ("processes", signal.SIGTERM, "ignored")])
+def test_stopped_sweep_leaves_no_process_and_resumes(tmp_path, backend, how, interrupt):
+    proc, out, parent = start_sweep(tmp_path, backend, interrupt)
     children = parent.children(recursive=True)
     try:
         (os.killpg if how == signal.SIGINT else os.kill)(proc.pid, how)  # Ctrl+C reaches the whole process group
