@@ -3,9 +3,12 @@
 Uses `coprod-sim compare` (same seeds for every scenario, paired differences with
 95% confidence intervals), so the numbers can be reproduced with that command too;
 then the interest-binding stake's dose–response (a sweep of the stake in the
-`out_interest_binding` scenario, paired with stake 0).
+`out_interest_binding` scenario, paired with stake 0); then, for every scenario that
+changes more than one thing, which of its changes carry its effect (`coprod-sim explain`,
+Shapley values over paired runs), so no scenario is credited for what its name says
+without the evidence.
 
-    .venv/bin/python experiments/scenarios.py [--replicates 10] [--dose-replicates 8]
+    .venv/bin/python experiments/scenarios.py [--replicates 20] [--dose-replicates 8] [--attribution-replicates 6]
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from coprod_sim.config import read_yaml
+from coprod_sim.attribution import differing, parameter_key
+from coprod_sim.attribution.report import share_cell
+from coprod_sim.config import load_config, read_yaml
+from coprod_sim.experiments.claims import REMEDIES
 from coprod_sim.experiments.findings import PRECISION
 from coprod_sim.experiments.findings_report import interval_cell, number
 
@@ -75,8 +82,10 @@ def _precision_notes(table: pd.DataFrame, replicates: int) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replicates", type=int, default=10)
+    parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--dose-replicates", type=int, default=8, help="paired seeds per stake in the dose-response")
+    parser.add_argument("--attribution-replicates", type=int, default=6,
+                        help="paired seeds per subset of components in each scenario's attribution")
     parser.add_argument("--out", default=str(ROOT / "results" / "compare" / "all"))
     return parser
 
@@ -113,10 +122,139 @@ def stake_dose_response(replicates: int, out: Path, scenario_effect: pd.Series) 
     lines += ["", f"Reading: the stake the scenario is named after moves need met by {_cell(full)} from 0 to "
               f"{STAKES[-1]:g}, against the scenario's {_cell(scenario_effect)} over the baseline "
               f"({share:.0%} of it). "
-              + ("So the scenario's gain comes mostly from its other components (profit space and regulation); "
-                 "`coprod-sim explain out_interest_binding` splits it among them (docs/explain.md)."
+              + ("So the scenario's gain comes mostly from its other components; the attribution below "
+                 "(\"Why each scenario works\") splits it among them."
                  if abs(share) < 0.5 else "The stake carries much of the scenario's gain.")]
     return [*lines, ""]
+
+
+# ------------------------------------------------------------------ attribution: what carries each scenario's effect
+ATTRIBUTED = {"quality.needs_met_share": "need met", "cost.public_spending": "public spending, full"}
+# Per-visit subsidies and vouchers are the two cash supports of "profit space" (seed 001); switched together so the
+# out scenario has 7 components (exact Shapley over 128 subsets) and the cash support reads as one policy.
+CASH_SUPPORT = {"cash support (subsidies and vouchers)": ["profit_space.subsidy_per_visit",
+                                                         "profit_space.voucher_per_visit"]}
+# merging communities is one decision: the layout mode and how many communities share a centre
+MERGER = {"merged communities": ["layout.mode", "layout.merge_size"]}
+MEAL_SUBSIDY = {"meal subsidy, cut after two years": ["profit_space.subsidy_per_visit", "profit_space.subsidy_change_step",
+                                                      "profit_space.subsidy_change_factor"],
+                "rising meal costs": ["services.cost_growth"],
+                "reading window 12 months later": ["run.steps"]}
+# party_led is the four remedies together: each remedy is what its own scenario changes against the baseline
+REMEDY_GROUPS = {f"{remedy} ({name})": list(dict.fromkeys(parameter_key(k) for k in
+                                                           differing(load_config(name), load_config("baseline"))))
+                 for remedy, name in REMEDIES.items()}
+
+
+class Attributed(NamedTuple):
+    """How one scenario is split: named groups (the rest one component per parameter) and the parameter its
+    name promises (None: the scenario is named after all of them together)."""
+
+    groups: dict[str, list[str]] | None = None
+    named_after: str | None = None
+
+
+ATTRIBUTION = {
+    "up_incentives": Attributed(named_after="incentive.assessment_weight"),
+    "down_mass_contact": Attributed(named_after="linkage.channel_reach"),
+    "out_interest_binding": Attributed(CASH_SUPPORT, "linkage.interest_binding_stake"),
+    "party_led": Attributed(REMEDY_GROUPS),
+    "kpi_partial": Attributed(named_after="incentive.counted_services"),
+    "big_community": Attributed(MERGER, "layout.mode"),
+    "one_station_many_committees": Attributed(named_after="layout.mode"),
+    "canteen_subsidy_cut": Attributed(MEAL_SUBSIDY, "profit_space.subsidy_change_factor"),
+}
+
+
+def explain_command(stem: str, how: Attributed, replicates: int) -> str:
+    """The `coprod-sim explain` command that reproduces one scenario's attribution (printed in the doc)."""
+    groups = "".join(f" --group '{name}={','.join(keys)}'" for name, keys in (how.groups or {}).items())
+    outcomes = "".join(f" --outcome {o}" for o in ATTRIBUTED)
+    return (f".venv/bin/coprod-sim explain {stem} --replicates {replicates}{groups}{outcomes} "
+            f"--out results/explain/scenarios/{stem}")
+
+
+def named_component(table: pd.DataFrame, keys: str | None) -> str | None:
+    """The component that holds the parameter a scenario is named after (its ``keys`` cell lists them, space-separated)."""
+    if keys is None:
+        return None
+    parts = table[table["kind"] == "component"]
+    holds = parts["keys"].map(lambda ks: any(k == keys or k.startswith(keys + ".") for k in str(ks).split()))
+    return str(parts.loc[holds, "component"].iloc[0]) if holds.any() else None
+
+
+def _effect_significant(total: pd.Series) -> bool:
+    return bool(total["ci_low"] > 0 or total["ci_high"] < 0)
+
+
+def attribution_table(table: pd.DataFrame) -> list[str]:
+    """One row per component (largest need-met share first), then the total and the interactions: the Shapley
+    value and the share of each attributed outcome. A share of an effect that may be zero is not given."""
+    by_outcome = {o: table[table["outcome"] == o].set_index("component") for o in ATTRIBUTED}
+    need = by_outcome["quality.needs_met_share"]
+    order = need[need["kind"] == "component"].sort_values("shapley", key=abs, ascending=False).index.tolist()
+    order += [need.index[need["kind"] == "total"][0], need.index[need["kind"] == "interactions"][0]]
+    head = " | ".join(f"{label} | share" for label in ATTRIBUTED.values())
+    lines = [f"| component | {head} |", "|---|" + "---|---|" * len(ATTRIBUTED)]
+    for name in order:
+        cells = []
+        for rows in by_outcome.values():
+            r, total = rows.loc[name], rows[rows["kind"] == "total"].iloc[0]
+            share = (share_cell(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"])
+                     if _effect_significant(total) else "–")
+            cells += [interval_cell(r["shapley"], r["ci_low"], r["ci_high"]), share]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def attribution_reading(table: pd.DataFrame, named: str | None) -> str:
+    """Plain words, computed from the table: whether the component the scenario is named after carries its
+    need-met effect, and which component carries most of it."""
+    rows = table[table["outcome"] == "quality.needs_met_share"]
+    total = rows[rows["kind"] == "total"].iloc[0]
+    if not _effect_significant(total):
+        return ("Reading: the scenario's effect on need met is not distinguishable from zero at 95%, so it is "
+                "not split into shares.")
+    parts = rows[rows["kind"] == "component"].sort_values("share_of_effect", ascending=False)
+    top = parts.iloc[0]
+    carried = f"{top['component']} carries the most, {share_cell(top['share_of_effect'], top['share_ci_low'], top['share_ci_high'])}"
+    if named is None:
+        return f"Reading: of the scenario's effect on need met, {carried}."
+    mine = parts[parts["component"] == named].iloc[0]
+    share = share_cell(mine["share_of_effect"], mine["share_ci_low"], mine["share_ci_high"])
+    if mine["share_ci_high"] < 0.5:
+        return (f"Reading: the effect on need met comes mostly from components other than the one the scenario is "
+                f"named after: {named} carries {share}; {carried}.")
+    if mine["share_ci_low"] > 0.5:
+        return f"Reading: {named}, the change the scenario is named after, carries most of its effect on need met ({share})."
+    return (f"Reading: {named}, the change the scenario is named after, carries {share} of the effect on need met; "
+            f"whether that is most of it is not settled at this number of seeds. {carried[:1].upper()}{carried[1:]}.")
+
+
+def attribution_section(replicates: int) -> list[str]:
+    """Run `coprod_sim.explain` on every scenario that changes more than one thing and write what carries it."""
+    from coprod_sim import explain
+
+    lines = ["## Why each scenario works: attribution", "",
+             "A scenario changes several parameters at once; its name says which one it is about. Here each "
+             "change (or named group of changes) is switched on and off, every subset runs on the same "
+             f"{replicates} paired seeds, and the effect is split by exact Shapley values "
+             "(docs/explain.md): the value of a component is its average contribution over the orders in which "
+             "the changes could be added. Each cell is the component's Shapley value with its 95% interval "
+             "(marks as above) and its share of the total effect with the share's interval; shares are not "
+             "given when the total is not distinguishable from zero. `not explained by solo effects` is the "
+             "total minus the sum of what each change does alone: negative when the changes substitute for one "
+             "another. Public spending is the full public cost, so a concession's share includes the value "
+             "given away. The totals here rest on fewer seeds than the tables above, so they can differ from "
+             "them within their intervals.", ""]
+    for stem, how in ATTRIBUTION.items():
+        out = ROOT / "results" / "explain" / "scenarios" / stem
+        result = explain(stem, replicates=replicates, groups=how.groups, outcomes=list(ATTRIBUTED), out=out)
+        name = read_yaml(ROOT / "configs" / f"{stem}.yaml")["scenario"]["name"]
+        lines += [f"### {name} (`{stem}`)", "", "```bash", explain_command(stem, how, replicates), "```", "",
+                  *attribution_table(result.table), "",
+                  attribution_reading(result.table, named_component(result.table, how.named_after)), ""]
+    return lines
 
 
 def _table(title: str, outcomes: dict[str, str], configs: list[Path], table: pd.DataFrame) -> list[str]:
@@ -181,6 +319,7 @@ def main() -> None:
         *stake_dose_response(args.dose_replicates, Path(args.out).parent / "stake_dose",
                              table[table["scenario"].str.endswith("out_interest_binding.yaml")
                                    & (table["outcome"] == "quality.needs_met_share")].iloc[0]),
+        *attribution_section(args.attribution_replicates),
         "Reading notes:",
         "",
         *_precision_notes(table, args.replicates),

@@ -9,10 +9,10 @@ waterfall figures and the plain-words reading. ``coprod_sim.explain(...)`` and
 ``coprod-sim explain`` run it (docs/explain.md).
 """
 
-from .components import Component, components, differing, parse_groups
+from .components import Component, components, differing, parameter_key, parse_groups
 from .shapley import EXACT_LIMIT, Shapley, shapley_exact, shapley_permutations
 from .study import Attribution, ExplainPlan, analyse, default_out, explain, plan_explain
 
 __all__ = ["EXACT_LIMIT", "Attribution", "Component", "ExplainPlan", "Shapley", "analyse", "components",
-           "default_out", "differing", "explain", "parse_groups", "plan_explain", "shapley_exact",
+           "default_out", "differing", "explain", "parameter_key", "parse_groups", "plan_explain", "shapley_exact",
            "shapley_permutations"]

@@ -57,7 +57,7 @@ def differing(scenario: Config, base: Config) -> dict[str, tuple[Any, Any]]:
     return {k: (v, theirs[k]) for k, v in mine.items() if not _same(v, theirs[k])}
 
 
-def _parameter_key(key: str) -> str:
+def parameter_key(key: str) -> str:
     """The registry parameter a change belongs to (a per-service entry belongs to its table)."""
     return key if key in registry() else key.rpartition(".")[0]
 
@@ -100,7 +100,7 @@ def components(changes: Mapping[str, tuple[Any, Any]], groups: Mapping[str, Sequ
     by_parameter: dict[str, list[str]] = {}
     for key in changes:
         if key not in claimed:
-            by_parameter.setdefault(_parameter_key(key), []).append(key)
+            by_parameter.setdefault(parameter_key(key), []).append(key)
     out += [_component(_default_name(p), dict.fromkeys(keys), changes) for p, keys in by_parameter.items()]
     names = [c.name for c in out]
     twice = sorted({n for n in names if names.count(n) > 1})

@@ -42,7 +42,8 @@ def _interval(outcome: str, low: float, high: float) -> str:
     return f"[{_num(outcome, low)}, {_num(outcome, high)}]" if math.isfinite(low) else "[no interval]"
 
 
-def _pct(share: float, low: float, high: float) -> str:
+def share_cell(share: float, low: float, high: float) -> str:
+    """A share of an effect in percent with its interval, as every attribution table and reading shows it."""
     if not math.isfinite(share):
         return "–"
     inner = f" [{100 * low:.0f}, {100 * high:.0f}]" if math.isfinite(low) else ""
@@ -85,7 +86,7 @@ def paragraph(rows: pd.DataFrame, plan: ExplainPlan) -> str:
     if plan.k == 1:
         return (f"{head} {plan.components[0].name} is the only change against {plan.base}, so it carries the whole "
                 f"{word}; there is nothing to split.")
-    named = [(r["component"], _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]),
+    named = [(r["component"], share_cell(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]),
               "" if _significant(r["share_ci_low"], r["share_ci_high"]) else " (not distinguishable from zero)")
              for _, r in parts.head(LISTED).iterrows()]
     name, share, note = named[0]
@@ -97,7 +98,7 @@ def paragraph(rows: pd.DataFrame, plan: ExplainPlan) -> str:
                      f"{100 * others['share_of_effect'].sum():.0f}%.")
     lines.append(f"What the components do not explain alone (the total minus the sum of their solo effects): "
                  f"{_num(outcome, rest['shapley'])} {_interval(outcome, rest['ci_low'], rest['ci_high'])}, "
-                 f"{_pct(rest['share_of_effect'], rest['share_ci_low'], rest['share_ci_high'])} of the {word}.")
+                 f"{share_cell(rest['share_of_effect'], rest['share_ci_low'], rest['share_ci_high'])} of the {word}.")
     return " ".join(lines)
 
 
@@ -187,7 +188,7 @@ def markdown(result: Attribution) -> str:
         for _, r in rows[np.isfinite(rows["shapley"])].iterrows():
             solo = _num(outcome, r["solo_effect"]) if r["kind"] == COMPONENT else ""
             inter = _num(outcome, r["interaction"]) if r["kind"] == COMPONENT else ""
-            share = _pct(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]) if shared else "–"
+            share = share_cell(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]) if shared else "–"
             lines.append(f"| {_label(outcome)} | {r['component']} | {_num(outcome, r['shapley'])} "
                          f"{_interval(outcome, r['ci_low'], r['ci_high'])} | {share} | {solo} | {inter} |")
     return "\n".join(lines) + "\n"

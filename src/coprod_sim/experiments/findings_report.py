@@ -32,8 +32,9 @@ NOT_YET = [
     "- The global sensitivity of these verdicts to the uncertain assumptions (which assumption could flip a "
     "verdict, and where): `experiments/sensitivity.py` gives the indices for the headline outcomes, not yet "
     "per verdict.",
-    "- The attribution of each remedy's effect to its components: `coprod-sim explain out_interest_binding` "
-    "(docs/explain.md) does it for one scenario.",
+    "- The attribution of each remedy's effect to its components, per verdict: docs/scenarios.md (\"Why each "
+    "scenario works\", from `experiments/scenarios.py`) attributes every remedy scenario's effect and party_led's "
+    "to up, down, in and out, against the baseline rather than inside this factorial.",
     "",
 ]
 TABLES = ("contrasts.csv", "levels.csv", "predictions.csv", "meta.json")
