@@ -227,8 +227,10 @@ def attribution_reading(table: pd.DataFrame, named: str | None) -> str:
                 f"named after: {named} carries {share}; {carried}.")
     if mine["share_ci_low"] > 0.5:
         return f"Reading: {named}, the change the scenario is named after, carries most of its effect on need met ({share})."
-    return (f"Reading: {named}, the change the scenario is named after, carries {share} of the effect on need met; "
-            f"whether that is most of it is not settled at this number of seeds. {carried[:1].upper()}{carried[1:]}.")
+    largest = " (the largest share)" if top["component"] == named else ""
+    others = "" if largest else f" {carried[:1].upper()}{carried[1:]}."
+    return (f"Reading: {named}, the change the scenario is named after, carries {share} of the effect on need "
+            f"met{largest}; whether that is most of it is not settled at this number of seeds.{others}")
 
 
 def attribution_section(replicates: int) -> list[str]:

@@ -59,7 +59,11 @@ def test_reading_credits_the_named_change_only_when_its_share_is_surely_most(scr
     sure = known_table((0.8, 0.6, 1.0), (0.26, 0.24, 0.28))
     assert "carries most of its effect on need met (80% [60, 100])" in script.attribution_reading(sure, "stake")
     unsure = known_table((0.6, 0.3, 0.9), (0.26, 0.24, 0.28))
-    assert "not settled at this number of seeds" in script.attribution_reading(unsure, "stake")
+    reading = script.attribution_reading(unsure, "stake")
+    assert "60% [30, 90] of the effect on need met (the largest share)" in reading
+    assert "not settled at this number of seeds" in reading and "carries the most" not in reading
+    second = known_table((0.45, 0.1, 0.8), (0.26, 0.24, 0.28))  # the named change is not the largest
+    assert "Rent-free space carries the most, 55% [20, 90]" in script.attribution_reading(second, "stake")
 
 
 def test_no_shares_of_an_effect_that_may_be_zero(script):
