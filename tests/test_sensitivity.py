@@ -288,19 +288,16 @@ def test_second_order_sobol_finds_the_one_interaction(tmp_path: Path) -> None:
     assert sorted(pd.read_csv(tmp_path / "convergence.csv")["N"].unique()) == [64, 128, 256, 512]
 
 
-def test_the_annotated_spec_in_the_docs_is_valid_as_typed():
-    """docs/sensitivity.md's commented spec is what a user copies first: it must load as it stands."""
-    import re
-
+def test_the_annotated_specs_in_the_docs_are_valid_as_typed():
+    """docs/sensitivity.md's commented specs are what a user copies first: each must load as it stands."""
     import yaml
-    from conftest import ROOT
-
-    from coprod_sim.sensitivity import load_study
 
     text = (ROOT / "docs" / "sensitivity.md").read_text(encoding="utf-8")
-    block = re.search(r"## The spec\n.*?```yaml\n(.*?)```", text, re.S).group(1)
-    study = load_study(yaml.safe_load(block))
-    assert study.method == "sobol" and study.plan.replicates == 3
+    section = re.search(r"## The spec\n(.*?)\n## ", text, re.S).group(1)
+    first, grouped = (load_study(yaml.safe_load(b)) for b in re.findall(r"```yaml\n(.*?)```", section, re.S))
+    assert first.method == "sobol" and first.plan.replicates == 3
+    assert grouped.method == "morris" and grouped.group_names == ["government.resistance", "services.unit_cost"]
+    assert len(grouped.plan.points) == 6 * (2 + 1)  # as its comment says
 
 
 def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
@@ -424,3 +421,45 @@ def test_cli_refuses_a_bad_grouping_with_exit_2_and_counts_groups_in_the_dry_run
     assert found, out
     assert int(found.group(1)) == (30 - int(found.group(2) or 0)) * 2
     assert not (tmp_path / "out" / "indices.csv").exists()
+
+
+def _experiment():
+    """experiments/sensitivity.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_experiment_sensitivity", ROOT / "experiments" / "sensitivity.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_assumptions_screen_screens_every_table_as_one_group() -> None:
+    from coprod_sim.config.registry import ASSUMPTION, by_role
+
+    experiment = _experiment()
+    spec = experiment.assumption_spec()
+    params, groups = spec["design"]["parameters"], spec["design"]["groups"]
+    assumed = [p for p in by_role(ASSUMPTION) if p.source.startswith("assumption")]
+    tables = [p for p in assumed if p.type.startswith("per_")]
+    assert {"population.household_shares", "needs.elderly", "services.unit_cost"} <= set(groups)
+    assert set(groups) == {p.key for p in tables}  # no assumed table left unscreened
+    for p in tables:
+        nonzero = {name: d for name, d in p.default.items() if d}
+        assert groups[p.key] == [f"{p.key}.{name}" for name in nonzero]  # zeros say "no such need": kept at 0
+        for name, d in nonzero.items():
+            assert params[f"{p.key}.{name}"] == {"range": [pytest.approx(d / 2), pytest.approx(1.5 * d)]}
+    scalars = {p.key for p in assumed if not p.type.startswith("per_") and experiment.plausible(p) is not None}
+    assert set(params) - {k for keys in groups.values() for k in keys} == scalars
+    study = load_study(spec)  # every design point of every scenario resolves to a valid config
+    assert len(study.group_names) == len(scalars) + len(tables)
+    assert len(study.plan.points) == 4 * (len(scalars) + len(tables) + 1)
+    shares = [[point[k] for k in groups["population.household_shares"]] for point in study.plan.points]
+    assert all(0 < w < 1 for row in shares for w in row)
+
+
+def test_the_doc_section_counts_groups_when_tables_were_grouped() -> None:
+    experiment = _experiment()
+    meta = pd.Series({"factors": ["a", "t.x", "t.y", "u.x", "u.y", "u.z"],
+                      "groups": {"t": ["t.x", "t.y"], "u": ["u.x", "u.y", "u.z"]}})
+    assert experiment._factors(meta) == "6 factors in 3 groups (2 tables, one group each)"
+    assert experiment._factors(pd.Series({"factors": ["a", "b"], "groups": {}})) == "2 factors"
