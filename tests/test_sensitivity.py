@@ -4,6 +4,7 @@ Morris screening, identical results across backends, resume, paired effects on t
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -287,19 +288,16 @@ def test_second_order_sobol_finds_the_one_interaction(tmp_path: Path) -> None:
     assert sorted(pd.read_csv(tmp_path / "convergence.csv")["N"].unique()) == [64, 128, 256, 512]
 
 
-def test_the_annotated_spec_in_the_docs_is_valid_as_typed():
-    """docs/sensitivity.md's commented spec is what a user copies first: it must load as it stands."""
-    import re
-
+def test_the_annotated_specs_in_the_docs_are_valid_as_typed():
+    """docs/sensitivity.md's commented specs are what a user copies first: each must load as it stands."""
     import yaml
-    from conftest import ROOT
-
-    from coprod_sim.sensitivity import load_study
 
     text = (ROOT / "docs" / "sensitivity.md").read_text(encoding="utf-8")
-    block = re.search(r"## The spec\n.*?```yaml\n(.*?)```", text, re.S).group(1)
-    study = load_study(yaml.safe_load(block))
-    assert study.method == "sobol" and study.plan.replicates == 3
+    section = re.search(r"## The spec\n(.*?)\n## ", text, re.S).group(1)
+    first, grouped = (load_study(yaml.safe_load(b)) for b in re.findall(r"```yaml\n(.*?)```", section, re.S))
+    assert first.method == "sobol" and first.plan.replicates == 3
+    assert grouped.method == "morris" and grouped.group_names == ["government.resistance", "services.unit_cost"]
+    assert len(grouped.plan.points) == 6 * (2 + 1)  # as its comment says
 
 
 def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
@@ -325,3 +323,143 @@ def test_effects_in_the_introduction_design_get_their_time_path_in_the_report(tm
     assert (path["n_pairs"] <= len(runs)).all() and path["n_pairs"].max() > runs["point_id"].nunique()
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "## Effects after the policy's introduction" in report and (tmp_path / "events.png").is_file()
+
+
+# ------------------------------------------------------------------ groups (design.groups)
+X13 = {"x1+x3": ["x1", "x3"]}  # Ishigami = g(x1, x3) + 7 sin² x2: the group's S1 and ST are both 1 − S1(x2)
+
+
+@pytest.fixture(scope="module")
+def grouped(tmp_path_factory):
+    spec = ishigami_spec()
+    spec["design"]["groups"] = X13
+    return coprod_sim.sensitivity(spec, tmp_path_factory.mktemp("grouped"))
+
+
+def test_grouped_sobol_indices_of_ishigami_match_the_analytic_values(grouped) -> None:
+    truth = analytic_indices(X13)
+    assert truth["ST"]["x1+x3"] == pytest.approx(1 - analytic_indices()["S1"]["x2"]) == pytest.approx(0.5576, abs=1e-4)
+    assert truth["S1"]["x2"] == pytest.approx(0.4424, abs=1e-4)
+    for index in ("S1", "ST"):
+        rows = table(grouped, index)
+        assert list(rows.index) == ["x1+x3", "x2"]  # one row per group, in the design's order
+        for name in rows.index:
+            low, high = rows.loc[name, "ci_low"], rows.loc[name, "ci_high"]
+            assert low - 0.02 <= truth[index][name] <= high + 0.02, (index, name, truth[index][name], low, high)
+            assert rows.loc[name, "value"] == pytest.approx(truth[index][name], abs=0.03)
+    assert set(grouped.indices["N"]) == {1024}
+    record = pd.read_json(grouped.out / "sensitivity.json", typ="series")
+    assert record["groups"] == X13 and record["factors"] == ["x1", "x2", "x3"]
+
+
+def test_convergence_of_a_grouped_design_reads_prefixes_of_its_group_blocks(grouped) -> None:
+    conv = pd.read_csv(grouped.out / "convergence.csv")
+    assert sorted(conv["N"].unique()) == [128, 256, 512, 1024]
+    final = conv[conv["N"] == 1024].set_index(["factor", "index"])["value"].sort_index()
+    main_rows = grouped.indices.set_index(["factor", "index"])["value"].sort_index()
+    assert np.allclose(final.loc[main_rows.index], main_rows)
+
+
+def test_grouped_sobol_has_second_order_indices_between_groups(tmp_path: Path) -> None:
+    spec = ishigami_spec(samples=64)
+    spec["design"] |= {"groups": {"x2+x3": ["x2", "x3"]}, "second_order": True}
+    study = load_study(spec)
+    assert len(study.plan.points) == 64 * (2 * 2 + 2)
+    report = coprod_sim.sensitivity(spec, tmp_path)
+    assert list(table(report, "S2").index) == ["x1 × x2+x3"]  # x1 interacts with x3, which is in the group
+
+
+def test_morris_with_groups_screens_the_groups(tmp_path: Path) -> None:
+    spec = ishigami_spec("morris", samples=20, factors=("x1", "x2", "x3", "x4"))
+    spec["design"]["groups"] = X13
+    study = load_study(spec)
+    assert len(study.plan.points) == 20 * (3 + 1) and study.group_names == ["x1+x3", "x2", "x4"]
+    report = coprod_sim.sensitivity(spec, tmp_path)
+    mu = table(report, "mu_star")["value"]
+    assert list(mu.index) == ["x1+x3", "x2", "x4"] and mu.idxmin() == "x4" and mu["x1+x3"] > 1
+    sigma = table(report, "sigma")["value"]
+    assert np.isnan(sigma["x1+x3"]) and np.isfinite(sigma["x2"])  # SALib: no σ for a group of several factors
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "Groups (3; indices are per group, a factor in no group is its own): x1+x3 = x1, x3." in text
+    assert "**x1+x3**" in text and "σ is not defined" in text
+
+
+def test_drop_points_leaves_out_whole_blocks_of_a_grouped_design(tmp_path: Path) -> None:
+    spec = ishigami_spec(samples=16, replicates=2)
+    spec["design"]["groups"] = X13
+    coprod_sim.sensitivity(spec, tmp_path)
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    runs.loc[(runs["point_id"] == 7) & (runs["replicate"] == 1), "y"] = np.nan  # block 1 of 4 points (G + 2)
+    indices, noise, _ = analyse(load_study({**spec, "analysis": {"missing": "drop_points"}}), {"": runs})
+    assert set(indices["N"]) == {15} and noise.iloc[0]["points_dropped"] == 4
+
+
+def test_groups_are_checked_for_the_analytic_target_too() -> None:
+    spec = ishigami_spec("fast", samples=65)
+    spec["design"]["groups"] = X13
+    with pytest.raises(ConfigError, match=r"<mapping>: design\.groups: expected a sobol or morris design .* found "
+                                          r"design\.type fast"):
+        load_study(spec)
+    spec = ishigami_spec()
+    spec["design"]["groups"] = {"x1+x3": ["x1", "x5"]}
+    with pytest.raises(ConfigError, match=r"design\.groups\.x1\+x3: expected factor keys of design\.parameters, "
+                                          r"found 'x5' \(str\), which is not a factor of this design"):
+        load_study(spec)
+
+
+def test_cli_refuses_a_bad_grouping_with_exit_2_and_counts_groups_in_the_dry_run(tmp_path: Path, capsys) -> None:
+    spec = tmp_path / "study.yaml"
+    spec.write_text("model: ishigami\nreplicates: 2\ndesign:\n  type: lhs\n  samples: 64\n  parameters: {x1: {}, "
+                    "x2: {}, x3: {}}\n  groups: {x1+x3: [x1, x3]}\n")
+    assert main(["sensitivity", str(spec), "--out", str(tmp_path / "out")]) == 2
+    assert f"{spec}: design.groups: expected a sobol or morris design" in capsys.readouterr().err
+    spec.write_text(spec.read_text().replace("type: lhs", "type: morris").replace("samples: 64", "samples: 10"))
+    assert main(["sensitivity", str(spec), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    # 10 trajectories × (2 groups + 1) points, not × (3 factors + 1); a point of the Morris grid met again is run once
+    found = re.search(r"(\d+) runs \(30 design points(?:, (\d+) of them repeating an earlier point)?; 2 replicates", out)
+    assert found, out
+    assert int(found.group(1)) == (30 - int(found.group(2) or 0)) * 2
+    assert not (tmp_path / "out" / "indices.csv").exists()
+
+
+def _experiment():
+    """experiments/sensitivity.py as a module (it is a script, not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_experiment_sensitivity", ROOT / "experiments" / "sensitivity.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_assumptions_screen_screens_every_table_as_one_group() -> None:
+    from coprod_sim.config.registry import ASSUMPTION, by_role
+
+    experiment = _experiment()
+    spec = experiment.assumption_spec()
+    params, groups = spec["design"]["parameters"], spec["design"]["groups"]
+    assumed = [p for p in by_role(ASSUMPTION) if p.source.startswith("assumption")]
+    tables = [p for p in assumed if p.type.startswith("per_")]
+    assert {"population.household_shares", "needs.elderly", "services.unit_cost"} <= set(groups)
+    assert set(groups) == {p.key for p in tables}  # no assumed table left unscreened
+    for p in tables:
+        nonzero = {name: d for name, d in p.default.items() if d}
+        assert groups[p.key] == [f"{p.key}.{name}" for name in nonzero]  # zeros say "no such need": kept at 0
+        for name, d in nonzero.items():
+            assert params[f"{p.key}.{name}"] == {"range": [pytest.approx(d / 2), pytest.approx(1.5 * d)]}
+    scalars = {p.key for p in assumed if not p.type.startswith("per_") and experiment.plausible(p) is not None}
+    assert set(params) - {k for keys in groups.values() for k in keys} == scalars
+    study = load_study(spec)  # every design point of every scenario resolves to a valid config
+    assert len(study.group_names) == len(scalars) + len(tables)
+    assert len(study.plan.points) == 4 * (len(scalars) + len(tables) + 1)
+    shares = [[point[k] for k in groups["population.household_shares"]] for point in study.plan.points]
+    assert all(0 < w < 1 for row in shares for w in row)
+
+
+def test_the_doc_section_counts_groups_when_tables_were_grouped() -> None:
+    experiment = _experiment()
+    meta = pd.Series({"factors": ["a", "t.x", "t.y", "u.x", "u.y", "u.z"],
+                      "groups": {"t": ["t.x", "t.y"], "u": ["u.x", "u.y", "u.z"]}})
+    assert experiment._factors(meta) == "6 factors in 3 groups (2 tables, one group each)"
+    assert experiment._factors(pd.Series({"factors": ["a", "b"], "groups": {}})) == "2 factors"

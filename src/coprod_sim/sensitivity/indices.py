@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..sweeps import SweepPlan
-from ..sweeps.salib import analyze, sobol_prefix
+from ..sweeps.salib import analyze, rows, sobol_prefix
 from .spec import Study
 
 COLUMNS = ["method", "outcome", "factor", "index", "value", "ci_low", "ci_high", "N", "replicates"]
@@ -83,9 +83,11 @@ def short(scenario: str) -> str:
 
 # ------------------------------------------------------------------ missing values
 def block_size(study: Study) -> int:
-    """Design points that must be dropped together: a Sobol base sample's block, a Morris trajectory."""
-    d = len(study.factors)
-    return {"sobol": 2 * d + 2 if study.second_order else d + 2, "morris": d + 1}.get(study.design_type, 1)
+    """Design points that must be dropped together: a Sobol base sample's block, a Morris trajectory (one row
+    per group, not per factor, when the design has groups)."""
+    if study.design_type not in ("sobol", "morris"):
+        return 1
+    return rows(study.design_type, len(study.group_names), 1, study.second_order)
 
 
 def kept_points(study: Study, series: Series) -> np.ndarray:
@@ -153,7 +155,7 @@ def indices_for(study: Study, series: Series, kept: np.ndarray, rows: slice | No
     y = series.values.mean(axis=1)
     found = analyze(study.method, study.factors, x[kept], y[kept], second_order=study.second_order,
                     levels=int(study.plan.design.get("levels", 4)), conf_level=study.conf_level,
-                    resamples=study.resamples, seed=study.plan.root_seed)
+                    resamples=study.resamples, seed=study.plan.root_seed, groups=study.groups)
     table = pd.DataFrame(found)
     table.insert(0, "outcome", series.label)
     table.insert(0, "method", study.method)
@@ -173,7 +175,7 @@ def convergence_for(study: Study, series: Series, kept: np.ndarray) -> pd.DataFr
     n = study.samples
     sizes = sorted({n // 2 ** k for k in range(4) if n // 2 ** k >= 4})
     for size in sizes:
-        prefix = slice(0, sobol_prefix(size, len(study.factors), study.second_order))
+        prefix = slice(0, sobol_prefix(size, len(study.group_names), study.second_order))
         if kept[prefix].sum() < 4 * block_size(study):
             continue
         frames.append(indices_for(study, series, kept, prefix))

@@ -86,6 +86,8 @@ def _mu_sigma(label: str, table: pd.DataFrame, folder: Path, floor: float) -> Pa
     """Morris μ* (overall influence) against σ (non-linearity or interactions), one labelled dot per factor."""
     mu = table[table["index"] == "mu_star"].set_index("factor")["value"]
     sigma = table[table["index"] == "sigma"].set_index("factor")["value"].reindex(mu.index)
+    undrawn = sigma.isna()  # a group of several factors has no σ (SALib): said in the title, not drawn
+    mu, sigma = mu[~undrawn], sigma[~undrawn]
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.scatter(mu, sigma, s=14)
     for name in mu.sort_values(ascending=False).index[:12]:
@@ -95,7 +97,8 @@ def _mu_sigma(label: str, table: pd.DataFrame, folder: Path, floor: float) -> Pa
     _noise_line(ax, floor)
     ax.set_xlabel("μ* (mean |elementary effect| over the factor's range)")
     ax.set_ylabel("σ (spread of elementary effects)")
-    ax.set_title(label, fontsize=9)
+    ax.set_title(label + (f"\n(not drawn, no σ for a group: {', '.join(undrawn.index[undrawn])})" if undrawn.any()
+                          else ""), fontsize=9)
     ax.legend(fontsize=8)
     return _save(fig, folder / f"morris-{slug(label)}.png")
 
@@ -150,6 +153,7 @@ def write_report(study: Study, result: SensitivityReport, plots: list[Path]) -> 
     lines = [f"# Sensitivity study: {study.name}", "",
              f"- Method: {METHOD_TEXT[study.method]}.",
              f"- Factors ({len(study.factors)}): {', '.join(study.factors)}.",
+             *_groups_line(study),
              f"- Design: {study.design_type}, base sample N = {study.samples}; {len(study.plan.points)} design points "
              f"× {study.plan.replicates} replicate(s) ({study.plan.seed_scheme} seeds)"
              + (f" × {len(study.plans)} scenarios" if study.effect_plans else "")
@@ -173,6 +177,15 @@ def write_report(study: Study, result: SensitivityReport, plots: list[Path]) -> 
     path = result.out / "report.md"
     files.write_text(path, "\n".join(lines))
     return path
+
+
+def _groups_line(study: Study) -> list[str]:
+    """The design's groups (``design.groups``), whose indices replace their factors' own."""
+    if not study.groups:
+        return []
+    named = [f"{name} = {', '.join(keys)}" for name, keys in study.named_groups.items()]
+    return [f"- Groups ({len(study.group_names)}; indices are per group, a factor in no group is its own): "
+            f"{'; '.join(named)}."]
 
 
 def _outcome_section(study: Study, label: str, table: pd.DataFrame, noise: pd.Series, pct: int) -> list[str]:
@@ -229,7 +242,8 @@ def _sentence(method: str, row: pd.Series, by: dict[str, pd.DataFrame], first: b
         return f"{name} {what} (ST {_ci(row, pct)}; S1 {_ci(s1, pct)})."
     if method == "morris":
         sigma = by["sigma"].loc[row["factor"]]["value"]
-        shape = "non-linear or interacting" if sigma > row["value"] else "close to linear and additive"
+        shape = ("a group of factors: σ is not defined, so linearity is not told" if not np.isfinite(sigma) else
+                 "non-linear or interacting" if sigma > row["value"] else "close to linear and additive")
         return f"{name}: μ* {_ci(row, pct)}, σ {_num(sigma)} — {shape}."
     return f"{name}: {row['index']} {_ci(row, pct)}."
 

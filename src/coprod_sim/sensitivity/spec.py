@@ -16,7 +16,9 @@ two more keys::
       resamples: 200          # bootstrap resamples for the intervals
 
 Factors (the design's parameters: levers or uncertainties) and outcomes (levels
-or paired effects) are declared apart. Common random numbers are the default
+or paired effects) are declared apart. A Sobol or Morris design may group
+factors (``design.groups: {name: [factor keys]}``, sweeps/groups.py): the
+indices are then the groups'. Common random numbers are the default
 (``seed_scheme: common``): independent seeds add seed noise to every difference
 between design points and inflate total-order indices.
 """
@@ -37,7 +39,8 @@ from ..config import ConfigError, describe_value, load_config, read_yaml
 from ..model import KEY_OUTCOMES, OUTCOME_KEYS, SUMMARY_KEYS
 from ..sweeps import RunTask, SweepPlan, build_plan, derive_seed
 from ..sweeps.design import Axis, latin_hypercube, salib_design
-from ..sweeps.salib import GIVEN_DATA_METHODS, MIN_GIVEN_POINTS, SALIB_DESIGNS, min_samples
+from ..sweeps.groups import design_groups
+from ..sweeps.salib import GIVEN_DATA_METHODS, MIN_GIVEN_POINTS, SALIB_DESIGNS, group_names, min_samples
 from ..sweeps.spec import LHS_STREAM, SALIB_STREAM, SEED_SCHEMES, run_key
 from . import targets
 
@@ -77,6 +80,24 @@ class Study:
     @property
     def second_order(self) -> bool:
         return bool(self.plan.design.get("second_order", False))
+
+    @property
+    def groups(self) -> list[str] | None:
+        """Each factor's group label (``design.groups``), or None when every factor is its own group."""
+        return self.plan.design.get("groups")
+
+    @property
+    def group_names(self) -> list[str]:
+        """What the indices are reported for, in order: the groups (a factor in no group is its own)."""
+        return group_names(self.factors, self.groups)
+
+    @property
+    def named_groups(self) -> dict[str, list[str]]:
+        """The spec's groups, name → factor keys (empty without ``design.groups``)."""
+        members: dict[str, list[str]] = {}
+        for key, name in zip(self.factors, self.groups or self.factors, strict=True):
+            members.setdefault(name, []).append(key)
+        return {name: keys for name, keys in members.items() if keys != [name]}
 
     @property
     def plans(self) -> dict[str, SweepPlan]:
@@ -249,6 +270,7 @@ def _analytic_study(model: str, raw: dict, analysis: dict, origin: str, probs: l
     opts = _options(analysis, str(kind), origin, probs)
     _outcome_list(analysis, raw, (targets.OUTCOME,), (targets.OUTCOME,), origin, probs)
     axes = _analytic_axes(design.get("parameters"), origin, probs)
+    groups = design_groups(design, str(kind), [a.key for a in axes], origin, probs)
     samples, reps, seed = design.get("samples"), raw.get("replicates", 1), raw.get("seed", 0)
     for name, value, low in (("design.samples", samples, min_samples(str(kind)) if kind in SALIB_DESIGNS else 2),
                              ("replicates", reps, 1), ("seed", seed, 0)):
@@ -263,7 +285,8 @@ def _analytic_study(model: str, raw: dict, analysis: dict, origin: str, probs: l
     if scheme not in SEED_SCHEMES:
         raise ConfigError([f"{origin}: seed_scheme: expected one of {', '.join(SEED_SCHEMES)}, found "
                            f"{describe_value(scheme)}"])
-    plan = _analytic_plan(str(kind), design, axes, int(samples or 0), reps, seed, scheme, float(noise), raw, origin)
+    plan = _analytic_plan(str(kind), design, axes, int(samples or 0), reps, seed, scheme, float(noise), raw, origin,
+                          groups)
     _enough_points(opts["method"], len(plan.points), origin)
     return Study(name=plan.name, origin=origin, model=model, design_type=str(kind), factors=plan.varied,
                  outcomes=[targets.OUTCOME], plan=plan, base_label=model, **opts)
@@ -290,14 +313,14 @@ def _analytic_axes(params: Any, origin: str, probs: list[str]) -> list[Axis]:
 
 
 def _analytic_plan(kind: str, design: dict, axes: list[Axis], samples: int, reps: int, seed: int, scheme: str,
-                   noise: float, raw: dict, origin: str) -> SweepPlan:
+                   noise: float, raw: dict, origin: str, groups: list[str] | None = None) -> SweepPlan:
     info: dict[str, Any] = {}
     if kind in SALIB_DESIGNS:
         salib_seed = int(np.random.SeedSequence(entropy=seed, spawn_key=SALIB_STREAM).generate_state(1)[0])
         second = bool(design.get("second_order", False))
-        unit, points = salib_design(kind, axes, samples, salib_seed, second, int(design.get("levels", 4)))
+        unit, points = salib_design(kind, axes, samples, salib_seed, second, int(design.get("levels", 4)), groups)
         info = {"type": kind, "unit": unit, "samples": samples, "second_order": second,
-                "levels": int(design.get("levels", 4))}
+                "levels": int(design.get("levels", 4)), **({"groups": groups} if groups else {})}
     else:
         points = latin_hypercube(axes, samples, np.random.default_rng(
             np.random.SeedSequence(entropy=seed, spawn_key=LHS_STREAM)))

@@ -131,6 +131,7 @@ def write_outputs(study: Study, result: SensitivityReport) -> None:
         files.write_text(out / f"{name}.csv", table.to_csv(index=False, float_format="%.6g"))
     record = {"kind": "coprod-sim sensitivity", "name": study.name, "spec_file": study.origin, "model": study.model,
               "design": study.design_type, "method": study.method, "factors": study.factors,
+              "groups": study.named_groups,
               "outcomes": list(result.noise["outcome"]), "effects": list(study.effect_plans),
               "base": study.base_label, "samples": study.samples, "replicates": study.plan.replicates,
               "seed": study.plan.root_seed, "seed_scheme": study.plan.seed_scheme, "runs": result.runs,

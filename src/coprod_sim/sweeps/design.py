@@ -126,13 +126,14 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def salib_design(kind: str, axes: list[Axis], samples: int, seed: int, second_order: bool = False,
-                 levels: int = 4) -> tuple[np.ndarray, list[dict[str, Any]]]:
+                 levels: int = 4, groups: list[str] | None = None) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """A Sobol, Morris or FAST design (SALib, on the unit cube) and its points mapped through each axis.
 
-    The unit sample is returned too: the sensitivity analysis reads it back.
+    The unit sample is returned too: the sensitivity analysis reads it back. ``groups``: each axis' group
+    label (Sobol, Morris), so a group's factors move together.
     """
     from .salib import unit_sample
 
-    unit = unit_sample(kind, [a.key for a in axes], samples, seed, second_order, levels)
+    unit = unit_sample(kind, [a.key for a in axes], samples, seed, second_order, levels, groups)
     columns = [a.ppf(unit[:, j]) for j, a in enumerate(axes)]
     return unit, [{a.key: columns[j][i] for j, a in enumerate(axes)} for i in range(len(unit))]

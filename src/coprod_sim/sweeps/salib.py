@@ -11,7 +11,12 @@ factor moves across its whole range).
 
 The module lives in the sweeps layer because sweep specs can ask for these
 designs (``design.type: sobol | morris | fast``); the sensitivity layer above
-uses its analyzers. SALib is imported inside the functions: it pulls in
+uses its analyzers.
+
+Groups (``design.groups``, Sobol and Morris only, as in SALib): each factor
+carries a group label (its own key when ungrouped), a design moves a group's
+factors together, so it has N × (G + 1) (Morris) or N × (G + 2) (Sobol) rows
+for G groups instead of one block per factor, and the indices are the groups'. SALib is imported inside the functions: it pulls in
 matplotlib and pandas machinery that plain ``coprod-sim`` commands never need.
 """
 
@@ -25,6 +30,7 @@ from typing import Any
 import numpy as np
 
 SALIB_DESIGNS = ("sobol", "morris", "fast")
+GROUPED_DESIGNS = ("sobol", "morris")  # SALib's FAST and given-data analyzers have no groups
 GIVEN_DATA_METHODS = ("rbd_fast", "delta")
 FAST_M = 4  # FAST interference factor (SALib's default); needs samples > 4 M²
 RBD_M = 10  # RBD-FAST harmonics (SALib's default); its bootstrap halves the sample, which must stay above 2 M
@@ -33,11 +39,18 @@ MORRIS_LEVELS = 4
 
 
 def problem(names: list[str], groups: list[str] | None = None) -> dict[str, Any]:
-    """A SALib problem on the unit cube (values are mapped to parameters by the design's axes)."""
+    """A SALib problem on the unit cube (values are mapped to parameters by the design's axes); ``groups``:
+    each factor's group label, as SALib takes them."""
     out: dict[str, Any] = {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
     if groups:
         out["groups"] = list(groups)
     return out
+
+
+def group_names(names: list[str], groups: list[str] | None = None) -> list[str]:
+    """What the indices are reported for: the groups in order of first appearance (SALib's order), or the
+    factors when there are no groups."""
+    return list(dict.fromkeys(groups or names))
 
 
 def min_samples(kind: str) -> int:
@@ -45,25 +58,27 @@ def min_samples(kind: str) -> int:
     return {"fast": 4 * FAST_M * FAST_M + 1, "morris": 2, "sobol": 2}[kind]
 
 
-def rows(kind: str, factors: int, samples: int, second_order: bool = False) -> int:
-    """Design points of a SALib design with base size ``samples`` (N, or Morris trajectories)."""
+def rows(kind: str, groups: int, samples: int, second_order: bool = False) -> int:
+    """Design points of a SALib design with base size ``samples`` (N, or Morris trajectories) over ``groups``
+    groups G (each ungrouped factor is its own group; FAST: the factors)."""
     if kind == "sobol":
-        return samples * (2 * factors + 2 if second_order else factors + 2)
-    return samples * (factors + 1) if kind == "morris" else samples * factors
+        return samples * (2 * groups + 2 if second_order else groups + 2)
+    return samples * (groups + 1) if kind == "morris" else samples * groups
 
 
 def unit_sample(kind: str, names: list[str], samples: int, seed: int, second_order: bool = False,
-                levels: int = MORRIS_LEVELS) -> np.ndarray:
+                levels: int = MORRIS_LEVELS, groups: list[str] | None = None) -> np.ndarray:
     """The design on the unit cube, one row per design point (deterministic in ``seed``).
 
     Sobol: SALib's scrambled Sobol sequence with Saltelli's cross-sampling; the
     design for N is a prefix of the design for 2N (same seed), so doubling N
     reuses every earlier run. SALib warns when N is not a power of two; the
-    dry run reports that instead.
+    dry run reports that instead. ``groups``: each factor's group label
+    (Sobol and Morris), so a group's factors move together.
     """
     from SALib.sample import fast_sampler, morris, sobol
 
-    prob = problem(names)
+    prob = problem(names, groups)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "sobol":
@@ -75,9 +90,9 @@ def unit_sample(kind: str, names: list[str], samples: int, seed: int, second_ord
     raise ValueError(f"unknown SALib design {kind!r}")
 
 
-def sobol_prefix(n: int, factors: int, second_order: bool = False) -> int:
-    """Rows of a Sobol design that make up its first ``n`` base samples (for convergence)."""
-    return rows("sobol", factors, n, second_order)
+def sobol_prefix(n: int, groups: int, second_order: bool = False) -> int:
+    """Rows of a Sobol design over ``groups`` groups that make up its first ``n`` base samples (convergence)."""
+    return rows("sobol", groups, n, second_order)
 
 
 # ------------------------------------------------------------------ analyzers
@@ -88,29 +103,35 @@ def _row(index: str, factor: str, value: float, half: float | None) -> dict[str,
 
 def analyze(method: str, names: list[str], x: np.ndarray | None, y: np.ndarray, *, second_order: bool = False,
             levels: int = MORRIS_LEVELS, conf_level: float = 0.95, resamples: int = 200,
-            seed: int = 0) -> list[dict[str, Any]]:
+            seed: int = 0, groups: list[str] | None = None) -> list[dict[str, Any]]:
     """Indices of one outcome as rows (index, factor, value, ci_low, ci_high); CIs from SALib's bootstrap.
 
     ``x`` is the unit-cube design (Morris, Sobol, FAST) or the factor values
     themselves (given-data methods). ``y`` must be finite: SALib does not check,
-    and one NaN silently turns every Sobol index into 0.
+    and one NaN silently turns every Sobol index into 0. ``groups`` (Sobol,
+    Morris): each factor's group label, as the design was sampled with; the rows
+    are then the groups' (``factor`` holds the group's name). Morris σ of a group
+    of several factors is not defined (SALib gives NaN).
     """
     if not np.all(np.isfinite(y)):
         raise ValueError("analyze: y has missing or non-finite values")
-    prob = problem(names)
+    if groups and method not in GROUPED_DESIGNS:
+        raise ValueError(f"analyze: {method} takes no groups")
+    prob = problem(names, groups)
+    labels = group_names(names, groups)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         if method == "sobol":
-            return _sobol(prob, y, second_order, conf_level, resamples, seed)
+            return _sobol(prob, labels, y, second_order, conf_level, resamples, seed)
         if method == "morris":
             from SALib.analyze import morris
 
             assert x is not None
             res = morris.analyze(prob, x, y, num_resamples=resamples, conf_level=conf_level, num_levels=levels,
                                  seed=seed)
-            return ([_row("mu_star", n, res["mu_star"][i], res["mu_star_conf"][i]) for i, n in enumerate(names)]
-                    + [_row("sigma", n, res["sigma"][i], None) for i, n in enumerate(names)]
-                    + [_row("mu", n, res["mu"][i], None) for i, n in enumerate(names)])
+            return ([_row("mu_star", n, res["mu_star"][i], res["mu_star_conf"][i]) for i, n in enumerate(labels)]
+                    + [_row("sigma", n, res["sigma"][i], None) for i, n in enumerate(labels)]
+                    + [_row("mu", n, res["mu"][i], None) for i, n in enumerate(labels)])
         if method == "fast":
             from SALib.analyze import fast
 
@@ -121,15 +142,15 @@ def analyze(method: str, names: list[str], x: np.ndarray | None, y: np.ndarray, 
     raise ValueError(f"unknown method {method!r}")
 
 
-def _sobol(prob: dict, y: np.ndarray, second_order: bool, conf_level: float, resamples: int,
+def _sobol(prob: dict, names: list[str], y: np.ndarray, second_order: bool, conf_level: float, resamples: int,
            seed: int) -> list[dict[str, Any]]:
+    """First, total and (optionally) second-order indices of ``names``: the factors, or the groups."""
     from SALib.analyze import sobol
 
     res = sobol.analyze(prob, y, calc_second_order=second_order, num_resamples=resamples, conf_level=conf_level,
                         seed=seed)
-    out = _first_total(res, prob["names"])
+    out = _first_total(res, names)
     if second_order:
-        names = prob["names"]
         for i in range(len(names)):
             for j in range(i + 1, len(names)):
                 out.append(_row("S2", f"{names[i]} × {names[j]}", res["S2"][i, j], res["S2_conf"][i, j]))

@@ -56,7 +56,8 @@ from .design import (
     one_at_a_time,
     salib_design,
 )
-from .salib import SALIB_DESIGNS, min_samples
+from .groups import design_groups, ungroupable
+from .salib import SALIB_DESIGNS, group_names, min_samples, rows
 
 BACKENDS = ("serial", "processes", "dask")
 SEED_SCHEMES = {
@@ -67,7 +68,7 @@ SEED_SCHEMES = {
 }
 SPEC_FIELDS = ("name", "description", "base", "set", "design", "replicates", "seed", "seed_scheme", "outputs",
                "backend", "workers", "batch_size", "scheduler", "timeout", "max_attempts", "fault_injection")
-DESIGN_FIELDS = ("type", "parameters", "samples", "points", "file", "second_order", "levels")
+DESIGN_FIELDS = ("type", "parameters", "samples", "points", "file", "second_order", "levels", "groups")
 LHS_STREAM = (0xD1E5, 0xD1E5, 0xD1E5)  # spawn key of the LHS sampler's stream; never a run's key
 SALIB_STREAM = (0x5A1B, 0x5A1B, 0x5A1B)  # spawn key of the SALib samplers' seed; never a run's key
 MAX_RUNS = 100_000  # a sweep resolves every run's config up front (about 1 ms each); beyond this, split it
@@ -319,6 +320,10 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
     if kind not in DESIGN_TYPES:
         probs.add(f"{origin}: design.type: expected one of {', '.join(DESIGN_TYPES)}, found {describe_value(kind)}")
         return [], []
+    refused = ungroupable(design, kind, origin)
+    if refused:
+        probs.add(refused)
+        return [], []
     if kind == "explicit":
         points = design.get("points")
         where, unit = origin, "design.points"
@@ -346,10 +351,13 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
             probs.add(f"{origin}: design.samples: expected a whole number ≥ {low}, found {describe_value(raw_samples)}")
             return [], []
         samples = raw_samples
-    d = len(axes)
+    found = len(probs)
+    groups = design_groups(design, kind, varied, origin, probs)
+    if len(probs) > found:
+        return [], []
     count = {"factorial": math.prod(len(a.values) for a in axes), "oat": 1 + sum(len(a.values) for a in axes),
-             "lhs": samples, "sobol": samples * (d * (2 if design.get("second_order") is True else 1) + 2),
-             "morris": samples * (d + 1), "fast": samples * d}[kind]
+             "lhs": samples}.get(kind) or rows(kind, len(group_names(varied, groups)), samples,
+                                               design.get("second_order") is True)
     if _too_many(count * replicates, f"{origin}: design", probs):  # counted, not materialised
         return [], []
     if kind == "factorial":
@@ -357,7 +365,7 @@ def _expand_design(design: dict, base_cfg: dict, root_seed: int, replicates: int
     if kind == "oat":
         return varied, one_at_a_time(axes, {k: dotted.get(base_cfg, k) for k in varied})
     if kind in SALIB_DESIGNS:
-        return varied, _salib_points(kind, design, axes, samples, root_seed, origin, probs, info)
+        return varied, _salib_points(kind, design, axes, samples, root_seed, origin, probs, info, groups)
     rng = np.random.default_rng(np.random.SeedSequence(entropy=root_seed, spawn_key=LHS_STREAM))
     return varied, latin_hypercube(axes, count, rng)
 
@@ -371,8 +379,9 @@ def _too_many(runs: int, where: str, probs: _Problems) -> bool:
 
 
 def _salib_points(kind: str, design: dict, axes: list[Axis], samples: int, root_seed: int, origin: str,
-                  probs: _Problems, info: dict[str, Any]) -> list[dict[str, Any]]:
-    """Sobol / Morris / FAST points, seeded from the root seed; the unit sample goes into ``info``."""
+                  probs: _Problems, info: dict[str, Any], groups: list[str] | None = None) -> list[dict[str, Any]]:
+    """Sobol / Morris / FAST points, seeded from the root seed; the unit sample (and each factor's group
+    label, when the design has groups) goes into ``info``."""
     second, nlev = design.get("second_order", False), design.get("levels", 4)
     if not isinstance(second, bool):
         probs.add(f"{origin}: design.second_order: expected true or false, found {describe_value(second)}")
@@ -382,8 +391,10 @@ def _salib_points(kind: str, design: dict, axes: list[Axis], samples: int, root_
     if probs:
         return []
     seed = int(np.random.SeedSequence(entropy=root_seed, spawn_key=SALIB_STREAM).generate_state(1)[0])
-    unit, points = salib_design(kind, axes, samples, seed, bool(second), int(nlev))
+    unit, points = salib_design(kind, axes, samples, seed, bool(second), int(nlev), groups)
     info.update(type=kind, unit=unit, samples=samples, second_order=bool(second), levels=int(nlev))
+    if groups:
+        info["groups"] = groups
     return points
 
 
