@@ -240,6 +240,33 @@ def test_shipped_scenarios_open_without_pending_changes() -> None:
         assert not s.overrides, path.name
 
 
+def test_history_is_read_under_the_tab_lock(session: Session, monkeypatch) -> None:
+    """Play steps in a worker thread; a view reading the history must wait for the month being stepped
+    (a loaded machine once drew the phone controls from a half-recorded month: ValueError on the page)."""
+    import threading
+
+    session.step()
+    free_while_reading: list[bool] = []
+    model = session.model
+    recorded = type(model).timeseries
+
+    def probing(self):  # another thread tries to take the lock while the history is being read
+        def probe() -> None:
+            took = session.lock.acquire(blocking=False)
+            free_while_reading.append(took)
+            if took:
+                session.lock.release()
+
+        other = threading.Thread(target=probe)
+        other.start()
+        other.join()
+        return recorded(self)
+
+    monkeypatch.setattr(type(model), "timeseries", probing)
+    assert len(session.history()) == 1
+    assert free_while_reading == [False], "the history was read without the lock"
+
+
 def test_run_to_month_history_monitors_and_reference(session: Session) -> None:
     session.run_to(3)
     assert session.model.steps == 3 and [m for m, _ in session.log] == [0, 1, 2, 3]

@@ -337,7 +337,9 @@ def PhoneBar(session: Session, playing: solara.Reactive[bool], step: Callable[..
              tick: int) -> None:
     """On a phone the controls panel is closed: Step, Play and the key monitors sit at the top of the page
     (hidden by CSS on wider screens)."""
-    rows = {r["key"]: r for r in monitor_rows(session.history(), session.window(), None)}
+    with session.lock:  # one month's monitors and month number, never a month being stepped
+        rows = {r["key"]: r for r in monitor_rows(session.history(), session.window(), None)}
+        month = session.model.steps
     keys = ("quality.needs_met_share", "quality.satisfaction_mean", "equity.center_periphery_gap")
     cells = "".join(f"<tr><td>{html.escape(rows[k]['label'])}</td><td>{rows[k]['now']}</td></tr>" for k in keys if k in rows)
     with solara.Column(gap="4px", classes=["coprod-phonebar"]):
@@ -345,7 +347,7 @@ def PhoneBar(session: Session, playing: solara.Reactive[bool], step: Callable[..
             solara.Button("Step", color="primary", on_click=step, disabled=playing.value or bool(busy))
             solara.Button("Pause" if playing.value else "Play", color="primary", disabled=bool(busy),
                           on_click=lambda: (error.set(""), playing.set(not playing.value)))
-            solara.HTML(tag="span", unsafe_innerHTML=f"month {session.model.steps} of {session.last_month()}",
+            solara.HTML(tag="span", unsafe_innerHTML=f"month {month} of {session.last_month()}",
                         classes=["coprod-month"])
         solara.HTML(tag="div", unsafe_innerHTML=f"<table class='coprod-table' aria-label='Key monitors'>{cells}</table>")
 

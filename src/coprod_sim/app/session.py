@@ -360,15 +360,20 @@ class Session:
 
     def history(self) -> pd.DataFrame:
         """This run's monthly time series: the model's outcomes plus the app's facility counts by zone (built
-        once per month: a frame asks for it several times; callers must not modify it)."""
-        key = (self.generation, self.model.steps)
-        if self._history is not None and self._history[0] == key:
-            return self._history[1]
-        ts = self.model.timeseries()
-        if self._sites and len(self._sites) == len(ts):
-            ts = pd.concat([ts.reset_index(drop=True), pd.DataFrame(self._sites)], axis=1)
-        self._history = (key, ts)
-        return ts
+        once per month: a frame asks for it several times; callers must not modify it).
+
+        Read under the lock: Play steps in a worker thread, and a part of the page drawn while a month is
+        half recorded would see columns of different lengths (a loaded machine once showed that as an error
+        in the phone controls)."""
+        with self.lock:
+            key = (self.generation, self.model.steps)
+            if self._history is not None and self._history[0] == key:
+                return self._history[1]
+            ts = self.model.timeseries()
+            if self._sites and len(self._sites) == len(ts):
+                ts = pd.concat([ts.reset_index(drop=True), pd.DataFrame(self._sites)], axis=1)
+            self._history = (key, ts)
+            return ts
 
     def last_month(self) -> int:
         """The scenario's last month (``run.steps``): the reporting window ends there and Play stops there."""
