@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import patience
 
 from coprod_sim.app.driver import group_cpu_s, launch_chromium, serve
 
@@ -74,6 +75,13 @@ def browser():
         b.close()
 
 
+def wait_ms(seconds: float) -> float:
+    """A Playwright wait (ms) for something that takes up to ``seconds`` on an idle machine: at least three
+    times that, more under load (``conftest.patience``), so a loaded 2-core machine never fails a browser
+    test by being slow. A fixed timeout once did (test_exercises, load 5 on 2 cores)."""
+    return patience(seconds) * 1000
+
+
 def choose(page, label: str, text: str) -> None:
     """Pick the option containing ``text`` in the select labelled ``label`` (a native select, as a user would)."""
     select = page.get_by_label(label, exact=True)
@@ -85,35 +93,36 @@ class Tab:
 
     def __init__(self, browser, url: str, width: int = 1400, height: int = 900):
         self.page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+        self.page.set_default_timeout(wait_ms(10))  # Playwright's 30 s, stretched by the machine's load
         self.problems: list[str] = []
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         self.page.on("requestfailed", lambda r: self.problems.append(f"failed: {r.url} {r.failure}"))
         self.page.on("response", lambda r: r.status >= 400 and self.problems.append(f"HTTP {r.status}: {r.url}"))
         start = time.monotonic()
         self.page.goto(url)
-        self.wait_month(0, timeout=60_000)
+        self.wait_month(0, timeout=wait_ms(20))
         self.page.locator(".coprod-map svg").wait_for()
         self.ready_s = time.monotonic() - start
 
-    def wait_month(self, month: int, timeout: float = 20_000) -> None:
-        self.page.get_by_text(f"Month: {month}", exact=True).wait_for(timeout=timeout)
+    def wait_month(self, month: int, timeout: float | None = None) -> None:
+        self.page.get_by_text(f"Month: {month}", exact=True).wait_for(timeout=timeout or wait_ms(7))
 
-    def wait_month_at_least(self, month: int, timeout: float = 30_000) -> None:
+    def wait_month_at_least(self, month: int, timeout: float | None = None) -> None:
         """Until the counter reaches ``month`` (Play may skip drawing months when the machine is slow)."""
-        self.page.wait_for_function(MONTH_AT_LEAST_JS, arg=month, timeout=timeout)
+        self.page.wait_for_function(MONTH_AT_LEAST_JS, arg=month, timeout=timeout or wait_ms(10))
 
-    def wait_idle(self, timeout: float = 60_000) -> None:
+    def wait_idle(self, timeout: float | None = None) -> None:
         """Until the busy sign (building a model, running to a month) has come, if it comes, and gone."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         busy = self.page.get_by_role("status", name="busy")
         with contextlib.suppress(PlaywrightTimeout):  # already done, or nothing slow was started
             busy.wait_for(timeout=2_000)
-        busy.wait_for(state="detached", timeout=timeout)
+        busy.wait_for(state="detached", timeout=timeout or wait_ms(20))
 
-    def views(self, differ_from: list[str] | None = None, timeout: float = 10.0) -> list[str]:
+    def views(self, differ_from: list[str] | None = None) -> list[str]:
         """Markup of the map and charts, waiting until both differ from ``differ_from``."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(3.4)
         while True:
             now = self.page.evaluate(VIEWS_JS)
             if differ_from is None or all(a != b for a, b in zip(now, differ_from, strict=True)):
@@ -140,7 +149,7 @@ class Tab:
     def run_to(self, month: int) -> None:
         self.page.get_by_label("Target month").fill(str(month))
         self.click("Run to month")
-        self.wait_idle(timeout=180_000)
+        self.wait_idle(timeout=wait_ms(60))
         self.wait_month(month)
         self.page.locator(f".coprod-map svg[aria-label*='at month {month},']").wait_for()
 
@@ -211,15 +220,15 @@ def test_core_controls(server, browser) -> None:
 
     # the scenario picker loads another config behind a busy sign
     tab.pick_scenario("Test variant")
-    page.get_by_text("Loading Test variant").wait_for(timeout=5_000)
-    page.get_by_text("Browser-test scenario with a larger periphery.").wait_for(timeout=60_000)
+    page.get_by_text("Loading Test variant").wait_for(timeout=wait_ms(2))
+    page.get_by_text("Browser-test scenario with a larger periphery.").wait_for(timeout=wait_ms(20))
     tab.wait_month(0)
     tab.wait_idle()
     assert tab.views()[0] != first[0], "scenario picker did not change the map"
 
     # an invalid scenario file is reported on the page; the current run stays
     tab.pick_scenario("Broken test")
-    page.get_by_text("Could not start this run").first.wait_for(timeout=60_000)
+    page.get_by_text("Could not start this run").first.wait_for(timeout=wait_ms(20))
     page.get_by_text("Browser-test scenario with a larger periphery.").wait_for()
 
     problems = tab.problems + other.problems
@@ -249,7 +258,7 @@ def test_reported_bugs_stay_fixed(server, browser) -> None:
     # scenarios whose values are off the sliders' grid open without a phantom "changed" note
     for name in ("Subsidy cut for a canteen-like service", "Out: interest-binding"):
         tab.pick_scenario(name)
-        tab.wait_month(0, timeout=60_000)
+        tab.wait_month(0, timeout=wait_ms(20))
         tab.wait_idle()
         page.wait_for_timeout(500)
         assert not page.get_by_text("press Reset").count(), f"{name}: opened with a pending change"
@@ -340,7 +349,7 @@ def test_legible_and_accessible(server, browser) -> None:
     assert width <= 412, "the map overflows a phone screen"
     phone.page.wait_for_function("""() => { const r = document.querySelector('.coprod-map svg').getBoundingClientRect();
       const el = document.elementFromPoint(r.left + r.width / 2, Math.min(r.top + 20, innerHeight - 1));
-      return el !== null && el.closest('.coprod-map') !== null; }""", timeout=10_000)  # not under the sidebar
+      return el !== null && el.closest('.coprod-map') !== null; }""", timeout=wait_ms(4))  # not under the sidebar
     assert not tab.problems + phone.problems
 
 
@@ -428,7 +437,7 @@ def test_play_stops_at_the_last_month_run_to_refuses_the_past_difference_warns(s
     tab.run_to(56)
     choose(page, "Play speed", "8 months/s")
     tab.click("Play")
-    page.get_by_text("Play stopped at month 60, the scenario's last month").wait_for(timeout=60_000)
+    page.get_by_text("Play stopped at month 60, the scenario's last month").wait_for(timeout=wait_ms(20))
     tab.wait_month(60)
     page.get_by_role("button", name="Play", exact=True).wait_for()
     # pressed again, Play continues past the last month
@@ -496,7 +505,7 @@ def test_accessibility_axe_keyboard_and_phone(server, browser) -> None:
 
     phone = Tab(browser, url, 390, 844)
     pp = phone.page
-    pp.wait_for_function("() => !document.querySelector('.v-navigation-drawer--open')", timeout=10_000)
+    pp.wait_for_function("() => !document.querySelector('.v-navigation-drawer--open')", timeout=wait_ms(4))
     bar = pp.locator(".coprod-phonebar")
     bar.get_by_role("button", name="Step", exact=True).click()
     bar.get_by_text("month 1 of 60").wait_for()
