@@ -16,8 +16,10 @@ uses its analyzers.
 Groups (``design.groups``, Sobol and Morris only, as in SALib): each factor
 carries a group label (its own key when ungrouped), a design moves a group's
 factors together, so it has N × (G + 1) (Morris) or N × (G + 2) (Sobol) rows
-for G groups instead of one block per factor, and the indices are the groups'. SALib is imported inside the functions: it pulls in
-matplotlib and pandas machinery that plain ``coprod-sim`` commands never need.
+for G groups instead of one block per factor, and the indices are the groups'.
+
+SALib is imported inside the functions: it pulls in matplotlib and pandas
+machinery that plain ``coprod-sim`` commands never need.
 """
 
 from __future__ import annotations
