@@ -1,15 +1,20 @@
-"""Resident-steps per second of the default scenario at 1k, 10k and 100k residents,
-next to Mesa's own Schelling example (agent-steps per second), on one core.
+"""Resident-steps per second of the default scenario at 1k, 10k, 100k and 1M residents,
+next to Mesa's own Schelling example (agent-steps per second) in the same run, on one
+core, and the memory a million-resident run needs.
 
 A run is timed whole: building the model, its spin-up (``run.spin_up`` months,
 simulated before reported month 1) and ``--steps`` reported months; a
-resident-step is one resident in one simulated month, spin-up included.
+resident-step is one resident in one simulated month, spin-up included. Memory is
+measured in a fresh process: the peak resident set of building the largest district
+and running it ``--memory-months`` months, less that of the process before the model,
+per resident (and the same at the end of the run, the model's steady footprint).
 
-Targets: ≥ 2.5 million resident-steps/s on the default scenario, spin-up
-included (issue 8; 2 million in issue 2), and a cost per resident-step that
-stays within 1.5× from 1,000 to 100,000 residents (issue 2).
+Targets (issue 18): ≥ 5 million resident-steps/s on the default scenario, spin-up
+included, and ≥ 35× Mesa's Schelling example per agent-step; a cost per
+resident-step within 1.5× from 1,000 to 1,000,000 residents; ≤ 0.5 KB per resident
+at 1,000,000 residents.
 
-    .venv/bin/python benchmarks/bench_model.py [--repeats 3] [--steps 24]
+    .venv/bin/python benchmarks/bench_model.py [--repeats 3] [--steps 24] [--sizes 1000 10000]
 
 ``--against REV`` instead compares the default scenario's speed with an earlier
 commit: both versions run in fresh processes, alternately, ``--rounds`` times, so
@@ -42,9 +47,28 @@ from pathlib import Path  # noqa: E402
 
 from coprod_sim import Model, load_config  # noqa: E402
 
-SIZES = (1_000, 10_000, 100_000)
-TARGET_RATE = 2_500_000
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+TARGET_RATE = 5_000_000
+TARGET_SCHELLING = 35.0
 TARGET_FLATNESS = 1.5
+TARGET_BYTES_PER_RESIDENT = 500
+
+# Peak and final resident set of building the default scenario at a given size and running it, less the
+# process's own before the model exists, per resident (Linux: /proc/self/statm and getrusage).
+_MEMORY = """
+import os, resource
+for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[v] = "1"
+from coprod_sim import Model, load_config
+def resident_set():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+cfg = load_config("baseline", {{"population.residents": {residents}, "run.spin_up": {months}}})
+before = resident_set()
+model = Model(rng=0, scenario=cfg)
+model.step()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print((peak - before) / {residents}, (resident_set() - before) / {residents})
+"""
 
 
 def model_rate(residents: int, steps: int, repeats: int) -> tuple[float, float]:
@@ -61,6 +85,15 @@ def model_rate(residents: int, steps: int, repeats: int) -> tuple[float, float]:
         seconds.append(time.perf_counter() - start)
     run_time = statistics.median(seconds)
     return residents * months / run_time, run_time
+
+
+def memory_per_resident(residents: int, months: int) -> tuple[float, float]:
+    """Bytes per resident of a district of ``residents``: the peak over building it and ``months`` months
+    (spin-up) plus one reported month, and what the model holds at the end; in a fresh process."""
+    code = _MEMORY.format(residents=residents, months=months)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    peak, final = (float(x) for x in out.stdout.split())
+    return peak, final
 
 
 def schelling_rate(steps: int, repeats: int) -> float:
@@ -170,7 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=24, help="reported months after the spin-up (default 24)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N",
+                        help="district sizes in residents (default 1,000 10,000 100,000 1,000,000)")
+    parser.add_argument("--memory-months", type=int, default=12,
+                        help="months simulated in the memory measurement at the largest size (default 12)")
     parser.add_argument("--against", metavar="REV", default=None,
                         help="compare the default scenario's speed with this git commit instead")
     parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
@@ -187,23 +224,41 @@ def main() -> None:
     if args.against:
         compare_with(args.against, args.rounds, args.steps, args.repeats)
         return
-    rates = {n: model_rate(n, args.steps, args.repeats)[0] for n in SIZES}
+    rates = {n: model_rate(n, args.steps, args.repeats)[0] for n in args.sizes}
     schelling = schelling_rate(10, args.repeats)
     default = load_config("baseline")
     default_n, default_steps = default.population.residents, default.run.steps
     default_rate, default_seconds = model_rate(default_n, default_steps, args.repeats)
+    largest = max(args.sizes)
+    peak, final = memory_per_resident(largest, args.memory_months)
+    report(rates, args.steps, default, (default_rate, default_seconds), schelling, (largest, peak, final))
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def report(rates: dict[int, float], steps: int, default, default_speed: tuple[float, float], schelling: float,
+           memory: tuple[int, float, float]) -> None:
+    """Print the table and each of issue 18's targets with whether it is met."""
+    default_rate, default_seconds = default_speed
     print(f"{'residents':>10} {'resident-steps/s':>18} {'µs/resident-step':>17}   "
-          f"(spin-up {default.run.spin_up} + {args.steps} months)")
+          f"(spin-up {default.run.spin_up} + {steps} months)")
     for n, r in rates.items():
         print(f"{n:>10,} {r:>18,.0f} {1e6 / r:>17.3f}")
     flatness = max(rates.values()) / min(rates.values())
-    print(f"default scenario ({default_n:,} residents, spin-up {default.run.spin_up} + {default_steps} months): "
-          f"{default_rate:,.0f} resident-steps/s, {default_seconds:.2f} s a run "
-          f"(target ≥ {TARGET_RATE:,}: {'met' if default_rate >= TARGET_RATE else 'NOT met'})")
-    print(f"cost per resident-step, max/min over 1k–100k: {flatness:.2f}× "
-          f"(target ≤ {TARGET_FLATNESS}×: {'met' if flatness <= TARGET_FLATNESS else 'NOT met'})")
-    print(f"Mesa Schelling example 100×100: {schelling:,.0f} agent-steps/s; "
-          f"coprod-sim default / Schelling = {default_rate / schelling:.1f}×")
+    sizes = f"{min(rates):,}–{max(rates):,}"
+    print(f"default scenario ({default.population.residents:,} residents, spin-up {default.run.spin_up} + "
+          f"{default.run.steps} months): {default_rate:,.0f} resident-steps/s, {default_seconds:.2f} s a run "
+          f"(target ≥ {TARGET_RATE:,}: {verdict(default_rate >= TARGET_RATE)})")
+    ratio = default_rate / schelling
+    print(f"Mesa Schelling example 100×100: {schelling:,.0f} agent-steps/s; coprod-sim default / Schelling = "
+          f"{ratio:.1f}× (target ≥ {TARGET_SCHELLING:.0f}×: {verdict(ratio >= TARGET_SCHELLING)})")
+    print(f"cost per resident-step, max/min over {sizes} residents: {flatness:.2f}× "
+          f"(target ≤ {TARGET_FLATNESS}×: {verdict(flatness <= TARGET_FLATNESS)})")
+    largest, peak, final = memory
+    print(f"memory at {largest:,} residents: peak {peak:,.0f} B per resident, {final:,.0f} B held at the end "
+          f"(target ≤ {TARGET_BYTES_PER_RESIDENT} B: {verdict(peak <= TARGET_BYTES_PER_RESIDENT)})")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ outcomes as one :class:`Consumption` record.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -60,13 +60,9 @@ def use_services(model: Model) -> Consumption:
     operators' free voluntary visits for whatever need is still unmet, anyone's. Facilities record their use."""
     res, C = model.residents, model.layout.n_cells
     facs = [f for f in model.agents_by_type.get(Facility, []) if f.active]
-    cells = np.array([f.cell_index for f in facs], dtype=np.int64)
-    svc = np.array([f.service for f in facs], dtype=np.int64)
-    public = np.array([f.public for f in facs], dtype=bool)
-    cap = np.array([f.capacity for f in facs], dtype=float)
-    vol = np.array([f.voluntary for f in facs], dtype=float)
-    qf = np.array([f.quality * f.fit for f in facs], dtype=float)
-    owners = [f.operator for f in facs]
+    offer = _offers(facs)
+    cells, svc, public, cap, vol = offer.cell, offer.service, offer.public, offer.capacity, offer.voluntary
+    qf = offer.quality * offer.fit
     offers = (np.where(public, cap, 0.0), np.where(public, 0.0, cap), vol)  # public, market, voluntary
     flat = cells * K + svc
     S_p, S_m, S_v = (np.bincount(flat, weights=o, minlength=C * K).reshape(C, K) for o in offers)
@@ -101,20 +97,17 @@ def use_services(model: Model) -> Consumption:
     used_pub, used_mkt, used_vol = (
         used_cell[cells, svc] * np.divide(o, S[cells, svc], out=np.zeros_like(o), where=S[cells, svc] > 0)
         for used_cell, o, S in zip(used_cells, offers, (S_p, S_m, S_v), strict=True))
-    for f, up, um, uv in zip(facs, used_pub, used_mkt, used_vol, strict=True):
-        f.used = float(up + um + uv)
-        f.used_public = float(up)
+    for f, used, used_public in zip(facs, (used_pub + used_mkt + used_vol).tolist(), used_pub.tolist(), strict=True):
+        f.used = used
+        f.used_public = used_public
     elig_m = np.maximum(res.cell_voucher_market_need - f_p * res.cell_voucher_market_public, 0.0) * f_m
     voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
     met_table, perf_table = _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v)
     met, perf, met_public = _resident_results(model, met_table, perf_table, f_p)
     return Consumption(
         facilities=facs, service=svc, public=public, capacity=cap, voluntary=vol,
-        kind=np.array([o.kind for o in owners], dtype=object),
-        kind_code=np.array([KIND_INDEX[o.kind] for o in owners], dtype=np.int64),
-        operator_id=np.array([o.unique_id for o in owners], dtype=np.int64),
-        stake=np.array([o.stake for o in owners], dtype=float),
-        quality=np.array([f.quality for f in facs]), fit=np.array([f.fit for f in facs]),
+        kind=offer.kind, kind_code=offer.kind_code, operator_id=offer.operator_id, stake=offer.stake,
+        quality=offer.quality, fit=offer.fit,
         used_public=used_pub, used_market=used_mkt, used_voluntary=used_vol,
         served_public=served_p, served_market=served_m, served_voluntary=served_v,
         coverage=coverage, met_table=met_table, perf_table=perf_table,
@@ -122,6 +115,35 @@ def use_services(model: Model) -> Consumption:
         cell_unmet=res.cell_need - served_p - served_m - served_v,
         unmet_market_reach=back[:, :K], voucher_eligible_share=voucher_eligible_share,
     )
+
+
+class _Offers(NamedTuple):
+    """The active facilities' attributes as arrays, in the facilities' order (the (F,) fields of Consumption)."""
+
+    cell: np.ndarray
+    service: np.ndarray
+    public: np.ndarray
+    capacity: np.ndarray
+    voluntary: np.ndarray
+    quality: np.ndarray
+    fit: np.ndarray
+    kind: np.ndarray
+    kind_code: np.ndarray
+    operator_id: np.ndarray
+    stake: np.ndarray
+
+
+def _offers(facs: list[Facility]) -> _Offers:
+    """Read every active facility and its operator once (one pass over Python objects a month, not eleven)."""
+    rows = [(f.cell_index, f.service, f.public, f.capacity, f.voluntary, f.quality, f.fit,
+             f.operator.unique_id, f.operator.stake) for f in facs]
+    table = np.array(rows, dtype=float).reshape(len(facs), 9)
+    kinds = [f.operator.kind for f in facs]
+    return _Offers(
+        cell=table[:, 0].astype(np.int64), service=table[:, 1].astype(np.int64), public=table[:, 2] > 0,
+        capacity=table[:, 3].copy(), voluntary=table[:, 4].copy(), quality=table[:, 5].copy(), fit=table[:, 6].copy(),
+        kind=np.array(kinds, dtype=object), kind_code=np.array([KIND_INDEX[k] for k in kinds], dtype=np.int64),
+        operator_id=table[:, 7].astype(np.int64), stake=table[:, 8].copy())
 
 
 def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray,
@@ -156,17 +178,20 @@ def _resident_results(model: Model, met_table: np.ndarray, perf_table: np.ndarra
     """Share of need met, quality-weighted performance and share met by public services, per resident.
 
     Residents are sorted by cell, so repeating the cell tables by cell counts lines them up with
-    residents (much faster than fancy indexing).
+    residents (much faster than fancy indexing). It is done a block of cells at a time, so the repeated
+    tables stay in the processor's cache and never take the memory of a full (N, 4K) copy.
     """
     res = model.residents
     counts = res.residents_per_cell_int
-    t_met = np.repeat(met_table, counts, axis=0)
-    t_perf = np.repeat(perf_table, counts, axis=0)
-    t_public = np.repeat(f_p.astype(np.float32), counts, axis=0)
+    out = np.empty((3, res.n), dtype=np.float32)  # met, performance, met by public services
+    public_table = f_p.astype(np.float32)
+    for cells, rows in res.cell_blocks:
+        weights, n_here = res.result_weights[rows], counts[cells]
+        np.einsum("nj,nj->n", weights, np.repeat(met_table[cells], n_here, axis=0), out=out[0, rows])
+        np.einsum("nj,nj->n", weights, np.repeat(perf_table[cells], n_here, axis=0), out=out[1, rows])
+        np.einsum("nj,nj->n", weights[:, :K], np.repeat(public_table[cells], n_here, axis=0), out=out[2, rows])
     tot = np.maximum(res.need_total, 1e-12)
-    met = np.einsum("nj,nj->n", res.result_weights, t_met).astype(float) / tot
-    perf = np.einsum("nj,nj->n", res.result_weights, t_perf).astype(float) / tot
-    met_public = np.einsum("nj,nj->n", res.result_weights[:, :K], t_public).astype(float) / tot
+    met, perf, met_public = (o.astype(float) / tot for o in out)
     return met, perf, met_public
 
 

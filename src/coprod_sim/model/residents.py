@@ -12,8 +12,9 @@ computation needs are aggregated once at start-up.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -24,6 +25,14 @@ from .space import Layout
 
 if TYPE_CHECKING:
     from .terms import ServiceTerms
+
+
+class PlannedPrices(NamedTuple):
+    """(K,) prices residents planned their purchases with at the last ``Residents.prepare``."""
+
+    guided: np.ndarray  # yuan / visit at public facilities
+    market: np.ndarray  # yuan / visit at firms
+    voucher: np.ndarray  # yuan / visit residents expect a voucher to be worth (voucher × availability)
 
 
 def _unset() -> np.ndarray:
@@ -58,19 +67,10 @@ class Residents:
     # static aggregates filled by ``prepare``
     n_cells: int = 0
     need_total: np.ndarray = field(default_factory=_unset)  # (N,)
-    public_demand: np.ndarray = field(default_factory=_unset)  # (N, K)
-    market_afford: np.ndarray = field(default_factory=_unset)  # (N, K) share payable at market price
 
     @property
     def n(self) -> int:
         return len(self.cell)
-
-    def cell_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum a (N,) or (N, K) array over the residents of each cell."""
-        if values.ndim == 1:
-            return np.bincount(self.cell, weights=values, minlength=self.n_cells)
-        flat = self._flat_index
-        return np.bincount(flat, weights=values.ravel(), minlength=self.n_cells * K).reshape(self.n_cells, K)
 
     def prepare(self, terms: ServiceTerms, n_cells: int, voucher_availability: np.ndarray | None = None) -> None:
         """Compute what changes only with prices and vouchers: eligibility, affordability, cell sums.
@@ -81,40 +81,74 @@ class Residents:
         """
         self.voucher_availability = np.ones(K) if voucher_availability is None else np.asarray(voucher_availability)
         self.n_cells = n_cells
-        self._flat_index = (self.cell[:, None] * K + np.arange(K)[None, :]).ravel()
-        price = terms.market_price
-        guided = terms.guided_price
-        voucher = terms.voucher * self.voucher_availability
-        eligible = self.registered | (not self.government.registered_only)
-        budget = self.population.service_budget_share * self.income
-        # vouchers buy from market providers (firms, state-owned firms); public
-        # facilities already charge the guided price (seed 001: vouchers create profit space)
-        pub_net = np.broadcast_to(guided[None, :], self.need.shape)
-        mkt_net = np.maximum(price[None, :] - voucher[None, :] * eligible[:, None], 0.0)
+        # the prices residents plan with until the next ``prepare``, whatever the terms do meanwhile
+        self.planned_prices = PlannedPrices(terms.guided_price.copy(), terms.market_price.copy(),
+                                            terms.voucher * self.voucher_availability)
+        self.voucher_eligible = self.registered | (not self.government.registered_only)
         self.need_total = self.need.sum(axis=1)
-        self.public_demand = self.need * eligible[:, None] * _affordable(budget, self.need, pub_net)
-        self.market_afford = _affordable(budget, self.need, mkt_net)
-        self.voucher_eligible = eligible
         self.residents_per_cell_int = np.bincount(self.cell, minlength=n_cells)
         self.residents_per_cell = self.residents_per_cell_int.astype(float)
         if np.any(np.diff(self.cell) < 0):
             raise ValueError("residents must be sorted by cell")
-        # weights of the per-cell tables in consume._cell_tables (public, market, overlap, free class)
-        self.result_weights = np.hstack([self.public_demand, self.market_afford * self.need,
-                                         -self.market_afford * self.public_demand, self.need]).astype(np.float32)
-        # cell sums used every step (see model._consume)
-        self.cell_public_demand = self.cell_sum(self.public_demand)
+        self.cell_blocks = cell_blocks(self.residents_per_cell_int)
+        self._prepare_cell_tables()
         self.public_demand_in_reach: np.ndarray | None = None  # its 2SFCA weighting, computed when first needed
-        self.cell_market_need = self.cell_sum(self.market_afford * self.need)
-        self.cell_market_public = self.cell_sum(self.market_afford * self.public_demand)
-        self.cell_need = self.cell_sum(self.need)
         groups = np.column_stack([~self.periphery, self.periphery, self.registered, ~self.registered]).astype(float)
         # each column averages over one group; an empty group has no mean (outcomes report it missing)
         self.group_sizes = groups.sum(axis=0)
         self.group_weights = groups / np.maximum(self.group_sizes, 1.0)
-        self.cell_needers = self.cell_sum((self.need > self.population.coverage_need_threshold).astype(float))
-        self.cell_voucher_market_need = self.cell_sum(self.market_afford * self.need * eligible[:, None])
-        self.cell_voucher_market_public = self.cell_sum(self.market_afford * self.public_demand * eligible[:, None])
+
+    def _prepare_cell_tables(self) -> None:
+        """The weights of the per-cell tables in ``consume._cell_tables`` (public, market, overlap, free class)
+        and the per-cell sums a month's use starts from (``consume.use_services``).
+
+        Computed a block of cells at a time, so that preparing a million residents holds a block's temporaries
+        rather than several (N, K) tables; a cell's residents are all in one block and are summed in their order.
+        """
+        shape = (self.n, 4 * K)  # refilled in place when re-prepared
+        weights = getattr(self, "result_weights", None)
+        self.result_weights = weights = weights if weights is not None and weights.shape == shape else np.empty(
+            shape, np.float32)
+        names = ("public_demand", "market_need", "market_public", "need", "needers", "voucher_market_need",
+                 "voucher_market_public")
+        sums = {name: np.empty((self.n_cells, K)) for name in names}
+        for cells, rows in self.cell_blocks:
+            public, market = self._planned_demand(rows)
+            need, eligible = self.need[rows], self.voucher_eligible[rows, None]
+            market_need, market_public = market * need, market * public
+            weights[rows] = np.hstack([public, market_need, -market_public, need])
+            values = (public, market_need, market_public, need,
+                      (need > self.population.coverage_need_threshold).astype(float),
+                      market_need * eligible, market_public * eligible)
+            where, size = self.cell[rows] - cells.start, cells.stop - cells.start
+            for name, value in zip(names, values, strict=True):
+                sums[name][cells] = _cell_sums(where, value, size)
+        for name, value in sums.items():
+            setattr(self, f"cell_{name}", value)
+
+    # The prepared per-resident demand is derived when read rather than kept: at a million residents the two
+    # (N, K) tables would be a fifth of the model's memory, and only ``prepare`` and diagnostics read them.
+    @property
+    def public_demand(self) -> np.ndarray:
+        """(N, K) need that is eligible for, and affordable at, the guided price of public facilities."""
+        return self._planned_demand()[0]
+
+    @property
+    def market_afford(self) -> np.ndarray:
+        """(N, K) share of need payable at the market price, net of the voucher the eligible expect."""
+        return self._planned_demand()[1]
+
+    def _planned_demand(self, rows: slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """Public demand and market affordability (``public_demand``, ``market_afford``) of the residents in
+        ``rows`` at the planned prices. Vouchers buy from market providers; public facilities already charge
+        the guided price (seed 001: vouchers create profit space)."""
+        need, eligible = self.need[rows], self.voucher_eligible[rows, None]
+        budget = self.population.service_budget_share * self.income[rows]
+        prices = self.planned_prices
+        public = need * eligible
+        public *= _affordable(budget, need, np.broadcast_to(prices.guided[None, :], need.shape))
+        market_net = np.maximum(prices.market[None, :] - prices.voucher[None, :] * eligible, 0.0)
+        return public, _affordable(budget, need, market_net)
 
     def update_satisfaction(self, performance: np.ndarray, rng: np.random.Generator) -> None:
         """Expectation–disconfirmation satisfaction and adaptive expectations (H1)."""
@@ -138,10 +172,31 @@ class Residents:
         return likert(latent, np.asarray(self.satisfaction_params.cutpoints))
 
 
+RESIDENTS_PER_BLOCK = 4096  # 4096 × 4K single-precision weights: about 0.5 MB, within a core's cache
+
+
+def cell_blocks(residents_per_cell: np.ndarray) -> list[tuple[slice, slice]]:
+    """Consecutive blocks of cells holding about ``RESIDENTS_PER_BLOCK`` residents each, as (cells, residents)
+    slices: residents are sorted by cell, so a block's residents are one slice and every cell is in one block."""
+    ends = np.cumsum(residents_per_cell)
+    total = int(ends[-1]) if len(ends) else 0
+    cuts = np.unique(np.searchsorted(ends, np.arange(RESIDENTS_PER_BLOCK, total, RESIDENTS_PER_BLOCK)) + 1)
+    bounds = [0, *cuts.tolist(), len(residents_per_cell)]
+    first = np.concatenate([[0], ends])
+    return [(slice(a, b), slice(int(first[a]), int(first[b]))) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _cell_sums(cell: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndarray:
+    """(n_cells, K) sums of (N, K) ``values`` over the residents of each cell, each cell's residents added in
+    their order (one column at a time: no (N, K) index table)."""
+    return np.column_stack([np.bincount(cell, weights=values[:, k], minlength=n_cells) for k in range(values.shape[1])])
+
+
 def _affordable(budget: np.ndarray, need: np.ndarray, net_price: np.ndarray) -> np.ndarray:
     """Share of a resident's need it can pay for within its service budget."""
     bill = need * net_price
-    return np.minimum(1.0, np.divide(budget[:, None], bill, out=np.ones_like(bill), where=bill > 0))
+    share = np.divide(budget[:, None], bill, out=np.ones_like(bill), where=bill > 0)
+    return np.minimum(share, 1.0, out=share)
 
 
 def create_residents(population: PopulationParams, needs: NeedsParams, satisfaction: SatisfactionParams,
@@ -163,7 +218,10 @@ def create_residents(population: PopulationParams, needs: NeedsParams, satisfact
     income = pop.income_median * np.exp(rng.normal(0.0, pop.income_sigma, n))
     income *= np.where(periphery, pop.periphery_income_ratio, 1.0)
     base = np.array([getattr(needs, h).array() for h in HOUSEHOLD_TYPES])
-    need = base[household] * np.exp(rng.normal(0.0, pop.need_sigma, (n, K)) - pop.need_sigma ** 2 / 2)
+    need = rng.normal(0.0, pop.need_sigma, (n, K))  # lognormal with mean 1 around the household's need, in place
+    need -= pop.need_sigma ** 2 / 2
+    np.exp(need, out=need)
+    need *= base[household]
     participation = rng.beta(2.0, 2.0 * (1.0 / max(pop.participation_mean, 1e-6) - 1.0) + 1e-9, n)
     expectation = np.full(n, satisfaction.initial_expectation)
     res = Residents(
