@@ -68,6 +68,15 @@ def test_likert_maps_by_cutpoints():
     assert rules.likert(np.array([0.0, 0.15, 0.25, 0.35, 0.9]), cuts).tolist() == [1, 2, 3, 4, 5]
 
 
+def test_likert_counts_the_cutpoints_at_or_below_as_a_binary_search_does():
+    cuts = np.array([-0.5, 0.0, 0.4, 1.2])
+    latent = np.concatenate([np.random.default_rng(1).normal(0.3, 0.8, 5000), cuts, [np.nan, -np.inf, np.inf]])
+    expected = np.searchsorted(cuts, latent, side="right") + 1
+    assert rules.likert(latent, cuts).tolist() == expected.tolist()
+    table = latent[:5000].reshape(1000, 5)  # the survey rates residents × service types
+    assert rules.likert(table, cuts).tolist() == rules.likert(latent[:5000], cuts).reshape(1000, 5).tolist()
+
+
 def test_coproduction_needs_both_inputs():
     assert rules.coproduction_output(np.array([5.0]), np.array([0.0]), 0.4, 0.6)[0] == 0.0
     assert rules.coproduction_output(np.array([0.0]), np.array([5.0]), 0.4, 0.6)[0] == 0.0
