@@ -112,17 +112,19 @@ class Residents:
         names = ("public_demand", "market_need", "market_public", "need", "needers", "voucher_market_need",
                  "voucher_market_public")
         sums = {name: np.empty((self.n_cells, K)) for name in names}
-        for cells, rows in self.cell_blocks:
+        for cells, rows in cell_blocks(self.residents_per_cell_int, RESIDENTS_PER_PREPARED_BLOCK):
             public, market = self._planned_demand(rows)
             need, eligible = self.need[rows], self.voucher_eligible[rows, None]
             market_need, market_public = market * need, market * public
-            weights[rows] = np.hstack([public, market_need, -market_public, need])
+            for part, value in enumerate((public, market_need, -market_public, need)):
+                weights[rows, part * K:(part + 1) * K] = value
             values = (public, market_need, market_public, need,
                       (need > self.population.coverage_need_threshold).astype(float),
                       market_need * eligible, market_public * eligible)
-            where, size = self.cell[rows] - cells.start, cells.stop - cells.start
+            size = cells.stop - cells.start
+            flat = ((self.cell[rows] - cells.start)[:, None] * K + np.arange(K)[None, :]).ravel()  # (cell, type)
             for name, value in zip(names, values, strict=True):
-                sums[name][cells] = _cell_sums(where, value, size)
+                sums[name][cells] = np.bincount(flat, weights=value.ravel(), minlength=size * K).reshape(size, K)
         for name, value in sums.items():
             setattr(self, f"cell_{name}", value)
 
@@ -172,24 +174,21 @@ class Residents:
         return likert(latent, np.asarray(self.satisfaction_params.cutpoints))
 
 
-RESIDENTS_PER_BLOCK = 4096  # 4096 × 4K single-precision weights: about 0.5 MB, within a core's cache
+RESIDENTS_PER_BLOCK = 4096  # a month's results: 4096 × 4K single-precision weights, about 0.5 MB, within cache
+RESIDENTS_PER_PREPARED_BLOCK = 65536  # preparing: a few (block, K) temporaries of 3.7 MB, one block by default
 
 
-def cell_blocks(residents_per_cell: np.ndarray) -> list[tuple[slice, slice]]:
-    """Consecutive blocks of cells holding about ``RESIDENTS_PER_BLOCK`` residents each, as (cells, residents)
-    slices: residents are sorted by cell, so a block's residents are one slice and every cell is in one block."""
+def cell_blocks(residents_per_cell: np.ndarray, size: int | None = None) -> list[tuple[slice, slice]]:
+    """Consecutive blocks of cells holding about ``size`` residents each (``RESIDENTS_PER_BLOCK``), as (cells,
+    residents) slices: residents are sorted by cell, so a block's residents are one slice and every cell is in
+    one block."""
+    size = size or RESIDENTS_PER_BLOCK
     ends = np.cumsum(residents_per_cell)
     total = int(ends[-1]) if len(ends) else 0
-    cuts = np.unique(np.searchsorted(ends, np.arange(RESIDENTS_PER_BLOCK, total, RESIDENTS_PER_BLOCK)) + 1)
+    cuts = np.unique(np.searchsorted(ends, np.arange(size, total, size)) + 1)
     bounds = [0, *cuts.tolist(), len(residents_per_cell)]
     first = np.concatenate([[0], ends])
     return [(slice(a, b), slice(int(first[a]), int(first[b]))) for a, b in itertools.pairwise(bounds) if b > a]
-
-
-def _cell_sums(cell: np.ndarray, values: np.ndarray, n_cells: int) -> np.ndarray:
-    """(n_cells, K) sums of (N, K) ``values`` over the residents of each cell, each cell's residents added in
-    their order (one column at a time: no (N, K) index table)."""
-    return np.column_stack([np.bincount(cell, weights=values[:, k], minlength=n_cells) for k in range(values.shape[1])])
 
 
 def _affordable(budget: np.ndarray, need: np.ndarray, net_price: np.ndarray) -> np.ndarray:
