@@ -19,6 +19,7 @@ BLOCK = 700  # residents per block in these tests: a 9,000-resident district spl
 @pytest.fixture
 def blocked(monkeypatch):
     monkeypatch.setattr(residents, "RESIDENTS_PER_BLOCK", BLOCK)
+    monkeypatch.setattr(residents, "RESIDENTS_PER_PREPARED_BLOCK", BLOCK)
 
 
 def _model(steps: int = 2) -> Model:
@@ -54,7 +55,7 @@ def test_cell_blocks_cover_every_cell_and_resident_once_in_order(blocked, counts
 def test_blockwise_preparation_equals_the_one_pass_formulas(blocked):
     model = _model(steps=0)
     res = model.residents
-    assert len(res.cell_blocks) > 5
+    assert len(residents.cell_blocks(res.residents_per_cell_int, residents.RESIDENTS_PER_PREPARED_BLOCK)) > 5
     public, market = res.public_demand, res.market_afford
     weights = np.hstack([public, market * res.need, -market * public, res.need]).astype(np.float32)
     np.testing.assert_array_equal(res.result_weights, weights)
