@@ -16,6 +16,11 @@ at 1,000,000 residents.
 
     .venv/bin/python benchmarks/bench_model.py [--repeats 3] [--steps 24] [--sizes 1000 10000]
 
+``--stages`` instead times each stage of the default scenario's month (docs/ODD.md §3) and the
+outcomes, in CPU milliseconds per reported month: where a faster month has to come from.
+
+    .venv/bin/python benchmarks/bench_model.py --stages --steps 60
+
 ``--against REV`` instead compares the default scenario's speed with an earlier
 commit: both versions run in fresh processes, alternately, ``--rounds`` times, so
 a change that makes the model slower is told apart from this machine's noise
@@ -54,19 +59,23 @@ TARGET_FLATNESS = 1.5
 TARGET_BYTES_PER_RESIDENT = 500
 
 # Peak and final resident set of building the default scenario at a given size and running it, less the
-# process's own before the model exists, per resident (Linux: /proc/self/statm and getrusage).
+# process's own before the model exists, per resident. Linux's VmHWM is this process's own high-water mark;
+# getrusage's ru_maxrss is not: it keeps the parent's resident set from before the exec.
 _MEMORY = """
-import os, resource
+import os
 for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = "1"
 from coprod_sim import Model, load_config
 def resident_set():
     return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def high_water():
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 cfg = load_config("baseline", {{"population.residents": {residents}, "run.spin_up": {months}}})
 before = resident_set()
 model = Model(rng=0, scenario=cfg)
 model.step()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = high_water()
 print((peak - before) / {residents}, (resident_set() - before) / {residents})
 """
 
@@ -94,6 +103,52 @@ def memory_per_resident(residents: int, months: int) -> tuple[float, float]:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     peak, final = (float(x) for x in out.stdout.split())
     return peak, final
+
+
+# the stages of a month as Model._month calls them (module, attribute), then the month's outcomes
+STAGES = (("plan", "release_and_plan"), ("produce", "approve_enter_and_staff"), ("consume", "use_services"),
+          ("settle", "Payments.pay_and_settle"), ("respond", "rate_and_report"), ("issues", "IssuePipeline.step"),
+          ("model", "measure"))
+
+
+def stage_times(steps: int, repeats: int) -> dict[str, float]:
+    """Median CPU ms per reported month of each stage of the default scenario, after its spin-up: each stage's
+    function is wrapped with a CPU clock for the timed months only."""
+    import importlib
+
+    spent: dict[str, list[float]] = {f"{module}.{name}": [] for module, name in STAGES}
+    for seed in range(repeats):
+        model = Model(rng=seed, scenario=load_config("baseline"))
+        clocks = dict.fromkeys(spent, 0.0)
+        originals = []
+        for module, name in STAGES:
+            owner = importlib.import_module(f"coprod_sim.model.{module}")
+            *path, attribute = name.split(".")
+            for part in path:
+                owner = getattr(owner, part)
+            originals.append((owner, attribute, getattr(owner, attribute)))
+            setattr(owner, attribute, _clocked(getattr(owner, attribute), clocks, f"{module}.{name}"))
+        try:
+            start = time.process_time()
+            for _ in range(steps):
+                model.step()
+            clocks["whole month"] = time.process_time() - start
+        finally:
+            for owner, attribute, original in originals:
+                setattr(owner, attribute, original)
+        for key, seconds in clocks.items():
+            spent.setdefault(key, []).append(seconds * 1000 / steps)
+    return {key: statistics.median(values) for key, values in spent.items()}
+
+
+def _clocked(function, clocks: dict[str, float], key: str):
+    def timed(*args, **kwargs):
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            clocks[key] += time.process_time() - start
+    return timed
 
 
 def schelling_rate(steps: int, repeats: int) -> float:
@@ -206,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, default=24, help="reported months after the spin-up (default 24)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N",
                         help="district sizes in residents (default 1,000 10,000 100,000 1,000,000)")
+    parser.add_argument("--stages", action="store_true",
+                        help="time each stage of the default scenario's month instead (CPU ms per month)")
     parser.add_argument("--memory-months", type=int, default=12,
                         help="months simulated in the memory measurement at the largest size (default 12)")
     parser.add_argument("--against", metavar="REV", default=None,
@@ -223,6 +280,14 @@ def main() -> None:
         return
     if args.against:
         compare_with(args.against, args.rounds, args.steps, args.repeats)
+        return
+    if args.stages:
+        times = stage_times(args.steps, args.repeats)
+        whole = times.pop("whole month")
+        for key, ms in times.items():
+            print(f"{key:>32}: {ms:6.2f} ms per month ({ms / whole:4.0%})")
+        print(f"{'whole month, outcomes included':>32}: {whole:6.2f} ms (median of {args.repeats} runs × "
+              f"{args.steps} months after the spin-up)")
         return
     rates = {n: model_rate(n, args.steps, args.repeats)[0] for n in args.sizes}
     schelling = schelling_rate(10, args.repeats)

@@ -205,11 +205,12 @@ def create_residents(population: PopulationParams, needs: NeedsParams, satisfact
     n = pop.residents
     # the urban fringe is less dense than the centre (seed 000 villages, seed 001 remote community)
     weight = np.where(layout.community_is_periphery[layout.community_of_cell], pop.periphery_density_ratio, 1.0)
-    cell = np.sort(rng.choice(layout.n_cells, size=n, p=weight / weight.sum()))
-    community = layout.community_of_cell[cell]
+    # indices in the narrowest type that holds them: a million residents' cells and communities in 4 bytes each
+    cell = np.sort(rng.choice(layout.n_cells, size=n, p=weight / weight.sum())).astype(np.int32)
+    community = layout.community_of_cell[cell].astype(np.int32)
     periphery = layout.community_is_periphery[community]
     shares = pop.household_shares.array()
-    household = rng.choice(len(HOUSEHOLD_TYPES), size=n, p=shares / shares.sum())
+    household = rng.choice(len(HOUSEHOLD_TYPES), size=n, p=shares / shares.sum()).astype(np.int8)
     # migrants (non-registered) concentrate in the periphery where rents are low
     weight = np.where(periphery, pop.migrant_periphery_ratio, 1.0)
     p_migrant = np.clip(pop.migrant_share * weight / weight.mean(), 0.0, 1.0)
