@@ -9,7 +9,7 @@ from conftest import ROOT
 
 from coprod_sim.experiments.claims import catalogue
 from coprod_sim.experiments.findings import Experiment, Prediction
-from coprod_sim.experiments.robustness import from_doc, read_screen, robustness_lines
+from coprod_sim.experiments.robustness import from_doc, read_screen, robustness_head, robustness_lines
 
 UP, IN = "quality.needs_met_share [up_incentives − baseline]", "quality.needs_met_share [in_leading_group − baseline]"
 SECTION = f"""Hand-written text before the section.
@@ -82,6 +82,11 @@ def test_each_screened_prediction_is_set_beside_its_row_and_the_others_are_named
     assert "Not screened (the screen holds the four scenarios' effects only): unscreened one." in text
     assert "A note." in text
     assert "has not been run" in "\n".join(robustness_lines(exp, verdicts, None))
+    unscreened = Experiment(name="v", title="Unscreened", question="", quotes=(), claim="", why="", arms={},
+                            outcomes={}, contrasts=(), predictions=(Prediction("k", "y", sign=1),))
+    head = "\n".join(robustness_head(read_screen(tmp_path), [exp, unscreened]))
+    assert "the headline predictions of t are set beside" in head and "Unscreened" not in head
+    assert robustness_head(read_screen(tmp_path), [unscreened]) == []
     assert robustness_lines(Experiment(name="u", title="u", question="", quotes=(), claim="", why="", arms={},
                                        outcomes={}, contrasts=(), predictions=()), verdicts, None) == []
 

@@ -277,7 +277,7 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         f"±{PRECISION:.0%} of the effect (the sign is established, the size is not). Public spending is the full "
         "public cost, concessions included (docs/ODD.md §7.12).",
         "",
-        *robustness_head(screen),
+        *robustness_head(screen, experiments),
         f"The whole set: {sum(m['runs'] for m in metas):,} runs, {sum(m['seconds'] for m in metas) / 60:.0f} min "
         f"of wall time on {metas[0]['cores'] if metas else '?'} cores. It resumes where it stopped; `--only NAME` "
         "runs one experiment, `--report-only` rewrites this page from the tables, `--quick` checks the pipeline "

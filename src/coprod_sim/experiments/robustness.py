@@ -95,16 +95,20 @@ def _flips(stability: str) -> dict[str, float]:
                                                                                          "points": math.nan}
 
 
-def robustness_head(screen: Screen | None) -> list[str]:
-    """The page's paragraph on the screen: what it is, the rule its words follow, where it was read from."""
+def robustness_head(screen: Screen | None, experiments: list[Experiment]) -> list[str]:
+    """The page's paragraph on the screen: what it is, which experiments it covers, the rule its words follow,
+    and where it was read from."""
+    covered = [e.title for e in experiments if any(p.screened for p in e.predictions)]
+    if not covered:
+        return []
     if screen is None:
         return [f"Robustness: the assumptions screen (`{SCREEN_COMMAND}`) has not been run here, so the verdicts' "
                 "sensitivity to the assumptions is not reported.", ""]
-    return [f"Robustness: the headline predictions of the remedies, resistance and profit-space experiments are "
-            f"set beside the same effect in the assumptions screen of docs/sensitivity.md (`{SCREEN_COMMAND}`: "
-            f"Morris over every uncertain assumption, ±50% around its default), read from {screen.source}. The "
-            f"leading assumptions are those whose plausible range moves the effect most (μ*); {ROBUSTNESS_RULE}",
-            ""]
+    return [f"Robustness: the headline predictions of {'; '.join(covered)} are set beside the same effect in the "
+            f"assumptions screen of docs/sensitivity.md (`{SCREEN_COMMAND}`: Morris over every uncertain "
+            f"assumption, ±50% around its default), read from {screen.source}; the other experiments' effects are "
+            "not in the screen. The leading assumptions are those whose plausible range moves the effect most "
+            f"(μ*), where a reversal would come from; {ROBUSTNESS_RULE}", ""]
 
 
 def robustness_lines(exp: Experiment, predictions: pd.DataFrame, screen: Screen | None) -> list[str]:
