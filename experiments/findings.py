@@ -25,6 +25,7 @@ from coprod_sim.experiments.findings import (
     Size,
     contrast_table,
     level_table,
+    pilot_size,
     prediction_table,
     replicates_needed,
     run_experiment,
@@ -79,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         folder = args.out / exp.name
         seed = ROOT_SEED + 100 * slots[exp.name]
-        replicates, seconds = args.replicates, 0.0
+        replicates, seconds = pilot_size(exp, args.replicates, args.max_replicates), 0.0
+        pilot = replicates
         while True:  # a pilot, then as many paired seeds as the decided predictions need (resumed, not redone)
             runs, took = run_experiment(exp, size, replicates, seed, folder, backend=args.backend)
             seconds += took
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             path.to_csv(folder / EVENTS, index=False)
             settled.to_csv(folder / SETTLING, index=False)
             path_figure(exp, folder, path)
-        meta = {"replicates": replicates, "pilot_replicates": args.replicates,
+        meta = {"replicates": replicates, "pilot_replicates": pilot,
                 "max_replicates": args.max_replicates, "seed": seed, "runs": len(runs), "seconds": seconds,
                 "cores": os.cpu_count(), "command": _command(args, exp.name), "size": size_text(exp, size)}
         (folder / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from coprod_sim.experiments.findings import (
     contrast_table,
     factorial_contrasts,
     judge,
+    pilot_size,
     replicates_needed,
     run_settings,
     scenario_changes,
@@ -161,7 +162,7 @@ def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches
             if p.screened:
                 assert f"| {p.condition} | " in section.split("**Robustness to the assumptions**")[1], p.condition
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        assert meta["pilot_replicates"] == 2 and meta["replicates"] in (2, 3)
+        assert meta["pilot_replicates"] == (3 if exp.pilot else 2) and meta["replicates"] in (2, 3)
         assert meta["runs"] == len(exp.arms) * meta["replicates"]
     summary = re.findall(r"^\| (.+?) \| (.+?) \| .+ \|$", text.split("\n## ")[0], re.MULTILINE)
     assert [claim for claim, _ in summary] == ["claim", *(e.claim for e in catalogue())]
@@ -236,3 +237,13 @@ def test_the_time_path_is_each_arm_minus_the_first_month_by_month(tmp_path):
     assert set(path["reference"]) == {"a"} and (path["n_pairs"] == 4).all()
     assert list(settled["scenario"]) == ["b", "c"] and list(settled["effect"]) == pytest.approx([-2.0, 1.0])
     assert settled["window"].iloc[0] == 6  # the quick size's outcome window
+
+
+def test_an_experiments_own_pilot_is_used_within_the_cap():
+    canteen = next(e for e in catalogue() if e.name == "canteen_subsidy_cut")
+    others = [e for e in catalogue() if e.pilot is None]
+    assert canteen.pilot == 48 and canteen.pilot_why and others
+    assert pilot_size(canteen, 12, 48) == 48
+    assert pilot_size(canteen, 2, 3) == 3  # --quick's cap wins
+    assert pilot_size(canteen, 60, 64) == 60  # more asked for than its own: given
+    assert pilot_size(others[0], 12, 48) == 12

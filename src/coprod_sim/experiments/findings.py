@@ -122,6 +122,8 @@ class Experiment:
     time_path: TimePath | None = None
     slot: int | None = None  # fixes its seeds when added after others (default: its place in the catalogue)
     screen_note: str = ""  # how the screened effects differ from the predictions' contrasts (robustness.py)
+    pilot: int | None = None  # its own pilot size, when the default's would be too few (``pilot_size``)
+    pilot_why: str = ""  # why, as the design line says it
 
 
 @dataclass
@@ -144,6 +146,12 @@ def seed_slots(experiments: list[Experiment]) -> dict[str, int]:
     one, so adding an experiment anywhere in the catalogue changes no other experiment's seeds."""
     unslotted = [e.name for e in experiments if e.slot is None]
     return {e.name: e.slot if e.slot is not None else unslotted.index(e.name) for e in experiments}
+
+
+def pilot_size(exp: Experiment, asked: int, cap: int) -> int:
+    """The pilot's paired replicates: those asked for, or the experiment's own pilot if it needs more (a time
+    path read month by month has one month's noise, not a window's mean), never above the cap."""
+    return min(max(asked, exp.pilot), cap) if exp.pilot else asked
 
 
 def run_settings(exp: Experiment, size: Size) -> dict[str, Any]:

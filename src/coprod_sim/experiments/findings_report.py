@@ -155,9 +155,12 @@ def _copy_figure(source: Path, doc: Path, name: str) -> Path:
     return png
 
 
-def _extended(meta: dict) -> str:
-    """Why this many replicates: the pilot's count, or how far the precision rule extended it."""
+def _extended(meta: dict, exp: Experiment) -> str:
+    """Why this many replicates: the pilot's count (the experiment's own, and why), or how far the precision
+    rule extended it."""
     pilot, used, cap = meta.get("pilot_replicates", meta["replicates"]), meta["replicates"], meta.get("max_replicates")
+    if exp.pilot and used <= pilot:
+        return f" (this experiment's own pilot: {exp.pilot_why})"
     if used <= pilot:
         return f" (the pilot's {pilot} already gave every decided prediction an interval within ±{PRECISION:.0%})"
     capped = " (the cap: some intervals stay wider)" if used == cap else ""
@@ -223,7 +226,7 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path,
         f"**Claim tested.** {exp.claim}",
         "",
         f"**Design.** {len(exp.arms)} arm{'s' if len(exp.arms) > 1 else ''} × {meta['replicates']} paired "
-        f"replicates{_extended(meta)} = {meta['runs']} runs "
+        f"replicates{_extended(meta, exp)} = {meta['runs']} runs "
         f"({meta['size']}; root seed {meta['seed']}, common random numbers: every arm runs on the same seeds); "
         f"wall time {meta['seconds'] / 60:.1f} min on {meta['cores']} cores. Command: `{meta['command']}`. "
         f"Tables: `{folder.relative_to(root) if folder.is_relative_to(root) else folder.name}/`.",
