@@ -33,6 +33,7 @@ from coprod_sim.experiments.findings import (
     scenario_changes,
     seed_slots,
     time_path_tables,
+    window_means,
 )
 from coprod_sim.experiments.findings_report import interval_cell
 from coprod_sim.model.approvals import ApprovalChains
@@ -247,3 +248,14 @@ def test_an_experiments_own_pilot_is_used_within_the_cap():
     assert pilot_size(canteen, 2, 3) == 3  # --quick's cap wins
     assert pilot_size(canteen, 60, 64) == 60  # more asked for than its own: given
     assert pilot_size(others[0], 12, 48) == 12
+
+
+def test_window_means_average_each_runs_months_in_the_span():
+    """y = month + 10·point: the mean over months 3–5 is 4 + 10·point for every replicate; a run the steps
+    table lacks gets no value rather than another run's."""
+    runs = pd.DataFrame({"point_id": [0, 1, 1], "replicate": [0, 0, 1], "status": "ok"})
+    steps = pd.DataFrame([{"point_id": p, "replicate": r, "step": m, "y": m + 10 * p}
+                          for p, r in ((0, 0), (1, 0)) for m in range(1, 9)])
+    out = window_means(runs, steps, {"y [3–5]": ("y", 3, 5)})
+    assert list(out["y [3–5]"][:2]) == [4.0, 14.0] and np.isnan(out["y [3–5]"].iloc[2])
+    assert "y [3–5]" not in runs  # the runs table it was given is left as it was

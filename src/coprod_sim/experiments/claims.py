@@ -240,6 +240,11 @@ def canteen_subsidy_cut() -> Experiment:
     month, steps = int(cut["profit_space.subsidy_change_step"]), int(context["run.steps"])
     shown = {6, 12, month - 1, month, month + 1, month + 6, month + 12, *range(month + 24, steps, 12), steps}
     arms = {"subsidy kept": kept, "subsidy cut": cut, "no subsidy": {}}
+    # the seed's time frame: "in the last two years", after the subsidy began to shrink
+    span = (month, month + 23)
+    early = {f"{MEALS} [{span[0]}–{span[1]}]": (MEALS, *span),
+             f"{NEED}.meals [{span[0]}–{span[1]}]": (f"{NEED}.meals", *span)}
+    early_meals, early_need = early
     return Experiment(
         name="canteen_subsidy_cut", title="A canteen-like service after its subsidy is cut",
         question=f"Meals have been subsidised per visit for as long as the district has run; from month {month} "
@@ -252,7 +257,7 @@ def canteen_subsidy_cut() -> Experiment:
                        "years, with the subsidy shrinking and the costs of food, labour and rent rising, it has "
                        "come under pressure to keep operating."),),
         claim="When a canteen-like service's subsidy is cut while its costs rise, the service fades: meal visits "
-              "and need met for meals fall.",
+              "and need met for meals fall, in the two years after the cut (the seed's time frame) and for good.",
         why="Firms and state-owned firms price, invest and exit by expected profit, which the per-visit subsidy "
             "raises (ODD §7.5); public meal facilities are funded from the departments' release (§7.1). The "
             "design is the equilibrium one, not the introduction design: the seed's canteen ran on its subsidy "
@@ -260,22 +265,33 @@ def canteen_subsidy_cut() -> Experiment:
             "cut fall on a meal market that had not yet formed. Here every arm's district settles over the "
             "spin-up with its subsidy; the arms are identical, seed by seed, until the cut (the time path is "
             "exactly zero before it), so the paired difference month by month is the cut's effect (the event "
-            "study of `coprod-sim compare`, `sweeps/events.py`). The seed reports pressure on the canteen's "
-            "operation, not its closure.",
+            "study of `coprod-sim compare`, `sweeps/events.py`). The predictions read it twice: over the two years "
+            "from the cut (the seed's \"last two years\") and over the run's outcome window (its last "
+            "`run.outcome_window` months, 12 at full size: the lasting effect). "
+            "A firm whose margin the cut removes exits after `operators.exit_patience` months of losses; the "
+            "paying demand it leaves unserved is what the next entrant reads (§7.5), and meal costs stop rising "
+            "after `services.cost_growth_months` (36). The seed reports pressure on the canteen's operation, "
+            "not its closure.",
         arms=arms,
         outcomes={MEALS: "meal visits", f"{NEED}.meals": "need met, meals",
+                  early_meals: f"meal visits, months {span[0]}–{span[1]}",
+                  early_need: f"need met, meals, months {span[0]}–{span[1]}",
                   NEED: "need met, all types", "operators.firms_active": "firms active",
                   COST: "public spending, full (yuan/month)"},
         contrasts=(Contrast.difference("subsidy cut − subsidy kept", "subsidy cut", "subsidy kept"),
                    Contrast.difference("no subsidy − subsidy kept", "no subsidy", "subsidy kept")),
-        predictions=(Prediction("subsidy cut − subsidy kept", MEALS, sign=-1,
-                                condition="the cut lowers meal visits"),
+        predictions=(Prediction("subsidy cut − subsidy kept", early_meals, sign=-1,
+                                condition="the cut lowers meal visits in the two years after it"),
+                     Prediction("subsidy cut − subsidy kept", early_need, sign=-1,
+                                condition="the cut lowers need met for meals in the two years after it"),
+                     Prediction("subsidy cut − subsidy kept", MEALS, sign=-1,
+                                condition="the cut lowers meal visits for good"),
                      Prediction("subsidy cut − subsidy kept", f"{NEED}.meals", sign=-1,
-                                condition="the cut lowers need met for meals")),
+                                condition="the cut lowers need met for meals for good")),
         settings=context,
         time_path=TimePath(outcomes=(MEALS, f"{NEED}.meals", COST), event_month=month,
                            event="the subsidy cut",
-                           shown=tuple(sorted(m for m in shown if 1 <= m <= steps))),
+                           shown=tuple(sorted(m for m in shown if 1 <= m <= steps)), windows=early),
         slot=7, pilot=48,
         pilot_why="its effect is read month by month, where an interval carries one month's seed noise rather "
                   "than a 12-month mean's, so it starts at the cap the other experiments may reach")

@@ -102,6 +102,9 @@ class TimePath:
     event_month: int
     event: str  # what happens at event_month, as the figure and the table name it
     shown: tuple[int, ...]
+    # outcomes averaged over a span of months, for predictions about the path rather than its end:
+    # name → (outcome kept month by month, first month, last month)
+    windows: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,8 @@ def design_points(exp: Experiment, size: Size) -> list[dict[str, Any]]:
 def run_experiment(exp: Experiment, size: Size, replicates: int, seed: int, out: Path,
                    backend: str | None = None) -> tuple[pd.DataFrame, float]:
     """Run (or resume) an experiment's arms through the sweep engine; return its runs table and wall time."""
-    computed = {d.name for d in exp.derived}  # computed here from the runs, not recorded by them
+    windows = exp.time_path.windows if exp.time_path else {}
+    computed = {d.name for d in exp.derived} | set(windows)  # computed here from the runs, not recorded by them
     needs = [o for o in dict.fromkeys([*exp.outcomes, *(n for d in exp.derived for n in d.needs)]) if o not in computed]
     steps = list(exp.time_path.outcomes) if exp.time_path else []
     spec = {"base": str(shipped_scenarios()["baseline"]), "replicates": replicates, "seed": seed,
@@ -196,8 +200,22 @@ def run_experiment(exp: Experiment, size: Size, replicates: int, seed: int, out:
     runs = runs[runs["status"] == "ok"].copy()
     for derived in exp.derived:
         runs[derived.name] = derived.compute(runs)
+    if windows:
+        runs = window_means(runs, pd.read_parquet(Path(report.out) / "steps.parquet"), windows)
     runs["arm"] = [list(exp.arms)[p] for p in runs["point_id"]]
     return runs, time.perf_counter() - start
+
+
+def window_means(runs: pd.DataFrame, steps: pd.DataFrame,
+                 windows: Mapping[str, tuple[str, int, int]]) -> pd.DataFrame:
+    """Each run's mean of an outcome over a span of months (``TimePath.windows``), as a column of the runs
+    table, so a contrast and its verdict can be about part of the time path (e.g. the two years after a cut)."""
+    out = runs.copy()
+    keys = pd.MultiIndex.from_frame(out[["point_id", "replicate"]])
+    for name, (outcome, first, last) in windows.items():
+        span = steps[steps["step"].between(first, last)]
+        out[name] = span.groupby(["point_id", "replicate"])[outcome].mean().reindex(keys).to_numpy()
+    return out
 
 
 def contrast_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:

@@ -160,7 +160,8 @@ def _extended(meta: dict, exp: Experiment) -> str:
     rule extended it."""
     pilot, used, cap = meta.get("pilot_replicates", meta["replicates"]), meta["replicates"], meta.get("max_replicates")
     if exp.pilot and used <= pilot:
-        return f" (this experiment's own pilot: {exp.pilot_why})"
+        capped = "; the cap, so some intervals may stay wider than ±20%" if used == cap else ""
+        return f" (this experiment's own pilot: {exp.pilot_why}{capped})"
     if used <= pilot:
         return f" (the pilot's {pilot} already gave every decided prediction an interval within ±{PRECISION:.0%})"
     capped = " (the cap: some intervals stay wider)" if used == cap else ""
