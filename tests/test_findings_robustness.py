@@ -85,7 +85,7 @@ def test_each_screened_prediction_is_set_beside_its_row_and_the_others_are_named
     unscreened = Experiment(name="v", title="Unscreened", question="", quotes=(), claim="", why="", arms={},
                             outcomes={}, contrasts=(), predictions=(Prediction("k", "y", sign=1),))
     head = "\n".join(robustness_head(read_screen(tmp_path), [exp, unscreened]))
-    assert "the headline predictions of t are set beside" in head and "Unscreened" not in head
+    assert "the headline predictions of the experiments *t* are set beside" in head and "Unscreened" not in head
     assert robustness_head(read_screen(tmp_path), [unscreened]) == []
     assert robustness_lines(Experiment(name="u", title="u", question="", quotes=(), claim="", why="", arms={},
                                        outcomes={}, contrasts=(), predictions=()), verdicts, None) == []

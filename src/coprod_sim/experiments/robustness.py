@@ -98,13 +98,13 @@ def _flips(stability: str) -> dict[str, float]:
 def robustness_head(screen: Screen | None, experiments: list[Experiment]) -> list[str]:
     """The page's paragraph on the screen: what it is, which experiments it covers, the rule its words follow,
     and where it was read from."""
-    covered = [e.title for e in experiments if any(p.screened for p in e.predictions)]
+    covered = [f"*{e.title}*" for e in experiments if any(p.screened for p in e.predictions)]
     if not covered:
         return []
     if screen is None:
         return [f"Robustness: the assumptions screen (`{SCREEN_COMMAND}`) has not been run here, so the verdicts' "
                 "sensitivity to the assumptions is not reported.", ""]
-    return [f"Robustness: the headline predictions of {'; '.join(covered)} are set beside the same effect in the "
+    return [f"Robustness: the headline predictions of the experiments {', '.join(covered)} are set beside the same effect in the "
             f"assumptions screen of docs/sensitivity.md (`{SCREEN_COMMAND}`: Morris over every uncertain "
             f"assumption, ±50% around its default), read from {screen.source}; the other experiments' effects are "
             "not in the screen. The leading assumptions are those whose plausible range moves the effect most "
