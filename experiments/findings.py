@@ -25,11 +25,16 @@ from coprod_sim.experiments.findings import (
     Size,
     contrast_table,
     level_table,
+    pilot_size,
     prediction_table,
     replicates_needed,
     run_experiment,
+    seed_slots,
+    size_text,
+    time_path_tables,
 )
-from coprod_sim.experiments.findings_report import figure, write_doc
+from coprod_sim.experiments.findings_report import figure, path_figure, write_doc
+from coprod_sim.sweeps.events import EVENTS, SETTLING
 
 ROOT = Path(__file__).resolve().parents[1]
 ROOT_SEED = 19000  # seeds no other doc uses; each experiment adds its place in the catalogue
@@ -69,12 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     experiments = catalogue()
     size = Size(residents=4000, community_size=1000, quick=True) if args.quick else Size()
-    for index, exp in enumerate(experiments):
+    slots = seed_slots(experiments)
+    for exp in experiments:
         if args.report_only or (args.only and exp.name not in args.only):
             continue
         folder = args.out / exp.name
-        seed = ROOT_SEED + 100 * index
-        replicates, seconds = args.replicates, 0.0
+        seed = ROOT_SEED + 100 * slots[exp.name]
+        replicates, seconds = pilot_size(exp, args.replicates, args.max_replicates), 0.0
+        pilot = replicates
         while True:  # a pilot, then as many paired seeds as the decided predictions need (resumed, not redone)
             runs, took = run_experiment(exp, size, replicates, seed, folder, backend=args.backend)
             seconds += took
@@ -89,11 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, table in (("contrasts", contrasts), ("levels", levels), ("predictions", predictions)):
             table.to_csv(folder / f"{name}.csv", index=False)
         figure(exp, folder, contrasts, levels)
-        meta = {"replicates": replicates, "pilot_replicates": args.replicates,
+        if exp.time_path:
+            path, settled = time_path_tables(exp, size, folder / "runs")
+            path.to_csv(folder / EVENTS, index=False)
+            settled.to_csv(folder / SETTLING, index=False)
+            path_figure(exp, folder, path)
+        meta = {"replicates": replicates, "pilot_replicates": pilot,
                 "max_replicates": args.max_replicates, "seed": seed, "runs": len(runs), "seconds": seconds,
-                "cores": os.cpu_count(), "command": _command(args, exp.name),
-                "size": (f"{size.residents:,} residents" + (", short quick runs" if args.quick else
-                                                              ", 60 reported months after a 120-month spin-up"))}
+                "cores": os.cpu_count(), "command": _command(args, exp.name), "size": size_text(exp, size)}
         (folder / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         print(f"{exp.name}: {len(runs)} runs in {seconds / 60:.1f} min → {folder}")
     doc = write_doc(experiments, args.out, args.doc, ROOT)

@@ -28,7 +28,7 @@ import coprod_sim
 from coprod_sim.config import read_yaml
 from coprod_sim.config.registry import ASSUMPTION, by_role, study_levers
 from coprod_sim.model import KEY_OUTCOMES
-from coprod_sim.sensitivity.report import sign_stability
+from coprod_sim.sensitivity.report import leading_factors, sign_stability
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "sensitivity.md"
@@ -158,17 +158,6 @@ def with_options(spec: dict[str, Any], args: argparse.Namespace) -> tuple[dict[s
 
 
 # ------------------------------------------------------------------ doc section
-def _fmt(x: float) -> str:
-    return "–" if not math.isfinite(x) else f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.1g}"
-
-
-def _top(rows: pd.DataFrame, index: str, floor: float, k: int = 3) -> str:
-    """The k leading factors with their intervals; † marks a Morris μ* within seed noise."""
-    ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(k)
-    return "; ".join(f"{r.factor} {_fmt(r.value)} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
-                     + ("†" if r.value <= floor else "") for r in ranked.itertuples())
-
-
 def section(name: str, command: str, report: Any, size_note: str) -> str:
     """The study's part of docs/sensitivity.md: what was run, how long it took, the leading factors."""
     meta = pd.read_json(report.out / "sensitivity.json", typ="series")
@@ -188,7 +177,7 @@ def section(name: str, command: str, report: Any, size_note: str) -> str:
               "|---|---|---|" + ("---|" if meta["effects"] else "")]
     for label, rows in report.indices.groupby("outcome", sort=False):
         n = noise.loc[label]
-        cells = [str(label), _top(rows, rank, n["morris_noise_floor"]), f"{100 * n['noise_share']:.0f}%" if math.isfinite(
+        cells = [str(label), leading_factors(rows, rank, n["morris_noise_floor"]), f"{100 * n['noise_share']:.0f}%" if math.isfinite(
             n["noise_share"]) else "–"]
         if meta["effects"]:
             stability = sign_stability(n["share_positive"], int(n["points_used"]))

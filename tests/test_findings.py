@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from coprod_sim.config import load_config
 from coprod_sim.experiments.claims import catalogue
 from coprod_sim.experiments.findings import (
     CONTRADICTED,
@@ -19,15 +20,23 @@ from coprod_sim.experiments.findings import (
     UNCLEAR,
     Experiment,
     Prediction,
+    Size,
+    TimePath,
     claim_verdict,
     combine,
     contrast_table,
     factorial_contrasts,
     judge,
+    pilot_size,
     replicates_needed,
+    run_settings,
     scenario_changes,
+    seed_slots,
+    time_path_tables,
+    window_means,
 )
 from coprod_sim.experiments.findings_report import interval_cell
+from coprod_sim.model.approvals import ApprovalChains
 
 
 @pytest.mark.parametrize(("prediction", "low", "high", "verdict"), [
@@ -142,8 +151,19 @@ def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches
         for row in pd.read_csv(folder / "contrasts.csv").itertuples():
             assert interval_cell(row.estimate, row.ci_low, row.ci_high) in section, (exp.name, row.contrast)
         assert f"--only {exp.name}" in section
+        if exp.time_path:  # the event study's table, figure and settling lines, from its tables
+            path = pd.read_csv(folder / "events.csv")
+            for row in path[path["month"].isin(exp.time_path.shown)].itertuples():
+                assert f"| {row.month} | {row.scenario} − {row.reference} |" in section
+                assert interval_cell(row.difference, row.ci_low, row.ci_high) in section, (row.month, row.outcome)
+            assert (doc.parent / "img" / "findings" / f"{exp.name}_path.png").exists()
+            assert len(pd.read_csv(folder / "events_settling.csv")) == (len(exp.arms) - 1) * len(
+                exp.time_path.outcomes)
+        for p in exp.predictions:  # the robustness paragraph names every screened prediction
+            if p.screened:
+                assert f"| {p.condition} | " in section.split("**Robustness to the assumptions**")[1], p.condition
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        assert meta["pilot_replicates"] == 2 and meta["replicates"] in (2, 3)
+        assert meta["pilot_replicates"] == (3 if exp.pilot else 2) and meta["replicates"] in (2, 3)
         assert meta["runs"] == len(exp.arms) * meta["replicates"]
     summary = re.findall(r"^\| (.+?) \| (.+?) \| .+ \|$", text.split("\n## ")[0], re.MULTILINE)
     assert [claim for claim, _ in summary] == ["claim", *(e.claim for e in catalogue())]
@@ -155,3 +175,87 @@ def test_the_committed_doc_has_every_experiment():
     for exp in catalogue():
         assert f"## {exp.title}" in text
         assert (ROOT / "docs" / "img" / "findings" / f"{exp.name}.png").exists()
+
+
+def test_seed_slots_keep_earlier_experiments_seeds_when_one_is_added_in_between():
+    def exp(name: str, slot: int | None = None) -> Experiment:
+        return Experiment(name=name, title=name, question="", quotes=(), claim="", why="", arms={}, outcomes={},
+                          contrasts=(), predictions=(), slot=slot)
+
+    assert seed_slots([exp("a"), exp("b"), exp("new", slot=9), exp("c")]) == {"a": 0, "b": 1, "new": 9, "c": 2}
+
+
+def test_the_chain_arms_have_the_documented_lengths():
+    """Short: planning, construction and fire (3 sign-offs for a new building, 1 in existing premises); the
+    default 5 and 3 for meals; long: all seven (5 in existing premises). The group rides on each unchanged."""
+    arms = next(e for e in catalogue() if e.name == "resistance_leading_group").arms
+
+    def lengths(arm: str) -> tuple[int, int]:
+        chains = ApprovalChains(load_config("baseline", arms[arm]).approvals)
+        return len(chains.departments("meals", True)), len(chains.departments("meals", False))
+
+    assert lengths("short chain") == lengths("short chain + group") == (3, 1)
+    assert lengths("baseline") == lengths("group") == (5, 3)
+    assert lengths("long chain") == lengths("long chain + group") == (7, 5)
+    assert load_config("baseline", arms["long chain + group"]).leading_group.active
+    assert not load_config("baseline", arms["long chain"]).leading_group.active
+
+
+def test_the_canteen_arms_differ_by_the_cut_alone_and_share_the_scenarios_context():
+    exp = next(e for e in catalogue() if e.name == "canteen_subsidy_cut")
+    kept, cut, none = (exp.arms[a] for a in ("subsidy kept", "subsidy cut", "no subsidy"))
+    assert next(iter(exp.arms)) == "subsidy kept"  # the time path's reference
+    assert {k: v for k, v in cut.items() if k not in kept} == {"profit_space.subsidy_change_step": 24,
+                                                                "profit_space.subsidy_change_factor": 0.3}
+    assert kept == {"profit_space.subsidy_per_visit": {"meals": 8}} and none == {}
+    settings = run_settings(exp, Size(residents=4000, community_size=1000, quick=True))
+    assert settings["run.steps"] == 72 and settings["services.cost_growth"] == {"meals": 0.004}
+    assert settings["run.spin_up"] == 12  # the quick size's, which the experiment does not set
+    assert exp.time_path is not None and exp.time_path.event_month == 24
+    assert {23, 24, 25, 72} <= set(exp.time_path.shown) and max(exp.time_path.shown) == 72
+
+
+def test_the_time_path_is_each_arm_minus_the_first_month_by_month(tmp_path):
+    """Arm b equals the reference a until month 3, then lies 2 below it; arm c lies 1 above throughout. Paired
+    by replicate, the path is 0 then −2 for b and +1 for c, with no width (the seed noise is shared)."""
+    exp = Experiment(name="t", title="t", question="", quotes=(), claim="", why="", arms={"a": {}, "b": {}, "c": {}},
+                     outcomes={"y": "y"}, contrasts=(), predictions=(),
+                     time_path=TimePath(outcomes=("y",), event_month=3, event="the event", shown=(1, 3)))
+    rng = np.random.default_rng(0)
+    runs, steps = [], []
+    for replicate, noise in enumerate(rng.normal(size=4)):
+        for point, shift in enumerate((lambda m: 0.0, lambda m: -2.0 * (m >= 3), lambda m: 1.0)):
+            runs.append({"point_id": point, "replicate": replicate, "status": "ok"})
+            steps += [{"point_id": point, "replicate": replicate, "step": m, "y": noise + m + shift(m)}
+                      for m in range(1, 13)]
+    pd.DataFrame(runs).to_parquet(tmp_path / "runs.parquet")
+    pd.DataFrame(steps).to_parquet(tmp_path / "steps.parquet")
+    path, settled = time_path_tables(exp, Size(residents=4000, community_size=1000, quick=True), tmp_path)
+    b = path[path["scenario"] == "b"].set_index("month")["difference"]
+    assert list(b) == pytest.approx([0, 0, *[-2.0] * 10])
+    assert list(path[path["scenario"] == "c"]["difference"]) == pytest.approx([1.0] * 12)
+    assert (path["ci_high"] - path["ci_low"]).abs().max() == pytest.approx(0, abs=1e-9)
+    assert set(path["reference"]) == {"a"} and (path["n_pairs"] == 4).all()
+    assert list(settled["scenario"]) == ["b", "c"] and list(settled["effect"]) == pytest.approx([-2.0, 1.0])
+    assert settled["window"].iloc[0] == 6  # the quick size's outcome window
+
+
+def test_an_experiments_own_pilot_is_used_within_the_cap():
+    canteen = next(e for e in catalogue() if e.name == "canteen_subsidy_cut")
+    others = [e for e in catalogue() if e.pilot is None]
+    assert canteen.pilot == 48 and canteen.pilot_why and others
+    assert pilot_size(canteen, 12, 48) == 48
+    assert pilot_size(canteen, 2, 3) == 3  # --quick's cap wins
+    assert pilot_size(canteen, 60, 64) == 60  # more asked for than its own: given
+    assert pilot_size(others[0], 12, 48) == 12
+
+
+def test_window_means_average_each_runs_months_in_the_span():
+    """y = month + 10·point: the mean over months 3–5 is 4 + 10·point for every replicate; a run the steps
+    table lacks gets no value rather than another run's."""
+    runs = pd.DataFrame({"point_id": [0, 1, 1], "replicate": [0, 0, 1], "status": "ok"})
+    steps = pd.DataFrame([{"point_id": p, "replicate": r, "step": m, "y": m + 10 * p}
+                          for p, r in ((0, 0), (1, 0)) for m in range(1, 9)])
+    out = window_means(runs, steps, {"y [3–5]": ("y", 3, 5)})
+    assert list(out["y [3–5]"][:2]) == [4.0, 14.0] and np.isnan(out["y [3–5]"].iloc[2])
+    assert "y [3–5]" not in runs  # the runs table it was given is left as it was

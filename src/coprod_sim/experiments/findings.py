@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import read_yaml, shipped_scenarios
+from ..config import load_config, read_yaml, shipped_scenarios
 from ..sweeps import sweep
 from ..sweeps.analysis import mean_ci
+from ..sweeps.events import compare_diffs, effect_path, settling
 
 # an effect is stated as precise when its 95% interval's half-width is at most this share of the effect
 PRECISION = 0.2
@@ -79,6 +80,7 @@ class Prediction:
     sign: int = 0
     band: tuple[float, float] | None = None
     condition: str = ""  # the condition this prediction tests, named in a conditional verdict
+    screened: str = ""  # the assumptions screen's series of the same effect (robustness.py), if it has one
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,21 @@ class Derived:
     name: str
     compute: Callable[[pd.DataFrame], pd.Series]
     needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TimePath:
+    """Outcomes kept month by month and read as the paired effect of every arm against the first, month by
+    month (the event study of ``sweeps/events.py``): how an effect builds up or fades after the month the arms
+    start to differ (``event_month``). ``shown``: the months the doc's table prints (the figure has them all)."""
+
+    outcomes: tuple[str, ...]
+    event_month: int
+    event: str  # what happens at event_month, as the figure and the table name it
+    shown: tuple[int, ...]
+    # outcomes averaged over a span of months, for predictions about the path rather than its end:
+    # name → (outcome kept month by month, first month, last month)
+    windows: Mapping[str, tuple[str, int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,12 @@ class Experiment:
     predictions: tuple[Prediction, ...]
     arm_size: Mapping[str, float] = field(default_factory=dict)  # arm → population multiple (district scale)
     derived: tuple[Derived, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)  # every arm's run settings and context (win over Size)
+    time_path: TimePath | None = None
+    slot: int | None = None  # fixes its seeds when added after others (default: its place in the catalogue)
+    screen_note: str = ""  # how the screened effects differ from the predictions' contrasts (robustness.py)
+    pilot: int | None = None  # its own pilot size, when the default's would be too few (``pilot_size``)
+    pilot_why: str = ""  # why, as the design line says it
 
 
 @dataclass
@@ -119,6 +142,32 @@ class Size:
         if self.quick:
             base |= {"run.steps": 24, "run.outcome_window": 6, "run.spin_up": 12}
         return base
+
+
+def seed_slots(experiments: list[Experiment]) -> dict[str, int]:
+    """Each experiment's place for its seeds: its ``slot`` if it has one, else its place among those without
+    one, so adding an experiment anywhere in the catalogue changes no other experiment's seeds."""
+    unslotted = [e.name for e in experiments if e.slot is None]
+    return {e.name: e.slot if e.slot is not None else unslotted.index(e.name) for e in experiments}
+
+
+def pilot_size(exp: Experiment, asked: int, cap: int) -> int:
+    """The pilot's paired replicates: those asked for, or the experiment's own pilot if it needs more (a time
+    path read month by month has one month's noise, not a window's mean), never above the cap."""
+    return min(max(asked, exp.pilot), cap) if exp.pilot else asked
+
+
+def run_settings(exp: Experiment, size: Size) -> dict[str, Any]:
+    """What every arm of ``exp`` shares: the size's settings, then the experiment's own (a longer run, a
+    context such as rising costs), which win: an experiment that needs 72 months needs them at --quick too."""
+    return {**size.params(), **exp.settings}
+
+
+def size_text(exp: Experiment, size: Size) -> str:
+    """The runs' size as the doc's design line states it, from the settings the runs were given."""
+    run = load_config("baseline", run_settings(exp, size)).run
+    months = f"{run.steps} reported months after a {run.spin_up}-month spin-up"
+    return f"{size.residents:,} residents, " + (f"short quick runs ({months})" if size.quick else months)
 
 
 def design_points(exp: Experiment, size: Size) -> list[dict[str, Any]]:
@@ -137,10 +186,12 @@ def design_points(exp: Experiment, size: Size) -> list[dict[str, Any]]:
 def run_experiment(exp: Experiment, size: Size, replicates: int, seed: int, out: Path,
                    backend: str | None = None) -> tuple[pd.DataFrame, float]:
     """Run (or resume) an experiment's arms through the sweep engine; return its runs table and wall time."""
-    computed = {d.name for d in exp.derived}  # computed here from the runs, not recorded by them
+    windows = exp.time_path.windows if exp.time_path else {}
+    computed = {d.name for d in exp.derived} | set(windows)  # computed here from the runs, not recorded by them
     needs = [o for o in dict.fromkeys([*exp.outcomes, *(n for d in exp.derived for n in d.needs)]) if o not in computed]
+    steps = list(exp.time_path.outcomes) if exp.time_path else []
     spec = {"base": str(shipped_scenarios()["baseline"]), "replicates": replicates, "seed": seed,
-            "seed_scheme": "common", "set": size.params(), "outputs": {"summary": needs},
+            "seed_scheme": "common", "set": run_settings(exp, size), "outputs": {"summary": needs, "steps": steps},
             "design": {"type": "explicit", "points": design_points(exp, size)}}
     start = time.perf_counter()
     report = sweep(spec, out=out / "runs", backend=backend)
@@ -149,8 +200,22 @@ def run_experiment(exp: Experiment, size: Size, replicates: int, seed: int, out:
     runs = runs[runs["status"] == "ok"].copy()
     for derived in exp.derived:
         runs[derived.name] = derived.compute(runs)
+    if windows:
+        runs = window_means(runs, pd.read_parquet(Path(report.out) / "steps.parquet"), windows)
     runs["arm"] = [list(exp.arms)[p] for p in runs["point_id"]]
     return runs, time.perf_counter() - start
+
+
+def window_means(runs: pd.DataFrame, steps: pd.DataFrame,
+                 windows: Mapping[str, tuple[str, int, int]]) -> pd.DataFrame:
+    """Each run's mean of an outcome over a span of months (``TimePath.windows``), as a column of the runs
+    table, so a contrast and its verdict can be about part of the time path (e.g. the two years after a cut)."""
+    out = runs.copy()
+    keys = pd.MultiIndex.from_frame(out[["point_id", "replicate"]])
+    for name, (outcome, first, last) in windows.items():
+        span = steps[steps["step"].between(first, last)]
+        out[name] = span.groupby(["point_id", "replicate"])[outcome].mean().reindex(keys).to_numpy()
+    return out
 
 
 def contrast_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
@@ -180,6 +245,19 @@ def level_table(exp: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
             rows.append({"experiment": exp.name, "arm": arm, "outcome": outcome, "outcome_label": label,
                          "mean": ci["mean"], "ci_low": ci["ci_low"], "ci_high": ci["ci_high"], "n": ci["n"]})
     return pd.DataFrame(rows)
+
+
+def time_path_tables(exp: Experiment, size: Size, runs_folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The event study of an experiment with a time path: each arm minus the first, month by month, with 95%
+    intervals over paired replicates (``events.effect_path``), and whether each effect has settled by the end
+    of the runs (``events.settling``, the run's convergence rule applied to the effect)."""
+    assert exp.time_path is not None
+    runs, steps = (pd.read_parquet(runs_folder / name) for name in ("runs.parquet", "steps.parquet"))
+    arms, reference = list(exp.arms), next(iter(exp.arms))
+    diffs = compare_diffs(runs, steps, arms, list(exp.time_path.outcomes))
+    run = load_config("baseline", run_settings(exp, size)).run
+    return (effect_path(diffs, reference),
+            settling(diffs, reference, run.outcome_window, run.convergence_tolerance))
 
 
 def judge(prediction: Prediction, low: float, high: float) -> str:

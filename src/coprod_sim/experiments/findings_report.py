@@ -20,18 +20,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from ..sweeps.events import EVENTS, FIGURE, SETTLING, plot_path
 from .findings import PRECISION, SUPPORTED, VERDICT_RULE, Experiment, claim_verdict
+from .robustness import Screen, read_screen, robustness_head, robustness_lines
 
 # what the findings issue asks for and these experiments do not yet answer: said, not hidden
 NOT_YET = [
     "## Not yet examined here", "",
-    "- How the leading group's offset depends on the approval chain's length (`approvals.<department>`); "
-    "`coprod-sim sweep` over the chains answers it for one setting at a time.",
-    "- The canteen-like service's subsidy cut read on the effect's time path (`configs/canteen_subsidy_cut.yaml`, "
-    "`run.design: introduction` and `coprod-sim compare`'s event study, docs/sweeps.md).",
-    "- The global sensitivity of these verdicts to the uncertain assumptions (which assumption could flip a "
-    "verdict, and where): `experiments/sensitivity.py` gives the indices for the headline outcomes, not yet "
-    "per verdict.",
     "- The attribution of each remedy's effect to its components, per verdict: docs/scenarios.md (\"Why each "
     "scenario works\", from `experiments/scenarios.py`) attributes every remedy scenario's effect and party_led's "
     "to up, down, in and out, against the baseline rather than inside this factorial.",
@@ -50,6 +45,10 @@ def number(value: float, scale: float | None = None) -> str:
         return f"{value:,.0f}"
     decimals = 2 - math.floor(math.log10(scale)) if scale > 0 else 3
     return f"{value:.{max(decimals, 0)}f}"
+
+
+def _signed(value: float, scale: float) -> str:
+    return ("+" if value >= 0 else "") + number(value, scale)
 
 
 def interval_cell(estimate: Any, low: Any, high: Any, effect: bool = True) -> str:
@@ -95,9 +94,74 @@ def figure(exp: Experiment, folder: Path, contrasts: pd.DataFrame, levels: pd.Da
     return path
 
 
-def _extended(meta: dict) -> str:
-    """Why this many replicates: the pilot's count, or how far the precision rule extended it."""
+def path_figure(exp: Experiment, folder: Path, path: pd.DataFrame) -> Path | None:
+    """The time path's figure (``events.png``): each arm minus the first, month by month, the event marked."""
+    assert exp.time_path is not None
+    event, month = exp.time_path.event, exp.time_path.event_month
+    return plot_path(path, folder, xlabel=f"month ({event} at month {month})", event=month, labels=exp.outcomes,
+                     title=f"{exp.title}: each arm − {next(iter(exp.arms))}, month by month (mean, 95% CI over "
+                           "paired runs)")
+
+
+def required(exp: Experiment) -> tuple[str, ...]:
+    """The files an experiment's folder must hold before the doc has its section."""
+    return TABLES + ((EVENTS, SETTLING, FIGURE) if exp.time_path else ())
+
+
+def _time_path_lines(exp: Experiment, folder: Path, doc: Path) -> list[str]:
+    """The effect month by month at the months the experiment shows, its figure, and whether each effect has
+    settled by the end of the runs (``events_settling.csv``)."""
+    if exp.time_path is None:
+        return []
+    tp = exp.time_path
+    path, settled = pd.read_csv(folder / EVENTS), pd.read_csv(folder / SETTLING)
+    png = _copy_figure(folder / FIGURE, doc, f"{exp.name}_path.png")
+    outcomes = [o for o in tp.outcomes if o in set(path["outcome"])]
+    lines = [f"**Time path.** Each arm minus *{next(iter(exp.arms))}*, paired by seed, month by month; "
+             f"{tp.event} comes at month {tp.event_month}. The figure has every month; the table the months "
+             "around the event and then yearly.", "",
+             "| month | contrast | " + " | ".join(exp.outcomes[o] for o in outcomes) + " |",
+             "|---|---|" + "---|" * len(outcomes)]
+    for (scenario, month), rows in path[path["month"].isin(tp.shown)].groupby(["scenario", "month"], sort=False):
+        by = rows.set_index("outcome")
+        lines.append(f"| {month} | {scenario} − {next(iter(exp.arms))} | " + " | ".join(
+            interval_cell(by.loc[o, "difference"], by.loc[o, "ci_low"], by.loc[o, "ci_high"]) for o in outcomes)
+            + " |")
+    lines += ["", f"![{exp.title}: time path]({png.relative_to(doc.parent).as_posix()})", ""]
+    return [*lines, *_settling_lines(exp, settled), ""]
+
+
+def _settling_lines(exp: Experiment, settled: pd.DataFrame) -> list[str]:
+    """Per effect: its last-window size against the window before, settled or not, and when it reached 90%."""
+    out = []
+    for r in settled.itertuples():
+        label = exp.outcomes.get(r.outcome, r.outcome)
+        state = {True: "settled", False: "not settled: read it as a transient"}.get(
+            None if pd.isna(r.settled) else str(r.settled) == "True", "settling not checkable")
+        reached = (f"; 90% of it from month {int(r.months_to_90pct)} on" if math.isfinite(r.months_to_90pct)
+                   else "")
+        scale = max((abs(v) for v in (r.effect, r.previous_effect) if math.isfinite(v)), default=0.0)
+        out.append(f"- {r.scenario} − {r.reference}, {label}: {_signed(r.effect, scale)} over the last "
+                   f"{r.window} months against {_signed(r.previous_effect, scale)} the {r.window} before "
+                   f"({state}){reached}.")
+    return out
+
+
+def _copy_figure(source: Path, doc: Path, name: str) -> Path:
+    """A figure copied beside the doc (``img/findings/``), so the doc shows it without the results folder."""
+    png = doc.parent / "img" / "findings" / name
+    png.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, png)
+    return png
+
+
+def _extended(meta: dict, exp: Experiment) -> str:
+    """Why this many replicates: the pilot's count (the experiment's own, and why), or how far the precision
+    rule extended it."""
     pilot, used, cap = meta.get("pilot_replicates", meta["replicates"]), meta["replicates"], meta.get("max_replicates")
+    if exp.pilot and used <= pilot:
+        capped = "; the cap, so some intervals may stay wider than ±20%" if used == cap else ""
+        return f" (this experiment's own pilot: {exp.pilot_why}{capped})"
     if used <= pilot:
         return f" (the pilot's {pilot} already gave every decided prediction an interval within ±{PRECISION:.0%})"
     capped = " (the cap: some intervals stay wider)" if used == cap else ""
@@ -141,15 +205,14 @@ def carrying_number(predictions: pd.DataFrame) -> str:
     return f"{p.outcome_label}, {p.contrast}: {found}"
 
 
-def section(exp: Experiment, folder: Path, doc: Path, root: Path) -> tuple[list[str], tuple[str, str, str]]:
+def section(exp: Experiment, folder: Path, doc: Path, root: Path,
+            screen: Screen | None = None) -> tuple[list[str], tuple[str, str, str]]:
     """One experiment's section of the doc, and its summary row (claim, verdict, carrying number).
 
     The figure is copied beside the doc (``img/findings/``) so the doc shows it without the results folder."""
     contrasts, levels, predictions, meta = read(folder)
     verdict = claim_verdict(predictions)
-    png = doc.parent / "img" / "findings" / f"{exp.name}.png"
-    png.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(folder / f"{exp.name}.png", png)
+    png = _copy_figure(folder / f"{exp.name}.png", doc, f"{exp.name}.png")
     arms = [f"- **{arm}**: " + (", ".join(f"`{k}` = {json.dumps(v, ensure_ascii=False)}" for k, v in changes.items())
                                 or "the fragmented baseline") + (f" at {exp.arm_size[arm]:g}× the population "
                                                                  "(same density)" if arm in exp.arm_size else "")
@@ -164,7 +227,7 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path) -> tuple[list[
         f"**Claim tested.** {exp.claim}",
         "",
         f"**Design.** {len(exp.arms)} arm{'s' if len(exp.arms) > 1 else ''} × {meta['replicates']} paired "
-        f"replicates{_extended(meta)} = {meta['runs']} runs "
+        f"replicates{_extended(meta, exp)} = {meta['runs']} runs "
         f"({meta['size']}; root seed {meta['seed']}, common random numbers: every arm runs on the same seeds); "
         f"wall time {meta['seconds'] / 60:.1f} min on {meta['cores']} cores. Command: `{meta['command']}`. "
         f"Tables: `{folder.relative_to(root) if folder.is_relative_to(root) else folder.name}/`.",
@@ -175,11 +238,13 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path) -> tuple[list[
         *([] if len(contrasts) else _level_lines(exp, levels)),
         f"![{exp.title}]({png.relative_to(doc.parent).as_posix()})",
         "",
+        *_time_path_lines(exp, folder, doc),
         "**Predictions and verdict.**",
         "",
         *_prediction_lines(predictions),
         f"**Verdict: {verdict}.**",
         "",
+        *robustness_lines(exp, predictions, screen),
         f"**Why the model gives this.** {exp.why}",
         "",
     ]
@@ -192,11 +257,12 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
     summary: list[tuple[str, str, str]] = []
     metas: list[dict] = []
     doc.parent.mkdir(parents=True, exist_ok=True)
+    screen = read_screen(root)
     for exp in experiments:
         folder = out / exp.name
-        if not all((folder / name).exists() for name in TABLES):
+        if not all((folder / name).exists() for name in required(exp)):
             continue
-        lines, row = section(exp, folder, doc, root)
+        lines, row = section(exp, folder, doc, root, screen)
         sections += lines
         summary.append(row)
         metas.append(read(folder)[3])
@@ -215,6 +281,7 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         f"±{PRECISION:.0%} of the effect (the sign is established, the size is not). Public spending is the full "
         "public cost, concessions included (docs/ODD.md §7.12).",
         "",
+        *robustness_head(screen, experiments),
         f"The whole set: {sum(m['runs'] for m in metas):,} runs, {sum(m['seconds'] for m in metas) / 60:.0f} min "
         f"of wall time on {metas[0]['cores'] if metas else '?'} cores. It resumes where it stopped; `--only NAME` "
         "runs one experiment, `--report-only` rewrites this page from the tables, `--quick` checks the pipeline "

@@ -139,8 +139,12 @@ def notes(table: pd.DataFrame) -> list[str]:
     return out
 
 
-def plot_path(path: pd.DataFrame, out: Path) -> Path | None:
-    """Months since introduction vs effect: one panel per outcome, a line and 95% band per scenario."""
+def plot_path(path: pd.DataFrame, out: Path, xlabel: str = "months since introduction", title: str | None = None,
+              event: int | None = None, labels: dict[str, str] | None = None) -> Path | None:
+    """Months since introduction vs effect: one panel per outcome, a line and 95% band per scenario.
+
+    The findings reuse it for an effect whose event comes later in the run (a subsidy cut): ``xlabel`` and
+    ``title`` then say so, ``event`` draws the event's month, ``labels`` names the outcomes."""
     if path.empty:
         return None
     import matplotlib
@@ -155,16 +159,19 @@ def plot_path(path: pd.DataFrame, out: Path) -> Path | None:
             line = ax.plot(rows["month"], rows["difference"], label=str(scenario), lw=1.4)[0]
             ax.fill_between(rows["month"], rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.2, lw=0)
         ax.axhline(0.0, color="0.4", lw=0.8)
+        if event is not None:
+            ax.axvline(event, color="0.4", lw=0.8, ls="--")
         if path.loc[path["outcome"] == outcome, "difference"].isna().all():
             ax.text(0.5, 0.6, "undefined in these runs\n(see the outcome's missing_when)", ha="center",
                     transform=ax.transAxes, fontsize=8, color="0.3")
         known = OUTCOME_BY_KEY.get(outcome)
-        ax.set_title(known.label if known is not None and known.label else outcome, fontsize=9)
-        ax.set_xlabel("months since introduction")
+        named = (labels or {}).get(outcome) or (known.label if known is not None and known.label else outcome)
+        ax.set_title(named, fontsize=9)
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("effect (scenario − reference)")
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"Effect after the policy's introduction, vs {path['reference'].iloc[0]} (mean, 95% CI over paired runs)",
-                 fontsize=10)
+    fig.suptitle(title or f"Effect after the policy's introduction, vs {path['reference'].iloc[0]} (mean, 95% CI "
+                          "over paired runs)", fontsize=10)
     fig.tight_layout()
     target = out / FIGURE
     fig.savefig(target, dpi=100)
