@@ -22,7 +22,7 @@ package's sources and the versions of Mesa, numpy and scipy) and the Python vers
 * optional: ``cache=None`` (``--no-cache``) simulates every world afresh.
 
 Folder: ``$COPROD_SIM_WORLDS``, else ``$XDG_CACHE_HOME/coprod-sim/worlds`` (``~/.cache/…``); size limit:
-``$COPROD_SIM_WORLDS_MAX_GB`` (default 4). A snapshot of the default district is about 13 MB. Snapshots are
+``$COPROD_SIM_WORLDS_MAX_GB`` (default 4). A snapshot of the default district is about 9 MB. Snapshots are
 pickles: keep the folder private to you (or your cluster), as you would the environment itself.
 """
 
