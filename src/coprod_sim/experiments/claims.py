@@ -106,8 +106,8 @@ SECTOR_LICENSERS = ("civil_affairs", "health", "culture_sports", "market_regulat
 # approval chains (``approvals.*``): by default a new building needs 4–5 sign-offs (existing premises 2–3);
 # short: the sector licences waived, leaving planning, construction and fire safety (3; existing premises 1);
 # long: every department signs off every type (7; existing premises 5)
-CHAINS = {"short chain": {f"approvals.{d}": [] for d in SECTOR_LICENSERS},
-          "long chain": {f"approvals.{d}": list(SERVICE_TYPES) for d in SECTOR_LICENSERS}}
+CHAINS: dict[str, dict] = {"short chain": {f"approvals.{d}": [] for d in SECTOR_LICENSERS},
+                           "long chain": {f"approvals.{d}": list(SERVICE_TYPES) for d in SECTOR_LICENSERS}}
 
 
 def _with_and_without_group(arms: dict[str, dict]) -> dict[str, dict]:

@@ -134,15 +134,16 @@ def _time_path_lines(exp: Experiment, folder: Path, doc: Path) -> list[str]:
 def _settling_lines(exp: Experiment, settled: pd.DataFrame) -> list[str]:
     """Per effect: its last-window size against the window before, settled or not, and when it reached 90%."""
     out = []
-    for r in settled.itertuples():
-        label = exp.outcomes.get(r.outcome, r.outcome)
-        state = {True: "settled", False: "not settled: read it as a transient"}.get(
-            None if pd.isna(r.settled) else str(r.settled) == "True", "settling not checkable")
-        reached = (f"; 90% of it from month {int(r.months_to_90pct)} on" if math.isfinite(r.months_to_90pct)
-                   else "")
-        scale = max((abs(v) for v in (r.effect, r.previous_effect) if math.isfinite(v)), default=0.0)
-        out.append(f"- {r.scenario} − {r.reference}, {label}: {_signed(r.effect, scale)} over the last "
-                   f"{r.window} months against {_signed(r.previous_effect, scale)} the {r.window} before "
+    for r in settled.to_dict("records"):
+        label = exp.outcomes.get(r["outcome"], r["outcome"])
+        state = "settling not checkable" if pd.isna(r["settled"]) else (
+            "settled" if str(r["settled"]) == "True" else "not settled: read it as a transient")
+        to_90 = float(r["months_to_90pct"])
+        reached = f"; 90% of it from month {int(to_90)} on" if math.isfinite(to_90) else ""
+        effect, previous = float(r["effect"]), float(r["previous_effect"])
+        scale = max((abs(v) for v in (effect, previous) if math.isfinite(v)), default=0.0)
+        out.append(f"- {r['scenario']} − {r['reference']}, {label}: {_signed(effect, scale)} over the last "
+                   f"{r['window']} months against {_signed(previous, scale)} the {r['window']} before "
                    f"({state}){reached}.")
     return out
 

@@ -62,12 +62,13 @@ def from_tables(folder: Path) -> pd.DataFrame:
     """One row per screened effect from the study's ``indices.csv`` and ``noise.csv``."""
     indices, noise = pd.read_csv(folder / "indices.csv"), pd.read_csv(folder / "noise.csv")
     rows = []
-    for n in noise.itertuples():
-        stability = sign_stability(n.share_positive, int(n.points_used))
-        rows.append({"effect": n.outcome,
-                     "leading": leading_factors(indices[indices["outcome"] == n.outcome], "mu_star",
-                                                n.morris_noise_floor),
-                     "noise": f"{100 * n.noise_share:.0f}%" if math.isfinite(n.noise_share) else "–",
+    for n in noise.to_dict("records"):
+        stability = sign_stability(float(n["share_positive"]), int(n["points_used"]))
+        noise_share = float(n["noise_share"])
+        rows.append({"effect": n["outcome"],
+                     "leading": leading_factors(indices[indices["outcome"] == n["outcome"]], "mu_star",
+                                                float(n["morris_noise_floor"])),
+                     "noise": f"{100 * noise_share:.0f}%" if math.isfinite(noise_share) else "–",
                      "sign": stability, **_flips(stability)})
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -125,8 +125,11 @@ class Residents:
             flat = ((self.cell[rows] - cells.start)[:, None] * K + np.arange(K)[None, :]).ravel()  # (cell, type)
             for name, value in zip(names, values, strict=True):
                 sums[name][cells] = np.bincount(flat, weights=value.ravel(), minlength=size * K).reshape(size, K)
-        for name, value in sums.items():
-            setattr(self, f"cell_{name}", value)
+        self.cell_public_demand, self.cell_market_need = sums["public_demand"], sums["market_need"]
+        self.cell_market_public, self.cell_need, self.cell_needers = (sums["market_public"], sums["need"],
+                                                                       sums["needers"])
+        self.cell_voucher_market_need = sums["voucher_market_need"]
+        self.cell_voucher_market_public = sums["voucher_market_public"]
 
     # The prepared per-resident demand is derived when read rather than kept: at a million residents the two
     # (N, K) tables would be a fifth of the model's memory, and only ``prepare`` and diagnostics read them.

@@ -41,6 +41,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 from mesa.discrete_space.grid import pickle_gridcell
@@ -167,7 +168,7 @@ class _SnapshotPickler(pickle.Pickler):
     every run of a study. The class only carries Mesa's property layers, which the model does not use.
     """
 
-    def reducer_override(self, obj: object) -> object:
+    def reducer_override(self, obj: object) -> Any:
         if copyreg.dispatch_table.get(type(obj)) is pickle_gridcell:
             return _grid_cell, (type(obj).__bases__[0], obj.__getstate__())
         return NotImplemented

@@ -253,8 +253,8 @@ def leading_factors(rows: pd.DataFrame, index: str, floor: float, k: int = 3) ->
     Morris μ* within seed noise (``floor``). docs/sensitivity.md's tables and docs/findings.md's robustness
     paragraphs both write them, so they read alike."""
     ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(k)
-    return "; ".join(f"{r.factor} {_short(r.value)} [{_short(r.ci_low)}, {_short(r.ci_high)}]"
-                     + ("†" if r.value <= floor else "") for r in ranked.itertuples())
+    return "; ".join(f"{r['factor']} {_short(r['value'])} [{_short(r['ci_low'])}, {_short(r['ci_high'])}]"
+                     + ("†" if r["value"] <= floor else "") for r in ranked.to_dict("records"))
 
 
 def _short(x: float) -> str:

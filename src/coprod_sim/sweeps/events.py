@@ -24,6 +24,7 @@ and the figure ``events.png``: months since introduction against the effect, mea
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def notes(table: pd.DataFrame) -> list[str]:
 
 
 def plot_path(path: pd.DataFrame, out: Path, xlabel: str = "months since introduction", title: str | None = None,
-              event: int | None = None, labels: dict[str, str] | None = None) -> Path | None:
+              event: int | None = None, labels: Mapping[str, str] | None = None) -> Path | None:
     """Months since introduction vs effect: one panel per outcome, a line and 95% band per scenario.
 
     The findings reuse it for an effect whose event comes later in the run (a subsidy cut): ``xlabel`` and
