@@ -23,11 +23,16 @@ import numpy as np
 import pandas as pd
 
 from coprod_sim.attribution import differing, parameter_key
-from coprod_sim.attribution.report import share_cell
 from coprod_sim.config import load_config, read_yaml
 from coprod_sim.experiments.claims import REMEDIES
-from coprod_sim.experiments.findings import PRECISION
-from coprod_sim.experiments.findings_report import interval_cell, number
+from coprod_sim.experiments.findings import PRECISION, interval_cell, number
+from coprod_sim.experiments.scenario_attribution import (
+    ATTRIBUTED,
+    NAMED_AFTER,
+    attribution_reading,
+    attribution_table,
+    named_component,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_OUTCOMES = {
@@ -129,7 +134,6 @@ def stake_dose_response(replicates: int, out: Path, scenario_effect: pd.Series) 
 
 
 # ------------------------------------------------------------------ attribution: what carries each scenario's effect
-ATTRIBUTED = {"quality.needs_met_share": "need met", "cost.public_spending": "public spending, full"}
 # Per-visit subsidies and vouchers are the two cash supports of "profit space" (seed 001); switched together so the
 # out scenario has 7 components (exact Shapley over 128 subsets) and the cash support reads as one policy.
 CASH_SUPPORT = {"cash support (subsidies and vouchers)": ["profit_space.subsidy_per_visit",
@@ -154,16 +158,11 @@ class Attributed(NamedTuple):
     named_after: str | None = None
 
 
-ATTRIBUTION = {
-    "up_incentives": Attributed(named_after="incentive.assessment_weight"),
-    "down_mass_contact": Attributed(named_after="linkage.channel_reach"),
-    "out_interest_binding": Attributed(CASH_SUPPORT, "linkage.interest_binding_stake"),
-    "party_led": Attributed(REMEDY_GROUPS),
-    "kpi_partial": Attributed(named_after="incentive.counted_services"),
-    "big_community": Attributed(MERGER, "layout.mode"),
-    "one_station_many_committees": Attributed(named_after="layout.mode"),
-    "canteen_subsidy_cut": Attributed(MEAL_SUBSIDY, "profit_space.subsidy_change_factor"),
-}
+# the scenarios attributed and the parameter each is named after are the package's (NAMED_AFTER), which
+# docs/findings.md reads the attribution back by; the groups are this script's
+GROUPS = {"out_interest_binding": CASH_SUPPORT, "party_led": REMEDY_GROUPS, "big_community": MERGER,
+          "canteen_subsidy_cut": MEAL_SUBSIDY}
+ATTRIBUTION = {stem: Attributed(GROUPS.get(stem), named) for stem, named in NAMED_AFTER.items()}
 
 
 def explain_command(stem: str, how: Attributed, replicates: int) -> str:
@@ -172,65 +171,6 @@ def explain_command(stem: str, how: Attributed, replicates: int) -> str:
     outcomes = "".join(f" --outcome {o}" for o in ATTRIBUTED)
     return (f".venv/bin/coprod-sim explain {stem} --replicates {replicates}{groups}{outcomes} "
             f"--out results/explain/scenarios/{stem}")
-
-
-def named_component(table: pd.DataFrame, keys: str | None) -> str | None:
-    """The component that holds the parameter a scenario is named after (its ``keys`` cell lists them, space-separated)."""
-    if keys is None:
-        return None
-    parts = table[table["kind"] == "component"]
-    holds = parts["keys"].map(lambda ks: any(k == keys or k.startswith(keys + ".") for k in str(ks).split()))
-    return str(parts.loc[holds, "component"].iloc[0]) if holds.any() else None
-
-
-def _effect_significant(total: pd.Series) -> bool:
-    return bool(total["ci_low"] > 0 or total["ci_high"] < 0)
-
-
-def attribution_table(table: pd.DataFrame) -> list[str]:
-    """One row per component (largest need-met share first), then the total and the interactions: the Shapley
-    value and the share of each attributed outcome. A share of an effect that may be zero is not given."""
-    by_outcome = {o: table[table["outcome"] == o].set_index("component") for o in ATTRIBUTED}
-    need = by_outcome["quality.needs_met_share"]
-    order = need[need["kind"] == "component"].sort_values("shapley", key=abs, ascending=False).index.tolist()
-    order += [need.index[need["kind"] == "total"][0], need.index[need["kind"] == "interactions"][0]]
-    head = " | ".join(f"{label} | share" for label in ATTRIBUTED.values())
-    lines = [f"| component | {head} |", "|---|" + "---|---|" * len(ATTRIBUTED)]
-    for name in order:
-        cells = []
-        for rows in by_outcome.values():
-            r, total = rows.loc[name], rows[rows["kind"] == "total"].iloc[0]
-            share = (share_cell(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"])
-                     if _effect_significant(total) else "–")
-            cells += [interval_cell(r["shapley"], r["ci_low"], r["ci_high"]), share]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def attribution_reading(table: pd.DataFrame, named: str | None) -> str:
-    """Plain words, computed from the table: whether the component the scenario is named after carries its
-    need-met effect, and which component carries most of it."""
-    rows = table[table["outcome"] == "quality.needs_met_share"]
-    total = rows[rows["kind"] == "total"].iloc[0]
-    if not _effect_significant(total):
-        return ("Reading: the scenario's effect on need met is not distinguishable from zero at 95%, so it is "
-                "not split into shares.")
-    parts = rows[rows["kind"] == "component"].sort_values("share_of_effect", ascending=False)
-    top = parts.iloc[0]
-    carried = f"{top['component']} carries the most, {share_cell(top['share_of_effect'], top['share_ci_low'], top['share_ci_high'])}"
-    if named is None:
-        return f"Reading: of the scenario's effect on need met, {carried}."
-    mine = parts[parts["component"] == named].iloc[0]
-    share = share_cell(mine["share_of_effect"], mine["share_ci_low"], mine["share_ci_high"])
-    if mine["share_ci_high"] < 0.5:
-        return (f"Reading: the effect on need met comes mostly from components other than the one the scenario is "
-                f"named after: {named} carries {share}; {carried}.")
-    if mine["share_ci_low"] > 0.5:
-        return f"Reading: {named}, the change the scenario is named after, carries most of its effect on need met ({share})."
-    largest = " (the largest share)" if top["component"] == named else ""
-    others = "" if largest else f" {carried[:1].upper()}{carried[1:]}."
-    return (f"Reading: {named}, the change the scenario is named after, carries {share} of the effect on need "
-            f"met{largest}; whether that is most of it is not settled at this number of seeds.{others}")
 
 
 def attribution_section(replicates: int) -> list[str]:

@@ -35,6 +35,7 @@ from coprod_sim.experiments.findings import (
     time_path_tables,
     window_means,
 )
+from coprod_sim.experiments.findings_attribution import SCENARIOS_BEHIND
 from coprod_sim.experiments.findings_report import interval_cell
 from coprod_sim.model.approvals import ApprovalChains
 
@@ -159,6 +160,10 @@ def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches
             assert (doc.parent / "img" / "findings" / f"{exp.name}_path.png").exists()
             assert len(pd.read_csv(folder / "events_settling.csv")) == (len(exp.arms) - 1) * len(
                 exp.time_path.outcomes)
+        block = section.split("**Verdict:")[1].split("**Why the model gives this.**")[0]
+        assert "**Attribution" in block, exp.name  # beside the verdict: the splits of the scenarios behind it
+        for stem in SCENARIOS_BEHIND[exp.name].split:
+            assert f"(`{stem}` − baseline)" in block and "Its reading:" in block, (exp.name, stem)
         for p in exp.predictions:  # the robustness paragraph names every screened prediction
             if p.screened:
                 assert f"| {p.condition} | " in section.split("**Robustness to the assumptions**")[1], p.condition
@@ -167,6 +172,7 @@ def test_quick_findings_write_every_table_figure_and_section_and_the_doc_matches
         assert meta["runs"] == len(exp.arms) * meta["replicates"]
     summary = re.findall(r"^\| (.+?) \| (.+?) \| .+ \|$", text.split("\n## ")[0], re.MULTILINE)
     assert [claim for claim, _ in summary] == ["claim", *(e.claim for e in catalogue())]
+    assert "\nAttribution: beside each verdict" in text.split("\n## ")[0]
 
 
 def test_the_committed_doc_has_every_experiment():

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..model import OUTCOME_BY_KEY
 from ..runs import files
+from ..sweeps.analysis import share_cell
 from .result import COMPONENT, INTERACTIONS, TOTAL, Attribution, ExplainPlan
 
 LISTED = 6  # components named in a paragraph; the others are summed
@@ -40,14 +41,6 @@ def _unit(outcome: str) -> str:
 
 def _interval(outcome: str, low: float, high: float) -> str:
     return f"[{_num(outcome, low)}, {_num(outcome, high)}]" if math.isfinite(low) else "[no interval]"
-
-
-def share_cell(share: float, low: float, high: float) -> str:
-    """A share of an effect in percent with its interval, as every attribution table and reading shows it."""
-    if not math.isfinite(share):
-        return "–"
-    inner = f" [{100 * low:.0f}, {100 * high:.0f}]" if math.isfinite(low) else ""
-    return f"{100 * share:.0f}%{inner}"
 
 
 def plural(n: int, word: str) -> str:

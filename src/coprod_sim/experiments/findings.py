@@ -41,6 +41,38 @@ CONTRAST_COLUMNS = ["experiment", "contrast", "outcome", "outcome_label", "estim
 SUPPORTED, CONTRADICTED, UNCLEAR = "supported", "contradicted", "not distinguishable"
 
 
+def number(value: float, scale: float | None = None) -> str:
+    """Whole numbers with separators from 1,000 up; below, three significant figures of ``scale`` (the
+    largest number of the cell), so an estimate and its bounds share their decimals."""
+    if not math.isfinite(value):
+        return "–"
+    scale = abs(value) if scale is None else scale
+    if scale >= 1000:
+        return f"{value:,.0f}"
+    decimals = 2 - math.floor(math.log10(scale)) if scale > 0 else 3
+    return f"{value:.{max(decimals, 0)}f}"
+
+
+def signed_number(value: float, scale: float) -> str:
+    """A number with its sign, to ``scale``'s decimals (``number``): an effect is read with its direction."""
+    return ("+" if value >= 0 else "") + number(value, scale)
+
+
+def interval_cell(estimate: Any, low: Any, high: Any, effect: bool = True) -> str:
+    """An estimate with its 95% interval; for an effect, `*` when the interval excludes zero and `†` when it
+    does but its half-width exceeds ``PRECISION`` of the effect (the sign is known, the size is not).
+    Takes table cells as they come (numpy or pandas scalars)."""
+    estimate, low, high = float(estimate), float(low), float(high)
+    if not math.isfinite(estimate):
+        return "–"
+    scale = max(abs(estimate), abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else None
+    text = (f"{'+' if effect and estimate >= 0 else ''}{number(estimate, scale)} "
+            f"[{number(low, scale)}, {number(high, scale)}]")
+    if not effect or not (math.isfinite(low) and math.isfinite(high)) or low <= 0 <= high:
+        return text
+    return text + (" *" if (high - low) / 2 <= PRECISION * abs(estimate) else " *†")
+
+
 def scenario_changes(name: str) -> dict[str, Any]:
     """A shipped scenario's entries as dotted parameters (its ``scenario:`` block is a description, not a change)."""
     data = read_yaml(shipped_scenarios()[name])

@@ -12,7 +12,6 @@ import math
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -21,49 +20,22 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..sweeps.events import EVENTS, FIGURE, SETTLING, plot_path
-from .findings import PRECISION, SUPPORTED, VERDICT_RULE, Experiment, claim_verdict
+from .findings import (
+    PRECISION,
+    SUPPORTED,
+    VERDICT_RULE,
+    Experiment,
+    claim_verdict,
+    interval_cell,
+    signed_number,
+)
+from .findings_attribution import attribution_head, attribution_lines
 from .robustness import Screen, read_screen, robustness_head, robustness_lines
+from .scenario_attribution import Splits, read_splits
 
-# what the findings issue asks for and these experiments do not yet answer: said, not hidden
-NOT_YET = [
-    "## Not yet examined here", "",
-    "- The attribution of each remedy's effect to its components, per verdict: docs/scenarios.md (\"Why each "
-    "scenario works\", from `experiments/scenarios.py`) attributes every remedy scenario's effect and party_led's "
-    "to up, down, in and out, against the baseline rather than inside this factorial.",
-    "",
-]
+# what the findings issue asks for and these experiments do not yet answer, one item a line: said, not hidden
+NOT_YET: list[str] = []
 TABLES = ("contrasts.csv", "levels.csv", "predictions.csv", "meta.json")
-
-
-def number(value: float, scale: float | None = None) -> str:
-    """Whole numbers with separators from 1,000 up; below, three significant figures of ``scale`` (the
-    largest number of the cell), so an estimate and its bounds share their decimals."""
-    if not math.isfinite(value):
-        return "–"
-    scale = abs(value) if scale is None else scale
-    if scale >= 1000:
-        return f"{value:,.0f}"
-    decimals = 2 - math.floor(math.log10(scale)) if scale > 0 else 3
-    return f"{value:.{max(decimals, 0)}f}"
-
-
-def _signed(value: float, scale: float) -> str:
-    return ("+" if value >= 0 else "") + number(value, scale)
-
-
-def interval_cell(estimate: Any, low: Any, high: Any, effect: bool = True) -> str:
-    """An estimate with its 95% interval; for an effect, `*` when the interval excludes zero and `†` when it
-    does but its half-width exceeds ``PRECISION`` of the effect (the sign is known, the size is not).
-    Takes table cells as they come (numpy or pandas scalars)."""
-    estimate, low, high = float(estimate), float(low), float(high)
-    if not math.isfinite(estimate):
-        return "–"
-    scale = max(abs(estimate), abs(low), abs(high)) if math.isfinite(low) and math.isfinite(high) else None
-    text = (f"{'+' if effect and estimate >= 0 else ''}{number(estimate, scale)} "
-            f"[{number(low, scale)}, {number(high, scale)}]")
-    if not effect or not (math.isfinite(low) and math.isfinite(high)) or low <= 0 <= high:
-        return text
-    return text + (" *" if (high - low) / 2 <= PRECISION * abs(estimate) else " *†")
 
 
 def read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
@@ -142,8 +114,8 @@ def _settling_lines(exp: Experiment, settled: pd.DataFrame) -> list[str]:
         reached = f"; 90% of it from month {int(to_90)} on" if math.isfinite(to_90) else ""
         effect, previous = float(r["effect"]), float(r["previous_effect"])
         scale = max((abs(v) for v in (effect, previous) if math.isfinite(v)), default=0.0)
-        out.append(f"- {r['scenario']} − {r['reference']}, {label}: {_signed(effect, scale)} over the last "
-                   f"{r['window']} months against {_signed(previous, scale)} the {r['window']} before "
+        out.append(f"- {r['scenario']} − {r['reference']}, {label}: {signed_number(effect, scale)} over the last "
+                   f"{r['window']} months against {signed_number(previous, scale)} the {r['window']} before "
                    f"({state}){reached}.")
     return out
 
@@ -206,8 +178,17 @@ def carrying_number(predictions: pd.DataFrame) -> str:
     return f"{p.outcome_label}, {p.contrast}: {found}"
 
 
-def section(exp: Experiment, folder: Path, doc: Path, root: Path,
-            screen: Screen | None = None) -> tuple[list[str], tuple[str, str, str]]:
+def shown_folder(folder: Path, root: Path) -> str:
+    """An experiment's folder as the page names it: from the project's root, or, for an ``--out`` elsewhere
+    (another checkout's results), from its ``results`` folder, which is where the printed command writes it."""
+    if folder.is_relative_to(root):
+        return folder.relative_to(root).as_posix()
+    parts = folder.parts
+    return "/".join(parts[len(parts) - 1 - parts[::-1].index("results"):]) if "results" in parts else folder.name
+
+
+def section(exp: Experiment, folder: Path, doc: Path, root: Path, screen: Screen | None = None,
+            splits: Splits | None = None) -> tuple[list[str], tuple[str, str, str]]:
     """One experiment's section of the doc, and its summary row (claim, verdict, carrying number).
 
     The figure is copied beside the doc (``img/findings/``) so the doc shows it without the results folder."""
@@ -231,7 +212,7 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path,
         f"replicates{_extended(meta, exp)} = {meta['runs']} runs "
         f"({meta['size']}; root seed {meta['seed']}, common random numbers: every arm runs on the same seeds); "
         f"wall time {meta['seconds'] / 60:.1f} min on {meta['cores']} cores. Command: `{meta['command']}`. "
-        f"Tables: `{folder.relative_to(root) if folder.is_relative_to(root) else folder.name}/`.",
+        f"Tables: `{shown_folder(folder, root)}/`.",
         "",
         *arms,
         "",
@@ -245,6 +226,7 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path,
         *_prediction_lines(predictions),
         f"**Verdict: {verdict}.**",
         "",
+        *attribution_lines(exp, splits),
         *robustness_lines(exp, predictions, screen),
         f"**Why the model gives this.** {exp.why}",
         "",
@@ -258,12 +240,12 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
     summary: list[tuple[str, str, str]] = []
     metas: list[dict] = []
     doc.parent.mkdir(parents=True, exist_ok=True)
-    screen = read_screen(root)
+    screen, splits = read_screen(root), read_splits(root)
     for exp in experiments:
         folder = out / exp.name
         if not all((folder / name).exists() for name in required(exp)):
             continue
-        lines, row = section(exp, folder, doc, root, screen)
+        lines, row = section(exp, folder, doc, root, screen, splits)
         sections += lines
         summary.append(row)
         metas.append(read(folder)[3])
@@ -283,6 +265,7 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         "public cost, concessions included (docs/ODD.md §7.12).",
         "",
         *robustness_head(screen, experiments),
+        *attribution_head(splits),
         f"The whole set: {sum(m['runs'] for m in metas):,} runs, {sum(m['seconds'] for m in metas) / 60:.0f} min "
         f"of wall time on {metas[0]['cores'] if metas else '?'} cores. It resumes where it stopped; `--only NAME` "
         "runs one experiment, `--report-only` rewrites this page from the tables, `--quick` checks the pipeline "
@@ -298,8 +281,13 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         *(f"| {claim} | {verdict} | {carrying} |" for claim, verdict, carrying in summary),
         "",
     ]
-    doc.write_text("\n".join(head + sections + _pattern_lines(root) + NOT_YET) + "\n", encoding="utf-8")
+    doc.write_text("\n".join(head + sections + _pattern_lines(root) + _not_yet_lines()) + "\n", encoding="utf-8")
     return doc
+
+
+def _not_yet_lines() -> list[str]:
+    """The page's closing list of what is not yet examined (``NOT_YET``); nothing when the list is empty."""
+    return ["## Not yet examined here", "", *(f"- {item}" for item in NOT_YET), ""] if NOT_YET else []
 
 
 def _pattern_lines(root: Path) -> list[str]:

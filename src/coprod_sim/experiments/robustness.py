@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..sensitivity.report import leading_factors, sign_stability
 from .findings import Experiment
+from .generated import doc_source, table_cells, tables_source
 
 SCREEN = "assumptions"
 SCREEN_COMMAND = ".venv/bin/python experiments/sensitivity.py assumptions"
@@ -49,13 +50,12 @@ def read_screen(root: Path) -> Screen | None:
     """The assumptions screen from its tables if they are here, else from docs/sensitivity.md; None if neither."""
     folder = root / "results" / "sensitivity" / SCREEN
     if all((folder / name).exists() for name in ("indices.csv", "noise.csv")):
-        return Screen(from_tables(folder), f"its tables in `results/sensitivity/{SCREEN}/`")
+        return Screen(from_tables(folder), tables_source(f"results/sensitivity/{SCREEN}"))
     doc = root / "docs" / "sensitivity.md"
     rows = from_doc(doc.read_text(encoding="utf-8")) if doc.exists() else pd.DataFrame(columns=COLUMNS)
     if rows.empty:
         return None
-    return Screen(rows, "the section of docs/sensitivity.md that it generated (its tables are not on the machine "
-                        "that wrote this page)")
+    return Screen(rows, doc_source(doc))
 
 
 def from_tables(folder: Path) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def from_doc(text: str) -> pd.DataFrame:
     section = re.search(rf"<!-- study:{SCREEN} begin.*?<!-- study:{SCREEN} end -->", text, re.S)
     rows = []
     for line in (section.group(0) if section else "").splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        cells = table_cells(line)
         if len(cells) != 4 or not re.match(r"(yes|no): ", cells[3]):
             continue
         stability = cells[3].split(": ", 1)[1]

@@ -24,6 +24,15 @@ from .integrity import check_tables, read_manifest
 MAX_LEVELS = 12  # more distinct values than this are binned into quantile groups for plotting
 
 
+def share_cell(share: float, low: float, high: float) -> str:
+    """A share of an effect in percent with its interval, as every attribution table and reading shows it
+    (here, below both the attribution and the findings that quote it)."""
+    if not math.isfinite(share):
+        return "–"
+    inner = f" [{100 * low:.0f}, {100 * high:.0f}]" if math.isfinite(low) else ""
+    return f"{100 * share:.0f}%{inner}"
+
+
 def mean_ci(values: pd.Series | np.ndarray) -> dict[str, float]:
     """n, mean, sd and the 95% t-interval of the mean of finite values."""
     x = np.asarray(values, dtype=float)
