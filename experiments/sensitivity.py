@@ -28,7 +28,7 @@ import coprod_sim
 from coprod_sim.config import read_yaml
 from coprod_sim.config.registry import ASSUMPTION, by_role, study_levers
 from coprod_sim.model import KEY_OUTCOMES
-from coprod_sim.sensitivity.report import leading_factors, sign_stability
+from coprod_sim.sweeps.analysis import leading_factors, sign_stability
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "sensitivity.md"

@@ -301,7 +301,7 @@ def test_the_annotated_specs_in_the_docs_are_valid_as_typed():
 
 
 def test_a_rare_sign_flip_is_counted_not_rounded_to_zero():
-    from coprod_sim.sensitivity.report import sign_stability
+    from coprod_sim.sweeps.analysis import sign_stability
 
     assert sign_stability(1.0, 640) == sign_stability(0.0, 640) == "keeps its sign at every point"
     assert sign_stability(639 / 640, 640) == "flips at 1 of 640 points (0.2%)"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..sensitivity.report import leading_factors, sign_stability
+from ..sweeps.analysis import leading_factors, sign_stability
 from .findings import Experiment
 from .generated import doc_source, table_cells, tables_source
 

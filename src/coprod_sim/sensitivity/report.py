@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import files
+from ..sweeps.analysis import sign_stability
 from ..sweeps.events import EVENTS, FIGURE, SETTLING, saved_notes
 
 if TYPE_CHECKING:
@@ -246,31 +247,6 @@ def _sentence(method: str, row: pd.Series, by: dict[str, pd.DataFrame], first: b
                  "non-linear or interacting" if sigma > row["value"] else "close to linear and additive")
         return f"{name}: μ* {_ci(row, pct)}, σ {_num(sigma)} — {shape}."
     return f"{name}: {row['index']} {_ci(row, pct)}."
-
-
-def leading_factors(rows: pd.DataFrame, index: str, floor: float, k: int = 3) -> str:
-    """The k leading factors of one outcome with their intervals, "factor 0.10 [0.06, 0.15]; …"; † marks a
-    Morris μ* within seed noise (``floor``). docs/sensitivity.md's tables and docs/findings.md's robustness
-    paragraphs both write them, so they read alike."""
-    ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(k)
-    return "; ".join(f"{r['factor']} {_short(r['value'])} [{_short(r['ci_low'])}, {_short(r['ci_high'])}]"
-                     + ("†" if r["value"] <= floor else "") for r in ranked.to_dict("records"))
-
-
-def _short(x: float) -> str:
-    return "–" if not np.isfinite(x) else f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.1g}"
-
-
-def sign_stability(share_positive: float, points: int) -> str:
-    """Whether an effect keeps its sign over the design points, in words: "keeps its sign at every point", or
-    "flips at 3 of 640 points (0.5%)" (a count, so a rare flip never reads as "0%")."""
-    share = max(share_positive, 1 - share_positive)
-    flipped = round((1 - share) * points)
-    if flipped == 0:
-        return "keeps its sign at every point"
-    pct = 100 * flipped / points
-    digits = f"{pct:.1g}" if pct < 1 else f"{pct:.1f}" if pct < 10 else f"{pct:.0f}"
-    return f"flips at {flipped} of {points} points ({digits}%)"
 
 
 def _sign_text(noise: pd.Series) -> str:

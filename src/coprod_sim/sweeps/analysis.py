@@ -207,3 +207,29 @@ def paired_differences(runs: pd.DataFrame, labels: list[str], outcomes: list[str
                          "difference": stats_["mean"], "sd": stats_["sd"], "ci_low": stats_["ci_low"],
                          "ci_high": stats_["ci_high"], "n_pairs": stats_["n"], "usable_pairs": len(both)})
     return pd.DataFrame(rows[len(outcomes):])  # drop reference − reference
+
+
+# Words and cells that sensitivity reports and the findings page both print, in the layer below both.
+def leading_factors(rows: pd.DataFrame, index: str, floor: float, k: int = 3) -> str:
+    """The k leading factors of one outcome with their intervals, "factor 0.10 [0.06, 0.15]; …"; † marks a
+    Morris μ* within seed noise (``floor``). docs/sensitivity.md's tables and docs/findings.md's robustness
+    paragraphs both write them, so they read alike (here, below both)."""
+    ranked = rows[rows["index"] == index].sort_values("value", ascending=False).head(k)
+    return "; ".join(f"{r['factor']} {_short(r['value'])} [{_short(r['ci_low'])}, {_short(r['ci_high'])}]"
+                     + ("†" if r["value"] <= floor else "") for r in ranked.to_dict("records"))
+
+
+def _short(x: float) -> str:
+    return "–" if not np.isfinite(x) else f"{x:.2f}" if abs(x) >= 0.01 else f"{x:.1g}"
+
+
+def sign_stability(share_positive: float, points: int) -> str:
+    """Whether an effect keeps its sign over the design points, in words: "keeps its sign at every point", or
+    "flips at 3 of 640 points (0.5%)" (a count, so a rare flip never reads as "0%")."""
+    share = max(share_positive, 1 - share_positive)
+    flipped = round((1 - share) * points)
+    if flipped == 0:
+        return "keeps its sign at every point"
+    pct = 100 * flipped / points
+    digits = f"{pct:.1g}" if pct < 1 else f"{pct:.1f}" if pct < 10 else f"{pct:.0f}"
+    return f"flips at {flipped} of {points} points ({digits}%)"
