@@ -26,6 +26,7 @@ import yaml
 from ..config import LEVER, REMEDIES, Config, ConfigError, Parameter, by_role, dotted, load_config, registry, shipped_scenarios
 from ..domain import SERVICE_TYPES
 from ..model import MONITOR, Model, Outcome, shown_in
+from ..runs.worlds import snapshot_bytes
 from .launcher import CONFIG_ENV, CONFIGS_DIR_ENV
 
 # per-service money levers are shown as one slider: a share of each service's unit cost
@@ -216,7 +217,7 @@ class Reference:
 # pickled model steps exactly as the one it was taken from (tests/test_app.py checks).
 _MONTH0: OrderedDict[tuple, bytes] = OrderedDict()
 _MONTH0_LOCK = threading.Lock()
-MONTH0_KEEP = 6  # about 13 MB each for the baseline
+MONTH0_KEEP = 6  # about 9 MB each for the baseline
 
 
 def _month0_key(path: Path, overrides: dict[str, Any], seed: int) -> tuple:
@@ -234,7 +235,7 @@ def built_model(path: Path, config: Config, overrides: dict[str, Any], seed: int
     if blob is not None:
         return pickle.loads(blob)  # bytes this process pickled itself, never from outside
     model = Model(rng=int(seed), scenario=config, explain=True)
-    blob = pickle.dumps(model)
+    blob = snapshot_bytes(model)  # the world cache's pickling: grid cells load with one class
     with _MONTH0_LOCK:
         _MONTH0[key] = blob
         while len(_MONTH0) > MONTH0_KEEP:

@@ -67,6 +67,7 @@ class Residents:
     # static aggregates filled by ``prepare``
     n_cells: int = 0
     need_total: np.ndarray = field(default_factory=_unset)  # (N,)
+    result_weights: np.ndarray = field(default_factory=_unset)  # (N, 4K) see ``_prepare_cell_tables``
 
     @property
     def n(self) -> int:
@@ -106,9 +107,9 @@ class Residents:
         rather than several (N, K) tables; a cell's residents are all in one block and are summed in their order.
         """
         shape = (self.n, 4 * K)  # refilled in place when re-prepared
-        weights = getattr(self, "result_weights", None)
-        self.result_weights = weights = weights if weights is not None and weights.shape == shape else np.empty(
-            shape, np.float32)
+        if self.result_weights.shape != shape:
+            self.result_weights = np.empty(shape, np.float32)
+        weights = self.result_weights
         names = ("public_demand", "market_need", "market_public", "need", "needers", "voucher_market_need",
                  "voucher_market_public")
         sums = {name: np.empty((self.n_cells, K)) for name in names}

@@ -164,8 +164,9 @@ class _SnapshotPickler(pickle.Pickler):
     """Pickles Mesa's grid cells so that loading creates their class once per process, not once per cell.
 
     Mesa gives each grid a cell class of its own and its unpickler re-creates that class for every cell
-    (``mesa.discrete_space.grid.unpickle_gridcell``): a tenth of the time to load the default district, paid by
-    every run of a study. The class only carries Mesa's property layers, which the model does not use.
+    (``mesa.discrete_space.grid.unpickle_gridcell``): about a third of the time to load the default district,
+    paid by every run of a study and every new tab of the app.
+    The class only carries Mesa's property layers, which the model does not use.
     """
 
     def reducer_override(self, obj: object) -> Any:
