@@ -113,3 +113,21 @@ def test_every_outcome_is_declared_once_with_unit_and_meaning(small_cfg):
     m = Model(rng=0, scenario=small_cfg)
     m.step()
     assert list(m.outcomes) == list(OUTCOME_KEYS)  # measured = declared, in the declared order
+
+
+def test_a_run_computes_with_one_blas_thread_and_gives_the_pool_back(small_cfg):
+    """Parallelism belongs to the sweep backends, and a fixed thread count keeps sums in one order: every
+    month runs with one BLAS thread, and the process's own setting is restored afterwards."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen: list[set[int]] = []
+    with threadpool_limits(limits=2, user_api="blas"):
+        outside = blas_threads()
+        run(small_cfg, seed=0, on_step=lambda month: seen.append(blas_threads()))
+        after = blas_threads()
+    assert outside and 1 not in outside, "the test needs a BLAS that can run two threads"
+    assert seen and all(threads == {1} for threads in seen)
+    assert after == outside

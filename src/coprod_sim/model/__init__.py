@@ -7,7 +7,7 @@ agent classes are exported for inspecting a model (``model.agents_by_type[Firm]`
 from .consume import Consumption
 from .facility import Facility
 from .government import Department, LeadingGroup, StreetOffice
-from .model import Model, SeedLike, seed_from
+from .model import Model, SeedLike, one_blas_thread, seed_from
 from .operators import Firm, GovernmentProvider, MutualAidGroup, Operator, SocialOrganization
 from .outcomes import (
     DRIFT_Z,
@@ -29,5 +29,6 @@ __all__ = [
     "DRIFT_Z", "HEADLINE_KEYS", "KEY_OUTCOMES", "MONITOR", "OUTCOMES", "OUTCOME_BY_KEY", "OUTCOME_KEYS", "SUMMARY_KEYS",
     "SUMMARY_ONLY", "Consumption",
     "Department", "Facility", "Firm", "GovernmentProvider", "LeadingGroup", "Model", "MutualAidGroup", "Operator",
-    "Outcome", "SeedLike", "SocialOrganization", "StreetOffice", "drift_check", "places", "seed_from", "shown_in",
+    "Outcome", "SeedLike", "SocialOrganization", "StreetOffice", "drift_check", "one_blas_thread", "places", "seed_from",
+    "shown_in",
 ]

@@ -206,24 +206,28 @@ class StreetOffice(Agent):
             estimate = m.norm_need_per_community * self.perceived_gap_share[None, :] - self._capacity_where(_run_publicly)
             weights = self.assessment.weights
         priority = estimate * weights[None, :]
+        order = np.argsort(-priority, axis=None, kind="stable")
+        # the projects worth building, highest priority first; whether the fund can pay is asked project
+        # by project, since each commissioned one draws on it
+        flat = priority.ravel()[order]
+        c_of, k_of = np.unravel_index(order[flat > 0], priority.shape)
+        worth = ((estimate[c_of, k_of] >= plan.min_project_visits)
+                 & (paid_share[k_of] >= plan.build_if_paid_share))
         commissioned = 0
-        for flat in np.argsort(-priority, axis=None, kind="stable"):
-            c, k = np.unravel_index(flat, priority.shape)
-            if commissioned >= budget_projects or priority[c, k] <= 0:
+        for c, k, size in zip(c_of[worth].tolist(), k_of[worth].tolist(), estimate[c_of, k_of][worth].tolist(),
+                              strict=True):
+            if commissioned >= budget_projects:
                 return
-            if (estimate[c, k] < plan.min_project_visits or not m.fund.can_pay(k, m.terms.capital_cost(k))
-                    or paid_share[k] < plan.build_if_paid_share):
-                continue
-            self.commission(int(c), int(k), float(min(estimate[c, k], m.terms.max_capacity[k])))
-            commissioned += 1
+            if m.fund.can_pay(k, m.terms.capital_cost(k)):
+                self.commission(c, k, float(min(size, m.terms.max_capacity[k])))
+                commissioned += 1
 
     def _capacity_where(self, include: Callable[[Facility], bool]) -> np.ndarray:
         """Planned capacity of the facilities ``include`` selects, by community served and service."""
-        cap = np.zeros((self.model.layout.n_communities, K))
-        for f in self.model.agents_by_type.get(Facility, []):
-            if include(f):
-                cap[f.community, f.service] += f.planned_capacity
-        return cap
+        chosen = [f for f in self.model.agents_by_type.get(Facility, []) if include(f)]
+        where = np.fromiter((f.community * K + f.service for f in chosen), dtype=np.int64, count=len(chosen))
+        capacity = np.fromiter((f.planned_capacity for f in chosen), dtype=float, count=len(chosen))
+        return np.bincount(where, capacity, minlength=self.model.layout.n_communities * K).reshape(-1, K)
 
     def commission(self, community: int, k: int, capacity: float) -> None:
         """Commission a publicly funded facility at the community's service centre and pay for building it."""

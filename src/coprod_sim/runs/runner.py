@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from ..config import Config, ParamsLike, ScenarioLike, load_config
-from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, seed_from
+from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, one_blas_thread, seed_from
 from .provenance import git_commit, package_versions
 from .result import RunAborted, RunResult
 from .worlds import CacheLike, WorldCache
@@ -85,7 +84,7 @@ def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, note
     model = None
     try:
         # one BLAS thread from the start: set-up multiplies matrices too (see Model.run_model)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             model = _model(cfg, seed, cache)
             model.run_model(on_step)
     except KeyboardInterrupt as exc:

@@ -45,10 +45,9 @@ from typing import Any
 
 from filelock import FileLock
 from mesa.discrete_space.grid import pickle_gridcell
-from threadpoolctl import threadpool_limits
 
 from ..config import Config
-from ..model import Model
+from ..model import Model, one_blas_thread
 from . import files
 from .provenance import code_fingerprint, package_versions
 
@@ -149,7 +148,7 @@ class WorldCache:
 
 def spin_up(world: Config, seed: int) -> bytes:
     """Build and spin up ``world`` (its levers at their defaults) and pickle it (one BLAS thread, as every run)."""
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         return snapshot_bytes(Model(rng=seed, scenario=world))
 
 
