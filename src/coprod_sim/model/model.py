@@ -193,8 +193,8 @@ class Model(mesa.Model):
     def run_model(self, on_step: Callable[[int], None] | None = None) -> None:
         """Run to the end of the scenario (``run.steps`` months); ``on_step(month)`` after each month.
 
-        One BLAS thread: parallelism belongs to the sweep backends (one run per core), and a
-        fixed thread count keeps floating-point results identical on every machine and backend.
+        One BLAS thread (``one_blas_thread``): parallelism belongs to the sweep backends (one run per
+        core), and a fixed thread count keeps floating-point results identical on every backend.
         """
         with one_blas_thread():
             while self.running:
