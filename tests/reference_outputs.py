@@ -198,6 +198,15 @@ def differences(stored: tuple[dict, pd.DataFrame, pd.DataFrame], fresh: tuple[di
     return lines
 
 
+def byte_differences(want: dict, got: dict) -> list[str]:
+    """The runs and tables whose bytes differ between two reference records, one line each (meaningful only
+    between records made on the same arithmetic path)."""
+    digests = ("summary_sha256", "timeseries_sha256")
+    lines = [f"{name}: the bytes changed" for name, run in want["runs"].items()
+             if any(run[d] != got["runs"].get(name, {}).get(d) for d in digests)]
+    return lines + ["sweep runs table: the bytes changed"] * (want["sweep"] != got["sweep"])
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -216,8 +225,15 @@ def main() -> int:
         return 0
     stored = load()
     moved = differences(stored, fresh)
-    print(f"results_id: stored {stored[0]['results_id']}, now {fresh[0]['results_id']} "
-          f"({'CHANGED' if moved else f'same within {TOLERANCE}'})", *moved, sep="\n")
+    here, there = fresh[0]["platform"], stored[0]["platform"]
+    if here["id"] == there["id"]:
+        moved += byte_differences(stored[0], fresh[0])
+        bytes_note = f"bytes compared too (this machine is on the reference's arithmetic path: {here['label']})"
+    else:
+        bytes_note = f"bytes not compared: this machine computes with {here['label']}, the reference with {there['label']}"
+    verdict = "CHANGED" if moved else "same within rtol {rtol:g}, atol {atol:g}".format(**TOLERANCE)
+    print(f"results_id: stored {stored[0]['results_id']}, now {fresh[0]['results_id']} ({verdict}); {bytes_note}",
+          *moved, sep="\n")
     return 1 if moved else 0
 
 if __name__ == "__main__":

@@ -100,6 +100,11 @@ def test_the_reference_is_consistent(stored: tuple) -> None:
         assert len(series) > 0
         assert ref.run_digests(run["summary"], series) == {k: run[k] for k in ("summary_sha256", "timeseries_sha256")}
     assert ref.frame_digest(runs) == record["sweep"]["runs_sha256"]
+    # the script's own comparisons find nothing between the reference and itself (undefined outcomes included)
+    assert ref.differences(stored, stored) == [] and ref.byte_differences(record, record) == []
+    name = next(iter(record["runs"]))
+    altered = {**record, "runs": {**record["runs"], name: {**record["runs"][name], "timeseries_sha256": "0" * 64}}}
+    assert ref.byte_differences(record, altered) == [f"{name}: the bytes changed"]
 
 
 def test_the_tolerance_tells_a_last_bit_from_a_change(stored: tuple) -> None:
