@@ -78,7 +78,6 @@ def seed_from(rng: SeedLike) -> int:
     raise TypeError(f"rng: expected None, an int or a numpy Generator, found {type(rng).__name__}")
 
 
-
 @functools.cache
 def _thread_pools() -> ThreadpoolController:
     """The process's thread pools (BLAS, OpenMP), found once: looking them up costs 1.5 ms, a few percent of
