@@ -123,6 +123,11 @@ def run_outputs(scenario: str, seed: int) -> tuple[dict, pd.DataFrame]:
     return result.summary, result.timeseries.assign(scenario=scenario, seed=seed)[[*RUN_KEYS, *result.timeseries]]
 
 
+def run_series(timeseries: pd.DataFrame, scenario: str, seed: int) -> pd.DataFrame:
+    """One run's rows of the reference time series table."""
+    return timeseries[(timeseries["scenario"] == scenario) & (timeseries["seed"] == seed)]
+
+
 def run_digests(summary: dict, timeseries: pd.DataFrame) -> dict:
     """The bytes of a run's outputs, as a run directory writes them."""
     from coprod_sim.runs import dumps_summary
@@ -235,6 +240,7 @@ def main() -> int:
     print(f"results_id: stored {stored[0]['results_id']}, now {fresh[0]['results_id']} ({verdict}); {bytes_note}",
           *moved, sep="\n")
     return 1 if moved else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

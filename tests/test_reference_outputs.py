@@ -46,8 +46,7 @@ def test_runs_match_the_reference(stored: tuple, same_arithmetic: bool, scenario
         summary, series = ref.run_outputs(scenario, seed)
         moved = ref.differing_outcomes(want["summary"], summary)
         assert not moved, f"{name}: summary.json changed beyond {ref.TOLERANCE}: {'; '.join(moved[:8])}"
-        moved_series = ref.differing_values(
-            timeseries[(timeseries["scenario"] == scenario) & (timeseries["seed"] == seed)], series)
+        moved_series = ref.differing_values(ref.run_series(timeseries, scenario, seed), series)
         assert moved_series is None, f"{name}: the time series changed: {moved_series}"
         if same_arithmetic:
             digests = ref.run_digests(summary, series)
@@ -83,8 +82,7 @@ def test_results_hold_on_numpy_baseline_loops(stored: tuple) -> None:
         series = pd.read_parquet(table)
     assert all(loop.startswith("baseline") for loop in other["platform"]["loops"]), other["platform"]
     assert ref.differing_outcomes(record["runs"]["party_led/seed=1"]["summary"], other["summary"]) == []
-    want = timeseries[(timeseries["scenario"] == "party_led") & (timeseries["seed"] == 1)]
-    assert ref.differing_values(want, series) is None
+    assert ref.differing_values(ref.run_series(timeseries, "party_led", 1), series) is None
 
 
 def test_the_reference_is_consistent(stored: tuple) -> None:
@@ -96,7 +94,7 @@ def test_the_reference_is_consistent(stored: tuple) -> None:
     assert len(record["runs"]) == len(ref.SCENARIOS) * len(ref.SEEDS)
     for name, run in record["runs"].items():
         scenario, seed = name.split("/seed=")
-        series = timeseries[(timeseries["scenario"] == scenario) & (timeseries["seed"] == int(seed))]
+        series = ref.run_series(timeseries, scenario, int(seed))
         assert len(series) > 0
         assert ref.run_digests(run["summary"], series) == {k: run[k] for k in ("summary_sha256", "timeseries_sha256")}
     assert ref.frame_digest(runs) == record["sweep"]["runs_sha256"]

@@ -211,15 +211,14 @@ class StreetOffice(Agent):
         # by project, since each commissioned one draws on it
         flat = priority.ravel()[order]
         c_of, k_of = np.unravel_index(order[flat > 0], priority.shape)
-        worth = ((estimate[c_of, k_of] >= plan.min_project_visits)
-                 & (paid_share[k_of] >= plan.build_if_paid_share))
+        size = estimate[c_of, k_of]
+        worth = (size >= plan.min_project_visits) & (paid_share[k_of] >= plan.build_if_paid_share)
         commissioned = 0
-        for c, k, size in zip(c_of[worth].tolist(), k_of[worth].tolist(), estimate[c_of, k_of][worth].tolist(),
-                              strict=True):
+        for c, k, visits in zip(c_of[worth].tolist(), k_of[worth].tolist(), size[worth].tolist(), strict=True):
             if commissioned >= budget_projects:
                 return
             if m.fund.can_pay(k, m.terms.capital_cost(k)):
-                self.commission(c, k, float(min(size, m.terms.max_capacity[k])))
+                self.commission(c, k, float(min(visits, m.terms.max_capacity[k])))
                 commissioned += 1
 
     def _capacity_where(self, include: Callable[[Facility], bool]) -> np.ndarray:

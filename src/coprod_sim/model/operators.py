@@ -325,23 +325,21 @@ def learn_needs(model: Model, operators: list[Operator], rules: OperatorRules) -
     Drawn for all (operator, community) pairs at once, in the operators' order.
     """
     served = [sorted({f.community for f in op.facilities}) for op in operators]
-    n_served = np.array([len(cs) for cs in served], dtype=np.int64)
-    if not n_served.sum():
+    pairs = [(op, c) for op, cs in zip(operators, served, strict=True) for c in cs]
+    if not pairs:
         return
-    communities = np.fromiter((c for cs in served for c in cs), dtype=np.int64, count=int(n_served.sum()))
+    communities = np.array([c for _, c in pairs], dtype=np.int64)
     truth = model.particular_needs[communities]
     blank = np.zeros(CONTENT_DIMENSIONS)
-    prior = np.array([op.beliefs.get(c, blank) for op, cs in zip(operators, served, strict=True) for c in cs])
-    # what an operator knows and decides is its own, the same in every community it serves
+    prior = np.array([op.beliefs.get(c, blank) for op, c in pairs])
+    # what an operator knows and decides is its own, the same in every community it serves: read once per operator
+    n_served = [len(cs) for cs in served]
     precision = np.repeat([op.information_precision() for op in operators], n_served)[:, None]
     belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
     knows = np.repeat([op.knows_needs for op in operators], n_served)[:, None]
     belief = np.where(knows, truth, belief)
     right = np.repeat([op.decision_right() for op in operators], n_served)[:, None]
-    fits = content_fit(right * belief, truth, rules.quality.fit_tolerance).tolist()
-    pair = 0
-    for op, cs in zip(operators, served, strict=True):
-        for c in cs:
-            op.beliefs[c] = belief[pair]
-            op.fits[c] = fits[pair]
-            pair += 1
+    fits = content_fit(right * belief, truth, rules.quality.fit_tolerance)
+    for (op, c), b, fit in zip(pairs, belief, fits.tolist(), strict=True):
+        op.beliefs[c] = b
+        op.fits[c] = fit
