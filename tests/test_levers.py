@@ -10,7 +10,7 @@ from conftest import SMALL_PARAMS, approval_waits
 
 from coprod_sim import Model
 from coprod_sim.domain import DEPARTMENT_NAMES
-from coprod_sim.model import Facility, Firm, GovernmentProvider, rules
+from coprod_sim.model import Facility, Firm, GovernmentProvider, MutualAidGroup, rules
 from coprod_sim.model.market import Market
 
 LEADING = {"leading_group.active": True, "leading_group.authority": 0.8}
@@ -176,6 +176,34 @@ def test_fit_comes_from_what_operators_know_and_may_decide():
     for _ in range(200):
         belief = rules.update_belief(belief, needs, 50.0, 0.2, rng)
     assert np.linalg.norm(belief - needs) < 0.1
+
+
+def test_each_facility_fits_as_its_operator_believes_its_own_community_needs():
+    m = _model(6, **{"linkage.interest_binding_stake": 0.6})
+    operators = list(m.agents_by_type[Firm]) + list(m.agents_by_type[GovernmentProvider])
+    trust_before = {op: op.trust for op in operators}
+    m.step()
+    tolerance, checked = m.config.quality.fit_tolerance, set()
+    for op in operators:
+        growth = m.operator_rules.trust_growth
+        assert op.trust == pytest.approx(trust_before[op] + growth * (1.0 - trust_before[op]))
+        assert set(op.beliefs) >= {f.community for f in op.facilities}  # a belief about every community it serves
+        for f in op.facilities:
+            truth = m.particular_needs[f.community]
+            assert f.fit == pytest.approx(rules.content_fit(op.decision_right() * op.beliefs[f.community], truth, tolerance))
+            checked.add(f.community)
+    assert len(checked) > 1  # operators serve several communities, each with its own belief
+
+
+def test_residents_own_groups_co_produce_and_offer_no_free_visits_even_with_a_stake():
+    m = _model(11, **{"linkage.interest_binding_stake": 0.6})
+    for group in m.mutual_aid:
+        group.stake = 1.0  # as if they took all outcome-linked pay: free visits would pay for any other operator
+    m.step()
+    groups = [f for f in m.agents_by_type[Facility] if isinstance(f.operator, MutualAidGroup)]
+    staked = [f for f in m.agents_by_type[Facility] if f.operator.stake > 0 and f.active]
+    assert groups and all(f.voluntary == 0.0 for f in groups)
+    assert staked and sum(f.voluntary for f in staked) > 0
 
 
 def test_administrative_control_takes_the_content_decision_from_the_providers():

@@ -56,6 +56,35 @@ def test_quality_effort_is_clipped_marginal_return():
     assert rules.quality_effort(5.0, 1.0, 0.2) == pytest.approx(1.0)
 
 
+def test_operators_decide_alike_whether_one_at_a_time_or_all_at_once():
+    """The operators' month decides for all facilities in one array operation: each element is the
+    rule applied to that facility's operator alone (q* = m/c within [floor, 1]; G* = G0·(s·a/c − 1)⁺),
+    to the bit."""
+    rng = np.random.default_rng(3)
+    returns = rng.uniform(-0.5, 2.0, 50)
+    assert rules.quality_effort(returns, 1.2, 0.2).tolist() == [min(1.0, max(0.2, r / 1.2)) for r in returns.tolist()]
+    stake, value, cost, base = (rng.uniform(lo, hi, 50).tolist() for lo, hi in ((0, 1), (0, 5), (-0.5, 2), (-5, 50)))
+    alone = [0.0 if g0 <= 0 or c <= 0 else max(0.0, g0 * (s * a / c - 1.0))
+             for s, a, c, g0 in zip(stake, value, cost, base, strict=True)]
+    assert rules.voluntary_supply(np.array(stake), np.array(value), np.array(cost), np.array(base)).tolist() == alone
+    assert 0.0 < sum(alone) and alone.count(0.0) > 5  # both cases occur
+
+
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(0).random(22_500),
+    np.random.default_rng(1).beta(0.5, 3.0, 5_000),
+    np.where(np.random.default_rng(2).random(5_000) < 0.4, 0.0, np.random.default_rng(3).random(5_000)),  # ties
+    np.r_[np.full(3_000, 0.2), np.random.default_rng(4).normal(0.2, 1e-9, 3_000), 1.0],  # all in one bin
+    np.r_[np.random.default_rng(5).normal(size=1_000), -1e300, 1e300],  # the key's scale at its limits
+    np.r_[np.random.default_rng(6).random(100), np.nan],
+    np.r_[np.random.default_rng(7).random(100), np.inf, -np.inf],
+    np.full(10, 0.5), np.zeros(0), np.array([2.0]),
+], ids=["uniform", "skewed", "ties", "one-bin", "extremes", "nan", "inf", "constant", "empty", "one"])
+def test_sort_values_is_numpys_sort_to_the_bit(values):
+    expected = np.sort(values)
+    assert rules.sort_values(values).tobytes() == expected.tobytes()
+
+
 def test_satisfaction_moves_with_performance_relative_to_expectation():
     perf = np.array([0.5, 0.5])
     expect = np.array([0.3, 0.7])

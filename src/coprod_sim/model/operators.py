@@ -49,12 +49,21 @@ class OperatorRules:
     channel: DemandChannel  # residents' reports reach operators through it when the loop is closed
     trust_growth: float  # monthly growth of residents' trust (institutions.trust_growth)
 
+    def information_precision(self, trust: np.ndarray) -> np.ndarray:
+        """Precision of an operator's monthly signal of what a community particularly needs: contact with its
+        users (which grows with their ``trust``) and, where the feedback loop is closed, residents' reports
+        through the channel (seed 003: full-process grid; seed 004: outsiders lack the neighbourhood's social
+        capital)."""
+        return (self.operators.contact_information * trust
+                + self.linkage.channel_information * self.channel.feedback_loop * self.channel.reach)
+
 
 class Operator(Agent):
     """Anything that runs facilities; subclasses set how quality is rewarded."""
 
     kind = "operator"
     knows_needs = False  # residents organising themselves know what their community needs
+    offers_free_visits = True  # with a stake in outcomes (residents' own groups co-produce instead)
 
     def __init__(self, model: Model, rules: OperatorRules, stake: float = 0.0):
         super().__init__(model)
@@ -64,10 +73,9 @@ class Operator(Agent):
         self.stake = stake
         self.trust = 1.0
         self.cost_factor = 1.0  # its unit costs relative to the type's (firms differ, §7.5)
-        # what it believes each community it serves particularly needs (an outsider starts from the template),
-        # and how well the content it offers there fits (``learn_needs``)
+        # what it believes each community it serves particularly needs (an outsider starts from the template;
+        # ``Roster.learn_needs``)
         self.beliefs: dict[int, np.ndarray] = {}
-        self.fits: dict[int, float] = {}
 
     def quality_return(self) -> float:
         raise NotImplementedError
@@ -75,42 +83,6 @@ class Operator(Agent):
     def decision_right(self) -> float:
         """Share of its services' content it decides itself; the rest follows the street office's template."""
         return 1.0
-
-    def information_precision(self) -> float:
-        """Precision of its monthly signal of what a community particularly needs: contact with its users
-        (which grows with their trust) and, where the feedback loop is closed, residents' reports through
-        the channel (seed 003: full-process grid; seed 004: outsiders lack the neighbourhood's social capital)."""
-        r = self.rules
-        return (r.operators.contact_information * self.trust
-                + r.linkage.channel_information * r.channel.feedback_loop * r.channel.reach)
-
-    def gain_trust(self) -> None:
-        """Residents' trust in an operator grows with the months it has served them (seed 004)."""
-        self.trust += self.rules.trust_growth * (1.0 - self.trust)
-
-    def set_service(self, pay_expected: np.ndarray) -> None:
-        """Set quality, fit and voluntary supply of each facility for this month (fit from ``learn_needs``).
-
-        ``pay_expected``: per service, the share of outcome-linked pay operators expect the fund to honour
-        (``settle.Settlement.binding_pay_expected``).
-        """
-        m, ops, quality = self.model, self.rules.operators, self.rules.quality
-        q = quality_effort(self.quality_return(), quality.cost, quality.floor)
-        trust_floor = ops.trust_floor
-        effective = q * (trust_floor + (1.0 - trust_floor) * self.trust)
-        for f in self.facilities:
-            f.quality = effective
-            f.fit = self.fits[f.community]
-            if self.stake <= 0.0:
-                f.voluntary = 0.0
-                continue
-            k = f.service
-            # a free visit costs the visit at this quality; the stake is worth the share of outcome-linked pay
-            # the operator expects the fund to honour (free visits meet need nobody else met, so they displace
-            # no sale of its own)
-            cost = m.terms.unit_cost[k] * self.cost_factor * (1.0 + ops.quality_cost_share * effective)
-            f.voluntary = voluntary_supply(self.stake * pay_expected[k], m.terms.outcome_value[k], cost,
-                                           f.capacity * self.rules.linkage.voluntary_base_share)
 
     def settle(self, profit: float) -> None:
         """Record the month's result and exit if losses persist (exit rule)."""
@@ -266,6 +238,7 @@ class MutualAidGroup(Operator):
 
     kind = "volunteers"
     knows_needs = True
+    offers_free_visits = False
 
     def __init__(self, model: Model, rules: OperatorRules, community: int):
         super().__init__(model, rules)
@@ -292,54 +265,108 @@ class MutualAidGroup(Operator):
         res, lay = model.residents, model.layout
         hours = np.bincount(res.community, weights=res.participation * vol.hours_per_participant,
                             minlength=lay.n_communities)
-        so_count = np.zeros(lay.n_communities)
-        for so in model.agents_by_type.get(SocialOrganization, []):
-            so_count[so.community] += 1
+        so_count = np.bincount(np.array([so.community for so in model.agents_by_type.get(SocialOrganization, [])],
+                                        dtype=np.int64), minlength=lay.n_communities).astype(float)
         organisers = vol.committee_organiser_input + vol.social_org_organiser_input * so_count \
             + vol.linkage_organiser_input * three_way_linkage
         output = vol.productivity * coproduction_output(organisers, hours, vol.alpha, vol.beta)
         weights = model.norm_need_per_community[:, [SERVICE_INDEX[s] for s in COPRODUCED_SERVICES]]
         weights = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+        capacity = (output[:, None] * weights).tolist()
         for group in groups:
-            for j, f in enumerate(group.facilities):
-                f.capacity = float(output[group.community] * weights[group.community, j])
+            for f, f_capacity in zip(group.facilities, capacity[group.community], strict=False):
+                f.capacity = f_capacity
         return hours
 
     def quality_return(self) -> float:
         return self.rules.quality.volunteer_quality * self.rules.quality.cost
 
-    def set_service(self, pay_expected: np.ndarray) -> None:
-        super().set_service(pay_expected)
-        for f in self.facilities:
-            f.voluntary = 0.0
-
     def can_exit(self) -> bool:
         return False
 
 
-def learn_needs(model: Model, operators: list[Operator], rules: OperatorRules) -> None:
-    """Each operator updates what it believes every community it serves particularly needs, from this
-    month's signal (``rules.update_belief``), and offers content there as far as its decision right lets
-    it follow that belief (``rules.content_fit``; the template is the origin of the content space).
+@dataclass(frozen=True)
+class Roster:
+    """This month's operators and their facilities, as arrays.
 
-    Drawn for all (operator, community) pairs at once, in the operators' order.
+    Every operator decides by the same rules from its own state, so one array operation per rule gives each
+    operator's own decision; the steps below read as the month's verbs (gain trust, learn needs, set service).
     """
-    served = [sorted({f.community for f in op.facilities}) for op in operators]
-    pairs = [(op, c) for op, cs in zip(operators, served, strict=True) for c in cs]
-    if not pairs:
-        return
-    communities = np.array([c for _, c in pairs], dtype=np.int64)
-    truth = model.particular_needs[communities]
-    blank = np.zeros(CONTENT_DIMENSIONS)
-    prior = np.array([op.beliefs.get(c, blank) for op, c in pairs])
-    # what an operator knows and decides is its own, the same in every community it serves: read once per operator
-    n_served = [len(cs) for cs in served]
-    precision = np.repeat([op.information_precision() for op in operators], n_served)[:, None]
-    belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
-    knows = np.repeat([op.knows_needs for op in operators], n_served)[:, None]
-    belief = np.where(knows, truth, belief)
-    right = np.repeat([op.decision_right() for op in operators], n_served)[:, None]
-    fits = content_fit(right * belief, truth, rules.quality.fit_tolerance)
-    for (op, c), b, fit in zip(pairs, belief, fits.tolist(), strict=True):
-        op.beliefs[c] = b
-        op.fits[c] = fit
+
+    operators: list[Operator]
+    facilities: list[Facility]  # every operator's facilities in turn, approving ones too
+    owner: np.ndarray  # (F,) each facility's operator, an index into ``operators``
+
+    @classmethod
+    def of(cls, operators: list[Operator]) -> Roster:
+        facilities = [f for op in operators for f in op.facilities]
+        owner = np.repeat(np.arange(len(operators)), [len(op.facilities) for op in operators])
+        return cls(operators, facilities, owner)
+
+    def read(self, name: str) -> np.ndarray:
+        """One attribute of every operator, in the roster's order."""
+        return np.array([getattr(op, name) for op in self.operators], dtype=float)
+
+    def gain_trust(self, rules: OperatorRules) -> np.ndarray:
+        """Residents' trust in an operator grows with the months it has served them (seed 004); returns it."""
+        trust = self.read("trust")
+        trust = trust + rules.trust_growth * (1.0 - trust)
+        for op, value in zip(self.operators, trust.tolist(), strict=True):
+            op.trust = value
+        return trust
+
+    def learn_needs(self, model: Model, rules: OperatorRules, trust: np.ndarray) -> np.ndarray:
+        """Each operator updates what it believes every community it serves particularly needs, from this
+        month's signal (``rules.update_belief``), and offers content there as far as its decision right lets
+        it follow that belief (``rules.content_fit``; the template is the origin of the content space).
+        Returns each facility's fit.
+
+        Drawn for all (operator, community) pairs at once, in the operators' order and each operator's
+        communities in ascending order.
+        """
+        if not self.facilities:
+            return np.zeros(0)
+        n_communities = model.layout.n_communities
+        communities = np.array([f.community for f in self.facilities], dtype=np.int64)
+        pair_keys, pair_of_facility = np.unique(self.owner * n_communities + communities, return_inverse=True)
+        owner, community = np.divmod(pair_keys, n_communities)
+        truth = model.particular_needs[community]
+        blank = np.zeros(CONTENT_DIMENSIONS)
+        ops = self.operators
+        prior = np.array([ops[o].beliefs.get(c, blank) for o, c in zip(owner.tolist(), community.tolist(), strict=True)])
+        # what an operator knows and decides is its own, the same in every community it serves
+        precision = rules.information_precision(trust)[owner, None]
+        belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
+        knows = np.array([op.knows_needs for op in ops], dtype=bool)[owner, None]
+        belief = np.where(knows, truth, belief)
+        right = np.array([op.decision_right() for op in ops], dtype=float)[owner, None]
+        fits = content_fit(right * belief, truth, rules.quality.fit_tolerance)
+        for o, c, b in zip(owner.tolist(), community.tolist(), belief, strict=True):
+            ops[o].beliefs[c] = b
+        return fits[pair_of_facility]
+
+    def set_service(self, model: Model, rules: OperatorRules, trust: np.ndarray, fit: np.ndarray,
+                    pay_expected: np.ndarray) -> None:
+        """Each operator sets quality, fit and voluntary supply of each of its facilities for this month.
+
+        Quality is the effort its incentives pay for (``rules.quality_effort``), delivered as far as residents'
+        trust lets it; an operator with a stake offers free visits (``rules.voluntary_supply``): a free visit
+        costs the visit at this quality, and the stake is worth the share of outcome-linked pay the operator
+        expects the fund to honour (``pay_expected``, per service: ``settle.Settlement.binding_pay_expected``;
+        free visits meet need nobody else met, so they displace no sale of its own).
+        """
+        ops, quality, terms = rules.operators, rules.quality, model.terms
+        owner, facilities = self.owner, self.facilities
+        q = quality_effort(np.array([op.quality_return() for op in self.operators], dtype=float),
+                           quality.cost, quality.floor)
+        effective = (q * (ops.trust_floor + (1.0 - ops.trust_floor) * trust))[owner]
+        service = np.array([f.service for f in facilities], dtype=np.int64)
+        capacity = np.array([f.capacity for f in facilities], dtype=float)
+        cost = terms.unit_cost[service] * self.read("cost_factor")[owner] * (1.0 + ops.quality_cost_share * effective)
+        stake = self.read("stake")[owner]
+        offers = (stake > 0.0) & np.array([op.offers_free_visits for op in self.operators], dtype=bool)[owner]
+        voluntary = np.where(offers, voluntary_supply(stake * pay_expected[service], terms.outcome_value[service],
+                                                      cost, capacity * rules.linkage.voluntary_base_share), 0.0)
+        for f, f_quality, f_fit, f_voluntary in zip(facilities, effective.tolist(), fit.tolist(), voluntary.tolist(),
+                                                    strict=True):
+            f.quality, f.fit, f.voluntary = f_quality, f_fit, f_voluntary

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .operators import Firm, GovernmentProvider, MutualAidGroup, SocialOrganization, learn_needs
+from .operators import Firm, GovernmentProvider, MutualAidGroup, Roster, SocialOrganization
 
 if TYPE_CHECKING:
     from .model import Model
@@ -26,11 +26,9 @@ def approve_enter_and_staff(model: Model, unmet_market_reach: np.ndarray, pay_ex
     model.market.evolve_costs()
     model.this_month.volunteer_hours = MutualAidGroup.organise(
         model, model.mutual_aid, model.config.volunteers, model.config.linkage.three_way_linkage)
-    operators = [op for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup)
-                 for op in model.agents_by_type.get(kind, [])]
-    for op in operators:
-        op.gain_trust()
-    learn_needs(model, operators, model.operator_rules)
-    # each operator changes only its own facilities, so the order does not matter
-    for op in operators:
-        op.set_service(pay_expected)
+    roster = Roster.of([op for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup)
+                        for op in model.agents_by_type.get(kind, [])])
+    rules = model.operator_rules
+    trust = roster.gain_trust(rules)
+    fit = roster.learn_needs(model, rules, trust)
+    roster.set_service(model, rules, trust, fit, pay_expected)
