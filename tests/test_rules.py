@@ -67,7 +67,7 @@ def test_operators_decide_alike_whether_one_at_a_time_or_all_at_once():
     alone = [0.0 if g0 <= 0 or c <= 0 else max(0.0, g0 * (s * a / c - 1.0))
              for s, a, c, g0 in zip(stake, value, cost, base, strict=True)]
     assert rules.voluntary_supply(np.array(stake), np.array(value), np.array(cost), np.array(base)).tolist() == alone
-    assert 0.0 < sum(alone) and alone.count(0.0) > 5  # both cases occur
+    assert sum(alone) > 0.0 and alone.count(0.0) > 5  # both cases occur
 
 
 @pytest.mark.parametrize("values", [

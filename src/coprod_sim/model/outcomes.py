@@ -306,13 +306,14 @@ def _survey(model: Model, use: Consumption) -> dict[str, float]:
     performance = np.clip(performance_by_type(model, use, who) - res.issue_burden[who, None], 0.0, 1.0)
     expectation = res.rated_expectation[who, None]
     latent = res.rate(performance, expectation, rng.normal(0.0, sat.noise_sd, performance.shape))
-    rating = res.rating_scale(latent).astype(float)
-    uses = res.need[who] > res.population.coverage_need_threshold
-    by_type = [rating[uses[:, k], k] for k in range(len(SERVICE_TYPES))]
-    for s, ratings in zip(SERVICE_TYPES, by_type, strict=True):
-        out[f"quality.satisfaction_mean.{s}"] = float(ratings.mean()) if len(ratings) else np.nan
-    for s, ratings in zip(SERVICE_TYPES, by_type, strict=True):
-        out[f"quality.satisfied_share.{s}"] = float((ratings >= 4).mean()) if len(ratings) else np.nan
+    rating = res.rating_scale(latent)
+    uses = res.need[who] > res.population.coverage_need_threshold  # a respondent rates the types it needs
+    users = uses.sum(axis=0)
+    # ratings are whole numbers, so their sums are exact: every type's mean in one pass over the sample
+    mean, satisfied = (np.divide(counted.sum(axis=0), users, out=np.full(len(SERVICE_TYPES), np.nan), where=users > 0)
+                       for counted in (np.where(uses, rating, 0), uses & (rating >= 4)))
+    out.update({f"quality.satisfaction_mean.{s}": value for s, value in zip(SERVICE_TYPES, mean.tolist(), strict=True)})
+    out.update({f"quality.satisfied_share.{s}": value for s, value in zip(SERVICE_TYPES, satisfied.tolist(), strict=True)})
     return out
 
 

@@ -52,6 +52,7 @@ def rate_and_report(model: Model, use: Consumption, channel: DemandChannel) -> N
 
 
 def _by_community(community_of_cell: np.ndarray, cell_values: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros((n, cell_values.shape[1]))
-    np.add.at(out, community_of_cell, cell_values)
-    return out
+    """Sum of (cells, K) values by community: each community's cells added in cell order."""
+    k = cell_values.shape[1]
+    flat = (community_of_cell[:, None] * k + np.arange(k)).ravel()
+    return np.bincount(flat, weights=cell_values.ravel(), minlength=n * k).reshape(n, k)
