@@ -22,13 +22,22 @@ design repeats some points (the two on/off levers): those are run once, so the s
 18,432 distinct runs of its 20,480. Target: ≤ 1 hour on 2 cores. Usage:
 
     .venv/bin/python benchmarks/bench_study.py [--points 24] [--workers 2]
+    .venv/bin/python benchmarks/bench_study.py --points 12 --against REV [--rounds 3]
+
+With ``--against``, the measurement runs in fresh processes for this tree and for commit ``REV``
+alternately, ``--rounds`` times, and reports the medians and their ratio: this machine's speed drifts
+by ±15% between minutes, so only an interleaved comparison shows what a change did.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -91,41 +100,89 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--points", type=int, default=24, help="design points in each part (× 4 replicates)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--cpu-runs", type=int, default=8, help="runs timed in CPU seconds in this process (default 8)")
+    parser.add_argument("--against", metavar="REV", help="compare with this git commit, alternately in fresh processes")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --against (default 3)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (used by --against)")
     return parser
 
 
-def main() -> int:
-    args = build_parser().parse_args()
+def measure(points: int, workers: int, cpu_runs: int) -> dict[str, float]:
+    """The benchmark's figures: planning, the cold and warm parts, CPU seconds per warm run, and the projections."""
     start = time.perf_counter()
-    plan = build_plan(study_spec(args.workers), "bench_study")
+    plan = build_plan(study_spec(workers), "bench_study")
     planning = time.perf_counter() - start
     runs = len(plan.tasks)  # distinct runs: SALib's repeated points run once
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        cold_plan, warm_plan = subset(plan, 0, args.points), subset(plan, args.points, args.points)
-        cold = timed(cold_plan, root / "cold", args.workers, root / "worlds")
-        warm = timed(warm_plan, root / "warm", args.workers, root / "worlds")
+        cold_plan, warm_plan = subset(plan, 0, points), subset(plan, points, points)
+        cold = timed(cold_plan, root / "cold", workers, root / "worlds")
+        warm = timed(warm_plan, root / "warm", workers, root / "worlds")
         worlds = len(list((root / "worlds").glob("*.world")))
-        cpu = cpu_per_run(warm_plan, args.cpu_runs, root / "worlds")
+        cpu = cpu_per_run(warm_plan, cpu_runs, root / "worlds")
     rate = len(warm_plan.tasks) / warm
     spin_ups = max(0.0, cold - len(cold_plan.tasks) / rate)
-    projected = planning + spin_ups + runs / rate
-    idle = planning + runs * cpu / args.workers / 0.9
-    load = os.getloadavg()
+    return {"planning": planning, "runs": runs, "cold_runs": len(cold_plan.tasks), "cold": cold, "worlds": worlds,
+            "warm_runs": len(warm_plan.tasks), "warm": warm, "rate": rate, "spin_ups": spin_ups, "cpu": cpu,
+            "projected": planning + spin_ups + runs / rate, "idle": planning + runs * cpu / workers / 0.9}
+
+
+def report(m: dict[str, float], workers: int) -> None:
+    runs = int(m["runs"])
     print(f"study: Sobol N = {N}, {len(LEVERS)} levers, {REPLICATES} replicates = {STUDY_RUNS:,} design runs "
-          f"({runs:,} distinct), run.design: introduction, processes backend, {args.workers} workers; "
-          f"planned in {planning:.0f} s")
-    print(f"cold part: {len(cold_plan.tasks)} runs in {cold:.1f} s ({worlds} worlds built and cached)")
-    print(f"warm part: {len(warm_plan.tasks)} runs in {warm:.1f} s = {rate:.2f} runs/s")
-    print(f"projected wall time of the whole study: {projected / 60:.1f} min "
-          f"(planning {planning:.0f} s + spin-ups {spin_ups:.0f} s + {runs:,} runs at {rate:.2f} runs/s); "
-          f"target ≤ {TARGET_S / 60:.0f} min: "
-          f"{'met' if projected <= TARGET_S else 'NOT met'}")
-    print(f"CPU time per run (warm, in this process): {cpu:.2f} s; projected on an otherwise idle machine: "
-          f"{idle / 60:.1f} min ({runs:,} runs × {cpu:.2f} s / {args.workers} workers / 0.9 efficiency + planning); "
-          f"target: {'met' if idle <= TARGET_S else 'NOT met'}")
+          f"({runs:,} distinct), run.design: introduction, processes backend, {workers} workers; "
+          f"planned in {m['planning']:.0f} s")
+    print(f"cold part: {m['cold_runs']:.0f} runs in {m['cold']:.1f} s ({m['worlds']:.0f} worlds built and cached)")
+    print(f"warm part: {m['warm_runs']:.0f} runs in {m['warm']:.1f} s = {m['rate']:.2f} runs/s")
+    print(f"projected wall time of the whole study: {m['projected'] / 60:.1f} min "
+          f"(planning {m['planning']:.0f} s + spin-ups {m['spin_ups']:.0f} s + {runs:,} runs at {m['rate']:.2f} runs/s); "
+          f"target ≤ {TARGET_S / 60:.0f} min: {'met' if m['projected'] <= TARGET_S else 'NOT met'}")
+    print(f"CPU time per run (warm, in this process): {m['cpu']:.2f} s; projected on an otherwise idle machine: "
+          f"{m['idle'] / 60:.1f} min ({runs:,} runs × {m['cpu']:.2f} s / {workers} workers / 0.9 efficiency + planning); "
+          f"target: {'met' if m['idle'] <= TARGET_S else 'NOT met'}")
+    load = os.getloadavg()
     print(f"load average during the benchmark (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
           f"on {os.cpu_count()} cores")
+
+
+def compare_with(rev: str, args: argparse.Namespace) -> None:
+    """The benchmark for this tree and for commit ``rev``, alternately in fresh processes (the same script, each
+    tree's model), ``args.rounds`` times; medians and their ratio."""
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, str(Path(__file__).resolve()), "--points", str(args.points), "--workers",
+               str(args.workers), "--cpu-runs", str(args.cpu_runs), "--json"]
+    figures: dict[str, list[dict[str, float]]] = {"this tree": [], rev: []}
+    with tempfile.TemporaryDirectory(prefix="bench_study_against_") as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=root, check=True)
+        try:
+            for _ in range(args.rounds):
+                for name, src in (("this tree", root / "src"), (rev, tree / "src")):
+                    out = subprocess.run(command, capture_output=True, text=True, check=True,
+                                         env={**os.environ, "PYTHONPATH": str(src)})
+                    figures[name].append(json.loads(out.stdout))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, check=True)
+    medians = {name: {key: statistics.median(m[key] for m in ms) for key in ("rate", "cpu", "projected", "idle")}
+               for name, ms in figures.items()}
+    for name, m in medians.items():
+        rates = [f"{f['rate']:.2f}" for f in figures[name]]
+        print(f"{name:>12}: warm {m['rate']:.2f} runs/s (rounds: {', '.join(rates)}), {m['cpu']:.3f} CPU s a run; "
+              f"projected study {m['projected'] / 60:.1f} min ({m['idle'] / 60:.1f} min from CPU time)")
+    this, other = medians["this tree"], medians[rev]
+    print(f"this tree / {rev}: warm rate {this['rate'] / other['rate']:.3f}, "
+          f"CPU seconds a run {this['cpu'] / other['cpu']:.3f} (median of {args.rounds} rounds)")
+
+
+def main() -> int:
+    args = build_parser().parse_args()
+    if args.against:
+        compare_with(args.against, args)
+        return 0
+    figures = measure(args.points, args.workers, args.cpu_runs)
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        report(figures, args.workers)
     return 0
 
 
