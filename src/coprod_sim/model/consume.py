@@ -35,6 +35,8 @@ class Consumption:
     kind_code: np.ndarray  # (F,) index into domain.OPERATOR_KINDS
     operator_id: np.ndarray  # (F,) operator's unique_id
     stake: np.ndarray  # (F,) operator's interest-binding stake
+    cost_factor: np.ndarray  # (F,) operator's unit costs relative to the type's
+    contracted: np.ndarray  # (F,) bool: run on a purchase contract
     quality: np.ndarray  # (F,) 0–1
     fit: np.ndarray  # (F,) 0–1
     used_public: np.ndarray  # (F,) visits used by the public class
@@ -107,7 +109,7 @@ def use_services(model: Model) -> Consumption:
     return Consumption(
         facilities=facs, service=svc, public=public, capacity=cap, voluntary=vol,
         kind=offer.kind, kind_code=offer.kind_code, operator_id=offer.operator_id, stake=offer.stake,
-        quality=offer.quality, fit=offer.fit,
+        cost_factor=offer.cost_factor, contracted=offer.contracted, quality=offer.quality, fit=offer.fit,
         used_public=used_pub, used_market=used_mkt, used_voluntary=used_vol,
         served_public=served_p, served_market=served_m, served_voluntary=served_v,
         coverage=coverage, met_table=met_table, perf_table=perf_table,
@@ -131,19 +133,22 @@ class _Offers(NamedTuple):
     kind_code: np.ndarray
     operator_id: np.ndarray
     stake: np.ndarray
+    cost_factor: np.ndarray
+    contracted: np.ndarray
 
 
 def _offers(facs: list[Facility]) -> _Offers:
     """Read every active facility and its operator once (one pass over Python objects a month, not eleven)."""
     rows = [(f.cell_index, f.service, f.public, f.capacity, f.voluntary, f.quality, f.fit,
-             f.operator.unique_id, f.operator.stake) for f in facs]
-    table = np.array(rows, dtype=float).reshape(len(facs), 9)
+             f.operator.unique_id, f.operator.stake, f.operator.cost_factor, f.contracted) for f in facs]
+    table = np.array(rows, dtype=float).reshape(len(facs), 11)
     kinds = [f.operator.kind for f in facs]
     return _Offers(
         cell=table[:, 0].astype(np.int64), service=table[:, 1].astype(np.int64), public=table[:, 2] > 0,
         capacity=table[:, 3].copy(), voluntary=table[:, 4].copy(), quality=table[:, 5].copy(), fit=table[:, 6].copy(),
         kind=np.array(kinds, dtype=object), kind_code=np.array([KIND_INDEX[k] for k in kinds], dtype=np.int64),
-        operator_id=table[:, 7].astype(np.int64), stake=table[:, 8].copy())
+        operator_id=table[:, 7].astype(np.int64), stake=table[:, 8].copy(), cost_factor=table[:, 9].copy(),
+        contracted=table[:, 10] > 0)
 
 
 def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray,

@@ -98,8 +98,7 @@ class Payments:
         # free visits (the third class) earn only outcome-linked pay; the other two classes are paid visits
         paid_pub = np.where(public, use.used_public, 0.0)
         paid_mkt = use.used_market
-        own_cost = np.array([f.operator.cost_factor for f in use.facilities])
-        unit_cost = terms.unit_cost[svc] * own_cost * (1.0 + ops.quality_cost_share * use.quality)
+        unit_cost = terms.unit_cost[svc] * use.cost_factor * (1.0 + ops.quality_cost_share * use.quality)
         voluntary_cost = use.used_voluntary * unit_cost
         var_cost = (paid_pub + paid_mkt) * unit_cost + voluntary_cost
         fixed = terms.fixed_cost_at(svc, use.capacity)
@@ -113,7 +112,7 @@ class Payments:
         fees_pub = terms.guided_price[svc] * paid_pub
         voucher = (terms.voucher * model.residents.voucher_availability * use.voucher_eligible_share)[svc] * paid_mkt
         own_income = fees_pub + terms.market_price[svc] * paid_mkt - voucher
-        contracted = np.array([f.contracted for f in use.facilities], dtype=bool)
+        contracted = use.contracted
         # the public deficit covers paid services only: voluntary visits earn outcome-linked pay instead
         deficit = np.where(public, np.maximum(cost - voluntary_cost - fees_pub, 0.0), 0.0)
         bill = _Bill(cost=cost, own_income=own_income, voucher=voucher, contract=deficit * contracted,
@@ -168,7 +167,7 @@ class Payments:
         svc = use.service
         slack = np.clip(use.used_market * self.operators.capacity_slack, self.planning.min_project_visits,
                         model.terms.max_capacity[svc])
-        paid_share = np.where(np.array([f.contracted for f in use.facilities]), paid.tiers[0][svc], paid.tiers[2][svc])
+        paid_share = np.where(use.contracted, paid.tiers[0][svc], paid.tiers[2][svc])
         for f, f_frac, f_slack in zip(use.facilities, paid_share, slack, strict=True):
             if f.operator.kind == "volunteers":
                 continue
