@@ -258,7 +258,7 @@ class Model(mesa.Model):
         growth = self.operator_rules.trust_growth
         for op in [*self.agents_by_type.get(Firm, []), *self.agents_by_type.get(SocialOrganization, [])]:
             age = int(self.rng.integers(0, self.config.operators.initial_age_max + 1))
-            op.trust += (1.0 - op.trust) * (1.0 - (1.0 - growth) ** age)  # as ``age`` months of gain_trust
+            op.trust += (1.0 - op.trust) * (1.0 - (1.0 - growth) ** age)  # as ``age`` months of Roster.gain_trust
 
     def _build_space(self) -> None:
         cfg = self.config
