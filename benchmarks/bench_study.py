@@ -84,11 +84,18 @@ def timed(plan: SweepPlan, out: Path, workers: int, cache: Path) -> float:
 
 
 def cpu_per_run(plan: SweepPlan, n: int, cache: Path) -> float:
-    """CPU seconds per run of the first ``n`` runs of ``plan`` in this process (worlds from ``cache``)."""
+    """CPU seconds per run of the first ``n`` runs of ``plan`` in this process (worlds from ``cache``), set up
+    as a worker process is."""
     from coprod_sim.runs import simulate
 
     tasks = plan.tasks[:n]
     simulate(tasks[0].cfg, tasks[0].seed, cache=cache)  # imports and the world into memory, as in a worker
+    try:  # a worker takes its imports out of the garbage collector's passes after its first batch
+        from coprod_sim.sweeps.worker import freeze_startup_objects
+    except ImportError:  # a version whose workers did not (--against an older commit)
+        pass
+    else:
+        freeze_startup_objects()
     start = time.process_time()
     for task in tasks:
         simulate(task.cfg, task.seed, cache=cache)

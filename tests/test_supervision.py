@@ -388,3 +388,36 @@ def test_workers_must_run_the_same_coprod_sim():
         check_workers(FakeClient({"tcp://a": (mine[0], mine), "tcp://b": ("0.0.1", ("0.0.1", "abc"))}))
     with pytest.raises(UserError, match="no workers"):
         check_workers(FakeClient({}))
+
+
+# ------------------------------------------------------------------ a worker's memory
+def _freeze_count(cfg, seed):
+    """A stand-in run that reports how many objects its worker has taken out of the collector's full passes."""
+    import gc
+    from types import SimpleNamespace
+
+    return SimpleNamespace(summary={"frozen": float(gc.get_freeze_count())}, timeseries=None)
+
+
+def test_a_worker_takes_its_imports_out_of_the_collectors_passes_after_its_first_batch():
+    import multiprocessing
+
+    from coprod_sim.sweeps.pool import _worker_main
+
+    task = build_plan(spec(), "gc").tasks[0]
+    ctx = multiprocessing.get_context("forkserver")  # as the processes backend starts its workers
+    ours, theirs = ctx.Pipe()
+    worker = ctx.Process(target=_worker_main, args=(theirs, (["frozen"], [], None, None, _freeze_count, False),
+                                                    os.getpid()), daemon=True)
+    worker.start()
+    try:
+        frozen = []
+        for _ in range(2):
+            ours.send([task])
+            frozen.append(ours.recv()["runs"][0]["frozen"])
+        ours.send(None)
+        worker.join(patience(30))
+        # the first batch loads the modules the runs use; then the worker freezes them
+        assert frozen[1] > frozen[0] + 100_000
+    finally:
+        kill_tree(worker)
