@@ -131,3 +131,30 @@ def test_a_run_computes_with_one_blas_thread_and_gives_the_pool_back(small_cfg):
     assert outside and 1 not in outside, "the test needs a BLAS that can run two threads"
     assert seen and all(threads == {1} for threads in seen)
     assert after == outside
+
+
+def test_residents_re_plan_only_when_prices_vouchers_or_eligibility_change():
+    """``Residents.prepare`` keeps its tables when nothing they depend on moved (a policy introduced into a
+    settled world often leaves prices alone), and recomputes them, as from scratch, when something did."""
+    import dataclasses
+
+    m = Model(rng=1, scenario=small())
+    res, terms, cells = m.residents, m.terms, m.layout.n_cells
+    plan = res.planned_prices  # replaced by every preparation
+    res.prepare(terms, cells, res.voucher_availability.copy())
+    assert res.planned_prices is plan  # the same prices, vouchers and rule: nothing to redo
+    dearer = dataclasses.replace(terms, market_price=terms.market_price * 1.5)
+    res.prepare(dearer, cells, res.voucher_availability)
+    assert res.planned_prices is not plan and np.array_equal(res.planned_prices.market, dearer.market_price)
+    fresh = Model(rng=1, scenario=small()).residents
+    fresh.planned_prices = None  # force a full preparation at the same prices
+    fresh.prepare(dearer, cells, res.voucher_availability)
+    for table in ("result_weights", "market_afford", "public_demand", "cell_market_need"):
+        assert np.array_equal(getattr(fresh, table), getattr(res, table)), table
+    plan = res.planned_prices
+    res.government = dataclasses.replace(res.government, registered_only=not res.government.registered_only)
+    res.prepare(dearer, cells, res.voucher_availability)
+    assert res.planned_prices is not plan  # the eligibility rule changed
+    plan = res.planned_prices
+    res.prepare(dearer, cells, np.full(len(res.voucher_availability), 0.5))
+    assert res.planned_prices is not plan  # residents expect less of a voucher

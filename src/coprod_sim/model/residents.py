@@ -80,11 +80,15 @@ class Residents:
         fund honoured last time; residents plan purchases with the voucher they
         expect to get.
         """
-        self.voucher_availability = np.ones(K) if voucher_availability is None else np.asarray(voucher_availability)
-        self.n_cells = n_cells
+        availability = np.ones(K) if voucher_availability is None else np.asarray(voucher_availability)
         # the prices residents plan with until the next ``prepare``, whatever the terms do meanwhile
-        self.planned_prices = PlannedPrices(terms.guided_price.copy(), terms.market_price.copy(),
-                                            terms.voucher * self.voucher_availability)
+        prices = PlannedPrices(terms.guided_price.copy(), terms.market_price.copy(), terms.voucher * availability)
+        if self._prepared_for(prices, availability, n_cells):
+            return  # a policy that leaves prices, vouchers and eligibility alone: every table would come out the same
+        self.voucher_availability = availability
+        self.n_cells = n_cells
+        self.planned_prices = prices
+        self.prepared_registered_only = self.government.registered_only
         self.voucher_eligible = self.registered | (not self.government.registered_only)
         self.need_total = self.need.sum(axis=1)
         self.residents_per_cell_int = np.bincount(self.cell, minlength=n_cells)
@@ -134,6 +138,15 @@ class Residents:
 
     # The prepared per-resident demand is derived when read rather than kept: at a million residents the two
     # (N, K) tables would be a fifth of the model's memory, and only ``prepare`` and diagnostics read them.
+    def _prepared_for(self, prices: PlannedPrices, availability: np.ndarray, n_cells: int) -> bool:
+        """Whether the tables were prepared with these prices, vouchers, cells and eligibility rule (residents'
+        own attributes never change, so ``prepare`` would then recompute the same values)."""
+        done = getattr(self, "planned_prices", None)
+        return (done is not None and self.n_cells == n_cells
+                and getattr(self, "prepared_registered_only", None) == self.government.registered_only
+                and np.array_equal(self.voucher_availability, availability)
+                and all(np.array_equal(a, b) for a, b in zip(done, prices, strict=True)))
+
     @property
     def public_demand(self) -> np.ndarray:
         """(N, K) need that is eligible for, and affordable at, the guided price of public facilities."""
