@@ -27,6 +27,10 @@ a change that makes the model slower is told apart from this machine's noise
 (±15% between runs of the same code; ±2% between the medians of 8 alternations).
 With ``--count instructions`` it counts the CPU instructions of ``--steps`` months
 under valgrind's callgrind instead: slow (minutes) but free of timing noise.
+With ``--stages`` it times each stage of both versions alternately (``--repeats`` runs each round) and
+reports each stage's medians and their ratio: where a change's gain or loss sits.
+
+    .venv/bin/python benchmarks/bench_model.py --stages --steps 60 --against 42041ff --rounds 3
 
     .venv/bin/python benchmarks/bench_model.py --against e06278d --rounds 8
     .venv/bin/python benchmarks/bench_model.py --against e06278d --count instructions --steps 10
@@ -40,6 +44,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one core, as the target is stated
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
@@ -254,6 +259,30 @@ def count_against(rev: str, months: int) -> None:
     print(f"this tree / {rev} = {per_month['this tree'] / per_month[rev]:.3f}")
 
 
+def compare_stages_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
+    """Stage times of this tree and of commit ``rev``, alternately in fresh processes (this script, each tree's
+    model); per stage, the median over rounds and the ratio."""
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, str(Path(__file__).resolve()), "--stages", "--json", "--steps", str(steps),
+               "--repeats", str(repeats)]
+    with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp:
+        trees = {"this tree": root, rev: _worktree(root, rev, tmp)}
+        try:
+            times: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+            for _ in range(rounds):
+                for name, tree in trees.items():
+                    out = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True,
+                                         env={**os.environ, "PYTHONPATH": str(tree / "src")})
+                    times[name].append(json.loads(out.stdout))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(trees[rev])], cwd=root, check=True)
+    medians = {name: {key: statistics.median(t[key] for t in ts) for key in ts[0]} for name, ts in times.items()}
+    print(f"{'ms per month':>32}  {'this tree':>9}  {rev:>9}  ratio   (medians of {rounds} rounds × {repeats} runs)")
+    for key in medians["this tree"]:
+        this, other = medians["this tree"][key], medians[rev].get(key, float("nan"))
+        print(f"{key:>32}  {this:9.2f}  {other:9.2f}  {this / other:5.3f}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -270,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
     parser.add_argument("--count", choices=("time", "instructions"), default="time",
                         help="with --against: time alternately (default), or count instructions under callgrind")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
 
@@ -278,11 +308,17 @@ def main() -> None:
     if args.against and args.count == "instructions":
         count_against(args.against, args.steps)
         return
+    if args.against and args.stages:
+        compare_stages_with(args.against, args.rounds, args.steps, args.repeats)
+        return
     if args.against:
         compare_with(args.against, args.rounds, args.steps, args.repeats)
         return
     if args.stages:
         times = stage_times(args.steps, args.repeats)
+        if args.json:
+            print(json.dumps(times))
+            return
         whole = times.pop("whole month")
         for key, ms in times.items():
             print(f"{key:>32}: {ms:6.2f} ms per month ({ms / whole:4.0%})")
