@@ -147,7 +147,7 @@ def test_residents_re_plan_only_when_prices_vouchers_or_eligibility_change():
     res.prepare(dearer, cells, res.voucher_availability)
     assert res.planned_prices is not plan and np.array_equal(res.planned_prices.market, dearer.market_price)
     fresh = Model(rng=1, scenario=small()).residents
-    fresh.planned_prices = None  # force a full preparation at the same prices
+    fresh.n_cells = 0  # as if never prepared: a full preparation at the new prices
     fresh.prepare(dearer, cells, res.voucher_availability)
     for table in ("result_weights", "market_afford", "public_demand", "cell_market_need"):
         assert np.array_equal(getattr(fresh, table), getattr(res, table)), table

@@ -64,8 +64,9 @@ class Residents:
     satisfaction: np.ndarray = field(default_factory=_unset)  # (N,) Likert 1–5
     met_share: np.ndarray = field(default_factory=_unset)  # (N,) share of need met last step, 0–1
     issue_burden: np.ndarray = field(default_factory=_unset)  # (N,) performance lost to open issues this month
-    # static aggregates filled by ``prepare``
+    # static aggregates filled by ``prepare`` (0 cells: not prepared yet)
     n_cells: int = 0
+    prepared_registered_only: bool | None = None  # the eligibility rule the tables were prepared under
     need_total: np.ndarray = field(default_factory=_unset)  # (N,)
     result_weights: np.ndarray = field(default_factory=_unset)  # (N, 4K) see ``_prepare_cell_tables``
 
@@ -136,17 +137,15 @@ class Residents:
         self.cell_voucher_market_need = sums["voucher_market_need"]
         self.cell_voucher_market_public = sums["voucher_market_public"]
 
-    # The prepared per-resident demand is derived when read rather than kept: at a million residents the two
-    # (N, K) tables would be a fifth of the model's memory, and only ``prepare`` and diagnostics read them.
     def _prepared_for(self, prices: PlannedPrices, availability: np.ndarray, n_cells: int) -> bool:
         """Whether the tables were prepared with these prices, vouchers, cells and eligibility rule (residents'
         own attributes never change, so ``prepare`` would then recompute the same values)."""
-        done = getattr(self, "planned_prices", None)
-        return (done is not None and self.n_cells == n_cells
-                and getattr(self, "prepared_registered_only", None) == self.government.registered_only
+        return (self.n_cells == n_cells and self.prepared_registered_only == self.government.registered_only
                 and np.array_equal(self.voucher_availability, availability)
-                and all(np.array_equal(a, b) for a, b in zip(done, prices, strict=True)))
+                and all(np.array_equal(a, b) for a, b in zip(self.planned_prices, prices, strict=True)))
 
+    # The prepared per-resident demand is derived when read rather than kept: at a million residents the two
+    # (N, K) tables would be a fifth of the model's memory, and only ``prepare`` and diagnostics read them.
     @property
     def public_demand(self) -> np.ndarray:
         """(N, K) need that is eligible for, and affordable at, the guided price of public facilities."""
