@@ -55,6 +55,8 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from against import alternate, run_in, versions  # noqa: E402
+
 from coprod_sim import Model, load_config  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -200,27 +202,11 @@ print(statistics.median(rates))
 """
 
 
-def _worktree(root: Path, rev: str, tmp: str) -> Path:
-    tree = Path(tmp) / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=root, check=True)
-    return tree
-
-
 def compare_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
     """Default-scenario speed of this tree and of commit ``rev``, measured alternately in fresh processes."""
-    root = Path(__file__).resolve().parents[1]
     code = _TIMING.format(steps=steps, repeats=repeats, warmup=1)
-    with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp:
-        trees = {"this tree": root, rev: _worktree(root, rev, tmp)}
-        try:
-            rates: dict[str, list[float]] = {name: [] for name in trees}
-            for _ in range(rounds):
-                for name, tree in trees.items():
-                    out = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True,
-                                         check=True, env={**os.environ, "PYTHONPATH": str(tree / "src")})
-                    rates[name].append(float(out.stdout))
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(trees[rev])], cwd=root, check=True)
+    rates = {name: [float(out) for out in outs]
+             for name, outs in alternate(rev, rounds, [sys.executable, "-c", code]).items()}
     for name, values in rates.items():
         print(f"{name:>12}: median {statistics.median(values):,.0f} resident-steps/s over {rounds} rounds "
               f"(range {min(values):,.0f} … {max(values):,.0f})")
@@ -236,23 +222,17 @@ def _instructions(tree: Path, months: int) -> int:
         # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
         command = ["setarch", platform.machine(), "-R", "valgrind", "--tool=callgrind",
                    f"--callgrind-out-file={out.name}", sys.executable, "-c", code]
-        proc = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONPATH": str(tree / "src"), "PYTHONHASHSEED": "0"})
+        proc = run_in(tree, command, PYTHONHASHSEED="0")
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
 
 
 def count_against(rev: str, months: int) -> None:
     """Instructions per month of this tree and of ``rev``: (runs of 1 + months) − (runs of 1), under callgrind."""
-    root = Path(__file__).resolve().parents[1]
-    with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp:
-        trees = {"this tree": root, rev: _worktree(root, rev, tmp)}
-        try:
-            jobs = [(name, tree, n) for name, tree in trees.items() for n in (1, 1 + months)]
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2]), jobs),
-                                  strict=True))
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(trees[rev])], cwd=root, check=True)
+    with versions(rev) as trees:
+        jobs = [(name, tree, n) for name, tree in trees.items() for n in (1, 1 + months)]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2]), jobs),
+                              strict=True))
     per_month = {name: (counts[(name, 1 + months)] - counts[(name, 1)]) / months for name in trees}
     for name, value in per_month.items():
         print(f"{name:>12}: {value:,.0f} instructions per month (default scenario, {months} months after the first)")
@@ -262,20 +242,9 @@ def count_against(rev: str, months: int) -> None:
 def compare_stages_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
     """Stage times of this tree and of commit ``rev``, alternately in fresh processes (this script, each tree's
     model); per stage, the median over rounds and the ratio."""
-    root = Path(__file__).resolve().parents[1]
     command = [sys.executable, str(Path(__file__).resolve()), "--stages", "--json", "--steps", str(steps),
                "--repeats", str(repeats)]
-    with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp:
-        trees = {"this tree": root, rev: _worktree(root, rev, tmp)}
-        try:
-            times: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
-            for _ in range(rounds):
-                for name, tree in trees.items():
-                    out = subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True,
-                                         env={**os.environ, "PYTHONPATH": str(tree / "src")})
-                    times[name].append(json.loads(out.stdout))
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(trees[rev])], cwd=root, check=True)
+    times = {name: [json.loads(out) for out in outs] for name, outs in alternate(rev, rounds, command).items()}
     medians = {name: {key: statistics.median(t[key] for t in ts) for key in ts[0]} for name, ts in times.items()}
     print(f"{'ms per month':>32}  {'this tree':>9}  {rev:>9}  ratio   (medians of {rounds} rounds × {repeats} runs)")
     for key in medians["this tree"]:

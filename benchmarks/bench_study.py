@@ -36,11 +36,12 @@ import dataclasses
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from against import alternate
 
 from coprod_sim.sweeps.engine import run_sweep
 from coprod_sim.sweeps.spec import SweepPlan, build_plan
@@ -154,21 +155,9 @@ def report(m: dict[str, float], workers: int) -> None:
 def compare_with(rev: str, args: argparse.Namespace) -> None:
     """The benchmark for this tree and for commit ``rev``, alternately in fresh processes (the same script, each
     tree's model), ``args.rounds`` times; medians and their ratio."""
-    root = Path(__file__).resolve().parents[1]
     command = [sys.executable, str(Path(__file__).resolve()), "--points", str(args.points), "--workers",
                str(args.workers), "--cpu-runs", str(args.cpu_runs), "--json"]
-    figures: dict[str, list[dict[str, float]]] = {"this tree": [], rev: []}
-    with tempfile.TemporaryDirectory(prefix="bench_study_against_") as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=root, check=True)
-        try:
-            for _ in range(args.rounds):
-                for name, src in (("this tree", root / "src"), (rev, tree / "src")):
-                    out = subprocess.run(command, capture_output=True, text=True, check=True,
-                                         env={**os.environ, "PYTHONPATH": str(src)})
-                    figures[name].append(json.loads(out.stdout))
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=root, check=True)
+    figures = {name: [json.loads(out) for out in outs] for name, outs in alternate(rev, args.rounds, command).items()}
     medians = {name: {key: statistics.median(m[key] for m in ms) for key in ("rate", "cpu", "projected", "idle")}
                for name, ms in figures.items()}
     for name, m in medians.items():

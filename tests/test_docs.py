@@ -91,7 +91,11 @@ ALL = [c for doc in DOCS for c in documented_commands(doc)]
 def _script_parser(path: Path):
     spec = importlib.util.spec_from_file_location(f"_doc_script_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))  # as `python script.py` runs it: its folder's modules import
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     assert hasattr(module, "build_parser"), f"{path}: a documented script exposes build_parser() (its options)"
     return module.build_parser()
 
