@@ -400,12 +400,11 @@ def _freeze_count(cfg, seed):
 
 
 def test_a_worker_takes_its_imports_out_of_the_collectors_passes_after_its_first_batch():
-    import multiprocessing
-
+    from coprod_sim.sweeps.backends import _process_context
     from coprod_sim.sweeps.pool import _worker_main
 
     task = build_plan(spec(), "gc").tasks[0]
-    ctx = multiprocessing.get_context("forkserver")  # as the processes backend starts its workers
+    ctx = _process_context()  # as the processes backend starts its workers (forkserver, our modules preloaded)
     ours, theirs = ctx.Pipe()
     worker = ctx.Process(target=_worker_main, args=(theirs, (["frozen"], [], None, None, _freeze_count, False),
                                                     os.getpid()), daemon=True)
