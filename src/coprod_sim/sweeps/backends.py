@@ -36,6 +36,7 @@ from .worker import execute_batch, task_row
 
 BatchOutcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 CONNECT_TIMEOUT_S = 10
+RESTART_WAIT_S = 60  # a nanny's restart of a killed worker: about a second, longer on a loaded machine
 HANDSHAKE_MAX_BYTES = 1 << 16  # a scheduler's handshake is about 60 bytes
 # modules a worker forkserver imports once, before forking workers (local backends)
 WORKER_PRELOAD = {"processes": ["coprod_sim.sweeps.worker"], "dask": ["distributed", "coprod_sim.sweeps.worker"]}
@@ -198,10 +199,32 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
                 else:
                     yield batch, result
                 fut.release()
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        except BaseException:  # interrupted or failed: stop at once, without waiting for workers
+            _shut_down(client, cluster, workers, finished=False)
+            raise
+        _shut_down(client, cluster, workers, finished=True)
+
+
+def _shut_down(client: Any, cluster: Any, workers: int, finished: bool) -> None:
+    """Close the client, and our own local cluster once no worker is being restarted.
+
+    A nanny restarts a worker that a run killed; a cluster closed at that instant fails inside
+    distributed ("can only join a started process", seen once in CI after every result was in; compare
+    dask/distributed#3955), so after a finished sweep we first wait for the restarted workers. If closing
+    still fails, every result is already recorded: we warn rather than fail, and the workers end with
+    this process (``exit_with``).
+    """
+    if cluster is not None and finished:
+        with contextlib.suppress(TimeoutError):  # a worker that cannot restart is closed all the same
+            client.wait_for_workers(workers, timeout=RESTART_WAIT_S)
+    client.close()
+    if cluster is None:
+        return
+    try:
+        cluster.close()
+    except Exception as exc:  # distributed's own failure while tearing down its processes
+        print(f"warning: the local Dask cluster did not close cleanly ({type(exc).__name__}: {exc}); every result "
+              "is recorded, and its workers end with this process", file=sys.stderr)
 
 
 def _after_killed_worker(client: Any, batch: list[RunTask], args: tuple, exc: BaseException, max_attempts: int,
