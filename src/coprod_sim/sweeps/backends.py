@@ -32,7 +32,7 @@ from ..errors import UserError
 from ..processes import exit_with
 from .pool import Supervisor
 from .spec import RunTask
-from .worker import execute_batch, task_row
+from .worker import execute_batch, execute_batch_then_freeze, task_row
 
 BatchOutcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 CONNECT_TIMEOUT_S = 10
@@ -186,14 +186,16 @@ def _dask(batches: list[list[RunTask]], args: tuple, workers: int, scheduler: st
                 client.run(exit_with, os.getpid())
             on_connect({"workers": check_workers(client),
                         "scheduler": scheduler or f"local cluster at {client.scheduler.address}"})
-            futures = {client.submit(execute_batch, b, *args, pure=False): b for b in batches}
+            # our own workers serve this sweep only: they take their imports out of the collector's way
+            run = execute_batch if cluster is None else execute_batch_then_freeze
+            futures = {client.submit(run, b, *args, pure=False): b for b in batches}
             pending = as_completed(list(futures))
             for fut in pending:
                 batch = futures.pop(fut)
                 try:
                     result = fut.result()
                 except KilledWorker as exc:
-                    yield from _after_killed_worker(client, batch, args, exc, max_attempts, futures, pending)
+                    yield from _after_killed_worker(client, run, batch, args, exc, max_attempts, futures, pending)
                 except Exception as exc:  # e.g. the batch could not be sent to or read back from a worker
                     yield batch, exc
                 else:
@@ -227,8 +229,8 @@ def _shut_down(client: Any, cluster: Any, workers: int, finished: bool) -> None:
               "is recorded, and its workers end with this process", file=sys.stderr)
 
 
-def _after_killed_worker(client: Any, batch: list[RunTask], args: tuple, exc: BaseException, max_attempts: int,
-                         futures: dict, pending: Any) -> Iterator[BatchOutcome]:
+def _after_killed_worker(client: Any, run: Callable, batch: list[RunTask], args: tuple, exc: BaseException,
+                         max_attempts: int, futures: dict, pending: Any) -> Iterator[BatchOutcome]:
     """A batch whose worker died ``max_attempts`` times: split it to find the run that kills its worker
     (each run resubmitted alone), and record a single such run as ``worker_lost``."""
     if len(batch) == 1:
@@ -236,7 +238,7 @@ def _after_killed_worker(client: Any, batch: list[RunTask], args: tuple, exc: Ba
         yield batch, {"runs": [task_row(batch[0], "worker_lost", reason)], "steps": []}
         return
     for task in batch:
-        single = client.submit(execute_batch, [task], *args, pure=False)
+        single = client.submit(run, [task], *args, pure=False)
         futures[single] = [task]
         pending.add(single)
 

@@ -31,7 +31,7 @@ from typing import Any
 from ..processes import POLL_S, exit_with
 from ..runs.deadline import GRACE_S
 from .spec import RunTask
-from .worker import execute_batch, freeze_startup_objects, task_row
+from .worker import execute_batch, freeze_once, task_row
 
 Outcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 
@@ -39,7 +39,6 @@ Outcome = tuple[list[RunTask], dict[str, list[dict]] | BaseException]
 def _worker_main(conn: multiprocessing.connection.Connection, args: tuple, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with(parent)
-    frozen = False
     while True:
         try:
             tasks = conn.recv()
@@ -52,9 +51,7 @@ def _worker_main(conn: multiprocessing.connection.Connection, args: tuple, paren
         except Exception as exc:  # not a run's failure (those are rows): the batch is reported lost
             answer = exc
         conn.send(answer)
-        if not frozen:  # after the first batch every module the runs use is loaded
-            freeze_startup_objects()
-            frozen = True
+        freeze_once()
 
 
 @dataclass

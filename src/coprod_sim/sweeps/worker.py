@@ -42,6 +42,27 @@ def execute_batch(tasks: list[RunTask], summary_keys: list[str], step_keys: list
     return {"runs": runs, "steps": steps}
 
 
+def execute_batch_then_freeze(tasks: list[RunTask], *args: Any) -> dict[str, list[dict]]:
+    """:func:`execute_batch`, then, after a worker process's first batch, :func:`freeze_startup_objects`: what
+    the workers of our own local Dask cluster run (processes that serve this sweep only)."""
+    try:
+        return execute_batch(tasks, *args)
+    finally:
+        freeze_once()
+
+
+_frozen = False
+
+
+def freeze_once() -> None:
+    """:func:`freeze_startup_objects` the first time a worker process calls it: after its first batch every
+    module the runs use is loaded."""
+    global _frozen
+    if not _frozen:
+        freeze_startup_objects()
+        _frozen = True
+
+
 def freeze_startup_objects() -> None:
     """Take what a worker process holds after its first batch out of the garbage collector's full passes.
 
@@ -51,6 +72,7 @@ def freeze_startup_objects() -> None:
     or so, 6–8% of a study's time (docs/performance.md). ``gc.freeze`` moves the objects that exist now to a
     generation the collector never scans, so later passes look at the runs' own objects only. A worker that
     only runs our batches keeps them alive anyway; nothing a run computes depends on when memory is freed.
+    Workers of an external Dask scheduler are left alone: they may serve others.
     """
     gc.collect()
     gc.freeze()
