@@ -12,13 +12,14 @@
   waits for the new month, reads for a while (``--think`` seconds, uniform, seeded) and clicks again, for
   ``--seconds``; reported: median and 90th percentile of click → updated page over all clicks, months
   stepped, first render of the tabs, and any error (page errors, failed requests, error text in a page).
-  Target: median ≤ 1 s and no errors with 30 sessions.
+  Target: median ≤ 1 s and no errors with 30 sessions. ``--together`` opens every tab at once (a class
+  told "open the address now") and also reports the page's connections to the server and how many dropped.
 
 All at the default scenario size (the baseline), 1280×720. The machine's load moves these numbers:
 run it on an idle machine and state the figures with the command.
 
     .venv/bin/python benchmarks/bench_app.py [--clicks 10] [--seconds 8]
-    .venv/bin/python benchmarks/bench_app.py --sessions 30 [--servers 1] [--seconds 60] [--think 2 6]
+    .venv/bin/python benchmarks/bench_app.py --sessions 30 [--servers 1] [--seconds 60] [--think 2 6] [--together]
 """
 
 from __future__ import annotations
@@ -153,8 +154,10 @@ STUDENT_JS = """([thinkLo, thinkHi, seed]) => {
 BROKEN_JS = """() => ['Traceback', 'could not be shown', 'Something went wrong'].filter(t => document.body.innerText.includes(t))"""
 
 
-def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[float, float]) -> dict[str, object]:
-    """``sessions`` tabs stepping like students on ``servers`` servers (see the module docstring)."""
+def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[float, float],
+                     together: bool = False) -> dict[str, object]:
+    """``sessions`` tabs stepping like students on ``servers`` servers (see the module docstring); ``together``:
+    every tab is opened without waiting for the one before to be ready."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -169,19 +172,31 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
         t0 = time.monotonic()
         # the tabs open one after the other (a class arrives within a minute or two, not in the same
         # millisecond), each in its own browser profile, as on the students' own computers
-        ready = []
+        ready, connections, dropped = [], [0], [0]
+
+        def count(socket) -> None:  # the page's connections to its server; a dropped one is reconnected
+            connections[0] += 1
+            socket.on("close", lambda _: dropped.__setitem__(0, dropped[0] + 1))
+
+        def wait_ready(i: int, page, since: float) -> None:
+            try:
+                page.get_by_text("Month: 0", exact=True).wait_for(timeout=180_000)
+                ready.append(time.monotonic() - since)
+            except PlaywrightTimeout:
+                problems.append(f"tab {i} not ready after 180 s: {page.inner_text('body')[:300]!r}")
+
         for i in range(sessions):
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url}"))
+            page.on("websocket", count)
             opened = time.monotonic()
-            page.goto(urls[i % servers])
-            try:
-                page.get_by_text("Month: 0", exact=True).wait_for(timeout=180_000)
-                ready.append(time.monotonic() - opened)
-            except PlaywrightTimeout:
-                problems.append(f"tab {i} not ready after 180 s: {page.inner_text('body')[:300]!r}")
+            page.goto(urls[i % servers], wait_until="commit" if together else "load")
+            if not together:
+                wait_ready(i, page, opened)
             pages.append(page)
+        for i, page in enumerate(pages if together else []):  # ready times from the first tab's opening
+            wait_ready(i, page, t0)
         all_ready = time.monotonic() - t0
         cpu_ready = group_cpu_s(pgid)
         for i, page in enumerate(pages):
@@ -194,6 +209,7 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
         latencies = [x for page in pages for x in page.evaluate("() => window.coprodLatencies")]
         months = [int(page.evaluate("() => window.coprodLatencies.length")) for page in pages]
         problems += [f"tab {i}: {t}" for i, page in enumerate(pages) for t in page.evaluate(BROKEN_JS)]
+        dropped_while_open = dropped[0]  # closing the browser closes the rest
         browser.close()
     latencies.sort() if latencies else latencies.append(float("nan"))
     ready = ready or [float("nan")]
@@ -203,6 +219,8 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
             "click_to_update_s_max": round(latencies[-1], 3), "months_per_session_min": min(months),
             "all_tabs_open_s": round(all_ready, 1), "tab_ready_s_median": round(statistics.median(ready), 1),
             "tab_ready_s_max": round(max(ready), 1),
+            "opened": "together" if together else "one after the other",
+            "connections": connections[0], "connections_dropped": dropped_while_open,
             "server_cpu_s_opening_tabs": round(cpu_ready - cpu0, 1),
             "server_cpu_s_per_click": round((cpu_end - cpu_ready) / max(len(latencies), 1), 3),
             "errors": problems}
@@ -215,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds of Play timed per speed (default 8); with --sessions, seconds of stepping (default 60)")
     parser.add_argument("--sessions", type=int, default=0, help="instead: this many tabs stepping at once (issue 20)")
     parser.add_argument("--servers", type=int, default=1, help="with --sessions: servers the tabs are spread over")
+    parser.add_argument("--together", action="store_true",
+                        help="with --sessions: open every tab at once instead of one after the other")
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 6.0), metavar=("LO", "HI"),
                         help="with --sessions: seconds a student reads between clicks, uniform (default 2 6)")
     return parser
@@ -223,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main() -> int:
     args = build_parser().parse_args()
     if args.sessions:
-        many = sessions_timings(args.sessions, args.servers, args.seconds or 60.0, tuple(args.think))
+        many = sessions_timings(args.sessions, args.servers, args.seconds or 60.0, tuple(args.think), args.together)
         print(json.dumps(many, indent=2))
         ok = many["click_to_update_s_median"] <= 1.0 and not many["errors"]
         print(f"target ({args.sessions} sessions: median click → update ≤ 1 s, no errors):", "met" if ok else "NOT met")

@@ -161,9 +161,10 @@ def test_cli_parses_viz_and_defaults_to_loopback(tmp_path: Path) -> None:
 
     args = build_parser().parse_args(["viz", str(BASELINE), "--port", "9001"])
     assert (args.host, args.port, args.config) == ("127.0.0.1", 9001, str(BASELINE))
-    cmd = viz.solara_command(args.host, args.port)
-    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and "coprod_sim.app.page" in cmd
+    cmd = viz.server_command(args.host, args.port)
+    assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == "9001"
     env = viz.app_environment(str(BASELINE), None)
+    assert env["SOLARA_APP"] == "coprod_sim.app.page"
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "false"
     assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == viz.KERNEL_CULL_TIMEOUT  # closed tabs' models are freed
     assert Path(env[CONFIGS_DIR_ENV]) == BASELINE.parent.resolve() and Path(env[CONFIG_ENV]) == BASELINE.resolve()

@@ -103,3 +103,67 @@ def test_browser_gets_a_generic_error_and_the_log_the_traceback(caplog):
         import solara.server.cdn_helper
 
         solara.server.cdn_helper.fetch_from_cdn("https://example.invalid/x.js")
+
+
+def _frames(sock, until: float, stop_at: int | None = None) -> list[int]:
+    """Opcodes of the websocket frames the server sends before ``until`` (monotonic) or up to the first
+    ``stop_at``, read without ever answering; a closed connection ends the list with 0x8 (a close frame, or the
+    connection dropped)."""
+    opcodes, buffer = [], b""
+    while time.monotonic() < until:
+        sock.settimeout(max(0.05, min(1.0, until - time.monotonic())))
+        try:
+            chunk = sock.recv(4096)
+        except TimeoutError:
+            continue
+        except OSError:  # reset by the server
+            return [*opcodes, 0x8]
+        if not chunk:
+            return [*opcodes, 0x8]
+        buffer += chunk
+        while len(buffer) >= 2:  # server frames are unmasked; pings and closes are short
+            size = buffer[1] & 0x7F
+            head = 2 + {126: 2, 127: 8}.get(size, 0)
+            if size >= 126:
+                if len(buffer) < head:
+                    break
+                size = int.from_bytes(buffer[2:head], "big")
+            if len(buffer) < head + size:
+                break
+            opcodes.append(buffer[0] & 0x0F)
+            buffer = buffer[head + size:]
+            if opcodes[-1] in (0x8, stop_at):
+                return opcodes
+    return opcodes
+
+
+def test_server_waits_for_a_busy_browsers_answer_to_its_ping():
+    """While a class opens the page a browser's answer to the server's keepalive ping can come late (the server
+    is busy rendering every tab); uvicorn's 20 s dropped such connections and 30 tabs opened at once never all
+    opened. The server still pings (a vanished browser is noticed) but keeps a connection whose answer is late."""
+    import base64
+    import os
+    import socket
+    import uuid
+
+    from conftest import patience
+
+    from coprod_sim.app.driver import serve
+    from coprod_sim.app.launcher import WS_PING_INTERVAL_S
+
+    with serve([], ROOT, timeout=patience(30)) as (url, _):
+        port = int(url.rstrip("/").rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=patience(10)) as sock:
+            key = base64.b64encode(os.urandom(16)).decode()
+            sock.sendall((f"GET /jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()} HTTP/1.1\r\n"
+                          f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                answer += sock.recv(1)
+            assert answer.startswith(b"HTTP/1.1 101"), answer
+            first = _frames(sock, time.monotonic() + patience(WS_PING_INTERVAL_S), stop_at=0x9)
+            assert 0x9 in first and 0x8 not in first, f"expected a ping, got frames {first}"
+            # never answered: uvicorn's default would have closed the connection 20 s after the ping
+            later = _frames(sock, time.monotonic() + 30)
+            assert 0x8 not in later, f"the server dropped a browser whose answer was 30 s late (frames {later})"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -51,12 +50,23 @@ def missing_assets(root: Path | None = None) -> list[str]:
     return [name for name in REQUIRED_ASSETS if not (root / name).is_dir() or not any((root / name).iterdir())]
 
 
-def solara_command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line for the app module (``--no-open``: the user opens the address)."""
-    exe = Path(sys.executable).with_name("solara")
-    runner = [str(exe)] if exe.exists() else [sys.executable, "-m", "solara"]
-    return [*runner, "run", PAGE_MODULE, "--host", host, "--port", str(port), "--no-open",
-            "--production"]
+# The server pings every browser at uvicorn's default interval, so one that vanished (a closed laptop, lost
+# Wi-Fi) is noticed and its model freed, but waits up to two minutes for the answer instead of uvicorn's 20 s.
+# While a class opens the page the server is busy rendering every tab's first page (about 0.4 s of CPU each);
+# at 20 s it dropped the connections whose answers it had not yet read, each tab reconnected and rendered
+# again, and 30 tabs opened at once never all opened (13 of 30 after 4 minutes, twice); at 120 s all 30
+# opened within 70 s, with no connection dropped (benchmarks/bench_app.py --sessions 30 --together).
+WS_PING_INTERVAL_S = 20
+WS_PING_TIMEOUT_S = 120
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The app's server: Solara's Starlette app on uvicorn, as Solara documents self-hosting (the page module in
+    ``SOLARA_APP``, production mode by default), so that we set the websocket keepalive ourselves (``solara
+    run`` keeps uvicorn's; see ``WS_PING_TIMEOUT_S``)."""
+    return [sys.executable, "-m", "uvicorn", "solara.server.starlette:app", "--host", host, "--port", str(port),
+            "--ws-ping-interval", str(WS_PING_INTERVAL_S), "--ws-ping-timeout", str(WS_PING_TIMEOUT_S),
+            "--log-level", "error"]
 
 
 def scenario_file(scenario: str) -> Path:
@@ -134,6 +144,7 @@ def app_environment(scenario: str | None, configs_dir: str | None, hosts: list[s
     env[LAUNCHER_PID_ENV] = str(os.getpid())  # the server ends with us, even after kill -9 (app/guard.py)
     # a closed tab's model is freed after this long (Solara keeps it 24 h by default, for reconnects)
     env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", KERNEL_CULL_TIMEOUT)
+    env["SOLARA_APP"] = PAGE_MODULE
     env[CONFIGS_DIR_ENV] = str(scenarios_folder(scenario, configs_dir).resolve())
     if scenario:
         env[CONFIG_ENV] = str(scenario_file(scenario).resolve())
@@ -156,15 +167,15 @@ def launch(scenario: str | None = None, configs_dir: str | None = None, host: st
             f"'{sys.executable} -m pip install solara-assets'."
         )
     env = app_environment(scenario, configs_dir, allowed_hosts(host, allow_hosts))
-    if shutil.which("solara", path=str(Path(sys.executable).parent)) is None and not _has_solara():
-        raise UserError("solara is not installed in this environment; run scripts/setup.sh")
+    if not _has_server():
+        raise UserError("solara or uvicorn is not installed in this environment; run scripts/setup.sh")
     ports = list(range(port, port + servers))
     shown = host if host not in ("0.0.0.0", "::") else "<this computer's address>"
     print("coprod-sim app: open " + ", ".join(f"http://{shown}:{p}/" for p in ports) + " in your browser"
           + (" (spread the class over these addresses)" if servers > 1 else "") + "; Ctrl+C stops it", flush=True)
     if host not in LOOPBACK:
         print(f"warning: bound to {host}; other computers on the network can open the app", flush=True)
-    procs = [subprocess.Popen(solara_command(host, p), env=env) for p in ports]
+    procs = [subprocess.Popen(server_command(host, p), env=env) for p in ports]
 
     def stop(*_: object) -> None:
         for proc in procs:
@@ -183,7 +194,7 @@ def launch(scenario: str | None = None, configs_dir: str | None = None, host: st
         return 0
 
 
-def _has_solara() -> bool:
+def _has_server() -> bool:
     import importlib.util
 
-    return importlib.util.find_spec("solara") is not None
+    return all(importlib.util.find_spec(name) is not None for name in ("solara", "uvicorn"))
