@@ -55,7 +55,7 @@ def missing_assets(root: Path | None = None) -> list[str]:
 # While a class opens the page the server is busy rendering every tab's first page (about 0.4 s of CPU each);
 # at 20 s it dropped the connections whose answers it had not yet read, each tab reconnected and rendered
 # again, and 30 tabs opened at once never all opened (13 of 30 after 4 minutes, twice); at 120 s all 30
-# opened within 70 s, with no connection dropped (benchmarks/bench_app.py --sessions 30 --together).
+# opened, in 70-113 s, with no connection dropped (benchmarks/bench_app.py --sessions 30 --together).
 WS_PING_INTERVAL_S = 20
 WS_PING_TIMEOUT_S = 120
 

@@ -217,7 +217,8 @@ def _shut_down(client: Any, cluster: Any, workers: int, finished: bool) -> None:
     this process (``exit_with``).
     """
     if cluster is not None and finished:
-        with contextlib.suppress(TimeoutError):  # a worker that cannot restart is closed all the same
+        # a worker that cannot restart, or a scheduler already gone, is closed all the same
+        with contextlib.suppress(TimeoutError, OSError):
             client.wait_for_workers(workers, timeout=RESTART_WAIT_S)
     client.close()
     if cluster is None:
