@@ -116,9 +116,8 @@ _MISSING_WHEN = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
 
 def _missing_notes(summary: dict[str, float]) -> list[str]:
     """Why each outcome the run could not measure is missing (null in summary.json, NaN in tables)."""
-    meaning = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}
-    return [f"{key} is missing: {meaning[key] or 'undefined in every month of the outcome window'}"
-            for key, value in summary.items() if key in meaning and math.isnan(value)]
+    return [f"{key} is missing: {_MISSING_WHEN[key] or 'undefined in every month of the outcome window'}"
+            for key, value in summary.items() if key in _MISSING_WHEN and math.isnan(value)]
 
 
 def may_be_missing(key: str) -> bool:
