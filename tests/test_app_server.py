@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import psutil
 import pytest
+from conftest import patience
+
+from coprod_sim.app.driver import free_port, port_is_free, serve
+from coprod_sim.app.launcher import WS_PING_INTERVAL_S
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _status(url: str, host: str | None = None) -> int:
@@ -34,9 +34,7 @@ def _status(url: str, host: str | None = None) -> int:
 
 def test_missing_asset_is_not_fetched_and_killed_launcher_leaves_no_server(tmp_path):
     """Also: ``--servers 2`` serves on two consecutive ports, each answering only its own host names."""
-    port = _free_port()
-    while _port_taken(port + 1):
-        port = _free_port()
+    port = free_port(consecutive=2)  # --servers 2 serves on two consecutive ports
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "coprod_sim", "viz", "--port", str(port), "--servers", "2"], cwd=ROOT,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -69,22 +67,15 @@ def test_missing_asset_is_not_fetched_and_killed_launcher_leaves_no_server(tmp_p
     assert "refused to fetch" in (tmp_path / "server.log").read_text()
 
 
-def _port_taken(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def test_viz_reports_an_invalid_scenario_in_the_terminal_and_starts_nothing(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("government: {resistance: high}\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     done = subprocess.run([sys.executable, "-m", "coprod_sim", "viz", str(bad), "--port", str(port)], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert "not a valid scenario" in done.stderr and "government.resistance" in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr and not _port_taken(port)
+    assert "Traceback" not in done.stderr and port_is_free(port)
 
 
 def test_browser_gets_a_generic_error_and_the_log_the_traceback(caplog):
@@ -141,16 +132,6 @@ def test_server_waits_for_a_busy_browsers_answer_to_its_ping():
     """While a class opens the page a browser's answer to the server's keepalive ping can come late (the server
     is busy rendering every tab); uvicorn's 20 s dropped such connections and 30 tabs opened at once never all
     opened. The server still pings (a vanished browser is noticed) but keeps a connection whose answer is late."""
-    import base64
-    import os
-    import socket
-    import uuid
-
-    from conftest import patience
-
-    from coprod_sim.app.driver import serve
-    from coprod_sim.app.launcher import WS_PING_INTERVAL_S
-
     with serve([], ROOT, timeout=patience(30)) as (url, _):
         port = int(url.rstrip("/").rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=patience(10)) as sock:

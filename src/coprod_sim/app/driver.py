@@ -31,11 +31,12 @@ def free_port(consecutive: int = 1) -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        if all(_free(port + i) for i in range(1, consecutive)):
+        if all(port_is_free(port + i) for i in range(1, consecutive)):
             return port
 
 
-def _free(port: int) -> bool:
+def port_is_free(port: int) -> bool:
+    """Nothing listens on this loopback port."""
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
