@@ -13,18 +13,20 @@
   ``--seconds``; reported: median and 90th percentile of click → updated page over all clicks, months
   stepped, first render of the tabs, and any error (page errors, failed requests, error text in a page).
   Target: median ≤ 1 s and no errors with 30 sessions. ``--together`` opens every tab at once (a class
-  told "open the address now") and also reports the page's connections to the server and how many dropped.
+  told "open the address now") and also reports the page's connections to the server and how many dropped;
+  ``--watch`` then reads every tab once a second until it is ready, a stress on the machine.
 
 All at the default scenario size (the baseline), 1280×720. The machine's load moves these numbers:
 run it on an idle machine and state the figures with the command.
 
     .venv/bin/python benchmarks/bench_app.py [--clicks 10] [--seconds 8]
-    .venv/bin/python benchmarks/bench_app.py --sessions 30 [--servers 1] [--seconds 60] [--think 2 6] [--together]
+    .venv/bin/python benchmarks/bench_app.py --sessions 30 [--servers 1] [--seconds 60] [--think 2 6] [--together [--watch]]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -154,10 +156,25 @@ STUDENT_JS = """([thinkLo, thinkHi, seed]) => {
 BROKEN_JS = """() => ['Traceback', 'could not be shown', 'Something went wrong'].filter(t => document.body.innerText.includes(t))"""
 
 
+def watch_ready(pages: list, ready: list[float], problems: list[str], since: float, deadline: float) -> None:
+    """Read every tab's text once a second until each shows month 0 or ``deadline`` passes: a stress on the
+    machine (30 page reads a second) under which a busy server answers late (``--watch``)."""
+    waiting = set(range(len(pages)))
+    while waiting and time.monotonic() < deadline:
+        for i in sorted(waiting):
+            with contextlib.suppress(Exception):  # a page mid-reload cannot be read this second
+                if "Month: 0" in pages[i].inner_text("body", timeout=2000):
+                    ready.append(time.monotonic() - since)
+                    waiting.discard(i)
+        time.sleep(1)
+    problems += [f"tab {i} not ready 180 s after the last tab was opened" for i in sorted(waiting)]
+
+
 def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[float, float],
-                     together: bool = False) -> dict[str, object]:
+                     together: bool = False, watch: bool = False) -> dict[str, object]:
     """``sessions`` tabs stepping like students on ``servers`` servers (see the module docstring); ``together``:
-    every tab is opened without waiting for the one before to be ready."""
+    every tab is opened without waiting for the one before to be ready; ``watch``: then watched by reading
+    every tab once a second (``watch_ready``)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -178,12 +195,13 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
             connections[0] += 1
             socket.on("close", lambda _: dropped.__setitem__(0, dropped[0] + 1))
 
-        def wait_ready(i: int, page, since: float) -> None:
+        def wait_ready(i: int, page, since: float, deadline: float) -> None:
+            """Until the tab shows month 0 (its time counted from ``since``), giving up at ``deadline``."""
             try:
-                page.get_by_text("Month: 0", exact=True).wait_for(timeout=180_000)
+                page.get_by_text("Month: 0", exact=True).wait_for(timeout=max(1.0, deadline - time.monotonic()) * 1000)
                 ready.append(time.monotonic() - since)
             except PlaywrightTimeout:
-                problems.append(f"tab {i} not ready after 180 s: {page.inner_text('body')[:300]!r}")
+                problems.append(f"tab {i} not ready 180 s after it was opened: {page.inner_text('body')[:300]!r}")
 
         for i in range(sessions):
             page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -193,10 +211,13 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
             opened = time.monotonic()
             page.goto(urls[i % servers], wait_until="commit" if together else "load")
             if not together:
-                wait_ready(i, page, opened)
+                wait_ready(i, page, opened, opened + 180)
             pages.append(page)
-        for i, page in enumerate(pages if together else []):  # ready times from the first tab's opening
-            wait_ready(i, page, t0)
+        deadline = time.monotonic() + 180  # together: every tab has until 180 s after the last was opened
+        if together and watch:
+            watch_ready(pages, ready, problems, t0, deadline)
+        for i, page in enumerate(pages if together and not watch else []):  # times from the first tab's opening
+            wait_ready(i, page, t0, deadline)
         all_ready = time.monotonic() - t0
         cpu_ready = group_cpu_s(pgid)
         for i, page in enumerate(pages):
@@ -219,7 +240,7 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
             "click_to_update_s_max": round(latencies[-1], 3), "months_per_session_min": min(months),
             "all_tabs_open_s": round(all_ready, 1), "tab_ready_s_median": round(statistics.median(ready), 1),
             "tab_ready_s_max": round(max(ready), 1),
-            "opened": "together" if together else "one after the other",
+            "opened": ("together" + (", watched" if watch else "")) if together else "one after the other",
             "connections": connections[0], "connections_dropped": dropped_while_open,
             "server_cpu_s_opening_tabs": round(cpu_ready - cpu0, 1),
             "server_cpu_s_per_click": round((cpu_end - cpu_ready) / max(len(latencies), 1), 3),
@@ -235,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--servers", type=int, default=1, help="with --sessions: servers the tabs are spread over")
     parser.add_argument("--together", action="store_true",
                         help="with --sessions: open every tab at once instead of one after the other")
+    parser.add_argument("--watch", action="store_true",
+                        help="with --together: read every tab once a second until it is ready (a stress)")
     parser.add_argument("--think", type=float, nargs=2, default=(2.0, 6.0), metavar=("LO", "HI"),
                         help="with --sessions: seconds a student reads between clicks, uniform (default 2 6)")
     return parser
@@ -243,7 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main() -> int:
     args = build_parser().parse_args()
     if args.sessions:
-        many = sessions_timings(args.sessions, args.servers, args.seconds or 60.0, tuple(args.think), args.together)
+        many = sessions_timings(args.sessions, args.servers, args.seconds or 60.0, tuple(args.think), args.together,
+                                args.watch)
         print(json.dumps(many, indent=2))
         ok = many["click_to_update_s_median"] <= 1.0 and not many["errors"]
         print(f"target ({args.sessions} sessions: median click → update ≤ 1 s, no errors):", "met" if ok else "NOT met")

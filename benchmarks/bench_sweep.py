@@ -7,16 +7,21 @@ spec validation, pool or cluster start-up and writing the tables included:
     efficiency = T_serial / (workers × T_processes)        target ≥ 0.85
     dask overhead = T_dask / T_processes − 1                target ≤ 0.10
 
-It also checks that all three give identical tables. Usage:
+It also checks that all three give identical tables. With ``--gc`` it instead times one full pass of the
+garbage collector in a worker of each local backend after a run, before and after the worker freezes its
+imports (``sweeps.worker.freeze_once``), median of ``--gc-passes``. Usage:
 
     .venv/bin/python benchmarks/bench_sweep.py [--runs 96] [--workers 2] [--residents N] [--target 0.5] [--steps 48]
+    .venv/bin/python benchmarks/bench_sweep.py --gc
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +68,48 @@ def timed(spec: Path, backend: str, workers: int, root: Path) -> tuple[float, pd
     return seconds, pd.read_parquet(out / "runs.parquet").drop(columns="runtime_s")
 
 
+def full_pass_ms(task, freeze: bool, passes: int) -> tuple[float, int]:
+    """In a worker: one run, then (``freeze``) ``freeze_once``; the median time of a full collection (ms) and
+    the objects it scans."""
+    from coprod_sim.sweeps.worker import execute_batch, freeze_once
+
+    execute_batch([task], ["quality.needs_met_share"], [])
+    if freeze:
+        freeze_once()
+    times = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        gc.collect()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times), len(gc.get_objects())
+
+
+def gc_passes(passes: int) -> None:
+    """``full_pass_ms`` in one worker of each local backend, as it starts its workers, unfrozen then frozen."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from coprod_sim.sweeps import backends
+    from coprod_sim.sweeps.spec import build_plan
+
+    task = build_plan({"base": "baseline", "seed": 1, "set": {"run.steps": 12, "run.outcome_window": 6},
+                       "design": {"type": "factorial", "parameters": {"incentive.assessment_weight": [0.1]}}},
+                      "gc").tasks[0]
+    found = {}
+    with ProcessPoolExecutor(1, mp_context=backends._process_context()) as pool:
+        found["processes"] = [pool.submit(full_pass_ms, task, f, passes).result() for f in (False, True)]
+    with backends._fast_dask_workers(1):
+        cluster = backends.local_cluster(1)
+        client = backends._connect(cluster)
+        try:
+            found["dask"] = [client.submit(full_pass_ms, task, f, passes, pure=False).result() for f in (False, True)]
+        finally:
+            client.close()
+            cluster.close()
+    print(f"full garbage-collector pass in a worker after a run (median of {passes}):")
+    for backend, ((before, n_before), (after, n_after)) in found.items():
+        print(f"{backend:<10} {before:7.1f} ms over {n_before:,} objects; frozen: {after:5.1f} ms over {n_after:,}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -72,11 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="residents per run (default: calibrated so a run takes --target seconds)")
     parser.add_argument("--target", type=float, default=0.5, help="seconds per run to calibrate for")
     parser.add_argument("--steps", type=int, default=48)
+    parser.add_argument("--gc", action="store_true", help="instead: a worker's full garbage-collector pass")
+    parser.add_argument("--gc-passes", type=int, default=5, help="with --gc: passes timed (default 5)")
     return parser
 
 
 def main() -> int:
     args = build_parser().parse_args()
+    if args.gc:
+        gc_passes(args.gc_passes)
+        return 0
     args.residents = args.residents or calibrate(args.steps, args.target)
     root = Path(tempfile.mkdtemp(prefix="bench_sweep_"))
     n_runs = write_spec(root / "spec.yaml", args.runs, args.residents, args.steps, args.workers)

@@ -53,9 +53,9 @@ def missing_assets(root: Path | None = None) -> list[str]:
 # The server pings every browser at uvicorn's default interval, so one that vanished (a closed laptop, lost
 # Wi-Fi) is noticed and its model freed, but waits up to two minutes for the answer instead of uvicorn's 20 s.
 # While a class opens the page the server is busy rendering every tab's first page (about 0.4 s of CPU each);
-# at 20 s it dropped the connections whose answers it had not yet read, each tab reconnected and rendered
-# again, and 30 tabs opened at once never all opened (13 of 30 after 4 minutes, twice); at 120 s all 30
-# opened, in 70-113 s, with no connection dropped (benchmarks/bench_app.py --sessions 30 --together).
+# on a machine short of CPU, at 20 s it dropped the connections whose answers it had not yet read, each tab
+# reconnected and was rendered again, and some of 30 tabs opened at once never opened; at 120 s all 30 did,
+# with no connection dropped (benchmarks/bench_app.py --sessions 30 --together --watch; docs/performance.md).
 WS_PING_INTERVAL_S = 20
 WS_PING_TIMEOUT_S = 120
 
