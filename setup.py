@@ -1,6 +1,7 @@
 """Build hook (metadata is in pyproject.toml): the wheel ships the example specs of experiments/*.yaml
 inside the package (``coprod-sim examples`` lists and copies them) and records the git commit it was
-built from (``coprod-sim --version`` prints it where there is no git checkout to ask)."""
+built from and the id of the results its code computes (``coprod-sim --version`` prints both where there is
+no git checkout to ask)."""
 
 import json
 import subprocess
@@ -23,6 +24,14 @@ def _commit() -> str | None:
     return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "") if head.returncode == 0 else None
 
 
+def _results_id() -> str | None:
+    """The results id in force in the source tree (tests/reference_outputs.json), or None without one."""
+    try:
+        return json.loads((ROOT / "tests" / "reference_outputs.json").read_text(encoding="utf-8")).get("results_id")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 class BuildWithExamples(build_py):
     def run(self) -> None:
         super().run()
@@ -31,7 +40,8 @@ class BuildWithExamples(build_py):
         examples.mkdir(parents=True, exist_ok=True)
         for spec in sorted((ROOT / "experiments").glob("*.yaml")):
             (examples / spec.name).write_bytes(spec.read_bytes())
-        (package / "build_info.json").write_text(json.dumps({"commit": _commit()}) + "\n", encoding="utf-8")
+        info = {"commit": _commit(), "results_id": _results_id()}
+        (package / "build_info.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
 
 
 setup(cmdclass={"build_py": BuildWithExamples})

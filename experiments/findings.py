@@ -34,6 +34,7 @@ from coprod_sim.experiments.findings import (
     time_path_tables,
 )
 from coprod_sim.experiments.findings_report import figure, path_figure, write_doc
+from coprod_sim.runs import results_id
 from coprod_sim.sweeps.events import EVENTS, SETTLING
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             path_figure(exp, folder, path)
         meta = {"replicates": replicates, "pilot_replicates": pilot,
                 "max_replicates": args.max_replicates, "seed": seed, "runs": len(runs), "seconds": seconds,
-                "cores": os.cpu_count(), "command": _command(args, exp.name), "size": size_text(exp, size)}
+                "cores": os.cpu_count(), "command": _command(args, exp.name), "size": size_text(exp, size),
+                "results_id": results_id()}
         (folder / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         print(f"{exp.name}: {len(runs)} runs in {seconds / 60:.1f} min → {folder}")
     doc = write_doc(experiments, args.out, args.doc, ROOT)

@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from coprod_sim.experiments.generated import results_stamp
 from coprod_sim.experiments.patterns import PATTERNS, Size
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def markdown(results, size: Size, seconds: float) -> str:
         f"{size.seeds} seeds with a 95% confidence interval (t distribution); runs use the baseline "
         f"district ({size.residents:,} residents, communities of {size.community_size:,}) for {size.steps} months "
         "unless stated, after the spin-up (`run.spin_up`), averaging the outcome window (stationary: "
-        f"docs/stationarity.md). Wall time {seconds / 60:.1f} min.",
+        f"docs/stationarity.md). Wall time {seconds / 60:.1f} min. " + results_stamp(),
         "",
         "| # | claim (DESIGN.md §7) | reproduced? |",
         "|---|---|---|",

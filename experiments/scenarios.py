@@ -26,6 +26,7 @@ from coprod_sim.attribution import differing, parameter_key
 from coprod_sim.config import load_config, read_yaml
 from coprod_sim.experiments.claims import REMEDIES
 from coprod_sim.experiments.findings import PRECISION, interval_cell, number
+from coprod_sim.experiments.generated import results_stamp
 from coprod_sim.experiments.scenario_attribution import (
     ATTRIBUTED,
     NAMED_AFTER,
@@ -254,7 +255,7 @@ def main() -> None:
         f"than ±{PRECISION:.0%} of the effect. Public spending is the full public cost: cash paid out of the fund "
         "plus concessions at their value (rent and tax forgone; docs/ODD.md §7.12). Approval waits are the "
         "Kaplan–Meier survival measure (applications still waiting count; §7.4). Read levels in "
-        "`results/compare/all/compare.csv`.",
+        "`results/compare/all/compare.csv`. " + results_stamp(),
         "",
         *_table("Services and equity", SERVICE_OUTCOMES, configs[1:], table),
         *_table("Cost and governance", COST_OUTCOMES, configs[1:], table),

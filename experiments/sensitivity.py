@@ -27,6 +27,7 @@ import yaml
 import coprod_sim
 from coprod_sim.config import read_yaml
 from coprod_sim.config.registry import ASSUMPTION, by_role, study_levers
+from coprod_sim.experiments.generated import results_stamp
 from coprod_sim.model import KEY_OUTCOMES
 from coprod_sim.sweeps.analysis import leading_factors, sign_stability
 
@@ -171,7 +172,7 @@ def section(name: str, command: str, report: Any, size_note: str) -> str:
               f"{meta['runs']} runs taking {report.run_seconds / 60:.1f} min of compute in all (wall time "
               f"{_wall(report)} on this {os.cpu_count()}-core machine). Full report: `{_rel(report.out)}/report.md`; "
               "table: "
-              f"`{_rel(report.out)}/indices.csv`.", "",
+              f"`{_rel(report.out)}/indices.csv`. " + results_stamp(), "",
               f"| outcome | leading factors by {rank.replace('mu_star', 'μ*')} [95% CI] | seed noise (single runs) |"
               + (" effect sign stable? |" if meta["effects"] else ""),
               "|---|---|---|" + ("---|" if meta["effects"] else "")]

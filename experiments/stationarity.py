@@ -18,10 +18,17 @@ from pathlib import Path
 import pandas as pd
 
 from coprod_sim.config import load_config
-from coprod_sim.experiments.stationarity import ABSOLUTE_TOLERANCE, check_scenario, recheck_flagged
+from coprod_sim.experiments.generated import results_stamp
+from coprod_sim.experiments.stationarity import (
+    ABSOLUTE_TOLERANCE,
+    add_settling_months,
+    check_scenario,
+    recheck_flagged,
+)
 from coprod_sim.model import DRIFT_Z
 
 ROOT = Path(__file__).resolve().parents[1]
+HORIZON = 4  # a pair that drifts is followed to this many times its scenario's length (and checked at twice that)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _value(x: float) -> str:
     return "–" if pd.isna(x) else f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _how_long_to_run(confirmed: pd.DataFrame, seeds: int) -> list[str]:
+    """What a pair that drifts means for a reader, and how long its scenario must run to read it settled."""
+    if confirmed.empty:
+        return []
+    lines = ["A pair that drifts is read before it has settled: at the scenario's length its level is still on its "
+             f"way. Each was followed on {seeds} more seeds (root seed 2) to {2 * HORIZON} times its scenario's length, "
+             "and read at 1, 2, … "
+             f"{HORIZON} times that length against the window twice as late, by the same rule:", ""]
+    for r in confirmed.itertuples():
+        where = f"`{r.scenario}`, `{r.outcome}`"
+        if pd.isna(r.settles_by):
+            lines.append(f"- {where}: still drifting when read at {HORIZON * r.months} months; do not read its level "
+                         "as a settled state.")
+        else:
+            lines.append(f"- {where}: settled when read at {int(r.settles_by)} months: run it with `run.steps` of at "
+                         f"least {int(r.settles_by)} to read its settled level ({r.months} by default).")
+    return [*lines, "", "The scenario's other outcomes are read settled at its default length.", ""]
 
 
 def _figures(r, with_n: bool = False) -> str:
@@ -61,7 +87,7 @@ def markdown(table: pd.DataFrame, seeds: int, seconds: float) -> str:
         "for need met and mean satisfaction, it exceeds "
         f"{ABSOLUTE_TOLERANCE['quality.needs_met_share']} and {ABSOLUTE_TOLERANCE['quality.satisfaction_mean']} "
         "(significant or not); otherwise the two windows *agree* "
-        "(`coprod_sim.experiments.stationarity`).",
+        "(`coprod_sim.experiments.stationarity`). " + results_stamp(),
         "",
         f"Testing {table['scenario'].nunique()} scenarios at a family-wise 5% each, "
         f"{0.05 * table['scenario'].nunique():.1f} are expected to flag a pair by chance even if all are "
@@ -86,6 +112,7 @@ def markdown(table: pd.DataFrame, seeds: int, seconds: float) -> str:
         lines += [f"| {r.scenario} | {_figures(r)} | {'**drifts again**' if r.confirmed else 'agrees'} |"
                   for r in failing.itertuples()]
         lines.append("")
+    lines += _how_long_to_run(confirmed, seeds)
     lines += ["## Every scenario", ""]
     for scenario, rows in table.groupby("scenario", sort=False):
         lines += [f"### `{scenario}` ({int(rows['months'].iloc[0])} months)", "",
@@ -106,6 +133,7 @@ def main() -> None:
     scenarios.insert(0, scenarios.pop(scenarios.index("baseline")))
     tables = [check_scenario(s, args.seeds, Path(args.out) / s, workers=args.workers) for s in scenarios]
     table = recheck_flagged(pd.concat(tables, ignore_index=True), args.seeds, args.out, workers=args.workers)
+    table = add_settling_months(table, args.seeds, args.out, horizon=HORIZON, workers=args.workers)
     Path(args.out).mkdir(parents=True, exist_ok=True)
     table.to_csv(Path(args.out) / "stationarity.csv", index=False)
     (ROOT / "docs" / "stationarity.md").write_text(markdown(table, args.seeds, time.perf_counter() - started),

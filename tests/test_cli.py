@@ -113,7 +113,7 @@ def _cli(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "coprod_sim", *args], capture_output=True, text=True, cwd=ROOT, **kw)
 
 
-def test_python_dash_m_and_version_print_version_and_commit():
+def test_python_dash_m_and_version_print_version_commit_and_results_id():
     import coprod_sim
     from coprod_sim.runs import git_commit
 
@@ -121,6 +121,8 @@ def test_python_dash_m_and_version_print_version_and_commit():
     assert proc.returncode == 0 and proc.stderr == ""
     assert proc.stdout.startswith(f"coprod-sim {coprod_sim.__version__} (")
     assert (git_commit() or "commit unknown") in proc.stdout
+    in_force = json.loads((ROOT / "tests" / "reference_outputs.json").read_text())["results_id"]
+    assert f"results id {in_force}" in proc.stdout
 
 
 def test_output_into_a_closed_pipe_ends_quietly():
@@ -167,7 +169,8 @@ def test_a_built_wheel_carries_the_scenarios_and_runs_one_by_name(tmp_path):
     source = tmp_path / "source"  # build from a copy: an in-tree build would leave build/ in the checkout
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copytree(ROOT / "experiments", source / "experiments")
-    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "setup.py", "README.md", "LICENSE", "tests/reference_outputs.json"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path / "dist"),
                     str(source)], check=True, capture_output=True)
@@ -187,6 +190,11 @@ def test_a_built_wheel_carries_the_scenarios_and_runs_one_by_name(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(str(tmp_path / "site"))
     assert (tmp_path / "out" / "summary.json").is_file()
+    # the wheel names the results its code computes, as a checkout does
+    in_force = json.loads((ROOT / "tests" / "reference_outputs.json").read_text())["results_id"]
+    version = subprocess.run([sys.executable, "-m", "coprod_sim", "--version"], capture_output=True, text=True,
+                             cwd=tmp_path, env=env)
+    assert version.returncode == 0 and f"results id {in_force}" in version.stdout, version.stdout + version.stderr
     # the example specs travel with the wheel: listed from it and copied out to edit
     listing = subprocess.run([sys.executable, "-m", "coprod_sim", "examples", "--copy", "mine"], capture_output=True,
                              text=True, cwd=tmp_path, env=env)

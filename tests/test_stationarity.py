@@ -203,3 +203,35 @@ def test_exits_are_a_monthly_flow():
     m.run_model()
     monthly = m.timeseries()["cost.operator_exits"]
     assert monthly.sum() == sum(m.market.exits.values()) and monthly.max() < monthly.sum()
+
+
+def test_a_drifting_outcome_settles_at_the_first_reading_whose_later_window_agrees():
+    rng = np.random.default_rng(2)
+    months = np.arange(1, 65)
+    # falls steadily until month 20, then flat: read at 8 or 16 it is still moving, at 24 it has settled
+    falling = {r: 2.0 - 0.05 * np.minimum(months, 20) + 0.005 * rng.standard_normal(64) for r in range(8)}
+    from coprod_sim.experiments.stationarity import settled_reading
+    assert settled_reading(_steps(falling), "x", months=8, window=4, horizon=4) == 24
+    # a steady trend never settles within the horizon
+    trend = {r: 2.0 - 0.05 * months + 0.005 * rng.standard_normal(64) for r in range(8)}
+    assert settled_reading(_steps(trend), "x", months=8, window=4, horizon=4) is None
+
+
+def test_a_pair_that_drifts_gets_the_month_from_which_it_reads_settled(tmp_path, monkeypatch):
+    from coprod_sim.experiments.stationarity import add_settling_months
+
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "start.yaml"  # no spin-up: the start-up transient is real drift, and it ends
+    config.write_text("population: {residents: 1500}\nspace: {community_size: 750}\n"
+                      "run: {steps: 8, outcome_window: 4, spin_up: 0}\n")
+    table = pd.DataFrame({"scenario": ["start", "start"], "outcome": ["quality.needs_met_share", "quantity.capacity"],
+                          "confirmed": [True, np.nan]})
+    found = add_settling_months(table, seeds=4, out=tmp_path, horizon=3, backend="serial",
+                                configs={"start": config}).set_index("outcome")["settles_by"]
+    runs = pd.read_parquet(tmp_path / "start-settling" / "runs.parquet")
+    steps = pd.read_parquet(tmp_path / "start-settling" / "steps.parquet")
+    assert steps["step"].max() == 48 and runs["seed"].nunique() == 4  # 2 × horizon 3 × 8 months
+    from coprod_sim.experiments.stationarity import settled_reading
+    expected = settled_reading(steps, "quality.needs_met_share", 8, 4, 3)
+    assert pd.isna(found["quality.needs_met_share"]) if expected is None else found["quality.needs_met_share"] == expected
+    assert pd.isna(found["quantity.capacity"])  # not drifting: not run

@@ -30,6 +30,7 @@ from .findings import (
     signed_number,
 )
 from .findings_attribution import attribution_head, attribution_lines
+from .generated import results_stamp
 from .robustness import Screen, read_screen, robustness_head, robustness_lines
 from .scenario_attribution import Splits, read_splits
 
@@ -234,6 +235,16 @@ def section(exp: Experiment, folder: Path, doc: Path, root: Path, screen: Screen
     return lines, (exp.claim, verdict, carrying_number(predictions))
 
 
+def tables_results(metas: list[dict]) -> str:
+    """Which results the page's numbers come from: those its tables were computed on (each experiment records
+    its own, so a page rewritten from older tables names their results, not today's)."""
+    found = sorted({m.get("results_id") or "unknown" for m in metas})
+    if len(found) <= 1:
+        return results_stamp(found[0] if found else "unknown")
+    return (results_stamp("unknown") + f" Its experiments' tables come from different results ({', '.join(found)}): "
+            "rerun the experiments whose results are not the ones in force.")
+
+
 def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -> Path:
     """docs/findings.md from the experiments' folders under ``out`` (those that have run)."""
     sections: list[str] = []
@@ -258,6 +269,8 @@ def write_doc(experiments: list[Experiment], out: Path, doc: Path, root: Path) -
         "the other docs never used, and judged by one rule:",
         "",
         VERDICT_RULE,
+        "",
+        tables_results(metas),
         "",
         "Cells are effects (arm − reference, or a factorial contrast) with their 95% interval over paired "
         f"replicates; `*` marks an interval that excludes zero, `†` one that excludes zero but is wider than "

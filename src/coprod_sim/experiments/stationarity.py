@@ -13,8 +13,9 @@ than the 95% confidence half-width of the reporting window's mean over seeds (St
 noise nor small beside the seed-to-seed spread; or (b) for the two key outcomes, the drift is larger
 than an absolute tolerance (0.02 of need met, 0.05 of mean satisfaction), significant or not. Otherwise
 the windows *agree*. A flagged scenario is checked again on fresh seeds (:func:`recheck_flagged`), and a
-pair drifts only when both checks flag it. ``experiments/stationarity.py`` runs it for every shipped scenario and writes
-``docs/stationarity.md``.
+pair drifts only when both checks flag it. For a pair that drifts, :func:`settling_month` finds from which
+reading month on it would agree, so the docs can say how long to run. ``experiments/stationarity.py`` runs
+it for every shipped scenario and writes ``docs/stationarity.md``.
 """
 
 from __future__ import annotations
@@ -110,18 +111,25 @@ def check_scenario(scenario: str | Path, seeds: int, out: str | Path, outcomes: 
     """
     run = load_config(scenario).run
     months, window = run.steps, run.outcome_window
-    spec = {"name": f"stationarity-{Path(str(scenario)).stem}", "base": str(scenario),
-            "design": {"type": "explicit", "points": [{"run.steps": 2 * months}]},
-            "replicates": seeds, "seed": root_seed, "outputs": {"summary": ["steps"], "steps": list(outcomes)}}
-    report = sweep(spec, out=out, backend=backend, workers=workers)
-    if report.failed or not report.complete:
-        raise RuntimeError(f"stationarity: of the {scenario} runs, {report.failed} failed and {report.lost} were lost; "
-                           f"see {out} (run again to retry)")
-    steps = pd.read_parquet(Path(out) / "steps.parquet")
+    steps = _monthly(scenario, "stationarity", 2 * months, outcomes, seeds, root_seed, out, backend, workers)
     table = compare_windows(steps, outcomes, months, window, run.convergence_tolerance)
     table.insert(0, "scenario", Path(str(scenario)).stem)
     table.insert(1, "months", months)
     return table
+
+
+def _monthly(scenario: str | Path, purpose: str, months: int, outcomes: Sequence[str], seeds: int, root_seed: int,
+             out: str | Path, backend: str | None, workers: int | None) -> pd.DataFrame:
+    """The monthly outcomes of ``seeds`` runs of a scenario to ``months`` reported months: a sweep, resumable in
+    ``out`` (finished runs are reused)."""
+    spec = {"name": f"{purpose}-{Path(str(scenario)).stem}", "base": str(scenario),
+            "design": {"type": "explicit", "points": [{"run.steps": months}]},
+            "replicates": seeds, "seed": root_seed, "outputs": {"summary": ["steps"], "steps": list(outcomes)}}
+    report = sweep(spec, out=out, backend=backend, workers=workers)
+    if report.failed or not report.complete:
+        raise RuntimeError(f"{purpose}: of the {scenario} runs to {months} months, {report.failed} failed and "
+                           f"{report.lost} were lost; see {out} (run again to retry)")
+    return pd.read_parquet(Path(out) / "steps.parquet")
 
 
 def recheck_flagged(table: pd.DataFrame, seeds: int, out: str | Path, backend: str | None = None,
@@ -141,4 +149,48 @@ def recheck_flagged(table: pd.DataFrame, seeds: int, out: str | Path, backend: s
                                workers=workers, root_seed=1).set_index("outcome")["agrees"]
         rows = flagged.index[flagged["scenario"] == scenario]
         table.loc[rows, "confirmed"] = ~again.loc[table.loc[rows, "outcome"]].to_numpy()
+    return table
+
+
+def settling_months(scenario: str | Path, outcomes: Sequence[str], seeds: int, out: str | Path, horizon: int = 4,
+                    backend: str | None = None, workers: int | None = None,
+                    root_seed: int = 2) -> dict[str, int | None]:
+    """For pairs that drift: per outcome, the first reading month ``m`` = T, 2T, … ``horizon``·T at which the
+    window ending at ``m`` agrees with the window ending at ``2m`` (the rule of :func:`compare_windows`), so
+    that a run of ``run.steps`` ≥ ``m`` reads it settled; None if it has not settled within the horizon.
+
+    The runs go to ``2·horizon·T`` months on seeds neither check used (root seed 2), resumable in ``out``.
+    """
+    run = load_config(scenario).run
+    months, window = run.steps, run.outcome_window
+    steps = _monthly(scenario, "settling", 2 * horizon * months, outcomes, seeds, root_seed, out, backend, workers)
+    return {outcome: settled_reading(steps, outcome, months, window, horizon, run.convergence_tolerance)
+            for outcome in outcomes}
+
+
+def settled_reading(steps: pd.DataFrame, outcome: str, months: int, window: int, horizon: int,
+                    tolerance: float = 0.1) -> int | None:
+    """The first reading month ``m`` = ``months``, 2·``months``, … ``horizon``·``months`` whose window agrees
+    with the window ending at ``2m`` (:func:`compare_windows`), or None; ``steps`` must reach
+    ``2·horizon·months``."""
+    for reading in range(months, horizon * months + 1, months):
+        if compare_windows(steps, [outcome], reading, window, tolerance)["agrees"].iloc[0]:
+            return reading
+    return None
+
+
+def add_settling_months(table: pd.DataFrame, seeds: int, out: str | Path, horizon: int = 4,
+                        backend: str | None = None, workers: int | None = None,
+                        configs: Mapping[str, str | Path] | None = None) -> pd.DataFrame:
+    """Adds ``settles_by`` (:func:`settling_months`) to each pair that drifts (``confirmed``); missing elsewhere,
+    and for a pair that has not settled within ``horizon`` times the scenario's length."""
+    table = table.copy()
+    table["settles_by"] = pd.Series(dtype="Int64")
+    drifting = table[table["confirmed"] == True]  # noqa: E712 (object column: True, False or missing)
+    for name, rows in drifting.groupby("scenario", sort=False):
+        scenario = str(name)
+        found = settling_months((configs or {}).get(scenario, scenario), list(rows["outcome"]), seeds,
+                                Path(out) / f"{scenario}-settling", horizon=horizon, backend=backend, workers=workers)
+        for i, outcome in rows["outcome"].items():
+            table.loc[i, "settles_by"] = found[outcome]
     return table

@@ -20,6 +20,7 @@ FINGERPRINT_PACKAGES = ("mesa", "numpy", "scipy")  # libraries whose version can
 SOURCE_SUFFIXES = (".py", ".yaml")  # the package's code and the parameters and scenarios it reads
 NOT_SOURCE = ("__pycache__", "examples")  # example specs (shipped in wheels only) do not change results
 BUILD_INFO = "build_info.json"  # written into wheels by setup.py
+REFERENCE_OUTPUTS = ("tests", "reference_outputs.json")  # where a source checkout keeps its results id
 
 
 @cache
@@ -53,6 +54,24 @@ def git_commit() -> str | None:
 
 
 @cache
+def results_id() -> str | None:
+    """The id of the results this code computes (docs/CHANGELOG.md says which model each id is), so a document
+    or a paper can name the results its numbers come from.
+
+    A wheel records it at build time (setup.py); a source checkout reads it from
+    ``tests/reference_outputs.json``, which ``tests/test_reference_outputs.py`` keeps equal to what the code
+    computes. None when neither is there.
+    """
+    here = Path(__file__).resolve().parent
+    for path in (here.parent / BUILD_INFO, here.parents[2].joinpath(*REFERENCE_OUTPUTS)):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            found = json.loads(path.read_text(encoding="utf-8")).get("results_id")
+            if isinstance(found, str) and found:
+                return found
+    return None
+
+
+@cache
 def code_fingerprint() -> str:
     """What decides a run's numbers, as one hash: the content of the installed package's source files
     (code, parameters, shipped scenarios) and the versions of mesa, numpy and scipy.
@@ -75,8 +94,10 @@ def fingerprint_of(package: Path, versions: dict[str, str]) -> str:
 
 
 def version_text() -> str:
-    """``coprod-sim 0.2.0 (commit 1a2b3c4…)``, as ``coprod-sim --version`` prints it."""
+    """``coprod-sim 0.2.0 (commit 1a2b3c4…, results id f4bf3f06a8a8)``, as ``coprod-sim --version`` prints it."""
     from .. import __version__
 
     commit = git_commit()
-    return f"coprod-sim {__version__} ({'commit ' + commit if commit else 'not a git checkout: commit unknown'})"
+    known = results_id()
+    return (f"coprod-sim {__version__} ({'commit ' + commit if commit else 'not a git checkout: commit unknown'}, "
+            f"{'results id ' + known if known else 'results id unknown'})")

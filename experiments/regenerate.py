@@ -1,0 +1,64 @@
+"""Regenerate every document an experiment writes whose numbers come from other results than those in force.
+
+Each generated document (or section) names the results id it was computed from; after a change that moves
+results (docs/CHANGELOG.md), this reruns the stale ones, in an order where a document is written after those
+it quotes, each by the command it names. It can be stopped and run again: documents already regenerated
+name the new results and are skipped, and each experiment resumes its own runs.
+
+    .venv/bin/python experiments/regenerate.py --dry-run     # which documents are stale, and the commands
+    .venv/bin/python experiments/regenerate.py               # rerun them (hours on a 2-core machine)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from coprod_sim.experiments.generated import GENERATED_DOCS, GeneratedDoc, stamped_results
+from coprod_sim.runs import results_id
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options (also read by tests/test_docs.py to check the documented commands)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true", help="list the stale documents and their commands; run nothing")
+    return parser
+
+
+def stale(in_force: str) -> list[tuple[GeneratedDoc, str | None]]:
+    """The generated documents that name other results than ``in_force`` (or none), in regeneration order."""
+    found = [(entry, stamped_results(ROOT, entry)) for entry in GENERATED_DOCS]
+    return [(entry, named) for entry, named in found if named != in_force]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    in_force = results_id()
+    if in_force is None:
+        print("error: no results id in force (tests/reference_outputs.json): run this from a source checkout",
+              file=sys.stderr)
+        return 2
+    todo = stale(in_force)
+    print(f"results in force: {in_force}; {len(todo)} of {len(GENERATED_DOCS)} generated documents are stale")
+    for entry, named in todo:
+        print(f"  {entry.name}: {'results ' + named if named else 'names no results'} → {entry.command}")
+    if args.dry_run:
+        return 0
+    for entry, _ in todo:
+        print(f"\n=== {entry.name}: {entry.command}", flush=True)
+        argv_of = shlex.split(entry.command)
+        done = subprocess.run([sys.executable, *argv_of[1:]], cwd=ROOT, check=False)
+        if done.returncode != 0:
+            print(f"error: `{entry.command}` failed (exit status {done.returncode}); {entry.name} is still stale. "
+                  "Fix the cause and run this again: what is done is kept.", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
