@@ -211,10 +211,11 @@ def test_a_drifting_outcome_settles_at_the_first_reading_whose_later_window_agre
     # falls steadily until month 20, then flat: read at 8 or 16 it is still moving, at 24 it has settled
     falling = {r: 2.0 - 0.05 * np.minimum(months, 20) + 0.005 * rng.standard_normal(64) for r in range(8)}
     from coprod_sim.experiments.stationarity import settled_reading
-    assert settled_reading(_steps(falling), "x", months=8, window=4, horizon=4) == 24
+    found = settled_reading(_steps(falling), "x", months=8, window=4, horizon=4)
+    assert found.month == 24 and found.level == pytest.approx(1.0, abs=0.01) and found.late == pytest.approx(1.0, abs=0.01)
     # a steady trend never settles within the horizon
     trend = {r: 2.0 - 0.05 * months + 0.005 * rng.standard_normal(64) for r in range(8)}
-    assert settled_reading(_steps(trend), "x", months=8, window=4, horizon=4) is None
+    assert settled_reading(_steps(trend), "x", months=8, window=4, horizon=4).month is None
 
 
 def test_a_pair_that_drifts_gets_the_month_from_which_it_reads_settled(tmp_path, monkeypatch):
@@ -227,11 +228,13 @@ def test_a_pair_that_drifts_gets_the_month_from_which_it_reads_settled(tmp_path,
     table = pd.DataFrame({"scenario": ["start", "start"], "outcome": ["quality.needs_met_share", "quantity.capacity"],
                           "confirmed": [True, np.nan]})
     found = add_settling_months(table, seeds=4, out=tmp_path, horizon=3, backend="serial",
-                                configs={"start": config}).set_index("outcome")["settles_by"]
+                                configs={"start": config}).set_index("outcome")
     runs = pd.read_parquet(tmp_path / "start-settling" / "runs.parquet")
     steps = pd.read_parquet(tmp_path / "start-settling" / "steps.parquet")
     assert steps["step"].max() == 48 and runs["seed"].nunique() == 4  # 2 × horizon 3 × 8 months
     from coprod_sim.experiments.stationarity import settled_reading
     expected = settled_reading(steps, "quality.needs_met_share", 8, 4, 3)
-    assert pd.isna(found["quality.needs_met_share"]) if expected is None else found["quality.needs_met_share"] == expected
-    assert pd.isna(found["quantity.capacity"])  # not drifting: not run
+    row = found.loc["quality.needs_met_share"]
+    assert pd.isna(row["settles_by"]) if expected.month is None else row["settles_by"] == expected.month
+    assert (row["settled_level"], row["settled_late"]) == (expected.level, expected.late)
+    assert found.loc["quantity.capacity", ["settles_by", "settled_level", "settled_late"]].isna().all()  # not run

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,19 @@ from ..sweeps import analysis
 from ..sweeps.engine import sweep
 
 ABSOLUTE_TOLERANCE = {"quality.needs_met_share": 0.02, "quality.satisfaction_mean": 0.05}
+# the headline outcomes, and the operator mix in full: a headline count of operators can drift because a kind
+# the headline list leaves out (state-owned firms, which enter thin markets and have their losses covered)
+# displaces it
+CHECKED_OUTCOMES = (*HEADLINE_KEYS, "operators.state_owned_active")
+
+
+class Settling(NamedTuple):
+    """Where a drifting pair reads settled: the reading month (None if not within the horizon) and, at that
+    month (or the horizon's last), the level read and the level twice as late, as seed means."""
+
+    month: int | None
+    level: float
+    late: float
 
 
 def window_means(steps: pd.DataFrame, outcome: str, last_month: int, window: int) -> pd.Series:
@@ -102,7 +116,7 @@ def holm(p_values: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def check_scenario(scenario: str | Path, seeds: int, out: str | Path, outcomes: Sequence[str] = HEADLINE_KEYS,
+def check_scenario(scenario: str | Path, seeds: int, out: str | Path, outcomes: Sequence[str] = CHECKED_OUTCOMES,
                    backend: str | None = None, workers: int | None = None, root_seed: int = 0) -> pd.DataFrame:
     """Run ``seeds`` replicates of a scenario to twice its length and compare its two windows.
 
@@ -154,7 +168,7 @@ def recheck_flagged(table: pd.DataFrame, seeds: int, out: str | Path, backend: s
 
 def settling_months(scenario: str | Path, outcomes: Sequence[str], seeds: int, out: str | Path, horizon: int = 4,
                     backend: str | None = None, workers: int | None = None,
-                    root_seed: int = 2) -> dict[str, int | None]:
+                    root_seed: int = 2) -> dict[str, Settling]:
     """For pairs that drift: per outcome, the first reading month ``m`` = T, 2T, … ``horizon``·T at which the
     window ending at ``m`` agrees with the window ending at ``2m`` (the rule of :func:`compare_windows`), so
     that a run of ``run.steps`` ≥ ``m`` reads it settled; None if it has not settled within the horizon.
@@ -169,28 +183,31 @@ def settling_months(scenario: str | Path, outcomes: Sequence[str], seeds: int, o
 
 
 def settled_reading(steps: pd.DataFrame, outcome: str, months: int, window: int, horizon: int,
-                    tolerance: float = 0.1) -> int | None:
+                    tolerance: float = 0.1) -> Settling:
     """The first reading month ``m`` = ``months``, 2·``months``, … ``horizon``·``months`` whose window agrees
-    with the window ending at ``2m`` (:func:`compare_windows`), or None; ``steps`` must reach
-    ``2·horizon·months``."""
+    with the window ending at ``2m`` (:func:`compare_windows`), with the two levels; month None if none does
+    (the levels are then the last reading's). ``steps`` must reach ``2·horizon·months``."""
     for reading in range(months, horizon * months + 1, months):
-        if compare_windows(steps, [outcome], reading, window, tolerance)["agrees"].iloc[0]:
-            return reading
-    return None
+        row = compare_windows(steps, [outcome], reading, window, tolerance).iloc[0]
+        if row["agrees"]:
+            return Settling(reading, row["report_mean"], row["late_mean"])
+    return Settling(None, row["report_mean"], row["late_mean"])
 
 
 def add_settling_months(table: pd.DataFrame, seeds: int, out: str | Path, horizon: int = 4,
                         backend: str | None = None, workers: int | None = None,
                         configs: Mapping[str, str | Path] | None = None) -> pd.DataFrame:
-    """Adds ``settles_by`` (:func:`settling_months`) to each pair that drifts (``confirmed``); missing elsewhere,
-    and for a pair that has not settled within ``horizon`` times the scenario's length."""
+    """Adds ``settles_by`` (:func:`settling_months`: missing if not within ``horizon`` times the scenario's
+    length) and the levels read there and twice as late (``settled_level``, ``settled_late``) to each pair that
+    drifts (``confirmed``); missing elsewhere."""
     table = table.copy()
     table["settles_by"] = pd.Series(dtype="Int64")
+    table["settled_level"] = table["settled_late"] = np.nan
     drifting = table[table["confirmed"] == True]  # noqa: E712 (object column: True, False or missing)
     for name, rows in drifting.groupby("scenario", sort=False):
         scenario = str(name)
         found = settling_months((configs or {}).get(scenario, scenario), list(rows["outcome"]), seeds,
                                 Path(out) / f"{scenario}-settling", horizon=horizon, backend=backend, workers=workers)
         for i, outcome in rows["outcome"].items():
-            table.loc[i, "settles_by"] = found[outcome]
+            table.loc[i, ["settles_by", "settled_level", "settled_late"]] = list(found[outcome])
     return table
