@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coprod_sim.experiments.generated import GENERATED_DOCS, GeneratedDoc, stamped_results
+from coprod_sim.experiments.generated import GENERATED_DOCS, GeneratedDoc, last_wall_minutes, stamped_results
 from coprod_sim.runs import results_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,8 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     todo = stale(in_force)
     print(f"results in force: {in_force}; {len(todo)} of {len(GENERATED_DOCS)} generated documents are stale")
-    for entry, named in todo:
-        print(f"  {entry.name}: {'results ' + named if named else 'names no results'} → {entry.command}")
+    minutes = [last_wall_minutes(ROOT, entry) for entry, _ in todo]
+    for (entry, named), took in zip(todo, minutes, strict=True):
+        last = f"{took:g} min last time" if took is not None else "time not recorded"
+        print(f"  {entry.name}: {'results ' + named if named else 'names no results'} ({last}) → {entry.command}")
+    if todo:
+        unknown = sum(m is None for m in minutes)
+        print(f"about {sum(m for m in minutes if m is not None):.0f} min in all, as long as they took last time"
+              + (f" (and {unknown} that did not record it)" if unknown else ""))
     if args.dry_run:
         return 0
     for entry, _ in todo:

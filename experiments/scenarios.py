@@ -14,8 +14,10 @@ without the evidence.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -238,6 +240,7 @@ def _equity_notes(table: pd.DataFrame, replicates: int) -> list[str]:
 
 def main() -> None:
     args = build_parser().parse_args()
+    started = time.perf_counter()
     configs = [ROOT / "configs" / "baseline.yaml", *sorted(p for p in (ROOT / "configs").glob("*.yaml") if p.stem != "baseline")]
     cmd = [sys.executable, "-m", "coprod_sim", "compare", *map(str, configs), "--replicates",
            str(args.replicates), "--out", args.out]
@@ -245,6 +248,11 @@ def main() -> None:
         cmd += ["--outcome", outcome]
     subprocess.run(cmd, check=True, cwd=ROOT)
     table = pd.read_csv(Path(args.out) / "compare.csv")
+    dose = stake_dose_response(args.dose_replicates, Path(args.out).parent / "stake_dose",
+                               table[table["scenario"].str.endswith("out_interest_binding.yaml")
+                                     & (table["outcome"] == "quality.needs_met_share")].iloc[0])
+    attribution = attribution_section(args.attribution_replicates)
+    minutes = (time.perf_counter() - started) / 60
     lines = [
         "# Scenarios compared with the fragmented baseline",
         "",
@@ -255,14 +263,12 @@ def main() -> None:
         f"than ±{PRECISION:.0%} of the effect. Public spending is the full public cost: cash paid out of the fund "
         "plus concessions at their value (rent and tax forgone; docs/ODD.md §7.12). Approval waits are the "
         "Kaplan–Meier survival measure (applications still waiting count; §7.4). Read levels in "
-        "`results/compare/all/compare.csv`. " + results_stamp(),
+        f"`results/compare/all/compare.csv`. Wall time {minutes:.0f} min on {os.cpu_count()} cores. " + results_stamp(),
         "",
         *_table("Services and equity", SERVICE_OUTCOMES, configs[1:], table),
         *_table("Cost and governance", COST_OUTCOMES, configs[1:], table),
-        *stake_dose_response(args.dose_replicates, Path(args.out).parent / "stake_dose",
-                             table[table["scenario"].str.endswith("out_interest_binding.yaml")
-                                   & (table["outcome"] == "quality.needs_met_share")].iloc[0]),
-        *attribution_section(args.attribution_replicates),
+        *dose,
+        *attribution,
         "Reading notes:",
         "",
         *_precision_notes(table, args.replicates),

@@ -20,6 +20,8 @@ from pathlib import Path
 from ..runs import results_id
 
 RESULTS_STAMP = re.compile(r"Results id `([0-9a-f]+|unknown)`")
+# how a generated document records how long it took: a whole set's total first, then a single wall time
+WALL_TIME = (re.compile(r"(\d+(?:\.\d+)?) min of wall time"), re.compile(r"[Ww]all time (\d+(?:\.\d+)?) min"))
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,14 @@ def generated_text(root: Path, entry: GeneratedDoc) -> str:
         return ""
     end = text.find("<!-- study:", start + len(entry.section))
     return text[start:end if end >= 0 else None]
+
+
+def last_wall_minutes(root: Path, entry: GeneratedDoc) -> float | None:
+    """How long the document (or its section) took to generate last time, as it records it; None if it does
+    not say."""
+    text = generated_text(root, entry)
+    found = next((m for m in (pattern.search(text) for pattern in WALL_TIME) if m), None)
+    return float(found.group(1)) if found else None
 
 
 def stamped_results(root: Path, entry: GeneratedDoc) -> str | None:
