@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import json
 import os
 import statistics
@@ -86,11 +87,14 @@ def timed(plan: SweepPlan, out: Path, workers: int, cache: Path) -> float:
 
 def cpu_per_run(plan: SweepPlan, n: int, cache: Path) -> float:
     """CPU seconds per run of the first ``n`` runs of ``plan`` in this process (worlds from ``cache``), set up
-    as a worker process is."""
+    as a worker process is and measuring what a worker measures (the plan's outputs)."""
     from coprod_sim.runs import simulate
 
     tasks = plan.tasks[:n]
-    simulate(tasks[0].cfg, tasks[0].seed, cache=cache)  # imports and the world into memory, as in a worker
+    as_worker: dict[str, object] = {"cache": cache}
+    if "measured" in inspect.signature(simulate).parameters:  # not in commits before it (--against)
+        as_worker["measured"] = (*plan.summary_outcomes, *plan.step_outcomes)
+    simulate(tasks[0].cfg, tasks[0].seed, **as_worker)  # imports and the world into memory, as in a worker
     try:  # a worker takes its imports out of the garbage collector's passes after its first batch
         from coprod_sim.sweeps.worker import freeze_startup_objects
     except ImportError:  # a version whose workers did not (--against an older commit)
@@ -99,7 +103,7 @@ def cpu_per_run(plan: SweepPlan, n: int, cache: Path) -> float:
         freeze_startup_objects()
     start = time.process_time()
     for task in tasks:
-        simulate(task.cfg, task.seed, cache=cache)
+        simulate(task.cfg, task.seed, **as_worker)
     return (time.process_time() - start) / len(tasks)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import SMALL_PARAMS
 
@@ -96,3 +97,44 @@ def test_no_survey_means_no_item_ratings(respondents):
     summary = coprod_sim.run("baseline", {**SMALL_PARAMS, "satisfaction.survey_respondents": respondents,
                                           "run.steps": 2, "run.outcome_window": 2}, seed=0).summary
     assert np.isnan(summary["quality.satisfaction_mean.meals"])
+
+
+def test_a_run_measures_only_what_its_caller_reads_and_nothing_else_changes():
+    """The optional outcomes (survey items, the public-services Gini) are left out when nobody reads them;
+    the world and every outcome measured stay the same, bit for bit, and the convergence check keeps its series."""
+    from coprod_sim.model.outcomes import HEADLINE_KEYS, OPTIONAL_OUTCOMES
+    from coprod_sim.runs import simulate
+
+    cfg = coprod_sim.load_config("baseline", SMALL_PARAMS)
+    full = simulate(cfg, seed=5)
+    lean = simulate(cfg, seed=5, measured=["quality.needs_met_share"])
+    assert set(full.timeseries.columns) >= OPTIONAL_OUTCOMES and set(full.summary) >= OPTIONAL_OUTCOMES
+    assert not OPTIONAL_OUTCOMES & set(lean.timeseries.columns) and not OPTIONAL_OUTCOMES & set(lean.summary)
+    assert not OPTIONAL_OUTCOMES & set(HEADLINE_KEYS)  # the convergence check never lacks a series
+    kept = [c for c in full.timeseries.columns if c not in OPTIONAL_OUTCOMES]
+    assert list(lean.timeseries.columns) == kept
+    assert lean.timeseries.equals(full.timeseries[kept])  # same values, bit for bit
+    assert list(lean.summary) == [k for k in full.summary if k not in OPTIONAL_OUTCOMES]
+    np.testing.assert_array_equal(np.array(list(lean.summary.values()), dtype=float),
+                                  np.array([full.summary[k] for k in lean.summary], dtype=float))
+
+
+def test_asking_for_one_survey_item_measures_the_survey():
+    from coprod_sim.model.outcomes import SURVEY_KEYS, unmeasured
+
+    assert unmeasured(None) == frozenset()
+    assert unmeasured(["quality.satisfied_share.meals"]) == {"equity.public_access_gini"}
+    assert unmeasured(["equity.public_access_gini"]) == set(SURVEY_KEYS)
+    assert unmeasured(["quality.needs_met_share"]) == {*SURVEY_KEYS, "equity.public_access_gini"}
+
+
+def test_a_sweep_measures_its_outputs_and_gets_the_same_numbers(tmp_path):
+    spec = {"base": "baseline", "set": {**SMALL_PARAMS, "run.steps": 8, "run.outcome_window": 4}, "replicates": 2,
+            "design": {"type": "factorial", "parameters": {"incentive.assessment_weight": [0.05, 0.3]}}}
+    asked = ["quality.needs_met_share", "quality.satisfied_share.meals", "equity.access_gini"]
+    lean = coprod_sim.sweep({**spec, "outputs": {"summary": asked}}, out=tmp_path / "lean", backend="serial")
+    full = coprod_sim.sweep({**spec, "outputs": {"summary": "all"}}, out=tmp_path / "full", backend="serial")
+    lean_runs = pd.read_parquet(lean.out / "runs.parquet").set_index(["point_id", "replicate"]).sort_index()
+    full_runs = pd.read_parquet(full.out / "runs.parquet").set_index(["point_id", "replicate"]).sort_index()
+    assert (lean_runs["status"] == "ok").all()
+    pd.testing.assert_frame_equal(lean_runs[asked], full_runs[asked], check_exact=True)

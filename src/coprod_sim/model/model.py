@@ -25,7 +25,7 @@ payments taught the actors (``settle.Settlement``), the month's events
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -48,7 +48,7 @@ from .issues import IssuePipeline
 from .market import Market
 from .month import MonthRecord
 from .operators import Firm, GovernmentProvider, MutualAidGroup, OperatorRules, SocialOrganization
-from .outcomes import OutcomeCollector, measure
+from .outcomes import OutcomeCollector, measure, unmeasured
 from .residents import create_residents
 from .settle import Payments, Settlement
 from .space import DecayOperator, build_layout
@@ -142,7 +142,7 @@ class Model(mesa.Model):
     # ------------------------------------------------------------------ the month
     def step(self) -> None:
         """One reported month of the service supply chain (docs/ODD.md §3), then its outcomes."""
-        self.outcomes = measure(self, self._month())
+        self.outcomes = measure(self, self._month(), self.datacollector.unmeasured)
         self.datacollector.collect(self)
         self.running = self.steps < self.config.run.steps
 
@@ -205,6 +205,13 @@ class Model(mesa.Model):
         """Record a plain-language event for this month (only when ``explain`` is on)."""
         if self.explain:
             self.events.append(message)
+
+    def measure_only(self, outcomes: Collection[str] | None) -> None:
+        """From the next month on, measure only what the caller will read: the optional outcomes
+        (``outcomes.OPTIONAL_OUTCOMES``: the survey's per-type ratings, the public-services Gini) that are not
+        in ``outcomes`` are left out of ``outcomes``, the time series and the summary; None measures all.
+        The simulated world is the same either way, and so is every outcome measured."""
+        self.datacollector.unmeasured = unmeasured(outcomes)
 
     def summary(self) -> dict[str, float]:
         """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run), and the

@@ -11,7 +11,7 @@ the state the agents' decisions produced (DESIGN.md §4).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -216,14 +216,31 @@ SUMMARY_ONLY: tuple[Outcome, ...] = (
             "outcome windows, in standard errors", missing_when=TOO_SHORT),
 )
 SUMMARY_KEYS: tuple[str, ...] = (*OUTCOME_KEYS, *(o.key for o in SUMMARY_ONLY))
+# The monthly survey's per-type ratings and the public-services Gini take about a twelfth of a month and nothing
+# in the model reads them, so a run measures them only when its caller will read them (``Model.measure_only``;
+# a sweep reads only its declared outputs). The survey draws from the observation stream, so skipping it
+# changes nothing else. None of them is a headline outcome: the convergence check always has its series.
+SURVEY_KEYS: tuple[str, ...] = tuple(f"quality.{item}.{s}" for item in ("satisfaction_mean", "satisfied_share")
+                                     for s in SERVICE_TYPES)
+OPTIONAL_OUTCOMES: frozenset[str] = frozenset({*SURVEY_KEYS, "equity.public_access_gini"})
 
 
-def measure(model: Model, use: Consumption) -> dict[str, float]:
-    """All outcomes of one month as a flat dict, in ``OUTCOME_KEYS`` order."""
+def unmeasured(wanted: Collection[str] | None) -> frozenset[str]:
+    """The optional outcomes a run whose caller reads only ``wanted`` (None: every outcome) need not measure.
+    The survey rates every type at once, so it is skipped only if none of its items is wanted."""
+    if wanted is None:
+        return frozenset()
+    skip = OPTIONAL_OUTCOMES - set(wanted)
+    return skip if skip >= set(SURVEY_KEYS) else skip - set(SURVEY_KEYS)
+
+
+def measure(model: Model, use: Consumption, skip: frozenset[str] = frozenset()) -> dict[str, float]:
+    """The month's outcomes as a flat dict, in ``OUTCOME_KEYS`` order: all but those in ``skip``
+    (:func:`unmeasured`)."""
     out: dict[str, float] = {}
     out.update(_quantity(model, use))
-    out.update(_quality(model, use))
-    out.update(_equity(model, use))
+    out.update(_quality(model, use, survey=SURVEY_KEYS[0] not in skip))
+    out.update(_equity(model, use, public_gini="equity.public_access_gini" not in skip))
     out.update(_cost(model, out["quantity.services_delivered"]))
     out.update(_governance(model))
     out.update(_operators(model, use))
@@ -259,7 +276,7 @@ def _quantity(model: Model, use: Consumption) -> dict[str, float]:
     return out
 
 
-def _quality(model: Model, use: Consumption) -> dict[str, float]:
+def _quality(model: Model, use: Consumption, survey: bool = True) -> dict[str, float]:
     res = model.residents
     need_k = res.cell_need.sum(axis=0)
     served_k = (use.served_public + use.served_market + use.served_voluntary).sum(axis=0)
@@ -286,7 +303,8 @@ def _quality(model: Model, use: Consumption) -> dict[str, float]:
         out[f"quality.satisfaction_share.{level + 1}"] = float(counts[level])
     for k, s in enumerate(SERVICE_TYPES):
         out[f"quality.needs_met_share.{s}"] = float(served_k[k] / need_k[k]) if need_k[k] > 0 else np.nan
-    out.update(_survey(model, use))
+    if survey:
+        out.update(_survey(model, use))
     return out
 
 
@@ -317,18 +335,20 @@ def _survey(model: Model, use: Consumption) -> dict[str, float]:
     return out
 
 
-def _equity(model: Model, use: Consumption) -> dict[str, float]:
+def _equity(model: Model, use: Consumption, public_gini: bool = True) -> dict[str, float]:
     """Gaps as differences of group means; group weights are fixed per run (``Residents.group_weights``)."""
     res = model.residents
     w = res.group_weights  # columns: central, periphery, registered, migrant (each sums to 1, or 0 if empty)
     present = res.group_sizes > 0
     met, public, sat = (np.where(present, values @ w, np.nan)
                         for values in (use.met, use.met_public, res.satisfaction.astype(float)))
+    ginis = {"equity.access_gini": gini(use.met)}
+    if public_gini:
+        ginis["equity.public_access_gini"] = gini(use.met_public)
     return {
         "equity.center_periphery_gap": float(met[0] - met[1]),
         "equity.migrant_gap": float(met[2] - met[3]),
-        "equity.access_gini": gini(use.met),
-        "equity.public_access_gini": gini(use.met_public),
+        **ginis,
         "equity.public_center_periphery_gap": float(public[0] - public[1]),
         "equity.satisfaction_center_periphery_gap": float(sat[0] - sat[1]),
     }
@@ -463,12 +483,13 @@ class OutcomeCollector(DataCollector):
 
     def __init__(self) -> None:
         super().__init__(model_reporters={key: partial(_this_month, key=key) for key in OUTCOME_KEYS})
+        self.unmeasured: frozenset[str] = frozenset()  # optional outcomes not measured (``unmeasured``)
 
     def collect(self, model: Model) -> None:
         self._collection_steps.append(model.time)
         row = model.outcomes
         for key, values in self.model_vars.items():
-            values.append(row[key])
+            values.append(row.get(key, np.nan))
 
     @property
     def months(self) -> list[int]:
@@ -476,19 +497,18 @@ class OutcomeCollector(DataCollector):
         return [int(t) for t in self._collection_steps]
 
     def timeseries(self) -> pd.DataFrame:
-        """One row per month collected: ``step``, then every outcome in ``OUTCOME_KEYS`` order."""
-        frame = self.get_model_vars_dataframe()
-        frame.insert(0, "step", np.array(self.months, dtype=np.int64))
-        return frame
+        """One row per month collected: ``step``, then every outcome measured, in ``OUTCOME_KEYS`` order."""
+        measured = {k: v for k, v in self.model_vars.items() if k not in self.unmeasured}
+        return pd.DataFrame({"step": np.array(self.months, dtype=np.int64), **measured})
 
     def summary(self, window: int, tolerance: float) -> dict[str, Any]:
-        """Mean of each outcome over the last ``window`` months, the month the run ended (``steps``) and
+        """Mean of each outcome measured over the last ``window`` months, the month the run ended (``steps``) and
         the convergence diagnostic's verdict (see :meth:`convergence`)."""
         if not self._collection_steps:
             return {}
         with warnings.catch_warnings():  # an outcome undefined in every month of the window stays NaN
             warnings.simplefilter("ignore", RuntimeWarning)
-            out = {k: float(np.nanmean(v[-window:])) for k, v in self.model_vars.items()}
+            out = {k: float(np.nanmean(v[-window:])) for k, v in self.model_vars.items() if k not in self.unmeasured}
         out["steps"] = float(self._collection_steps[-1])
         diagnosis = self.convergence(window, tolerance)
         z = [abs(d["drift"]) / d["se"] for d in diagnosis.values() if d["se"] > 0 and np.isfinite(d["drift"])]

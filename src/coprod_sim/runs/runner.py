@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -68,13 +68,17 @@ def with_steps(cfg: Config, steps: int) -> tuple[Config, list[str]]:
 
 
 def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, notes: list[str] | None = None,
-             on_step: Callable[[int], None] | None = None, cache: CacheLike = True) -> RunResult:
+             on_step: Callable[[int], None] | None = None, cache: CacheLike = True,
+             measured: Collection[str] | None = None) -> RunResult:
     """Build the model from a resolved config, step it ``run.steps`` months, and collect its outcomes.
 
     A ``Config`` is used as it is; a plain mapping (e.g. a manifest's config) is validated first.
     In the introduction design (``run.design``) the spun-up world comes from the snapshot cache
     (``worlds.py``; ``cache``: True for the default folder, a folder, or False to simulate it afresh):
     the results are the same either way.
+
+    ``measured``: the outcomes the caller will read (None: all); optional outcomes outside it are not
+    measured (``Model.measure_only``), which changes nothing else.
 
     ``on_step`` is called after every month (progress bars). If the run stops
     early, :class:`RunAborted` carries the months already computed; Ctrl+C stays
@@ -86,6 +90,7 @@ def simulate(cfg: Config | Mapping, seed: int, scenario: str | None = None, note
         # one BLAS thread from the start: set-up multiplies matrices too (see Model.run_model)
         with one_blas_thread():
             model = _model(cfg, seed, cache)
+            model.measure_only(measured)
             model.run_model(on_step)
     except KeyboardInterrupt as exc:
         exc.partial = RunAborted(_result(model, cfg, seed, scenario, notes, partial=True), exc)  # type: ignore[attr-defined]
@@ -103,12 +108,14 @@ def _model(cfg: Config | Mapping, seed: int, cache: CacheLike) -> Model:
 
 @dataclass(frozen=True)
 class Simulator:
-    """:func:`simulate` with a cache setting, as a sweep's workers call it (``simulator(cfg, seed)``; picklable)."""
+    """:func:`simulate` with a cache setting and the outcomes the sweep reads, as a sweep's workers call it
+    (``simulator(cfg, seed)``; picklable)."""
 
     cache: CacheLike = True
+    measured: tuple[str, ...] | None = None
 
     def __call__(self, cfg: Config | Mapping, seed: int) -> RunResult:
-        return simulate(cfg, seed, cache=self.cache)
+        return simulate(cfg, seed, cache=self.cache, measured=self.measured)
 
 
 _MISSING_WHEN = {o.key: o.missing_when for o in (*OUTCOMES, *SUMMARY_ONLY)}

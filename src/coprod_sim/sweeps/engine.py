@@ -285,7 +285,9 @@ def _run_locked(plan: SweepPlan, out: Path, backend: str, workers: int, schedule
     start = time.perf_counter()
     counts = {"ok": 0, "failed": 0, "lost": 0}
     batches = make_batches(todo, size)
-    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator or Simulator(cache))
+    # a run measures what the sweep keeps (its declared outputs), nothing it would throw away
+    measured = (*plan.summary_outcomes, *plan.step_outcomes)
+    args = (plan.summary_outcomes, plan.step_outcomes, plan.fault, timeout, plan.simulator or Simulator(cache, measured))
     tqdm.monitor_interval = 0  # no monitor thread
     outcomes = run_batches(batches, args, backend, workers, scheduler, max_attempts, manifest.update) \
         if batches else iter(())
