@@ -119,19 +119,21 @@ def test_a_run_measures_only_what_its_caller_reads_and_nothing_else_changes():
                                   np.array([full.summary[k] for k in lean.summary], dtype=float))
 
 
-def test_asking_for_one_survey_item_measures_the_survey():
+def test_asking_for_one_outcome_of_a_group_measures_the_group():
     from coprod_sim.model.outcomes import SURVEY_KEYS, unmeasured
 
+    public = {"equity.public_access_gini", "equity.public_center_periphery_gap"}
     assert unmeasured(None) == frozenset()
-    assert unmeasured(["quality.satisfied_share.meals"]) == {"equity.public_access_gini"}
-    assert unmeasured(["equity.public_access_gini"]) == set(SURVEY_KEYS)
-    assert unmeasured(["quality.needs_met_share"]) == {*SURVEY_KEYS, "equity.public_access_gini"}
+    assert unmeasured(["quality.satisfied_share.meals"]) == public
+    assert unmeasured(["equity.public_center_periphery_gap"]) == set(SURVEY_KEYS)
+    assert unmeasured(["quality.needs_met_share"]) == {*SURVEY_KEYS, *public}
 
 
 def test_a_sweep_measures_its_outputs_and_gets_the_same_numbers(tmp_path):
     spec = {"base": "baseline", "set": {**SMALL_PARAMS, "run.steps": 8, "run.outcome_window": 4}, "replicates": 2,
             "design": {"type": "factorial", "parameters": {"incentive.assessment_weight": [0.05, 0.3]}}}
-    asked = ["quality.needs_met_share", "quality.satisfied_share.meals", "equity.access_gini"]
+    asked = ["quality.needs_met_share", "quality.satisfied_share.meals", "equity.access_gini",
+             "equity.public_center_periphery_gap"]
     lean = coprod_sim.sweep({**spec, "outputs": {"summary": asked}}, out=tmp_path / "lean", backend="serial")
     full = coprod_sim.sweep({**spec, "outputs": {"summary": "all"}}, out=tmp_path / "full", backend="serial")
     lean_runs = pd.read_parquet(lean.out / "runs.parquet").set_index(["point_id", "replicate"]).sort_index()

@@ -50,7 +50,7 @@ class Consumption:
     perf_table: np.ndarray  # (C, 4K) the same, weighted by quality and fit (see _cell_tables)
     met: np.ndarray  # (N,) share of each resident's need met
     performance: np.ndarray  # (N,) quality- and fit-weighted share met
-    met_public: np.ndarray  # (N,) share met by public capacity
+    met_public: np.ndarray | None  # (N,) share met by public capacity (None if not measured: Model.measure_only)
     cell_unmet: np.ndarray  # (C, K) visits needed but not received
     unmet_market_reach: np.ndarray  # (C, K) paying demand left unserved within reach: what firms see next month
     voucher_eligible_share: np.ndarray  # (K,) share of market visits bought by voucher-eligible residents
@@ -105,7 +105,7 @@ def use_services(model: Model) -> Consumption:
     elig_m = np.maximum(res.cell_voucher_market_need - f_p * res.cell_voucher_market_public, 0.0) * f_m
     voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
     met_table, perf_table = _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v)
-    met, perf, met_public = _resident_results(model, met_table, perf_table, f_p)
+    met, perf, met_public = _resident_results(model, met_table, perf_table, f_p if model.measures_public_access else None)
     return Consumption(
         facilities=facs, service=svc, public=public, capacity=cap, voluntary=vol,
         kind=offer.kind, kind_code=offer.kind_code, operator_id=offer.operator_id, stake=offer.stake,
@@ -178,9 +178,10 @@ def _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v) -> tuple[np.ndarray, np.ndarray]:
     return met_table, perf_table
 
 
-def _resident_results(model: Model, met_table: np.ndarray, perf_table: np.ndarray, f_p: np.ndarray
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Share of need met, quality-weighted performance and share met by public services, per resident.
+def _resident_results(model: Model, met_table: np.ndarray, perf_table: np.ndarray, f_p: np.ndarray | None
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Share of need met, quality-weighted performance and share met by public services (None without
+    ``f_p``: nothing but the outcomes reads it), per resident.
 
     Residents are sorted by cell, so repeating the cell tables by cell counts lines them up with
     residents (much faster than fancy indexing). It is done a block of cells at a time, so the repeated
@@ -188,16 +189,17 @@ def _resident_results(model: Model, met_table: np.ndarray, perf_table: np.ndarra
     """
     res = model.residents
     counts = res.residents_per_cell_int
-    out = np.empty((3, res.n), dtype=np.float32)  # met, performance, met by public services
-    public_table = f_p.astype(np.float32)
+    out = np.empty((2 if f_p is None else 3, res.n), dtype=np.float32)  # met, performance, met by public services
+    public_table = None if f_p is None else f_p.astype(np.float32)
     for cells, rows in res.cell_blocks:
         weights, n_here = res.result_weights[rows], counts[cells]
         np.einsum("nj,nj->n", weights, np.repeat(met_table[cells], n_here, axis=0), out=out[0, rows])
         np.einsum("nj,nj->n", weights, np.repeat(perf_table[cells], n_here, axis=0), out=out[1, rows])
-        np.einsum("nj,nj->n", weights[:, :K], np.repeat(public_table[cells], n_here, axis=0), out=out[2, rows])
+        if public_table is not None:
+            np.einsum("nj,nj->n", weights[:, :K], np.repeat(public_table[cells], n_here, axis=0), out=out[2, rows])
     tot = np.maximum(res.need_total, 1e-12)
-    met, perf, met_public = (o.astype(float) / tot for o in out)
-    return met, perf, met_public
+    met, perf, *public = (o.astype(float) / tot for o in out)
+    return met, perf, public[0] if public else None
 
 
 def performance_by_type(model: Model, use: Consumption, residents: np.ndarray) -> np.ndarray:

@@ -48,7 +48,7 @@ from .issues import IssuePipeline
 from .market import Market
 from .month import MonthRecord
 from .operators import Firm, GovernmentProvider, MutualAidGroup, OperatorRules, SocialOrganization
-from .outcomes import OutcomeCollector, measure, unmeasured
+from .outcomes import PUBLIC_ACCESS_KEYS, OutcomeCollector, measure, unmeasured
 from .residents import create_residents
 from .settle import Payments, Settlement
 from .space import DecayOperator, build_layout
@@ -207,11 +207,16 @@ class Model(mesa.Model):
             self.events.append(message)
 
     def measure_only(self, outcomes: Collection[str] | None) -> None:
-        """From the next month on, measure only what the caller will read: the optional outcomes
-        (``outcomes.OPTIONAL_OUTCOMES``: the survey's per-type ratings, the public-services Gini) that are not
-        in ``outcomes`` are left out of ``outcomes``, the time series and the summary; None measures all.
-        The simulated world is the same either way, and so is every outcome measured."""
+        """From the next month on, measure only what the caller will read: the groups of optional outcomes
+        (``outcomes.OPTIONAL_GROUPS``: the survey's per-type ratings, access to public services) of which
+        ``outcomes`` names none are left out of ``outcomes``, the time series and the summary; None measures
+        all. The simulated world is the same either way, and so is every outcome measured."""
         self.datacollector.unmeasured = unmeasured(outcomes)
+
+    @property
+    def measures_public_access(self) -> bool:
+        """Whether this run measures residents' access to public services (``outcomes.PUBLIC_ACCESS_KEYS``)."""
+        return PUBLIC_ACCESS_KEYS[0] not in self.datacollector.unmeasured
 
     def summary(self) -> dict[str, float]:
         """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run), and the

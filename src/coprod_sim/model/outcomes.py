@@ -216,22 +216,25 @@ SUMMARY_ONLY: tuple[Outcome, ...] = (
             "outcome windows, in standard errors", missing_when=TOO_SHORT),
 )
 SUMMARY_KEYS: tuple[str, ...] = (*OUTCOME_KEYS, *(o.key for o in SUMMARY_ONLY))
-# The monthly survey's per-type ratings and the public-services Gini take about a twelfth of a month and nothing
-# in the model reads them, so a run measures them only when its caller will read them (``Model.measure_only``;
-# a sweep reads only its declared outputs). The survey draws from the observation stream, so skipping it
-# changes nothing else. None of them is a headline outcome: the convergence check always has its series.
+# Two groups of outcomes take about a tenth of a month and nothing in the model reads them: the monthly survey's
+# per-type ratings, and residents' access to public services (a per-resident sum in ``consume.use_services``,
+# a Gini and a gap). A run measures a group only when its caller will read one of its outcomes
+# (``Model.measure_only``; a sweep reads only its declared outputs). The survey draws from the observation
+# stream, so skipping it changes nothing else. None of them is a headline outcome: the convergence check
+# always has its series.
 SURVEY_KEYS: tuple[str, ...] = tuple(f"quality.{item}.{s}" for item in ("satisfaction_mean", "satisfied_share")
                                      for s in SERVICE_TYPES)
-OPTIONAL_OUTCOMES: frozenset[str] = frozenset({*SURVEY_KEYS, "equity.public_access_gini"})
+PUBLIC_ACCESS_KEYS: tuple[str, ...] = ("equity.public_access_gini", "equity.public_center_periphery_gap")
+OPTIONAL_GROUPS: tuple[tuple[str, ...], ...] = (SURVEY_KEYS, PUBLIC_ACCESS_KEYS)
+OPTIONAL_OUTCOMES: frozenset[str] = frozenset(key for group in OPTIONAL_GROUPS for key in group)
 
 
 def unmeasured(wanted: Collection[str] | None) -> frozenset[str]:
-    """The optional outcomes a run whose caller reads only ``wanted`` (None: every outcome) need not measure.
-    The survey rates every type at once, so it is skipped only if none of its items is wanted."""
+    """The optional outcomes a run whose caller reads only ``wanted`` (None: every outcome) need not measure:
+    every group of which it reads none."""
     if wanted is None:
         return frozenset()
-    skip = OPTIONAL_OUTCOMES - set(wanted)
-    return skip if skip >= set(SURVEY_KEYS) else skip - set(SURVEY_KEYS)
+    return frozenset(key for group in OPTIONAL_GROUPS if not set(group) & set(wanted) for key in group)
 
 
 def measure(model: Model, use: Consumption, skip: frozenset[str] = frozenset()) -> dict[str, float]:
@@ -240,7 +243,7 @@ def measure(model: Model, use: Consumption, skip: frozenset[str] = frozenset()) 
     out: dict[str, float] = {}
     out.update(_quantity(model, use))
     out.update(_quality(model, use, survey=SURVEY_KEYS[0] not in skip))
-    out.update(_equity(model, use, public_gini="equity.public_access_gini" not in skip))
+    out.update(_equity(model, use, public_access=PUBLIC_ACCESS_KEYS[0] not in skip))
     out.update(_cost(model, out["quantity.services_delivered"]))
     out.update(_governance(model))
     out.update(_operators(model, use))
@@ -335,23 +338,20 @@ def _survey(model: Model, use: Consumption) -> dict[str, float]:
     return out
 
 
-def _equity(model: Model, use: Consumption, public_gini: bool = True) -> dict[str, float]:
+def _equity(model: Model, use: Consumption, public_access: bool = True) -> dict[str, float]:
     """Gaps as differences of group means; group weights are fixed per run (``Residents.group_weights``)."""
     res = model.residents
     w = res.group_weights  # columns: central, periphery, registered, migrant (each sums to 1, or 0 if empty)
     present = res.group_sizes > 0
-    met, public, sat = (np.where(present, values @ w, np.nan)
-                        for values in (use.met, use.met_public, res.satisfaction.astype(float)))
-    ginis = {"equity.access_gini": gini(use.met)}
-    if public_gini:
-        ginis["equity.public_access_gini"] = gini(use.met_public)
-    return {
-        "equity.center_periphery_gap": float(met[0] - met[1]),
-        "equity.migrant_gap": float(met[2] - met[3]),
-        **ginis,
-        "equity.public_center_periphery_gap": float(public[0] - public[1]),
-        "equity.satisfaction_center_periphery_gap": float(sat[0] - sat[1]),
-    }
+    met, sat = (np.where(present, values @ w, np.nan) for values in (use.met, res.satisfaction.astype(float)))
+    out = {"equity.center_periphery_gap": float(met[0] - met[1]), "equity.migrant_gap": float(met[2] - met[3]),
+           "equity.access_gini": gini(use.met)}
+    if public_access and use.met_public is not None:  # the month computed it when its run measures it
+        public = np.where(present, use.met_public @ w, np.nan)
+        out["equity.public_access_gini"] = gini(use.met_public)
+        out["equity.public_center_periphery_gap"] = float(public[0] - public[1])
+    out["equity.satisfaction_center_periphery_gap"] = float(sat[0] - sat[1])
+    return out
 
 
 def _cost(model: Model, delivered: float) -> dict[str, float]:
