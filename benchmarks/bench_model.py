@@ -27,6 +27,8 @@ a change that makes the model slower is told apart from this machine's noise
 (±15% between runs of the same code; ±2% between the medians of 8 alternations).
 With ``--count instructions`` it counts the CPU instructions of ``--steps`` months
 under valgrind's callgrind instead: slow (minutes) but free of timing noise.
+With ``--measured KEY …`` the model measures only those outcomes (``Model.measure_only``), as a sweep's runs do
+that keep only them; a commit without ``measure_only`` measures everything.
 With ``--stages`` it times each stage of both versions alternately (``--repeats`` runs each round) and
 reports each stage's medians and their ratio: where a change's gain or loss sits.
 
@@ -34,6 +36,8 @@ reports each stage's medians and their ratio: where a change's gain or loss sits
 
     .venv/bin/python benchmarks/bench_model.py --against e06278d --rounds 8
     .venv/bin/python benchmarks/bench_model.py --against e06278d --count instructions --steps 10
+    .venv/bin/python benchmarks/bench_model.py --against 99fd58d --count instructions --steps 10 \
+        --measured quality.needs_met_share cost.public_spending
 """
 
 from __future__ import annotations
@@ -192,6 +196,8 @@ n = cfg.population.residents if hasattr(cfg, "population") else cfg["population"
 rates = []
 for seed in range({repeats}):
     model = make(seed)
+    if {measured!r} is not None and hasattr(model, "measure_only"):
+        model.measure_only({measured!r})
     for _ in range({warmup}):
         model.step()
     start = time.perf_counter()
@@ -202,9 +208,9 @@ print(statistics.median(rates))
 """
 
 
-def compare_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
+def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list[str] | None = None) -> None:
     """Default-scenario speed of this tree and of commit ``rev``, measured alternately in fresh processes."""
-    code = _TIMING.format(steps=steps, repeats=repeats, warmup=1)
+    code = _TIMING.format(steps=steps, repeats=repeats, warmup=1, measured=measured)
     rates = {name: [float(out) for out in outs]
              for name, outs in alternate(rev, rounds, [sys.executable, "-c", code]).items()}
     for name, values in rates.items():
@@ -214,9 +220,9 @@ def compare_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
     print(f"this tree / {rev} = {ratio:.3f}")
 
 
-def _instructions(tree: Path, months: int) -> int:
+def _instructions(tree: Path, months: int, measured: list[str] | None = None) -> int:
     """CPU instructions of a whole process that builds the default scenario and steps it ``months`` times."""
-    code = _TIMING.format(steps=months, repeats=1, warmup=0)
+    code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured)
     with tempfile.NamedTemporaryFile(suffix=".out") as out:
         # repeatable counts need a fixed string-hash seed and no address randomisation (setarch -R):
         # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
@@ -226,12 +232,12 @@ def _instructions(tree: Path, months: int) -> int:
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
 
 
-def count_against(rev: str, months: int) -> None:
+def count_against(rev: str, months: int, measured: list[str] | None = None) -> None:
     """Instructions per month of this tree and of ``rev``: (runs of 1 + months) − (runs of 1), under callgrind."""
     with versions(rev) as trees:
         jobs = [(name, tree, n) for name, tree in trees.items() for n in (1, 1 + months)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2]), jobs),
+            counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2], measured), jobs),
                               strict=True))
     per_month = {name: (counts[(name, 1 + months)] - counts[(name, 1)]) / months for name in trees}
     for name, value in per_month.items():
@@ -268,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
     parser.add_argument("--count", choices=("time", "instructions"), default="time",
                         help="with --against: time alternately (default), or count instructions under callgrind")
+    parser.add_argument("--measured", nargs="+", metavar="KEY", default=None,
+                        help="with --against: measure only these outcomes, as a sweep keeping only them does")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
@@ -275,13 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main() -> None:
     args = build_parser().parse_args()
     if args.against and args.count == "instructions":
-        count_against(args.against, args.steps)
+        count_against(args.against, args.steps, args.measured)
         return
     if args.against and args.stages:
         compare_stages_with(args.against, args.rounds, args.steps, args.repeats)
         return
     if args.against:
-        compare_with(args.against, args.rounds, args.steps, args.repeats)
+        compare_with(args.against, args.rounds, args.steps, args.repeats, args.measured)
         return
     if args.stages:
         times = stage_times(args.steps, args.repeats)
