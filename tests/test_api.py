@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import warnings
 
@@ -31,6 +32,7 @@ def test_run_returns_summary_timeseries_and_manifest():
     assert result.manifest["seed"] == 2 and result.manifest["scenario"] == "baseline"
     assert result.manifest["config"]["population"]["residents"] == 1500
     assert result.manifest["versions"]["mesa"].startswith("3.")
+    assert result.manifest["results_id"] == json.loads((ROOT / "tests" / "reference_outputs.json").read_text())["results_id"]
 
 
 def test_a_scenario_by_name_path_or_mapping_gives_the_same_run():

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import Config, ParamsLike, ScenarioLike, load_config
 from ..model import DRIFT_Z, OUTCOMES, SUMMARY_ONLY, Model, SeedLike, one_blas_thread, seed_from
-from .provenance import git_commit, package_versions
+from .provenance import git_commit, package_versions, results_id
 from .result import RunAborted, RunResult
 from .worlds import CacheLike, WorldCache
 
@@ -167,6 +167,7 @@ def _result(model: Model | None, cfg: Config | Mapping, seed: int, scenario: str
         "notes": notes,
         "versions": package_versions(),
         "git_commit": git_commit(),
+        "results_id": results_id(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "status": "partial" if partial else ("non_finite" if bad else "complete"),
         "non_finite": bad,

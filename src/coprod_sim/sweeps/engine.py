@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import CoprodError, UserError, require
-from ..runs import CacheLike, Simulator, code_fingerprint, files, git_commit, package_versions
+from ..runs import CacheLike, Simulator, code_fingerprint, files, git_commit, package_versions, results_id
 from . import integrity
 from .spec import BACKENDS, SEED_SCHEMES, RunTask, SweepPlan, build_plan, load_spec
 
@@ -200,7 +200,7 @@ def _manifest(plan: SweepPlan, backend: str, workers: int, batch_size: int, star
         "seed_rule": SEED_SCHEMES[plan.seed_scheme], "summary_outcomes": plan.summary_outcomes,
         "step_outcomes": plan.step_outcomes, "backend": backend, "workers": workers, "batch_size": batch_size,
         "versions": package_versions(), "git_commit": git_commit(), "code_fingerprint": code_fingerprint(),
-        "started": started, "finished": None,
+        "results_id": results_id(), "started": started, "finished": None,
         "status": "running", "counts": {"runs": len(plan.tasks)},
     }
 
