@@ -2,7 +2,7 @@
 a generated section of another doc when the tables it came from are not on this machine.
 
 Every generated document (or section) names the results id its numbers come from (``results_stamp``), so a
-scholar can cite them and ``tests/test_docs.py`` fails when a model change leaves one stale;
+scholar can cite them and ``tests/test_generated_docs.py`` fails when a model change leaves one stale;
 ``experiments/regenerate.py`` reruns the stale ones in ``GENERATED_DOCS`` order.
 
 results/ is not versioned, so a page written on a fresh checkout (docs/findings.md) may have to quote a study

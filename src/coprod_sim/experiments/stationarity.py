@@ -13,7 +13,7 @@ than the 95% confidence half-width of the reporting window's mean over seeds (St
 noise nor small beside the seed-to-seed spread; or (b) for the two key outcomes, the drift is larger
 than an absolute tolerance (0.02 of need met, 0.05 of mean satisfaction), significant or not. Otherwise
 the windows *agree*. A flagged scenario is checked again on fresh seeds (:func:`recheck_flagged`), and a
-pair drifts only when both checks flag it. For a pair that drifts, :func:`settling_month` finds from which
+pair drifts only when both checks flag it. For a pair that drifts, :func:`settling_months` finds from which
 reading month on it would agree, so the docs can say how long to run. ``experiments/stationarity.py`` runs
 it for every shipped scenario and writes ``docs/stationarity.md``.
 """
