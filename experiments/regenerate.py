@@ -49,13 +49,19 @@ def main(argv: list[str] | None = None) -> int:
     for (entry, named), took in zip(todo, minutes, strict=True):
         last = f"{took:g} min last time" if took is not None else "time not recorded"
         print(f"  {entry.name}: {'results ' + named if named else 'names no results'} ({last}) → {entry.command}")
+    # a command that writes several documents (the app's screenshots) runs, and counts, once
+    per_command = dict(zip((entry.command for entry, _ in todo), minutes, strict=True))
     if todo:
-        unknown = sum(m is None for m in minutes)
-        print(f"about {sum(m for m in minutes if m is not None):.0f} min in all, as long as they took last time"
-              + (f" (and {unknown} that did not record it)" if unknown else ""))
+        unknown = sum(m is None for m in per_command.values())
+        print(f"about {sum(m for m in per_command.values() if m is not None):.0f} min in all, as long as they took "
+              "last time" + (f" (and {unknown} that did not record it)" if unknown else ""))
     if args.dry_run:
         return 0
+    ran: set[str] = set()
     for entry, _ in todo:
+        if entry.command in ran:
+            continue
+        ran.add(entry.command)
         print(f"\n=== {entry.name}: {entry.command}", flush=True)
         argv_of = shlex.split(entry.command)
         done = subprocess.run([sys.executable, *argv_of[1:]], cwd=ROOT, check=False)

@@ -3,7 +3,8 @@ a generated section of another doc when the tables it came from are not on this 
 
 Every generated document (or section) names the results id its numbers come from (``results_stamp``), so a
 scholar can cite them and ``tests/test_generated_docs.py`` fails when a model change leaves one stale;
-``experiments/regenerate.py`` reruns the stale ones in ``GENERATED_DOCS`` order.
+``experiments/regenerate.py`` reruns the stale ones in ``GENERATED_DOCS`` order. A screenshot of the app shows a
+run's numbers too, so it carries the same sentences in a text chunk of its PNG (``stamp_png``).
 
 results/ is not versioned, so a page written on a fresh checkout (docs/findings.md) may have to quote a study
 from the section of the doc that study generated instead of from its tables. The readers of those sections
@@ -28,7 +29,7 @@ WALL_TIME = (re.compile(r"(\d+(?:\.\d+)?) min of wall time"), re.compile(r"[Ww]a
 class GeneratedDoc:
     """A document, or a section of one, that an experiment writes, and the command that writes it."""
 
-    doc: str  # path from the repository root
+    doc: str  # path from the repository root (a markdown document, or a PNG stamped by ``stamp_png``)
     command: str  # as typed from the repository root after the quick start
     section: str = ""  # the section's begin marker, where the experiment writes only part of the doc
 
@@ -50,7 +51,11 @@ GENERATED_DOCS = (
     GeneratedDoc("docs/sensitivity.md", ".venv/bin/python experiments/sensitivity.py assumptions",
                  "<!-- study:assumptions begin"),
     GeneratedDoc("docs/findings.md", ".venv/bin/python experiments/findings.py"),
+    # the app's screenshots in docs/app.md, all written by one run of the script
+    *(GeneratedDoc(f"docs/img/{name}.png", ".venv/bin/python scripts/app_screenshots.py")
+      for name in ("app-overview", "app-map-unmet-need", "app-leading-group", "app-phone")),
 )
+PNG_TEXT_KEY = "Description"  # the PNG keyword (PNG specification, §11.3.4) a stamped image keeps its sentences in
 
 
 def results_stamp(results: str | None = None) -> str:
@@ -60,8 +65,32 @@ def results_stamp(results: str | None = None) -> str:
     return f"Results id `{known or 'unknown'}` (docs/CHANGELOG.md says which model that is)."
 
 
+def stamp_png(path: Path, text: str) -> None:
+    """Keep ``text`` (what wrote the image, on which results, in how long) in the PNG at ``path``: an image shows
+    a run's numbers, so it names its results as a generated document does (pixels are rewritten losslessly)."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_text(PNG_TEXT_KEY, text)
+    with Image.open(path) as image:
+        image.load()
+    image.save(path, pnginfo=info, optimize=True)
+
+
+def png_text(path: Path) -> str:
+    """The sentences ``stamp_png`` kept in the PNG at ``path`` (empty if it has none)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return str(image.info.get(PNG_TEXT_KEY, ""))
+
+
 def generated_text(root: Path, entry: GeneratedDoc) -> str:
-    """The text the experiment wrote: the whole document, or its section (empty if the section is missing)."""
+    """The text the experiment wrote: the whole document, or its section (empty if the section is missing); for
+    an image, the sentences stamped in it."""
+    if entry.doc.endswith(".png"):
+        return png_text(root / entry.doc)
     text = (root / entry.doc).read_text(encoding="utf-8")
     if not entry.section:
         return text
