@@ -1,4 +1,8 @@
-"""What the benchmarks' ``--against REV`` options share: this tree and commit ``REV`` side by side.
+"""What the benchmarks' ``--against`` options share: this tree side by side with another version of it.
+
+The other version is an earlier commit ``REV`` (checked out, run by this interpreter), or ``python:PATH``: this
+tree run by another interpreter (a virtual environment with the project's dependencies, e.g. made by
+``PYTHON=PATH scripts/setup.sh`` in another clone), to see what an interpreter changes.
 
 This machine's speed drifts by ±15% between minutes, so a change is measured by running the same
 measurement for both versions alternately, each in a fresh process with its own ``src`` on the path.
@@ -9,36 +13,55 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PYTHON = "<python>"  # in a command: the interpreter of the version that runs it
+OTHER_PYTHON = "python:"  # ``--against python:PATH``: this tree under the interpreter at PATH
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version to measure: a source tree and the interpreter that runs it."""
+
+    tree: Path
+    python: str
 
 
 @contextlib.contextmanager
-def versions(rev: str) -> Iterator[dict[str, Path]]:
-    """``{"this tree": ROOT, rev: a checkout of rev}``; the checkout is removed afterwards, whatever happens."""
+def versions(against: str) -> Iterator[dict[str, Version]]:
+    """``{"this tree": this tree under this interpreter, against: the other version}``; a checkout of a commit is
+    removed afterwards, whatever happens."""
+    this = Version(ROOT, sys.executable)
+    if against.startswith(OTHER_PYTHON):
+        yield {"this tree": this, against: Version(ROOT, against.removeprefix(OTHER_PYTHON))}
+        return
     with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp:
         tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), rev], cwd=ROOT, check=True)
+        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), against], cwd=ROOT, check=True)
         try:
-            yield {"this tree": ROOT, rev: tree}
+            yield {"this tree": this, against: Version(tree, sys.executable)}
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
 
 
-def run_in(tree: Path, command: list[str], **env: str) -> subprocess.CompletedProcess:
-    """``command`` in a fresh process that imports ``tree``'s model; its output captured."""
-    return subprocess.run(command, cwd=tree, capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": str(tree / "src"), **env})
+def run_in(version: Version, command: list[str], **env: str) -> subprocess.CompletedProcess:
+    """``command`` in a fresh process that imports ``version``'s model (``PYTHON`` in it: the version's
+    interpreter); its output captured."""
+    argv = [version.python if word == PYTHON else word for word in command]
+    return subprocess.run(argv, cwd=version.tree, capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(version.tree / "src"), **env})
 
 
-def alternate(rev: str, rounds: int, command: list[str]) -> dict[str, list[str]]:
-    """The standard output of ``command`` for this tree and for ``rev``, alternately, ``rounds`` times each."""
-    outputs: dict[str, list[str]] = {"this tree": [], rev: []}
-    with versions(rev) as trees:
+def alternate(against: str, rounds: int, command: list[str]) -> dict[str, list[str]]:
+    """The standard output of ``command`` for this tree and for ``against``, alternately, ``rounds`` times each."""
+    outputs: dict[str, list[str]] = {"this tree": [], against: []}
+    with versions(against) as found:
         for _ in range(rounds):
-            for name, tree in trees.items():
-                outputs[name].append(run_in(tree, command).stdout)
+            for name, version in found.items():
+                outputs[name].append(run_in(version, command).stdout)
     return outputs

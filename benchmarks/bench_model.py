@@ -22,7 +22,8 @@ outcomes, in CPU milliseconds per reported month: where a faster month has to co
     .venv/bin/python benchmarks/bench_model.py --stages --steps 60
 
 ``--against REV`` instead compares the default scenario's speed with an earlier
-commit: both versions run in fresh processes, alternately, ``--rounds`` times, so
+commit (or, with ``--against python:PATH``, with this tree under another interpreter, benchmarks/against.py):
+both versions run in fresh processes, alternately, ``--rounds`` times, so
 a change that makes the model slower is told apart from this machine's noise
 (±15% between runs of the same code; ±2% between the medians of 8 alternations).
 With ``--count instructions`` it counts the CPU instructions of ``--steps`` months
@@ -59,7 +60,7 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from against import alternate, run_in, versions  # noqa: E402
+from against import PYTHON, Version, alternate, run_in, versions  # noqa: E402
 
 from coprod_sim import Model, load_config  # noqa: E402
 
@@ -212,7 +213,7 @@ def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list
     """Default-scenario speed of this tree and of commit ``rev``, measured alternately in fresh processes."""
     code = _TIMING.format(steps=steps, repeats=repeats, warmup=1, measured=measured)
     rates = {name: [float(out) for out in outs]
-             for name, outs in alternate(rev, rounds, [sys.executable, "-c", code]).items()}
+             for name, outs in alternate(rev, rounds, [PYTHON, "-c", code]).items()}
     for name, values in rates.items():
         print(f"{name:>12}: median {statistics.median(values):,.0f} resident-steps/s over {rounds} rounds "
               f"(range {min(values):,.0f} … {max(values):,.0f})")
@@ -220,22 +221,22 @@ def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list
     print(f"this tree / {rev} = {ratio:.3f}")
 
 
-def _instructions(tree: Path, months: int, measured: list[str] | None = None) -> int:
+def _instructions(version: Version, months: int, measured: list[str] | None = None) -> int:
     """CPU instructions of a whole process that builds the default scenario and steps it ``months`` times."""
     code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured)
     with tempfile.NamedTemporaryFile(suffix=".out") as out:
         # repeatable counts need a fixed string-hash seed and no address randomisation (setarch -R):
         # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
         command = ["setarch", platform.machine(), "-R", "valgrind", "--tool=callgrind",
-                   f"--callgrind-out-file={out.name}", sys.executable, "-c", code]
-        proc = run_in(tree, command, PYTHONHASHSEED="0")
+                   f"--callgrind-out-file={out.name}", PYTHON, "-c", code]
+        proc = run_in(version, command, PYTHONHASHSEED="0")
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
 
 
 def count_against(rev: str, months: int, measured: list[str] | None = None) -> None:
     """Instructions per month of this tree and of ``rev``: (runs of 1 + months) − (runs of 1), under callgrind."""
     with versions(rev) as trees:
-        jobs = [(name, tree, n) for name, tree in trees.items() for n in (1, 1 + months)]
+        jobs = [(name, version, n) for name, version in trees.items() for n in (1, 1 + months)]
         with ThreadPoolExecutor(max_workers=2) as pool:
             counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2], measured), jobs),
                               strict=True))
@@ -248,7 +249,7 @@ def count_against(rev: str, months: int, measured: list[str] | None = None) -> N
 def compare_stages_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
     """Stage times of this tree and of commit ``rev``, alternately in fresh processes (this script, each tree's
     model); per stage, the median over rounds and the ratio."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--stages", "--json", "--steps", str(steps),
+    command = [PYTHON, str(Path(__file__).resolve()), "--stages", "--json", "--steps", str(steps),
                "--repeats", str(repeats)]
     times = {name: [json.loads(out) for out in outs] for name, outs in alternate(rev, rounds, command).items()}
     medians = {name: {key: statistics.median(t[key] for t in ts) for key in ts[0]} for name, ts in times.items()}
@@ -270,7 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--memory-months", type=int, default=12,
                         help="months simulated in the memory measurement at the largest size (default 12)")
     parser.add_argument("--against", metavar="REV", default=None,
-                        help="compare the default scenario's speed with this git commit instead")
+                        help="compare the default scenario's speed with this git commit instead (python:PATH: with "
+                             "this tree under the interpreter at PATH)")
     parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
     parser.add_argument("--count", choices=("time", "instructions"), default="time",
                         help="with --against: time alternately (default), or count instructions under callgrind")

@@ -24,9 +24,10 @@ design repeats some points (the two on/off levers): those are run once, so the s
     .venv/bin/python benchmarks/bench_study.py [--points 24] [--workers 2]
     .venv/bin/python benchmarks/bench_study.py --points 12 --against REV [--rounds 3]
 
-With ``--against``, the measurement runs in fresh processes for this tree and for commit ``REV``
-alternately, ``--rounds`` times, and reports the medians and their ratio: this machine's speed drifts
-by ±15% between minutes, so only an interleaved comparison shows what a change did.
+With ``--against``, the measurement runs in fresh processes for this tree and for commit ``REV`` (or, with
+``python:PATH``, this tree under the interpreter at ``PATH``) alternately, ``--rounds`` times, and reports the
+medians and their ratio: this machine's speed drifts by ±15% between minutes, so only an interleaved comparison
+shows what a change did.
 """
 
 from __future__ import annotations
@@ -37,12 +38,11 @@ import inspect
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from against import alternate
+from against import PYTHON, alternate
 
 from coprod_sim.sweeps.engine import run_sweep
 from coprod_sim.sweeps.spec import SweepPlan, build_plan
@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--points", type=int, default=24, help="design points in each part (× 4 replicates)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--cpu-runs", type=int, default=8, help="runs timed in CPU seconds in this process (default 8)")
-    parser.add_argument("--against", metavar="REV", help="compare with this git commit, alternately in fresh processes")
+    parser.add_argument("--against", metavar="REV", help="compare with this git commit, alternately in fresh processes "
+                        "(python:PATH: with this tree under the interpreter at PATH)")
     parser.add_argument("--rounds", type=int, default=3, help="alternations with --against (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (used by --against)")
     return parser
@@ -159,7 +160,7 @@ def report(m: dict[str, float], workers: int) -> None:
 def compare_with(rev: str, args: argparse.Namespace) -> None:
     """The benchmark for this tree and for commit ``rev``, alternately in fresh processes (the same script, each
     tree's model), ``args.rounds`` times; medians and their ratio."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--points", str(args.points), "--workers",
+    command = [PYTHON, str(Path(__file__).resolve()), "--points", str(args.points), "--workers",
                str(args.workers), "--cpu-runs", str(args.cpu_runs), "--json"]
     figures = {name: [json.loads(out) for out in outs] for name, outs in alternate(rev, args.rounds, command).items()}
     medians = {name: {key: statistics.median(m[key] for m in ms) for key in ("rate", "cpu", "projected", "idle")}
