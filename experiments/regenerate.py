@@ -7,6 +7,10 @@ name the new results and are skipped, and each experiment resumes its own runs.
 
     .venv/bin/python experiments/regenerate.py --dry-run     # which documents are stale, and the commands
     .venv/bin/python experiments/regenerate.py               # rerun them (hours on a 2-core machine)
+    .venv/bin/python experiments/regenerate.py --all --dry-run   # every document, stale or not: what all would take
+
+``--all`` reruns every generated document, stale or not: after a change to what an experiment writes (a
+report's wording, a new table) that leaves the results, and so every stamp, as they were.
 """
 
 from __future__ import annotations
@@ -27,13 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dry-run", action="store_true", help="list the stale documents and their commands; run nothing")
+    parser.add_argument("--all", action="store_true", help="every generated document, stale or not")
     return parser
 
 
-def stale(in_force: str) -> list[tuple[GeneratedDoc, str | None]]:
-    """The generated documents that name other results than ``in_force`` (or none), in regeneration order."""
+def stale(in_force: str, everything: bool = False) -> list[tuple[GeneratedDoc, str | None]]:
+    """The generated documents that name other results than ``in_force`` (or none), or with ``everything`` all
+    of them, in regeneration order, each with the results it names."""
     found = [(entry, stamped_results(ROOT, entry)) for entry in GENERATED_DOCS]
-    return [(entry, named) for entry, named in found if named != in_force]
+    return [(entry, named) for entry, named in found if everything or named != in_force]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no results id in force (tests/reference_outputs.json): run this from a source checkout",
               file=sys.stderr)
         return 2
-    todo = stale(in_force)
-    print(f"results in force: {in_force}; {len(todo)} of {len(GENERATED_DOCS)} generated documents are stale")
+    todo = stale(in_force, args.all)
+    print(f"results in force: {in_force}; {sum(named != in_force for _, named in todo) if args.all else len(todo)} of "
+          f"{len(GENERATED_DOCS)} generated documents are stale" + ("; all of them to regenerate" if args.all else ""))
     minutes = [last_wall_minutes(ROOT, entry) for entry, _ in todo]
     for (entry, named), took in zip(todo, minutes, strict=True):
         last = f"{took:g} min last time" if took is not None else "time not recorded"

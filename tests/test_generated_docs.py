@@ -162,3 +162,18 @@ def test_regenerate_runs_a_command_that_writes_several_documents_once(tmp_path, 
     assert regenerate.main([]) == 0
     assert (tmp_path / "runs.txt").read_text() == "run\n"
     assert all(stamped_results(tmp_path, entry) == IN_FORCE for entry in docs)
+
+
+def test_regenerate_all_reruns_documents_that_are_current(tmp_path, monkeypatch, capsys):
+    """After a change to what an experiment writes that leaves results (and every stamp) as they were."""
+    (tmp_path / "write.py").write_text("import sys\nfrom coprod_sim.experiments.generated import results_stamp\n"
+                                       "open(sys.argv[1], 'w').write('rewritten. ' + results_stamp())\n")
+    (tmp_path / "current.md").write_text("old wording. " + results_stamp(IN_FORCE))
+    regenerate = _regenerate(monkeypatch, tmp_path, (GeneratedDoc("current.md", ".venv/bin/python write.py current.md"),))
+
+    assert regenerate.main([]) == 0 and "0 of 1" in capsys.readouterr().out
+    assert (tmp_path / "current.md").read_text().startswith("old wording")
+    assert regenerate.main(["--all", "--dry-run"]) == 0
+    assert "0 of 1 generated documents are stale; all of them to regenerate" in capsys.readouterr().out
+    assert regenerate.main(["--all"]) == 0
+    assert (tmp_path / "current.md").read_text().startswith("rewritten")
