@@ -12,6 +12,14 @@ scenario and so every lever, in about ten seconds a tree. Usage:
 Exit status 0 when every run is identical, 1 when any differs; for those it names the run, the first
 month and outcome that differ, and the largest differences (a change in the last bits shows as a
 relative difference of about 1e-16; a trajectory that took another turn, as a large one).
+
+With ``--arithmetic`` it compares this tree with itself computed as another CPU would compute it
+(numpy's vector loops off and another OpenBLAS kernel; ``provenance.other_arithmetic_env``). The last
+bits of a float sum depend on the processor, so rounding differences (relative ≤ 1e-9) are expected
+there; the exit status is 1 when a run *took another path*, i.e. a last-bit difference tipped a discrete
+choice. ``--full-size --seeds 10`` asks that of every scenario at its default size (about 5 minutes):
+
+    .venv/bin/python scripts/same_results.py --arithmetic --full-size --seeds 10
 """
 
 from __future__ import annotations
@@ -35,6 +43,11 @@ SMALL = {"population.residents": 1500, "run.spin_up": 36, "run.steps": 24}
 INTRODUCTION = ("party_led", 5)  # a lever package introduced into a spun-up world (run.design: introduction)
 
 
+# a difference within 1e-9 relative and absolute is the last bits of a sum (the reference test's tolerance,
+# tests/reference_outputs.py); absolute too, since a balance that is zero up to rounding has no relative scale
+ROUNDING = 1e-9
+
+
 class Difference(NamedTuple):
     """How one run differs between two versions."""
 
@@ -42,28 +55,57 @@ class Difference(NamedTuple):
     where: str  # the first (month, outcome) or summary key that differs
     max_abs: float
     max_rel: float
+    beyond_rounding: bool = True  # whether some value differs by more than ROUNDING (relative and absolute)
 
     def __str__(self) -> str:
         return f"{self.run}: first at {self.where}; largest difference {self.max_abs:.3g} (relative {self.max_rel:.3g})"
 
+    @property
+    def rounding_only(self) -> bool:
+        """Whether the run differs only in the last bits (it made the same choices), not by another path."""
+        return not self.beyond_rounding
 
-def runs(scenarios: list[str] | None = None) -> list[tuple[str, str, int, dict]]:
+
+class Runs(NamedTuple):
+    """Which runs are compared: the scenarios (None: every shipped one), the seeds, and the size."""
+
+    scenarios: list[str] | None = None
+    seeds: tuple[int, ...] = SEEDS
+    full_size: bool = False
+
+    def __str__(self) -> str:
+        size = "default size" if self.full_size else ", ".join(f"{k} = {v}" for k, v in SMALL.items())
+        return f"{size}; seeds {', '.join(map(str, self.seeds))}"
+
+    def options(self) -> list[str]:
+        """The same choice as command-line options (for the child processes that run them)."""
+        return ([*(["--scenarios", *self.scenarios] if self.scenarios else []), "--seed-list", *map(str, self.seeds)]
+                + (["--full-size"] if self.full_size else []))
+
+
+DEFAULT_RUNS = Runs()
+
+
+def runs(chosen: Runs = DEFAULT_RUNS) -> list[tuple[str, str, int, dict]]:
     """The runs compared: (label, scenario, seed, parameters)."""
-    names = scenarios or sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
-    chosen = [(f"{name}-seed{seed}", name, seed, SMALL) for name in names for seed in SEEDS]
+    names = chosen.scenarios or sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+    size = {} if chosen.full_size else SMALL
+    out = [(f"{name}-seed{seed}", name, seed, size) for name in names for seed in chosen.seeds]
     name, seed = INTRODUCTION
-    if scenarios is None or name in scenarios:
-        chosen.append((f"{name}-seed{seed}-introduction", name, seed, {**SMALL, "run.design": "introduction"}))
-    return chosen
+    if chosen.scenarios is None or name in chosen.scenarios:
+        out.append((f"{name}-seed{seed}-introduction", name, seed, {**size, "run.design": "introduction"}))
+    return out
 
 
-def dump(out: Path, scenarios: list[str] | None = None) -> None:
+def dump(out: Path, chosen: Runs = DEFAULT_RUNS) -> None:
     """Run every compared run with the model on ``sys.path`` and keep its monthly outcomes and summary."""
     import coprod_sim
+    from coprod_sim.runs.provenance import platform_signature
 
     out.mkdir(parents=True, exist_ok=True)
-    for label, scenario, seed, params in runs(scenarios):
-        result = coprod_sim.run(scenario, seed=seed, params=params)
+    (out / "platform.txt").write_text(platform_signature()["label"], encoding="utf-8")
+    for label, scenario, seed, params in runs(chosen):
+        result = coprod_sim.run(scenario, seed=seed, params=params or None, cache=False)
         result.timeseries.to_parquet(out / f"{label}.parquet")
         summary = {key: value for key, value in result.summary.items() if isinstance(value, (int, float, str, bool))}
         (out / f"{label}.json").write_text(json.dumps(summary, sort_keys=True), encoding="utf-8")
@@ -90,46 +132,92 @@ def _difference(label: str, this: Path, other: Path) -> Difference | None:
         return None
     if same.all():
         keys = [k for k in summaries[0].keys() | summaries[1].keys() if summaries[0].get(k) != summaries[1].get(k)]
-        return Difference(label, f"summary {sorted(keys)[0] if keys else '(non-numeric columns)'}", math.nan, math.nan)
+        return Difference(label, f"summary {sorted(keys)[0] if keys else '(non-numeric columns)'}", math.nan, math.nan,
+                          _summary_beyond_rounding(*summaries, keys))
     row, column = np.argwhere(~same)[0]
     gap = np.abs(x - y)[~same]
     scale = np.maximum(np.abs(x), np.abs(y))[~same]
     month = a["step"].iloc[row] if "step" in a.columns else row
     where = f"month {month}, {a.select_dtypes('number').columns[column]}"
-    return Difference(label, where, float(np.nanmax(gap)), float(np.nanmax(gap / np.where(scale > 0, scale, 1.0))))
+    beyond = bool(np.any(gap > ROUNDING * np.maximum(1.0, scale)))
+    return Difference(label, where, float(np.nanmax(gap)), float(np.nanmax(gap / np.where(scale > 0, scale, 1.0))),
+                      beyond)
+
+
+def _summary_beyond_rounding(this: dict, other: dict, keys: list[str]) -> bool:
+    """Whether summary values that differ do so beyond rounding (a text or a missing value always does)."""
+    for key in keys:
+        a, b = this.get(key), other.get(key)
+        numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
+        if not numbers or not math.isclose(a, b, rel_tol=ROUNDING, abs_tol=ROUNDING):
+            return True
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--against", metavar="REV", default="HEAD", help="the commit to compare with (default HEAD)")
+    against = parser.add_mutually_exclusive_group()
+    against.add_argument("--against", metavar="REV", default="HEAD", help="the commit to compare with (default HEAD)")
+    against.add_argument("--arithmetic", action="store_true",
+                         help="compare this tree with itself computed as another CPU would (numpy's vector loops off, "
+                              "another OpenBLAS kernel)")
     parser.add_argument("--scenarios", nargs="+", metavar="NAME", help="only these shipped scenarios (default all)")
+    parser.add_argument("--seeds", type=int, metavar="N", help="seeds 0 … N−1 (default: seeds 0 and 3)")
+    parser.add_argument("--full-size", action="store_true", help="each scenario at its default size, not small")
+    parser.add_argument("--seed-list", type=int, nargs="+", help=argparse.SUPPRESS)  # the seeds, in a worker
     parser.add_argument("--dump", type=Path, metavar="DIR", help=argparse.SUPPRESS)  # one version's runs, in a worker
     return parser
 
 
+def _dump_in_child(out: Path, chosen: Runs, src: Path, env: dict[str, str] | None = None) -> None:
+    """Run the compared runs in a fresh process with ``src`` first on its path (and ``env`` set before numpy loads)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--dump", str(out), *chosen.options()]
+    subprocess.run(command, check=True, env={**os.environ, **(env or {}), "PYTHONPATH": str(src)})
+
+
+def _versions(tmp: Path, args: argparse.Namespace, chosen: Runs) -> str:
+    """Run both versions into ``tmp/this`` and ``tmp/other``; return how the other is named."""
+    if args.arithmetic:
+        from coprod_sim.runs.provenance import other_arithmetic_env
+
+        _dump_in_child(tmp / "this", chosen, ROOT / "src")
+        env = other_arithmetic_env()
+        _dump_in_child(tmp / "other", chosen, ROOT / "src", env)
+        return "this tree on another arithmetic path (" + " ".join(f"{k}='{v}'" for k, v in env.items()) + ")"
+    tree = tmp / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), args.against], cwd=ROOT, check=True)
+    try:
+        _dump_in_child(tmp / "this", chosen, ROOT / "src")
+        _dump_in_child(tmp / "other", chosen, tree / "src")
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+    return args.against
+
+
 def main() -> int:
     args = build_parser().parse_args()
+    seeds = tuple(args.seed_list or (range(args.seeds) if args.seeds else SEEDS))
+    chosen = Runs(args.scenarios, seeds, args.full_size)
     if args.dump:
-        dump(args.dump, args.scenarios)
+        dump(args.dump, chosen)
         return 0
     with tempfile.TemporaryDirectory(prefix="same_results_") as tmp:
-        tree = Path(tmp) / "tree"
-        subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), args.against], cwd=ROOT, check=True)
-        try:
-            for name, src in (("this", ROOT / "src"), ("other", tree / "src")):
-                command = [sys.executable, str(Path(__file__).resolve()), "--dump", str(Path(tmp) / name)]
-                command += ["--scenarios", *args.scenarios] if args.scenarios else []
-                subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(src)})
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+        other = _versions(Path(tmp), args, chosen)
+        platforms = [(Path(tmp) / name / "platform.txt").read_text(encoding="utf-8") for name in ("this", "other")]
         total, differences = compare(Path(tmp) / "this", Path(tmp) / "other")
-    print(f"{total} runs ({', '.join(f'{k} = {v}' for k, v in SMALL.items())}; seeds {SEEDS[0]} and {SEEDS[1]})")
+    print(f"{total} runs ({chosen})")
+    if args.arithmetic:
+        print(f"  arithmetic here:  {platforms[0]}\n  arithmetic there: {platforms[1]}")
     if not differences:
-        print(f"this tree and {args.against}: identical to the bit in all {total} runs")
+        print(f"this tree and {other}: identical to the bit in all {total} runs")
         return 0
-    print(f"this tree and {args.against}: {len(differences)} of {total} runs differ")
+    print(f"this tree and {other}: {len(differences)} of {total} runs differ")
     for difference in differences:
-        print(f"  {difference}")
+        print(f"  {difference}" + ("  [rounding only]" if difference.rounding_only else "  [took another path]"))
+    if args.arithmetic:
+        paths = sum(not d.rounding_only for d in differences)
+        print(f"{paths} of {total} runs took another path (a last-bit difference tipped a discrete choice)")
+        return 1 if paths else 0
     return 1
 
 

@@ -14,7 +14,7 @@ by the processor it runs on, and they add in different orders. So
 * on every machine the values must agree to a relative and absolute 1e-9
   (``TOLERANCE``): far below any precision the docs print, far above the
   1e-15 relative spread seen between CPUs;
-* on a machine whose arithmetic path (``platform_signature``) is the one the
+* on a machine whose arithmetic path (``coprod_sim.runs.provenance.platform_signature``) is the one the
   reference was made on, the bytes must agree too (SHA-256 of ``summary.json``
   and of the time series CSV at full precision).
 
@@ -34,12 +34,13 @@ import argparse
 import hashlib
 import json
 import math
-import platform
 import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from coprod_sim.runs.provenance import platform_signature
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_FILE = Path(__file__).with_name("reference_outputs.json")
@@ -69,33 +70,6 @@ def sha256(text: str | bytes) -> str:
 def frame_digest(frame: pd.DataFrame) -> str:
     """Hash of a table's values in order (CSV writes floats at full, round-trip precision)."""
     return sha256(frame.to_csv(index=False, lineterminator="\n"))
-
-
-def platform_signature() -> dict:
-    """Which arithmetic this machine runs: numpy's chosen vectorised loop per function and the OpenBLAS kernel.
-
-    Two machines with the same signature (and the pinned versions) compute the same bits; the label
-    names the instruction sets so a failure says which path differs."""
-    import numpy as np
-    from numpy.lib.introspect import opt_func_info
-    from threadpoolctl import threadpool_info
-
-    chosen = {func: {dtype: info["current"] for dtype, info in sorted(by_type.items())}
-              for func, by_type in sorted(opt_func_info().items())}
-    blas = sorted({f"{lib['internal_api']} {lib.get('architecture')}" for lib in threadpool_info()
-                   if lib.get("user_api") == "blas"})
-    targets = sorted({target for by_type in chosen.values() for target in by_type.values()})
-    parts = {"machine": platform.machine(), "numpy": np.__version__, "dispatch": chosen, "blas": blas}
-    return {"id": sha256(json.dumps(parts, sort_keys=True))[:12], "loops": targets,
-            "label": f"{platform.machine()}; numpy {np.__version__} loops {', '.join(targets)}; {'; '.join(blas)}"}
-
-
-def dispatch_targets() -> list[str]:
-    """numpy's optional vector instruction sets (beyond its baseline) that this build can dispatch to."""
-    from numpy.lib.introspect import opt_func_info
-
-    return sorted({target for by_type in opt_func_info().values() for info in by_type.values()
-                   for target in info["available"].split() if not target.startswith("baseline")})
 
 
 def _rounded(value: object) -> object:

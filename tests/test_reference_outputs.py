@@ -25,6 +25,8 @@ import pytest
 import reference_outputs as ref
 from conftest import ROOT
 
+from coprod_sim.runs.provenance import dispatch_targets, platform_signature
+
 
 @pytest.fixture(scope="module")
 def stored() -> tuple[dict, pd.DataFrame, pd.DataFrame]:
@@ -34,7 +36,7 @@ def stored() -> tuple[dict, pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def same_arithmetic(stored: tuple[dict, pd.DataFrame, pd.DataFrame]) -> bool:
     """Whether this machine computes with the reference's numpy loops and BLAS kernel (then bytes must match)."""
-    return ref.platform_signature()["id"] == stored[0]["platform"]["id"]
+    return platform_signature()["id"] == stored[0]["platform"]["id"]
 
 
 @pytest.mark.parametrize("scenario", ref.SCENARIOS)
@@ -74,7 +76,7 @@ def test_results_hold_on_numpy_baseline_loops(stored: tuple) -> None:
               "print(json.dumps({'summary': summary, 'platform': ref.platform_signature()}))")
     with tempfile.TemporaryDirectory() as tmp:
         table = Path(tmp) / "series.parquet"
-        env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=" ".join(ref.dispatch_targets()))
+        env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=" ".join(dispatch_targets()))
         done = subprocess.run([sys.executable, "-c", script, str(table)], cwd=ROOT, env=env, capture_output=True,
                               text=True, check=False)
         assert done.returncode == 0, done.stderr

@@ -1,11 +1,13 @@
 """scripts/same_results.py: the check that a change keeps results to the bit finds any difference and
-says where it is."""
+says where it is, and tells rounding from a run that took another path."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +27,7 @@ def _script():
 def dumped(tmp_path_factory) -> tuple[object, Path]:
     script = _script()
     out = tmp_path_factory.mktemp("same") / "this"
-    script.dump(out, ["baseline"])
+    script.dump(out, script.Runs(["baseline"]))
     return script, out
 
 
@@ -37,7 +39,7 @@ def _copy(source: Path, to: Path) -> Path:
 def test_the_same_code_twice_is_identical_in_every_run(dumped, tmp_path):
     script, this = dumped
     again = tmp_path / "again"
-    script.dump(again, ["baseline"])
+    script.dump(again, script.Runs(["baseline"]))
     assert script.compare(this, again) == (2, [])  # two seeds of the one scenario
 
 
@@ -52,6 +54,36 @@ def test_a_change_in_the_last_bit_of_one_month_is_found_and_located(dumped, tmp_
     (difference,) = differences
     assert f"month {table.loc[5, 'step']}, quality.needs_met_share" == difference.where
     assert 0 < difference.max_rel < 1e-15
+    assert difference.rounding_only  # the same choices, summed in another order
+
+
+def test_a_run_that_took_another_path_is_told_from_rounding(dumped, tmp_path):
+    """A value beyond 1e-9 is another path; a near-zero value that changes sign by 1e-11 is still rounding
+    (it has no relative scale: a balance that is zero up to the last bits)."""
+    script, dumped_here = dumped
+    this, other = _copy(dumped_here, tmp_path / "this"), _copy(dumped_here, tmp_path / "other")
+    for root, balance in ((this, -1e-11), (other, 1e-11)):
+        path = root / "baseline-seed3.parquet"
+        pd.read_parquet(path).assign(**{"cost.fund_balance": balance}).to_parquet(path)
+    path = other / "baseline-seed0.parquet"
+    table = pd.read_parquet(path)
+    table.assign(**{"quality.needs_met_share": table["quality.needs_met_share"] + 1e-6}).to_parquet(path)
+    differences = {d.run: d for d in script.compare(this, other)[1]}
+    assert not differences["baseline-seed0"].rounding_only
+    assert differences["baseline-seed3"].rounding_only, differences["baseline-seed3"]
+
+
+def test_another_arithmetic_path_is_another_cpu_s_and_is_reported(tmp_path):
+    """--arithmetic runs the tree in a child whose numpy loops and OpenBLAS kernel are not this machine's
+    (both named in the report), and its exit status says whether any run took another path."""
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "same_results.py"), "--arithmetic",
+                           "--scenarios", "baseline", "--seeds", "1"], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+    lines = done.stdout.splitlines()
+    here = next(line for line in lines if "arithmetic here:" in line).split(":", 1)[1]
+    there = next(line for line in lines if "arithmetic there:" in line).split(":", 1)[1]
+    assert here.strip() != there.strip() and "baseline(" in there, done.stdout + done.stderr
+    assert done.returncode == (1 if "took another path]" in done.stdout else 0), done.stdout + done.stderr
 
 
 def test_a_summary_that_differs_alone_is_found(dumped, tmp_path):

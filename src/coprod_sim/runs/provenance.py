@@ -101,3 +101,55 @@ def version_text() -> str:
     known = results_id()
     return (f"coprod-sim {__version__} ({'commit ' + commit if commit else 'not a git checkout: commit unknown'}, "
             f"{'results id ' + known if known else 'results id unknown'})")
+
+
+# ------------------------------------------------------------------ the arithmetic path
+# The last bits of a float sum depend on the CPU: numpy picks its vectorised loops and OpenBLAS its kernels by
+# the processor, and they add in different orders. A run that is bit-identical on one machine can differ in the
+# last bits on another, and a last-bit difference that tips a discrete choice sends the run down another path.
+def platform_signature() -> dict:
+    """Which arithmetic this machine runs: numpy's chosen vectorised loop per function and the OpenBLAS kernel.
+
+    Two machines with the same signature (and the pinned versions) compute the same bits; the label
+    names the instruction sets so a failure says which path differs."""
+    import numpy as np
+    from numpy.lib.introspect import opt_func_info
+    from threadpoolctl import threadpool_info
+
+    chosen = {func: {dtype: info["current"] for dtype, info in sorted(by_type.items())}
+              for func, by_type in sorted(opt_func_info().items())}
+    blas = sorted({f"{lib['internal_api']} {lib.get('architecture')}" for lib in threadpool_info()
+                   if lib.get("user_api") == "blas"})
+    targets = sorted({target for by_type in chosen.values() for target in by_type.values()})
+    parts = {"machine": platform.machine(), "numpy": np.__version__, "dispatch": chosen, "blas": blas}
+    return {"id": hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12], "loops": targets,
+            "label": f"{platform.machine()}; numpy {np.__version__} loops {', '.join(targets)}; {'; '.join(blas)}"}
+
+
+def dispatch_targets() -> list[str]:
+    """numpy's optional vector instruction sets (beyond its baseline) that this build can dispatch to."""
+    from numpy.lib.introspect import opt_func_info
+
+    return sorted({target for by_type in opt_func_info().values() for info in by_type.values()
+                   for target in info["available"].split() if not target.startswith("baseline")})
+
+
+
+# OpenBLAS kernels to switch to, by architecture: one older than any current machine's, so it runs everywhere
+OTHER_BLAS_KERNEL = {"x86_64": ("Sandybridge", "Haswell"), "AMD64": ("Sandybridge", "Haswell"),
+                     "aarch64": ("ARMV8", "NEOVERSEN1"), "arm64": ("ARMV8", "NEOVERSEN1")}
+
+
+def other_arithmetic_env() -> dict[str, str]:
+    """Environment variables that make a fresh process on this machine add as another CPU would: numpy's
+    vector dispatch off (its baseline loops, as on an older processor) and another OpenBLAS kernel.
+
+    Set before numpy is imported (a child process); used to check how far results depend on the arithmetic
+    path (``scripts/same_results.py --arithmetic``, the reference test)."""
+    from threadpoolctl import threadpool_info
+
+    current = {str(lib.get("architecture")) for lib in threadpool_info() if lib.get("user_api") == "blas"}
+    choices = OTHER_BLAS_KERNEL.get(platform.machine(), ())
+    env = {"NPY_DISABLE_CPU_FEATURES": " ".join(dispatch_targets())}
+    kernel = next((k for k in choices if k not in current), None)
+    return {**env, "OPENBLAS_CORETYPE": kernel} if kernel else env
