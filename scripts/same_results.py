@@ -17,7 +17,7 @@ With ``--arithmetic`` it compares this tree with itself computed as another CPU 
 (numpy's vector loops off and another OpenBLAS kernel; ``provenance.other_arithmetic_env``). The last
 bits of a float sum depend on the processor, so rounding differences (relative ≤ 1e-9) are expected
 there; the exit status is 1 when a run *took another path*, i.e. a last-bit difference tipped a discrete
-choice. ``--full-size --seeds 10`` asks that of every scenario at its default size (about 5 minutes):
+choice. ``--full-size --seeds 10`` asks that of every scenario at its default size (about five minutes):
 
     .venv/bin/python scripts/same_results.py --arithmetic --full-size --seeds 10
 """
@@ -55,15 +55,10 @@ class Difference(NamedTuple):
     where: str  # the first (month, outcome) or summary key that differs
     max_abs: float
     max_rel: float
-    beyond_rounding: bool = True  # whether some value differs by more than ROUNDING (relative and absolute)
+    rounding_only: bool = False  # every value within ROUNDING: the run made the same choices, not another path
 
     def __str__(self) -> str:
         return f"{self.run}: first at {self.where}; largest difference {self.max_abs:.3g} (relative {self.max_rel:.3g})"
-
-    @property
-    def rounding_only(self) -> bool:
-        """Whether the run differs only in the last bits (it made the same choices), not by another path."""
-        return not self.beyond_rounding
 
 
 class Runs(NamedTuple):
@@ -133,15 +128,14 @@ def _difference(label: str, this: Path, other: Path) -> Difference | None:
     if same.all():
         keys = [k for k in summaries[0].keys() | summaries[1].keys() if summaries[0].get(k) != summaries[1].get(k)]
         return Difference(label, f"summary {sorted(keys)[0] if keys else '(non-numeric columns)'}", math.nan, math.nan,
-                          _summary_beyond_rounding(*summaries, keys))
+                          not _summary_beyond_rounding(*summaries, keys))
     row, column = np.argwhere(~same)[0]
     gap = np.abs(x - y)[~same]
     scale = np.maximum(np.abs(x), np.abs(y))[~same]
     month = a["step"].iloc[row] if "step" in a.columns else row
     where = f"month {month}, {a.select_dtypes('number').columns[column]}"
-    beyond = bool(np.any(gap > ROUNDING * np.maximum(1.0, scale)))
     return Difference(label, where, float(np.nanmax(gap)), float(np.nanmax(gap / np.where(scale > 0, scale, 1.0))),
-                      beyond)
+                      not np.any(gap > ROUNDING * np.maximum(1.0, scale)))
 
 
 def _summary_beyond_rounding(this: dict, other: dict, keys: list[str]) -> bool:
@@ -195,7 +189,10 @@ def _versions(tmp: Path, args: argparse.Namespace, chosen: Runs) -> str:
 
 
 def main() -> int:
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    if args.seeds is not None and args.seeds < 1:
+        parser.error(f"--seeds: expected at least 1 seed, found {args.seeds}")
     seeds = tuple(args.seed_list or (range(args.seeds) if args.seeds else SEEDS))
     chosen = Runs(args.scenarios, seeds, args.full_size)
     if args.dump:

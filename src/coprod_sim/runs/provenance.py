@@ -134,7 +134,6 @@ def dispatch_targets() -> list[str]:
                    for target in info["available"].split() if not target.startswith("baseline")})
 
 
-
 # OpenBLAS kernels to switch to, by architecture: one older than any current machine's, so it runs everywhere
 OTHER_BLAS_KERNEL = {"x86_64": ("Sandybridge", "Haswell"), "AMD64": ("Sandybridge", "Haswell"),
                      "aarch64": ("ARMV8", "NEOVERSEN1"), "arm64": ("ARMV8", "NEOVERSEN1")}
@@ -145,7 +144,7 @@ def other_arithmetic_env() -> dict[str, str]:
     vector dispatch off (its baseline loops, as on an older processor) and another OpenBLAS kernel.
 
     Set before numpy is imported (a child process); used to check how far results depend on the arithmetic
-    path (``scripts/same_results.py --arithmetic``, the reference test)."""
+    path (``scripts/same_results.py --arithmetic``)."""
     from threadpoolctl import threadpool_info
 
     current = {str(lib.get("architecture")) for lib in threadpool_info() if lib.get("user_api") == "blas"}
