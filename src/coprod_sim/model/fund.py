@@ -95,6 +95,7 @@ class PublicFund:
         fraction = np.minimum(1.0, np.divide(self.balance, claims, out=np.ones_like(claims), where=claims > 0))
         paid = claims * fraction
         self.balance -= paid
+        self._empty_short(fraction)
         self._record(category, float(paid.sum()))
         return fraction
 
@@ -106,7 +107,14 @@ class PublicFund:
             paid = amounts * fraction
             self.balance -= paid
             self._record(category, float(paid.sum()))
+        self._empty_short(fraction)
         return fraction
+
+    def _empty_short(self, fraction: np.ndarray) -> None:
+        """An earmark that paid pro rata is empty: exactly 0, not the ±1e-12 yuan that balance − claims ·
+        (balance / claims) leaves in floating point, whose sign differs between CPUs and would decide
+        whether the fund "still has money" (outcome-linked pay offered, a project affordable)."""
+        self.balance[fraction < 1.0] = 0.0
 
     def spend_pro_rata(self, amount: float, category: str) -> float:
         """Spend across all earmarks in proportion to their balances."""

@@ -69,7 +69,7 @@ class Operator(Agent):
         super().__init__(model)
         self.rules = rules
         self.facilities: list[Facility] = []
-        self.profit_history: deque[float] = deque(maxlen=rules.operators.exit_patience)
+        self.profit_history: deque[int] = deque(maxlen=rules.operators.exit_patience)  # in fen
         self.stake = stake
         self.trust = 1.0
         self.cost_factor = 1.0  # its unit costs relative to the type's (firms differ, §7.5)
@@ -84,8 +84,9 @@ class Operator(Agent):
         """Share of its services' content it decides itself; the rest follows the street office's template."""
         return 1.0
 
-    def settle(self, profit: float) -> None:
-        """Record the month's result and exit if losses persist (exit rule)."""
+    def settle(self, profit: int) -> None:
+        """Record the month's result (whole fen, so a sum of results is exact) and exit if losses persist
+        (exit rule)."""
         self.profit_history.append(profit)
         full = len(self.profit_history) == self.profit_history.maxlen
         if full and sum(self.profit_history) < 0 and self.can_exit():

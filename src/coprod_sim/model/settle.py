@@ -20,6 +20,7 @@ from ..domain import K
 from .facility import Facility
 from .operators import Firm, SocialOrganization
 
+FEN_PER_YUAN = 100  # operators book results in whole fen, the currency's unit (``_settle_operators``)
 FISCAL_YEAR_MONTHS = 12  # budgets are annual: unspent money lapses at the year's end (government.budget_carryover)
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ class Payments:
         second = fund.pay_together({"subsidies": np.bincount(svc, bill.subsidy, K), "interest_binding": claims * within})
         third = fund.pay_by_service(np.bincount(svc, bill.own_window, K), "services")
         honoured = within * second
-        offered = (budget > 0) & (fund.balance > 0)
+        offered = budget > 0
         return _Paid((first, second, third), honoured), self._expect_binding_pay(claims, honoured, offered, expected)
 
     def _results(self, model: Model, use: Consumption, bill: _Bill, paid: _Paid) -> np.ndarray:
@@ -177,11 +178,17 @@ class Payments:
                 f.capacity = float(f_slack)
 
     def _settle_operators(self, model: Model, use: Consumption, result: np.ndarray) -> None:
-        profit = np.bincount(use.operator_id, result).tolist()  # by operator id
+        """Each operator books its month's result in whole fen (0.01 yuan), as accounts are kept.
+
+        An operator paid exactly its cost (a social organisation on a cost-covering contract) breaks even;
+        in floating point its result is ±1e-12 yuan, and without rounding to the currency's unit the last bit
+        of a sum, which differs between CPUs, would decide whether it "keeps losing money" and exits
+        (docs/ODD.md §7.12)."""
+        profit = np.rint(np.bincount(use.operator_id, result) * FEN_PER_YUAN).astype(np.int64).tolist()
         serving = set(use.operator_id.tolist())
         for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
             # an operator whose facilities all wait for approval neither earns nor loses; one with none loses
-            op.settle(profit[op.unique_id] if op.unique_id in serving else 0.0 if op.facilities else -1.0)
+            op.settle(profit[op.unique_id] if op.unique_id in serving else 0 if op.facilities else -FEN_PER_YUAN)
 
     def _follow_funding(self, f: Facility, paid: float) -> None:
         """A public facility's staff follow its pay: capacity tracks the remembered funded share, and a facility
