@@ -183,7 +183,7 @@ class Payments:
         An operator paid exactly its cost (a social organisation on a cost-covering contract) breaks even;
         in floating point its result is ±1e-12 yuan, and without rounding to the currency's unit the last bit
         of a sum, which differs between CPUs, would decide whether it "keeps losing money" and exits
-        (docs/ODD.md §7.12)."""
+        (docs/ODD.md §7.5, Exit)."""
         profit = np.rint(np.bincount(use.operator_id, result) * FEN_PER_YUAN).astype(np.int64).tolist()
         serving = set(use.operator_id.tolist())
         for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
