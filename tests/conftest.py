@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import subprocess
 import sys
@@ -74,6 +75,21 @@ def kill_tree(proc: subprocess.Popen | psutil.Process) -> None:
     psutil.wait_procs(family, timeout=10)
     if isinstance(proc, subprocess.Popen):
         proc.wait(timeout=10)
+
+
+def load_script(path: Path, name: str | None = None):
+    """A script of the repo (scripts/, experiments/, ...) as a module, for testing its functions; its folder's
+    modules import, as ``python script.py`` would let them."""
+    spec = importlib.util.spec_from_file_location(name or f"_script_{path.stem}", path)
+    assert spec and spec.loader, f"{path} is not a Python file"
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
+    return module
 
 
 def run_python(args: list[str], cwd: Path, seconds: float = 60, env: dict | None = None, clear_env: bool = False

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 from coprod_sim.app import figures as fig
 from coprod_sim.app import launcher as viz
@@ -469,3 +470,26 @@ def test_a_second_tab_on_the_same_run_starts_from_the_cached_month_0_and_steps_i
             model.step()
     assert first.model.timeseries().equals(fresh.timeseries()) and second.model.timeseries().equals(fresh.timeseries())
     assert list(second.model.events) == list(fresh.events)
+
+
+def test_the_lesson_answers_are_what_the_page_shows() -> None:
+    """scripts/lesson_answers.py, which docs/app.md's stated answers come from, gives a step's Difference
+    exactly as the page's monitors show it: the guide's exercise 3.3 walked in a session as a student would
+    (reference kept at month 60, a lever moved, Reset, run to 60 again)."""
+    from coprod_sim.app.session import monitor_rows
+
+    answers = load_script(ROOT / "scripts" / "lesson_answers.py")
+    step = next(s for s in answers.STEPS if s.name.startswith("3.3"))
+    computed = {(key, column): values[0] for key, column, values in answers.answers(step, (0,), {})}
+    session = Session(BASELINE, seed=0)
+    session.reset()
+    session.run_to(answers.MONTH)
+    session.keep_reference()
+    for lever, value in step.levers.items():
+        assert session.set_lever(lever, value)
+    session.reset()
+    session.run_to(answers.MONTH)
+    page = {row["key"]: row for row in monitor_rows(session.history(), session.window(), session.reference)}
+    assert step.differences
+    for key in step.differences:
+        assert page[key]["difference"] == answers.shown(key, computed[key, "difference"], signed=True), key

@@ -644,7 +644,7 @@ def test_exercises(server, browser) -> None:
     _within(tab, WAIT, 60, 130, column=2)
 
     # 2.1–2.2 seed 0: profit space, keep as reference (where are the triangles?); none, Reset, run to 60:
-    # periphery firms fall by about 6, the gap widens by about 0.07
+    # periphery firms fall by about 8, the gap widens by about 0.08
     _compare(tab, profit_space, no_profit_space, between=triangles)
     _within(tab, FIRMS_P, -10, -2)
     _within(tab, GAP, 0.02, 0.12)
@@ -655,10 +655,11 @@ def test_exercises(server, browser) -> None:
     tab.run_to(MONTH)
     _no_warning(tab)
     _within(tab, SOE_P, 2, 10)
-    # 2.4 seed 2, steps 1 and 2 again (Undo lever changes first): the periphery keeps its firms, the gap ~+0.01
+    # 2.4 seed 2, steps 1 and 2 again (Undo lever changes first): the periphery keeps most of its firms (about
+    # −1.5), the gap does not move (about 0.00)
     _seed(tab, 2)
     _compare(tab, profit_space, no_profit_space)
-    _within(tab, FIRMS_P, -2, 2)
+    _within(tab, FIRMS_P, -3, 2)
     _within(tab, GAP, -0.02, 0.04)
 
     # 3.1–3.2 Undo lever changes, seed 0, Reset, run to 60, keep; leading group at 0.8, Reset, run to 60: cases

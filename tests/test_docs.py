@@ -16,7 +16,6 @@ own job (their docs name the command and the time they take).
 from __future__ import annotations
 
 import glob
-import importlib.util
 import os
 import re
 import shlex
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_BLOCK = re.compile(r"^```(?:bash|sh|shell)\n(.*?)^```", re.S | re.M)
@@ -89,13 +88,7 @@ ALL = [c for doc in DOCS for c in documented_commands(doc)]
 
 
 def _script_parser(path: Path):
-    spec = importlib.util.spec_from_file_location(f"_doc_script_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent))  # as `python script.py` runs it: its folder's modules import
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(path.parent))
+    module = load_script(path, f"_doc_script_{path.stem}")
     assert hasattr(module, "build_parser"), f"{path}: a documented script exposes build_parser() (its options)"
     return module.build_parser()
 

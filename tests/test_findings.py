@@ -3,14 +3,13 @@ answer, and the whole pipeline at --quick size, with the doc checked against the
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from coprod_sim.config import load_config
 from coprod_sim.experiments.claims import catalogue
@@ -126,11 +125,7 @@ def test_every_prediction_names_a_contrast_or_arm_and_an_outcome_of_its_experime
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("findings_script", ROOT / "experiments" / "findings.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "experiments" / "findings.py")
 
 
 @pytest.mark.slow

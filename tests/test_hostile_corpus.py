@@ -10,13 +10,12 @@ here a case only has to answer within 5 s stretched by the machine's load (``con
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, patience
+from conftest import ROOT, load_script, patience
 
 from coprod_sim.cli import main
 
@@ -89,10 +88,7 @@ def test_made_cases_as_config_and_as_spec(case: str, tmp_path: Path, capsys: pyt
 
 def test_the_corpus_is_up_to_date_with_the_registry(tmp_path: Path) -> None:
     """A renamed or new parameter must have its cases: re-run ``tests/hostile/make_corpus.py`` if this fails."""
-    spec = importlib.util.spec_from_file_location("make_corpus", CORPUS / "make_corpus.py")
-    assert spec and spec.loader
-    make_corpus = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_corpus)
+    make_corpus = load_script(CORPUS / "make_corpus.py")
     make_corpus.main(["--out", str(tmp_path)])
     for kind in ("configs", "specs"):
         fresh = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / kind).glob("*.yaml")}

@@ -3,7 +3,6 @@ says where it is, and tells rounding from a run that took another path."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -12,15 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("same_results", ROOT / "scripts" / "same_results.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "scripts" / "same_results.py")
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,12 @@ tables, and every scenario's split is one `coprod-sim explain` accepts (experime
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import load_script
 
 from coprod_sim.attribution import plan_explain
 from coprod_sim.attribution.result import COLUMNS
@@ -19,10 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("scenarios_script", ROOT / "experiments" / "scenarios.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(ROOT / "experiments" / "scenarios.py")
 
 
 def known_table(named_share: tuple[float, float, float], total: tuple[float, float, float]) -> pd.DataFrame:
