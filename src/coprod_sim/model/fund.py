@@ -113,7 +113,7 @@ class PublicFund:
     def _empty_short(self, fraction: np.ndarray) -> None:
         """An earmark that paid pro rata is empty: exactly 0, not the ±1e-12 yuan that balance − claims ·
         (balance / claims) leaves in floating point, whose sign differs between CPUs and would decide
-        whether the fund "still has money" (outcome-linked pay offered, a project affordable)."""
+        whether the fund "still has money" (a project affordable, ``can_pay``; docs/ODD.md §8, item 31)."""
         self.balance[fraction < 1.0] = 0.0
 
     def spend_pro_rata(self, amount: float, category: str) -> float:
