@@ -270,3 +270,17 @@ def test_bad_input_is_a_clear_error_with_exit_2(argv, message, capsys, tmp_path)
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_table_on_disk_is_the_table_in_memory_to_the_bit(tmp_path) -> None:
+    """attribution.csv keeps full precision: docs/findings.md prints the splits from it and docs/scenarios.md
+    from the table in memory, and the two pages must round alike (at 6 significant digits they once printed
+    10,576 and 10,575 for the same interval)."""
+    from coprod_sim import explain
+
+    result = explain("up_incentives", replicates=2, params=SMALL_PARAMS, outcomes=["cost.public_spending"],
+                     out=tmp_path / "why", backend="serial")
+    on_disk = pd.read_csv(tmp_path / "why" / "attribution.csv")
+    numbers = [c for c in result.table.columns if pd.api.types.is_float_dtype(result.table[c])]
+    assert numbers and (result.table["shapley"].abs() > 1000).any()  # values with more than 6 digits to keep
+    pd.testing.assert_frame_equal(on_disk[numbers], result.table[numbers].reset_index(drop=True), check_exact=True)

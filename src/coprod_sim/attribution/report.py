@@ -140,7 +140,9 @@ def waterfall(rows: pd.DataFrame, plan: ExplainPlan, path: Path) -> Path:
 def write_outputs(result: Attribution) -> None:
     """attribution.csv, attribution_by_seed.csv, explain.json, the figures and attribution.md."""
     out, plan, table = result.out, result.plan, result.table
-    files.write_text(out / "attribution.csv", table.to_csv(index=False, float_format="%.6g"))
+    # full precision: a page printed from this file (docs/findings.md) and one printed from the table in
+    # memory (docs/scenarios.md) must round alike; at 6 digits 10575.46 came back as 10575.5 and printed 10,576
+    files.write_text(out / "attribution.csv", table.to_csv(index=False))
     files.write_text(out / "attribution_by_seed.csv", result.by_seed.to_csv(index=False))
     (out / "figures").mkdir(exist_ok=True)
     texts = []

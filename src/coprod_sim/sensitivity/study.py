@@ -128,7 +128,8 @@ def write_outputs(study: Study, result: SensitivityReport) -> None:
 
     out = result.out
     for name, table in (("indices", result.indices), ("noise", result.noise), ("convergence", result.convergence)):
-        files.write_text(out / f"{name}.csv", table.to_csv(index=False, float_format="%.6g"))
+        # full precision, so that a page printed from these files rounds as the report printed in memory does
+        files.write_text(out / f"{name}.csv", table.to_csv(index=False))
     record = {"kind": "coprod-sim sensitivity", "name": study.name, "spec_file": study.origin, "model": study.model,
               "design": study.design_type, "method": study.method, "factors": study.factors,
               "groups": study.named_groups,
