@@ -43,8 +43,8 @@ SMALL = {"population.residents": 1500, "run.spin_up": 36, "run.steps": 24}
 INTRODUCTION = ("party_led", 5)  # a lever package introduced into a spun-up world (run.design: introduction)
 
 
-# a difference within 1e-9 relative and absolute is the last bits of a sum (the reference test's tolerance,
-# tests/reference_outputs.py); absolute too, since a balance that is zero up to rounding has no relative scale
+# a difference within this, relative and absolute, is the last bits of a sum: coprod_sim.runs.provenance's
+# ROUNDING_TOLERANCE (tested equal), not imported here because the --dump child runs other commits' code
 ROUNDING = 1e-9
 
 

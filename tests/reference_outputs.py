@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from coprod_sim.runs.provenance import platform_signature
+from coprod_sim.runs.provenance import ROUNDING_TOLERANCE, platform_signature
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_FILE = Path(__file__).with_name("reference_outputs.json")
@@ -57,7 +57,7 @@ SWEEP_SPEC = {
                                                    "leading_group.active": [False, True]}},
 }
 TIMING_COLUMNS = ("runtime_s",)
-TOLERANCE = {"rtol": 1e-9, "atol": 1e-9}
+TOLERANCE = {"rtol": ROUNDING_TOLERANCE, "atol": ROUNDING_TOLERANCE}
 ID_DIGITS = 8
 RUN_KEYS = ("scenario", "seed")
 

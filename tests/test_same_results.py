@@ -54,6 +54,13 @@ def test_a_change_in_the_last_bit_of_one_month_is_found_and_located(dumped, tmp_
     assert difference.rounding_only  # the same choices, summed in another order
 
 
+def test_rounding_is_the_reference_tests_tolerance(dumped):
+    from coprod_sim.runs.provenance import ROUNDING_TOLERANCE
+
+    script, _ = dumped
+    assert script.ROUNDING == ROUNDING_TOLERANCE
+
+
 def test_a_run_that_took_another_path_is_told_from_rounding(dumped, tmp_path):
     """A value beyond 1e-9 is another path; a near-zero value that changes sign by 1e-11 is still rounding
     (it has no relative scale: a balance that is zero up to the last bits)."""

@@ -104,6 +104,11 @@ def version_text() -> str:
 
 
 # ------------------------------------------------------------------ the arithmetic path
+# Values that agree within this, relative and absolute, differ only in the last bits of a sum: far below any
+# precision the docs print, far above the 1e-15 relative spread seen between CPUs. Absolute too, since a
+# balance that is zero up to rounding has no relative scale. The reference test and same_results.py use it.
+ROUNDING_TOLERANCE = 1e-9
+
 # The last bits of a float sum depend on the CPU: numpy picks its vectorised loops and OpenBLAS its kernels by
 # the processor, and they add in different orders. A run that is bit-identical on one machine can differ in the
 # last bits on another, and a last-bit difference that tips a discrete choice sends the run down another path.
