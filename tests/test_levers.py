@@ -12,6 +12,7 @@ from coprod_sim import Model
 from coprod_sim.domain import DEPARTMENT_NAMES
 from coprod_sim.model import Facility, Firm, GovernmentProvider, MutualAidGroup, rules
 from coprod_sim.model.market import Market
+from coprod_sim.model.operators import Roster, SocialOrganization
 
 LEADING = {"leading_group.active": True, "leading_group.authority": 0.8}
 
@@ -193,6 +194,22 @@ def test_each_facility_fits_as_its_operator_believes_its_own_community_needs():
             assert f.fit == pytest.approx(rules.content_fit(op.decision_right() * op.beliefs[f.community], truth, tolerance))
             checked.add(f.community)
     assert len(checked) > 1  # operators serve several communities, each with its own belief
+
+
+def test_each_kind_decides_for_all_its_operators_as_each_would_alone():
+    """The roster asks each kind once for all its operators (``Roster.by_kind``): it must give every operator
+    what the operator's own rule gives, a firm's return depending on whether it holds a purchase contract."""
+    m = _model(3, 2, **{"incentive.counts": "quality", "leading_group.active": True, "social_orgs.initial_per_community": 3})
+    kinds = [list(m.agents_by_type.get(kind, [])) for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup)]
+    assert all(kinds)
+    holder = next(firm for firm in kinds[0] if firm.facilities)
+    holder.facilities[-1].contracted = True  # the street office contracts social organisations; give a firm one
+    roster = Roster.of(kinds)
+    assert roster.quality_returns().tolist() == [op.quality_return() for op in roster.operators]
+    assert len({op.quality_return() for op in kinds[0]}) == 2  # firms with and without a monitored contract
+    rights = roster.decision_rights()
+    assert rights.tolist() == [op.decision_right() for op in roster.operators]
+    assert len(set(rights.tolist())) > 1
 
 
 def test_residents_own_groups_co_produce_and_offer_no_free_visits_even_with_a_stake():

@@ -12,6 +12,7 @@ operator writes an outcome: outcomes are measured from what residents receive
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -83,6 +84,20 @@ class Operator(Agent):
     def decision_right(self) -> float:
         """Share of its services' content it decides itself; the rest follows the street office's template."""
         return 1.0
+
+    # An operator's return to quality and its decision right follow from what every operator of its kind shares
+    # (the run's ``OperatorRules``, the district's institutions, its kind's parameters), so a kind is asked once
+    # a month for all its operators; a kind whose operators differ (firms: their contracts) overrides these.
+    @classmethod
+    def quality_returns(cls, members: Sequence[Operator], holds_contract: np.ndarray) -> np.ndarray | float:
+        """The return to quality of each of ``members``, operators of this kind (``holds_contract``: whether
+        each holds a purchase contract)."""
+        return members[0].quality_return()
+
+    @classmethod
+    def decision_rights(cls, members: Sequence[Operator]) -> np.ndarray | float:
+        """The decision right of each of ``members``, operators of this kind."""
+        return members[0].decision_right()
 
     def settle(self, profit: int) -> None:
         """Record the month's result (whole fen, so a sum of results is exact) and exit if losses persist
@@ -178,9 +193,15 @@ class Firm(Operator):
         self.cost_factor = float(np.exp(self.log_cost - sigma**2 / 2))  # mean 1 over firms
 
     def quality_return(self) -> float:
-        qc = self.rules.quality
-        contracted = any(f.contracted for f in self.facilities)
-        return qc.market_return + self.rules.assessment.quality_monitored * contracted * qc.monitoring_bonus
+        return float(self.quality_returns([self], np.asarray(any(f.contracted for f in self.facilities))))
+
+    @classmethod
+    def quality_returns(cls, members: Sequence[Operator], holds_contract: np.ndarray) -> np.ndarray:
+        """A firm earns the market's return to quality, and a bonus where it holds a purchase contract whose
+        quality is monitored."""
+        rules = members[0].rules
+        qc = rules.quality
+        return qc.market_return + rules.assessment.quality_monitored * holds_contract * qc.monitoring_bonus
 
 
 class SocialOrganization(Operator):
@@ -297,12 +318,37 @@ class Roster:
     operators: list[Operator]
     facilities: list[Facility]  # every operator's facilities in turn, approving ones too
     owner: np.ndarray  # (F,) each facility's operator, an index into ``operators``
+    kinds: tuple[tuple[type[Operator], slice], ...]  # each kind's operators, one slice of ``operators`` each
 
     @classmethod
-    def of(cls, operators: list[Operator]) -> Roster:
+    def of(cls, kinds: Sequence[Sequence[Operator]]) -> Roster:
+        """The roster of operators listed kind by kind (every operator in ``kinds[i]`` is of one class)."""
+        operators = [op for members in kinds for op in members]
         facilities = [f for op in operators for f in op.facilities]
         owner = np.repeat(np.arange(len(operators)), [len(op.facilities) for op in operators])
-        return cls(operators, facilities, owner)
+        ends = np.cumsum([len(members) for members in kinds]).tolist()
+        slices = tuple((type(members[0]), slice(end - len(members), end))
+                       for members, end in zip(kinds, ends, strict=True) if members)
+        return cls(operators, facilities, owner, slices)
+
+    def by_kind(self, decision: Callable[[type[Operator], list[Operator], slice], np.ndarray | float]) -> np.ndarray:
+        """A kind-level ``decision`` (``Operator.quality_returns``, ``Operator.decision_rights``) of every
+        operator, in the roster's order: each kind decides for its own operators (``decision(kind, members,
+        rows)``, ``rows`` their places in the roster)."""
+        out = np.empty(len(self.operators))
+        for kind, rows in self.kinds:
+            out[rows] = decision(kind, self.operators[rows], rows)
+        return out
+
+    def quality_returns(self) -> np.ndarray:
+        """Each operator's return to quality (``Operator.quality_return``), asked of each kind for its operators."""
+        contracted = np.array([f.contracted for f in self.facilities], dtype=bool)
+        holds_contract = np.bincount(self.owner[contracted], minlength=len(self.operators)) > 0
+        return self.by_kind(lambda kind, members, rows: kind.quality_returns(members, holds_contract[rows]))
+
+    def decision_rights(self) -> np.ndarray:
+        """Each operator's decision right (``Operator.decision_right``), asked of each kind for its operators."""
+        return self.by_kind(lambda kind, members, rows: kind.decision_rights(members))
 
     def read(self, name: str) -> np.ndarray:
         """One attribute of every operator, in the roster's order."""
@@ -340,7 +386,7 @@ class Roster:
         belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
         knows = np.array([op.knows_needs for op in ops], dtype=bool)[owner, None]
         belief = np.where(knows, truth, belief)
-        right = np.array([op.decision_right() for op in ops], dtype=float)[owner, None]
+        right = self.decision_rights()[owner, None]
         fits = content_fit(right * belief, truth, rules.quality.fit_tolerance)
         for o, c, b in zip(owner.tolist(), community.tolist(), belief, strict=True):
             ops[o].beliefs[c] = b
@@ -358,8 +404,7 @@ class Roster:
         """
         ops, quality, terms = rules.operators, rules.quality, model.terms
         owner, facilities = self.owner, self.facilities
-        q = quality_effort(np.array([op.quality_return() for op in self.operators], dtype=float),
-                           quality.cost, quality.floor)
+        q = quality_effort(self.quality_returns(), quality.cost, quality.floor)
         effective = (q * (ops.trust_floor + (1.0 - ops.trust_floor) * trust))[owner]
         service = np.array([f.service for f in facilities], dtype=np.int64)
         capacity = np.array([f.capacity for f in facilities], dtype=float)
