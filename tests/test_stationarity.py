@@ -189,6 +189,27 @@ def test_a_firm_whose_costs_rise_loses_money_and_exits():
     assert firm.model is None or firm not in m.agents_by_type[Firm]
 
 
+def test_the_books_judge_each_operator_on_exactly_its_last_months():
+    """The exit rule reads the last ``exit_patience`` results of each operator, once it has booked that many,
+    however operators join the books and in whatever order they are listed."""
+    from types import SimpleNamespace
+
+    from coprod_sim.model.operators import Books
+
+    books, a, b = Books(3), SimpleNamespace(books_row=-1), SimpleNamespace(books_row=-1)
+    history = {"a": [-5, 1, 1, 10, -20, 0], "b": [-1, -1, 0, 2]}
+    verdicts: dict[str, list[bool]] = {"a": [], "b": []}
+    for month in range(6):
+        listed = [("a", a)] + ([("b", b)] if month >= 2 else [])
+        listed = listed[::-1] if month % 2 else listed  # the listing order changes from month to month
+        losing = books.book([op for _, op in listed], np.array([history[name][month - (2 if name == "b" else 0)]
+                                                                  for name, _ in listed]))
+        for (name, _), verdict in zip(listed, losing.tolist(), strict=True):
+            verdicts[name].append(verdict)
+    # a: not full, not full, −3, +12, −9, −10; b (from month 2): not full, not full, −2, +1
+    assert verdicts == {"a": [False, False, True, False, True, True], "b": [False, False, True, False]}
+
+
 def test_costs_grow_only_for_the_stated_months():
     m = Model(rng=0, scenario="baseline", **{**SMALL_PARAMS, "services.cost_growth.meals": 0.01,
                                              "services.cost_growth_months": 6})

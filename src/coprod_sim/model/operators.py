@@ -11,7 +11,6 @@ operator writes an outcome: outcomes are measured from what residents receive
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -70,7 +69,7 @@ class Operator(Agent):
         super().__init__(model)
         self.rules = rules
         self.facilities: list[Facility] = []
-        self.profit_history: deque[int] = deque(maxlen=rules.operators.exit_patience)  # in fen
+        self.books_row = -1  # its row in the ``Books`` once it has booked a result
         self.stake = stake
         self.trust = 1.0
         self.cost_factor = 1.0  # its unit costs relative to the type's (firms differ, §7.5)
@@ -99,14 +98,6 @@ class Operator(Agent):
         """The decision right of each of ``members``, operators of this kind."""
         return members[0].decision_right()
 
-    def settle(self, profit: int) -> None:
-        """Record the month's result (whole fen, so a sum of results is exact) and exit if losses persist
-        (exit rule)."""
-        self.profit_history.append(profit)
-        full = len(self.profit_history) == self.profit_history.maxlen
-        if full and sum(self.profit_history) < 0 and self.can_exit():
-            self.exit()
-
     def can_exit(self) -> bool:
         return True
 
@@ -128,9 +119,43 @@ class Operator(Agent):
         m.market.record_exit(self)
         m.this_month.exits += 1
         what = ", ".join(SERVICE_TYPES[f.service].replace("_", " ") for f in self.facilities) or "no service"
-        m.log(f"A {self.kind.replace('_', ' ')} closed ({what}): losses for {len(self.profit_history)} months")
+        m.log(f"A {self.kind.replace('_', ' ')} closed ({what}): losses for {self.rules.operators.exit_patience} months")
         self.facilities = []
         self.remove()
+
+
+class Books:
+    """The monthly results firms and social organisations booked over the exit rule's memory
+    (``operators.exit_patience`` months), in whole fen, so that a sum of results is exact.
+
+    One row per operator, in one array: a month's bookings and the exit rule are then one operation for all
+    operators rather than a method call each (docs/performance.md).
+    """
+
+    def __init__(self, patience: int):
+        self.results = np.zeros((0, patience), dtype=np.int64)  # each row a ring of its last ``patience`` months
+        self.booked = np.zeros(0, dtype=np.int64)  # months each row has booked
+
+    def book(self, operators: Sequence[Operator], results: np.ndarray) -> np.ndarray:
+        """Book each operator's month (``results`` in fen); returns which have booked a full memory of months and
+        lost money over it, and so would exit (docs/ODD.md §7.5, Exit)."""
+        rows = self._rows(operators)
+        patience = self.results.shape[1]
+        self.results[rows, self.booked[rows] % patience] = results
+        self.booked[rows] += 1
+        return (self.booked[rows] >= patience) & (self.results[rows].sum(axis=1) < 0)
+
+    def _rows(self, operators: Sequence[Operator]) -> np.ndarray:
+        """The operators' rows, opening an empty one for each operator booking its first month."""
+        rows = np.fromiter((op.books_row for op in operators), dtype=np.int64, count=len(operators))
+        new = np.flatnonzero(rows < 0)
+        if len(new):
+            rows[new] = len(self.booked) + np.arange(len(new))
+            for i, row in zip(new.tolist(), rows[new].tolist(), strict=True):
+                operators[i].books_row = row
+            self.results = np.vstack([self.results, np.zeros((len(new), self.results.shape[1]), dtype=np.int64)])
+            self.booked = np.concatenate([self.booked, np.zeros(len(new), dtype=np.int64)])
+        return rows
 
 
 class GovernmentProvider(Operator):

@@ -18,7 +18,7 @@ import numpy as np
 from ..config.params import GovernmentParams, LinkageParams, OperatorsParams, PlanningParams, ProfitSpaceParams
 from ..domain import K
 from .facility import Facility
-from .operators import Firm, SocialOrganization
+from .operators import Books, Firm, SocialOrganization
 
 FEN_PER_YUAN = 100  # operators book results in whole fen, the currency's unit (``_settle_operators``)
 FISCAL_YEAR_MONTHS = 12  # budgets are annual: unspent money lapses at the year's end (government.budget_carryover)
@@ -75,6 +75,7 @@ class Payments:
         self.operators = operators
         self.linkage = linkage
         self.planning = planning  # firms keep at least planning.min_project_visits of capacity
+        self.books = Books(operators.exit_patience)  # outside operators' results, for the exit rule
 
     def pay_and_settle(self, model: Model, use: Consumption, before: Settlement) -> Settlement:
         """Pay for the month's services in order of entitlement, resize facilities, and let operators settle;
@@ -184,11 +185,19 @@ class Payments:
         in floating point its result is ±1e-12 yuan, and without rounding to the currency's unit the last bit
         of a sum, which differs between CPUs, would decide whether it "keeps losing money" and exits
         (docs/ODD.md §7.5, Exit)."""
-        profit = np.rint(np.bincount(use.operator_id, result) * FEN_PER_YUAN).astype(np.int64).tolist()
-        serving = set(use.operator_id.tolist())
-        for op in list(model.agents_by_type.get(Firm, [])) + list(model.agents_by_type.get(SocialOrganization, [])):
-            # an operator whose facilities all wait for approval neither earns nor loses; one with none loses
-            op.settle(profit[op.unique_id] if op.unique_id in serving else 0 if op.facilities else -FEN_PER_YUAN)
+        operators = [*model.agents_by_type.get(Firm, []), *model.agents_by_type.get(SocialOrganization, [])]
+        if not operators:
+            return
+        ids = np.fromiter((op.unique_id for op in operators), dtype=np.int64, count=len(operators))
+        size = max(int(ids.max()), int(use.operator_id.max())) + 1
+        profit = np.rint(np.bincount(use.operator_id, result, size) * FEN_PER_YUAN).astype(np.int64)
+        serving = np.bincount(use.operator_id, minlength=size) > 0
+        has_facilities = np.fromiter((bool(op.facilities) for op in operators), dtype=bool, count=len(operators))
+        # an operator whose facilities all wait for approval neither earns nor loses; one with none loses
+        booked = np.where(serving[ids], profit[ids], np.where(has_facilities, 0, -FEN_PER_YUAN))
+        for i in np.flatnonzero(self.books.book(operators, booked)).tolist():
+            if operators[i].can_exit():
+                operators[i].exit()
 
     def _follow_funding(self, f: Facility, paid: float) -> None:
         """A public facility's staff follow its pay: capacity tracks the remembered funded share, and a facility
