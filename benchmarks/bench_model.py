@@ -27,7 +27,11 @@ both versions run in fresh processes, alternately, ``--rounds`` times, so
 a change that makes the model slower is told apart from this machine's noise
 (±15% between runs of the same code; ±2% between the medians of 8 alternations).
 With ``--count instructions`` it counts the CPU instructions of ``--steps`` months
-under valgrind's callgrind instead: slow (minutes) but free of timing noise.
+under valgrind's callgrind instead: slow (minutes) but free of timing noise. Without ``--against``,
+``--count instructions`` shows where this tree's month spends its instructions, by compiled function
+(BLAS, numpy's loops, the random generator, the interpreter):
+
+    .venv/bin/python benchmarks/bench_model.py --count instructions --steps 10
 With ``--measured KEY …`` the model measures only those outcomes (``Model.measure_only``), as a sweep's runs do
 that keep only them; a commit without ``measure_only`` measures everything.
 With ``--stages`` it times each stage of both versions alternately (``--repeats`` runs each round) and
@@ -60,7 +64,7 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from against import PYTHON, Version, alternate, run_in, versions  # noqa: E402
+from against import PYTHON, ROOT, Version, alternate, run_in, versions  # noqa: E402
 
 from coprod_sim import Model, load_config  # noqa: E402
 
@@ -223,14 +227,51 @@ def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list
 
 def _instructions(version: Version, months: int, measured: list[str] | None = None) -> int:
     """CPU instructions of a whole process that builds the default scenario and steps it ``months`` times."""
-    code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured)
     with tempfile.NamedTemporaryFile(suffix=".out") as out:
-        # repeatable counts need a fixed string-hash seed and no address randomisation (setarch -R):
-        # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
-        command = ["setarch", platform.machine(), "-R", "valgrind", "--tool=callgrind",
-                   f"--callgrind-out-file={out.name}", PYTHON, "-c", code]
-        proc = run_in(version, command, PYTHONHASHSEED="0")
+        proc = _under_callgrind(version, months, measured, out.name)
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
+
+
+def _under_callgrind(version: Version, months: int, measured: list[str] | None, out: str) -> subprocess.CompletedProcess:
+    """Build the default scenario and step it ``months`` times under callgrind, its counts written to ``out``."""
+    code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured)
+    # repeatable counts need a fixed string-hash seed and no address randomisation (setarch -R):
+    # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
+    command = ["setarch", platform.machine(), "-R", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+               PYTHON, "-c", code]
+    return run_in(version, command, PYTHONHASHSEED="0")
+
+
+def _instructions_by_function(version: Version, months: int, measured: list[str] | None) -> dict[str, int]:
+    """Instructions of each compiled function (the interpreter, numpy's loops, BLAS, …) in a process that builds
+    the default scenario and steps it ``months`` times, as ``callgrind_annotate`` attributes them."""
+    with tempfile.NamedTemporaryFile(suffix=".out") as out:
+        _under_callgrind(version, months, measured, out.name)
+        table = subprocess.run(["callgrind_annotate", "--threshold=100", out.name], capture_output=True, text=True,
+                               check=True).stdout
+    counts: dict[str, int] = {}
+    for count, where in re.findall(r"^\s*([\d,]+) \([^)]*\)\s+(.+)$", table, flags=re.MULTILINE):
+        if where.strip() == "PROGRAM TOTALS":
+            continue
+        function = where.split(" [")[0].rsplit(":", 1)[-1]
+        library = Path(where.rsplit("[", 1)[-1].rstrip("]")).name if "[" in where else ""
+        label = f"{function} ({library})" if library else function
+        counts[label] = counts.get(label, 0) + int(count.replace(",", ""))
+    return counts
+
+
+def where_instructions_go(months: int, measured: list[str] | None = None, top: int = 30) -> None:
+    """Instructions per reported month of this tree's default scenario by compiled function: (a run of 1 + months)
+    − (a run of 1), so imports, building and the spin-up cancel out. What the month spends in BLAS, numpy's loops,
+    the random generator and the interpreter, free of timing noise."""
+    this = Version(ROOT, sys.executable)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        short, long = pool.map(lambda n: _instructions_by_function(this, n, measured), (1, 1 + months))
+    per_month = {label: (long.get(label, 0) - short.get(label, 0)) / months for label in {*short, *long}}
+    total = sum(per_month.values())
+    print(f"{total:,.0f} instructions per month (default scenario, {months} months after the first), by function:")
+    for label, count in sorted(per_month.items(), key=lambda item: -item[1])[:top]:
+        print(f"{count:>14,.0f} {count / total:6.1%}  {label}")
 
 
 def count_against(rev: str, months: int, measured: list[str] | None = None) -> None:
@@ -275,9 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "this tree under the interpreter at PATH)")
     parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
     parser.add_argument("--count", choices=("time", "instructions"), default="time",
-                        help="with --against: time alternately (default), or count instructions under callgrind")
+                        help="with --against: time alternately (default), or count instructions under callgrind; "
+                             "without --against, instructions: where this tree's month spends them, by function")
     parser.add_argument("--measured", nargs="+", metavar="KEY", default=None,
-                        help="with --against: measure only these outcomes, as a sweep keeping only them does")
+                        help="with --count instructions: measure only these outcomes, as a sweep keeping only them "
+                             "does")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
@@ -286,6 +329,9 @@ def main() -> None:
     args = build_parser().parse_args()
     if args.against and args.count == "instructions":
         count_against(args.against, args.steps, args.measured)
+        return
+    if args.count == "instructions":
+        where_instructions_go(args.steps, args.measured)
         return
     if args.against and args.stages:
         compare_stages_with(args.against, args.rounds, args.steps, args.repeats)

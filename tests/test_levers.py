@@ -204,7 +204,7 @@ def test_each_kind_decides_for_all_its_operators_as_each_would_alone():
     assert all(kinds)
     holder = next(firm for firm in kinds[0] if firm.facilities)
     holder.facilities[-1].contracted = True  # the street office contracts social organisations; give a firm one
-    roster = Roster.of(kinds)
+    roster = Roster.of(kinds, m.facilities)
     assert roster.quality_returns().tolist() == [op.quality_return() for op in roster.operators]
     assert len({op.quality_return() for op in kinds[0]}) == 2  # firms with and without a monitored contract
     rights = roster.decision_rights()

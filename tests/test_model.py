@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import approval_waits, same, small
+from conftest import SMALL_PARAMS, approval_waits, same, small
 
 from coprod_sim import Model, run
 from coprod_sim.model.facility import Facility
@@ -158,3 +158,24 @@ def test_residents_re_plan_only_when_prices_vouchers_or_eligibility_change():
     plan = res.planned_prices
     res.prepare(dearer, cells, np.full(len(res.voucher_availability), 0.5))
     assert res.planned_prices is not plan  # residents expect less of a voucher
+
+
+def test_the_facility_table_holds_what_each_facility_agent_says():
+    """Facilities' state lives in one table (``facility.Facilities``) that the month reads and writes at once; each
+    agent must read its own row, and the table must list serving and waiting facilities as Mesa lists the agents,
+    closed ones left out, so sums over the table add in the agents' order."""
+    m = Model(rng=4, scenario="baseline", **{**SMALL_PARAMS, "government.resistance": 0.8, "government.budget_per_resident": 1.0})
+    closed = 0
+    for _ in range(18):
+        m.step()
+        closed += m.this_month.closures + m.this_month.exits
+        table, agents = m.facilities, list(m.agents_by_type.get(Facility, []))
+        assert table.of(table.serving()) == [f for f in agents if f.active]
+        assert table.of(table.waiting()) == [f for f in agents if not f.active]
+        assert sorted(f.row for f in agents) == np.flatnonzero(table.opened).tolist()
+    assert closed > 0 and table.waiting().size > 0  # facilities closed and others waited for approval
+    f = next(f for f in agents if f.active)
+    f.capacity, f.quality = 123.5, 0.25
+    assert table.capacity[f.row] == 123.5 and table.quality[f.row] == 0.25
+    table.fit[f.row] = 0.75
+    assert f.fit == 0.75 and type(f.fit) is float  # the agent reads its row, as a Python number

@@ -58,7 +58,7 @@ def test_capacity_follows_the_remembered_funded_share():
     m = _run(1)
     f = next(f for f in m.agents_by_type[Facility] if isinstance(f.operator, GovernmentProvider))
     f.funded, f.underfunded_months = 1.0, 0
-    m.payments._follow_funding(f, 0.0)  # one unpaid month moves the memory by funding_memory
+    m.payments._follow_funding(m.facilities, np.array([f.row]), np.zeros(1))  # one unpaid month moves the memory
     memory = m.config.operators.funding_memory
     assert f.funded == pytest.approx(1.0 - memory)
     assert f.capacity == pytest.approx(f.planned_capacity * (1.0 - memory))  # unpaid_capacity_loss = 1

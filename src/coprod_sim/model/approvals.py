@@ -17,7 +17,6 @@ import numpy as np
 
 from ..config.params import ApprovalsParams, GovernmentParams
 from ..domain import BUILDING_PERMIT_DEPARTMENTS, DEPARTMENT_LABELS, DEPARTMENT_NAMES, SERVICE_TYPES
-from .facility import Facility
 from .rules import approval_hazard
 
 if TYPE_CHECKING:
@@ -93,7 +92,7 @@ class Approvals:
         """
         model = self.model
         joint = model.leading_group.coordinated_facilities
-        waiting = [f for f in model.agents_by_type.get(Facility, []) if not f.active]
+        waiting = model.facilities.of(model.facilities.waiting())
         if not waiting:
             return
         resistance = np.array([d.resistance for d in model.departments])
@@ -126,8 +125,8 @@ class Approvals:
         keep = [i for i, created in enumerate(self.approved_created) if created >= since]  # older ones left the cohort
         self.approved_created = [self.approved_created[i] for i in keep]
         self.approved_waited = [self.approved_waited[i] for i in keep]
-        waiting = [model.month - f.created for f in model.agents_by_type.get(Facility, [])
-                   if not f.active and f.created >= since]
+        created = model.facilities.created[model.facilities.waiting()]
+        waiting = (model.month - created[created >= since]).tolist()
         waited = np.array(self.approved_waited + waiting, dtype=float)
         approved = np.arange(len(waited)) < len(self.approved_waited)
         return time_to_approval(waited, approved)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ..domain import KIND_INDEX, K
-from .facility import Facility
+from ..domain import OPERATOR_KINDS, K
+from .facility import Facilities, Facility
 from .space import supply_ratio
 
 if TYPE_CHECKING:
@@ -61,8 +61,10 @@ def use_services(model: Model) -> Consumption:
     turn: public facilities at the guided price (eligible residents), firms at the market price, then
     operators' free voluntary visits for whatever need is still unmet, anyone's. Facilities record their use."""
     res, C = model.residents, model.layout.n_cells
-    facs = [f for f in model.agents_by_type.get(Facility, []) if f.active]
-    offer = _offers(facs)
+    table = model.facilities
+    rows = table.serving()
+    facs = table.of(rows)
+    offer = _offers(table, rows, facs)
     cells, svc, public, cap, vol = offer.cell, offer.service, offer.public, offer.capacity, offer.voluntary
     qf = offer.quality * offer.fit
     offers = (np.where(public, cap, 0.0), np.where(public, 0.0, cap), vol)  # public, market, voluntary
@@ -99,9 +101,8 @@ def use_services(model: Model) -> Consumption:
     used_pub, used_mkt, used_vol = (
         used_cell[cells, svc] * np.divide(o, S[cells, svc], out=np.zeros_like(o), where=S[cells, svc] > 0)
         for used_cell, o, S in zip(used_cells, offers, (S_p, S_m, S_v), strict=True))
-    for f, used, used_public in zip(facs, (used_pub + used_mkt + used_vol).tolist(), used_pub.tolist(), strict=True):
-        f.used = used
-        f.used_public = used_public
+    table.used[rows] = used_pub + used_mkt + used_vol
+    table.used_public[rows] = used_pub
     elig_m = np.maximum(res.cell_voucher_market_need - f_p * res.cell_voucher_market_public, 0.0) * f_m
     voucher_eligible_share = np.divide(elig_m.sum(0), served_m.sum(0), out=np.ones(K), where=served_m.sum(0) > 0)
     met_table, perf_table = _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v)
@@ -137,18 +138,18 @@ class _Offers(NamedTuple):
     contracted: np.ndarray
 
 
-def _offers(facs: list[Facility]) -> _Offers:
-    """Read every active facility and its operator once (one pass over Python objects a month, not eleven)."""
-    rows = [(f.cell_index, f.service, f.public, f.capacity, f.voluntary, f.quality, f.fit,
-             f.operator.unique_id, f.operator.stake, f.operator.cost_factor, f.contracted) for f in facs]
-    table = np.array(rows, dtype=float).reshape(len(facs), 11)
-    kinds = [f.operator.kind for f in facs]
+def _offers(table: Facilities, rows: np.ndarray, facs: list[Facility]) -> _Offers:
+    """The serving facilities' ``rows`` of the table, and what their operators (``facs``' operators) offer on
+    their terms, read once a month."""
+    operators = [f.operator for f in facs]
+    terms = np.array([(op.unique_id, op.stake, op.cost_factor) for op in operators], dtype=float).reshape(len(facs), 3)
+    kind_code = table.kind_code[rows]
     return _Offers(
-        cell=table[:, 0].astype(np.int64), service=table[:, 1].astype(np.int64), public=table[:, 2] > 0,
-        capacity=table[:, 3].copy(), voluntary=table[:, 4].copy(), quality=table[:, 5].copy(), fit=table[:, 6].copy(),
-        kind=np.array(kinds, dtype=object), kind_code=np.array([KIND_INDEX[k] for k in kinds], dtype=np.int64),
-        operator_id=table[:, 7].astype(np.int64), stake=table[:, 8].copy(), cost_factor=table[:, 9].copy(),
-        contracted=table[:, 10] > 0)
+        cell=table.cell_index[rows], service=table.service[rows], public=table.public[rows],
+        capacity=table.capacity[rows], voluntary=table.voluntary[rows], quality=table.quality[rows],
+        fit=table.fit[rows], kind=np.array(OPERATOR_KINDS, dtype=object)[kind_code], kind_code=kind_code,
+        operator_id=terms[:, 0].astype(np.int64), stake=terms[:, 1].copy(), cost_factor=terms[:, 2].copy(),
+        contracted=table.contracted[rows])
 
 
 def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray,

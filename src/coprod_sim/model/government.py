@@ -15,8 +15,17 @@ import numpy as np
 from mesa import Agent
 
 from ..config.params import GovernmentParams, IncentiveParams, LayoutParams, LeadingGroupParams, PlanningParams, SocialOrgsParams
-from ..domain import DEPARTMENT_LABELS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_INDEX, SERVICE_TYPES, SOCIAL_ORG_SERVICES, K
-from .facility import Facility
+from ..domain import (
+    DEPARTMENT_LABELS,
+    DEPARTMENT_NAMES,
+    DEPARTMENTS,
+    KIND_INDEX,
+    SERVICE_INDEX,
+    SERVICE_TYPES,
+    SOCIAL_ORG_SERVICES,
+    K,
+)
+from .facility import Facilities, Facility
 from .institutions import Assessment, DemandChannel
 from .operators import Operator, SocialOrganization
 from .rules import release_share
@@ -133,7 +142,7 @@ class LeadingGroup(Agent):
         m, lg = self.model, self.params
         if not self.capacity and not self.staff:
             return  # no office: nothing to coordinate or pay for
-        waiting = sorted((f for f in m.agents_by_type.get(Facility, []) if not f.active),
+        waiting = sorted(m.facilities.of(m.facilities.waiting()),
                          key=lambda f: (-f.planned_capacity * perceived_gap[f.service], f.created, f.unique_id))
         issues = m.issues.unled_cases()
         n_facilities = min(self.capacity, len(waiting))
@@ -221,12 +230,13 @@ class StreetOffice(Agent):
                 self.commission(c, k, float(min(visits, m.terms.max_capacity[k])))
                 commissioned += 1
 
-    def _capacity_where(self, include: Callable[[Facility], bool]) -> np.ndarray:
-        """Planned capacity of the facilities ``include`` selects, by community served and service."""
-        chosen = [f for f in self.model.agents_by_type.get(Facility, []) if include(f)]
-        where = np.fromiter((f.community * K + f.service for f in chosen), dtype=np.int64, count=len(chosen))
-        capacity = np.fromiter((f.planned_capacity for f in chosen), dtype=float, count=len(chosen))
-        return np.bincount(where, capacity, minlength=self.model.layout.n_communities * K).reshape(-1, K)
+    def _capacity_where(self, include: Callable[[Facilities], np.ndarray]) -> np.ndarray:
+        """Planned capacity of the open facilities ``include`` selects (a mask over the table's rows), by
+        community served and service."""
+        table = self.model.facilities
+        chosen = np.flatnonzero(table.opened & include(table))
+        where = table.community[chosen] * K + table.service[chosen]
+        return np.bincount(where, table.planned_capacity[chosen], minlength=self.model.layout.n_communities * K).reshape(-1, K)
 
     def commission(self, community: int, k: int, capacity: float) -> None:
         """Commission a publicly funded facility at the community's service centre and pay for building it."""
@@ -248,11 +258,11 @@ class StreetOffice(Agent):
               f"({capacity:.0f} visits/month, run by {operator.kind.replace('_', ' ')})")
 
 
-def _pending_public(f: Facility) -> bool:
-    """A public facility still waiting for approval (any operator)."""
-    return f.public and not f.active
+def _pending_public(table: Facilities) -> np.ndarray:
+    """Public facilities still waiting for approval (any operator)."""
+    return table.public & ~table.active
 
 
-def _run_publicly(f: Facility) -> bool:
-    """A public facility, open or pending, run by the government or a social organisation."""
-    return f.public and f.operator.kind in ("government", "social_org")
+def _run_publicly(table: Facilities) -> np.ndarray:
+    """Public facilities, open or pending, run by the government or a social organisation."""
+    return table.public & np.isin(table.kind_code, [KIND_INDEX["government"], KIND_INDEX["social_org"]])

@@ -140,9 +140,9 @@ class Market:
 
     def _pending(self) -> np.ndarray:
         """(community, service) markets where a market facility is already waiting for approval."""
-        model = self.model
+        model, table = self.model, self.model.facilities
         out = np.zeros((model.layout.n_communities, K), dtype=bool)
-        for f in model.agents_by_type.get(Facility, []):
-            if not f.public and not f.active:
-                out[model.layout.community_of_cell[f.cell_index], f.service] = True
+        rows = table.waiting()
+        rows = rows[~table.public[rows]]
+        out[model.layout.community_of_cell[table.cell_index[rows]], table.service[rows]] = True
         return out

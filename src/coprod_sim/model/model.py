@@ -40,6 +40,7 @@ from ..domain import CONTENT_DIMENSIONS, DEPARTMENT_NAMES, DEPARTMENTS, SERVICE_
 from . import consume, plan, produce, respond
 from .approvals import ApprovalChains, Approvals
 from .consume import Consumption
+from .facility import Facilities
 from .fund import PublicFund
 from .government import Department, LeadingGroup, StreetOffice
 from .institutions import Assessment, DemandChannel, trust_growth
@@ -254,6 +255,7 @@ class Model(mesa.Model):
         # need within reach of each cell (2SFCA step 1 with need as demand; static) for coverage
         self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
+        self.facilities = Facilities()  # every facility's state, a row each (``facility.py``)
         self.payments = Payments(cfg.profit_space, cfg.government, cfg.operators, cfg.linkage, cfg.planning)
         self.approval_chains = ApprovalChains(cfg.approvals)
         self._found_organisations()

@@ -29,7 +29,7 @@ from ..config.params import (
     VolunteersParams,
 )
 from ..domain import CONTENT_DIMENSIONS, COPRODUCED_SERVICES, SERVICE_INDEX, SERVICE_TYPES, SOCIAL_ORG_SERVICES, K
-from .facility import Facility
+from .facility import Facilities, Facility
 from .institutions import Assessment, DemandChannel
 from .rules import content_fit, coproduction_output, quality_effort, update_belief, voluntary_supply
 
@@ -320,9 +320,10 @@ class MutualAidGroup(Operator):
         weights = model.norm_need_per_community[:, [SERVICE_INDEX[s] for s in COPRODUCED_SERVICES]]
         weights = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
         capacity = (output[:, None] * weights).tolist()
-        for group in groups:
-            for f, f_capacity in zip(group.facilities, capacity[group.community], strict=False):
-                f.capacity = f_capacity
+        # a group's facilities are its co-produced services, in their order
+        facilities = [f for group in groups for f in group.facilities]
+        model.facilities.capacity[model.facilities.rows(facilities)] = [
+            value for group in groups for value in capacity[group.community][:len(group.facilities)]]
         return hours
 
     def quality_return(self) -> float:
@@ -344,9 +345,11 @@ class Roster:
     facilities: list[Facility]  # every operator's facilities in turn, approving ones too
     owner: np.ndarray  # (F,) each facility's operator, an index into ``operators``
     kinds: tuple[tuple[type[Operator], slice], ...]  # each kind's operators, one slice of ``operators`` each
+    table: Facilities  # the facilities' state
+    rows: np.ndarray  # (F,) each facility's row in ``table``
 
     @classmethod
-    def of(cls, kinds: Sequence[Sequence[Operator]]) -> Roster:
+    def of(cls, kinds: Sequence[Sequence[Operator]], table: Facilities) -> Roster:
         """The roster of operators listed kind by kind (every operator in ``kinds[i]`` is of one class)."""
         operators = [op for members in kinds for op in members]
         facilities = [f for op in operators for f in op.facilities]
@@ -354,7 +357,7 @@ class Roster:
         ends = np.cumsum([len(members) for members in kinds]).tolist()
         slices = tuple((type(members[0]), slice(end - len(members), end))
                        for members, end in zip(kinds, ends, strict=True) if members)
-        return cls(operators, facilities, owner, slices)
+        return cls(operators, facilities, owner, slices, table, table.rows(facilities))
 
     def by_kind(self, decision: Callable[[type[Operator], list[Operator], slice], np.ndarray | float]) -> np.ndarray:
         """A kind-level ``decision`` (``Operator.quality_returns``, ``Operator.decision_rights``) of every
@@ -367,7 +370,7 @@ class Roster:
 
     def quality_returns(self) -> np.ndarray:
         """Each operator's return to quality (``Operator.quality_return``), asked of each kind for its operators."""
-        contracted = np.array([f.contracted for f in self.facilities], dtype=bool)
+        contracted = self.table.contracted[self.rows]
         holds_contract = np.bincount(self.owner[contracted], minlength=len(self.operators)) > 0
         return self.by_kind(lambda kind, members, rows: kind.quality_returns(members, holds_contract[rows]))
 
@@ -399,7 +402,7 @@ class Roster:
         if not self.facilities:
             return np.zeros(0)
         n_communities = model.layout.n_communities
-        communities = np.array([f.community for f in self.facilities], dtype=np.int64)
+        communities = self.table.community[self.rows]
         pair_keys, pair_of_facility = np.unique(self.owner * n_communities + communities, return_inverse=True)
         owner, community = np.divmod(pair_keys, n_communities)
         truth = model.particular_needs[community]
@@ -428,16 +431,14 @@ class Roster:
         free visits meet need nobody else met, so they displace no sale of its own).
         """
         ops, quality, terms = rules.operators, rules.quality, model.terms
-        owner, facilities = self.owner, self.facilities
+        owner = self.owner
         q = quality_effort(self.quality_returns(), quality.cost, quality.floor)
         effective = (q * (ops.trust_floor + (1.0 - ops.trust_floor) * trust))[owner]
-        service = np.array([f.service for f in facilities], dtype=np.int64)
-        capacity = np.array([f.capacity for f in facilities], dtype=float)
+        table, rows = self.table, self.rows
+        service, capacity = table.service[rows], table.capacity[rows]
         cost = terms.unit_cost[service] * self.read("cost_factor")[owner] * (1.0 + ops.quality_cost_share * effective)
         stake = self.read("stake")[owner]
         offers = (stake > 0.0) & np.array([op.offers_free_visits for op in self.operators], dtype=bool)[owner]
         voluntary = np.where(offers, voluntary_supply(stake * pay_expected[service], terms.outcome_value[service],
                                                       cost, capacity * rules.linkage.voluntary_base_share), 0.0)
-        for f, f_quality, f_fit, f_voluntary in zip(facilities, effective.tolist(), fit.tolist(), voluntary.tolist(),
-                                                    strict=True):
-            f.quality, f.fit, f.voluntary = f_quality, f_fit, f_voluntary
+        table.quality[rows], table.fit[rows], table.voluntary[rows] = effective, fit, voluntary

@@ -22,7 +22,6 @@ from mesa import DataCollector
 
 from ..domain import KIND_INDEX, OPERATOR_KINDS, OPERATOR_LABELS, SERVICE_TYPES
 from .consume import performance_by_type
-from .facility import Facility
 from .fund import CONCESSION_CATEGORIES, SPENDING_CATEGORIES, SPENDING_LABELS
 from .rules import gini
 
@@ -388,7 +387,7 @@ def _governance(model: Model) -> dict[str, float]:
     budget = sum(d.budget for d in depts)
     released = sum(d.release * d.budget for d in depts)
     delays = model.this_month.approval_delays
-    waiting = [model.month - f.created for f in model.agents_by_type.get(Facility, []) if not f.active]
+    waiting = (model.month - model.facilities.created[model.facilities.waiting()]).tolist()
     return {
         "governance.resources_released_share": released / budget if budget > 0 else 0.0,
         "governance.approval_delay_mean": _mean(delays),

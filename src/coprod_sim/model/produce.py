@@ -27,7 +27,7 @@ def approve_enter_and_staff(model: Model, unmet_market_reach: np.ndarray, pay_ex
     model.this_month.volunteer_hours = MutualAidGroup.organise(
         model, model.mutual_aid, model.config.volunteers, model.config.linkage.three_way_linkage)
     roster = Roster.of([list(model.agents_by_type.get(kind, []))
-                        for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup)])
+                        for kind in (Firm, SocialOrganization, GovernmentProvider, MutualAidGroup)], model.facilities)
     rules = model.operator_rules
     trust = roster.gain_trust(rules)
     fit = roster.learn_needs(model, rules, trust)

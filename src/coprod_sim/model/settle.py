@@ -17,7 +17,7 @@ import numpy as np
 
 from ..config.params import GovernmentParams, LinkageParams, OperatorsParams, PlanningParams, ProfitSpaceParams
 from ..domain import K
-from .facility import Facility
+from .facility import Facilities
 from .operators import Books, Firm, SocialOrganization
 
 FEN_PER_YUAN = 100  # operators book results in whole fen, the currency's unit (``_settle_operators``)
@@ -166,17 +166,29 @@ class Payments:
 
     def _resize(self, model: Model, use: Consumption, paid: _Paid) -> None:
         """Public facilities follow their funding; firms size capacity to the demand they served."""
-        svc = use.service
-        slack = np.clip(use.used_market * self.operators.capacity_slack, self.planning.min_project_visits,
+        svc, table, ops = use.service, model.facilities, self.operators
+        rows = table.rows(use.facilities)
+        slack = np.clip(use.used_market * ops.capacity_slack, self.planning.min_project_visits,
                         model.terms.max_capacity[svc])
         paid_share = np.where(use.contracted, paid.tiers[0][svc], paid.tiers[2][svc])
-        for f, f_frac, f_slack in zip(use.facilities, paid_share, slack, strict=True):
-            if f.operator.kind == "volunteers":
-                continue
-            if f.public:
-                self._follow_funding(f, float(f_frac))
-            else:
-                f.capacity = float(f_slack)
+        staffed = use.kind != "volunteers"  # residents' groups follow their volunteers (``MutualAidGroup.organise``)
+        market = staffed & ~use.public
+        table.capacity[rows[market]] = slack[market]
+        public = np.flatnonzero(staffed & use.public)
+        for i in public[self._follow_funding(table, rows[public], paid_share[public])].tolist():
+            f = use.facilities[i]
+            f.operator.close(f, f"unpaid for {f.underfunded_months} months")
+
+    def _follow_funding(self, table: Facilities, rows: np.ndarray, paid: np.ndarray) -> np.ndarray:
+        """Public facilities' staff follow their pay (``paid``: the share of their claims paid this month):
+        capacity tracks the remembered funded share. Returns which have been left underfunded for
+        ``exit_patience`` months and close (the street office cuts the window, or the contract ends)."""
+        ops = self.operators
+        funded = table.funded[rows] + ops.funding_memory * (paid - table.funded[rows])
+        table.funded[rows] = funded
+        table.capacity[rows] = table.planned_capacity[rows] * (1.0 - ops.unpaid_capacity_loss * (1.0 - funded))
+        table.underfunded_months[rows] = np.where(funded < ops.closure_funding_share, table.underfunded_months[rows] + 1, 0)
+        return table.underfunded_months[rows] >= ops.exit_patience
 
     def _settle_operators(self, model: Model, use: Consumption, result: np.ndarray) -> None:
         """Each operator books its month's result in whole fen (0.01 yuan), as accounts are kept.
@@ -198,16 +210,6 @@ class Payments:
         for i in np.flatnonzero(self.books.book(operators, booked)).tolist():
             if operators[i].can_exit():
                 operators[i].exit()
-
-    def _follow_funding(self, f: Facility, paid: float) -> None:
-        """A public facility's staff follow its pay: capacity tracks the remembered funded share, and a facility
-        left underfunded for ``exit_patience`` months closes (the street office cuts the window, or the contract ends)."""
-        ops = self.operators
-        f.funded += ops.funding_memory * (paid - f.funded)
-        f.capacity = f.planned_capacity * (1.0 - ops.unpaid_capacity_loss * (1.0 - f.funded))
-        f.underfunded_months = f.underfunded_months + 1 if f.funded < ops.closure_funding_share else 0
-        if f.underfunded_months >= ops.exit_patience:
-            f.operator.close(f, f"unpaid for {f.underfunded_months} months")
 
     def _interest_binding_claims(self, model: Model, use: Consumption, svc: np.ndarray, cap: np.ndarray,
                                  voluntary_used: np.ndarray) -> np.ndarray:
