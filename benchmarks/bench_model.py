@@ -253,7 +253,7 @@ def _instructions_by_function(version: Version, months: int, measured: list[str]
     for count, where in re.findall(r"^\s*([\d,]+) \([^)]*\)\s+(.+)$", table, flags=re.MULTILINE):
         if where.strip() == "PROGRAM TOTALS":
             continue
-        function = where.split(" [")[0].rsplit(":", 1)[-1]
+        function = where.split(" [")[0].split(":", 1)[-1]  # "file:function", where C++ names hold "::" too
         library = Path(where.rsplit("[", 1)[-1].rstrip("]")).name if "[" in where else ""
         label = f"{function} ({library})" if library else function
         counts[label] = counts.get(label, 0) + int(count.replace(",", ""))
@@ -269,7 +269,14 @@ def where_instructions_go(months: int, measured: list[str] | None = None, top: i
         short, long = pool.map(lambda n: _instructions_by_function(this, n, measured), (1, 1 + months))
     per_month = {label: (long.get(label, 0) - short.get(label, 0)) / months for label in {*short, *long}}
     total = sum(per_month.values())
-    print(f"{total:,.0f} instructions per month (default scenario, {months} months after the first), by function:")
+    libraries: dict[str, float] = {}
+    for label, count in per_month.items():
+        library = label.rsplit(" (", 1)[-1].split(".")[0].split("-")[0] if label.endswith(")") else "unnamed"
+        libraries[library] = libraries.get(library, 0.0) + count
+    print(f"{total:,.0f} instructions per month (default scenario, {months} months after the first)")
+    print("by library: " + ", ".join(f"{name} {count / total:.1%}"
+                                      for name, count in sorted(libraries.items(), key=lambda item: -item[1])[:8]))
+    print("by function:")
     for label, count in sorted(per_month.items(), key=lambda item: -item[1])[:top]:
         print(f"{count:>14,.0f} {count / total:6.1%}  {label}")
 
