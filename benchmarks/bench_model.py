@@ -32,6 +32,10 @@ under valgrind's callgrind instead: slow (minutes) but free of timing noise. Wit
 (BLAS, numpy's loops, the random generator, the interpreter):
 
     .venv/bin/python benchmarks/bench_model.py --count instructions --steps 10
+
+``--residents N`` counts at another district size (with or without ``--against``):
+
+    .venv/bin/python benchmarks/bench_model.py --against 64618ae --count instructions --steps 10 --residents 1000
 With ``--measured KEY …`` the model measures only those outcomes (``Model.measure_only``), as a sweep's runs do
 that keep only them; a commit without ``measure_only`` measures everything.
 With ``--stages`` it times each stage of both versions alternately (``--repeats`` runs each round) and
@@ -190,7 +194,7 @@ for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[v] = "1"
 try:
     from coprod_sim import Model, load_config
-    cfg = load_config("baseline")
+    cfg = load_config("baseline", {overrides!r} or None)
     make = lambda seed: Model(rng=seed, scenario=cfg)
 except ImportError:
     from coprod_sim.config import load_config
@@ -215,7 +219,7 @@ print(statistics.median(rates))
 
 def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list[str] | None = None) -> None:
     """Default-scenario speed of this tree and of commit ``rev``, measured alternately in fresh processes."""
-    code = _TIMING.format(steps=steps, repeats=repeats, warmup=1, measured=measured)
+    code = _TIMING.format(steps=steps, repeats=repeats, warmup=1, measured=measured, overrides={})
     rates = {name: [float(out) for out in outs]
              for name, outs in alternate(rev, rounds, [PYTHON, "-c", code]).items()}
     for name, values in rates.items():
@@ -225,16 +229,19 @@ def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list
     print(f"this tree / {rev} = {ratio:.3f}")
 
 
-def _instructions(version: Version, months: int, measured: list[str] | None = None) -> int:
+def _instructions(version: Version, months: int, measured: list[str] | None = None, residents: int | None = None) -> int:
     """CPU instructions of a whole process that builds the default scenario and steps it ``months`` times."""
     with tempfile.NamedTemporaryFile(suffix=".out") as out:
-        proc = _under_callgrind(version, months, measured, out.name)
+        proc = _under_callgrind(version, months, measured, out.name, residents)
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
 
 
-def _under_callgrind(version: Version, months: int, measured: list[str] | None, out: str) -> subprocess.CompletedProcess:
-    """Build the default scenario and step it ``months`` times under callgrind, its counts written to ``out``."""
-    code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured)
+def _under_callgrind(version: Version, months: int, measured: list[str] | None, out: str,
+                     residents: int | None = None) -> subprocess.CompletedProcess:
+    """Build the default scenario (of ``residents``, if given) and step it ``months`` times under callgrind, its
+    counts written to ``out``."""
+    overrides = {"population.residents": residents} if residents else {}
+    code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured, overrides=overrides)
     # repeatable counts need a fixed string-hash seed and no address randomisation (setarch -R):
     # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
     command = ["setarch", platform.machine(), "-R", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
@@ -242,11 +249,12 @@ def _under_callgrind(version: Version, months: int, measured: list[str] | None, 
     return run_in(version, command, PYTHONHASHSEED="0")
 
 
-def _instructions_by_function(version: Version, months: int, measured: list[str] | None) -> dict[str, int]:
+def _instructions_by_function(version: Version, months: int, measured: list[str] | None,
+                              residents: int | None = None) -> dict[str, int]:
     """Instructions of each compiled function (the interpreter, numpy's loops, BLAS, …) in a process that builds
     the default scenario and steps it ``months`` times, as ``callgrind_annotate`` attributes them."""
     with tempfile.NamedTemporaryFile(suffix=".out") as out:
-        _under_callgrind(version, months, measured, out.name)
+        _under_callgrind(version, months, measured, out.name, residents)
         table = subprocess.run(["callgrind_annotate", "--threshold=100", out.name], capture_output=True, text=True,
                                check=True).stdout
     counts: dict[str, int] = {}
@@ -260,20 +268,21 @@ def _instructions_by_function(version: Version, months: int, measured: list[str]
     return counts
 
 
-def where_instructions_go(months: int, measured: list[str] | None = None, top: int = 30) -> None:
+def where_instructions_go(months: int, measured: list[str] | None = None, residents: int | None = None,
+                          top: int = 30) -> None:
     """Instructions per reported month of this tree's default scenario by compiled function: (a run of 1 + months)
     − (a run of 1), so imports, building and the spin-up cancel out. What the month spends in BLAS, numpy's loops,
     the random generator and the interpreter, free of timing noise."""
     this = Version(ROOT, sys.executable)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        short, long = pool.map(lambda n: _instructions_by_function(this, n, measured), (1, 1 + months))
+        short, long = pool.map(lambda n: _instructions_by_function(this, n, measured, residents), (1, 1 + months))
     per_month = {label: (long.get(label, 0) - short.get(label, 0)) / months for label in {*short, *long}}
     total = sum(per_month.values())
     libraries: dict[str, float] = {}
     for label, count in per_month.items():
         library = label.rsplit(" (", 1)[-1].split(".")[0].split("-")[0] if label.endswith(")") else "unnamed"
         libraries[library] = libraries.get(library, 0.0) + count
-    print(f"{total:,.0f} instructions per month (default scenario, {months} months after the first)")
+    print(f"{total:,.0f} instructions per month ({_scenario(residents)}, {months} months after the first)")
     print("by library: " + ", ".join(f"{name} {count / total:.1%}"
                                       for name, count in sorted(libraries.items(), key=lambda item: -item[1])[:8]))
     print("by function:")
@@ -281,16 +290,20 @@ def where_instructions_go(months: int, measured: list[str] | None = None, top: i
         print(f"{count:>14,.0f} {count / total:6.1%}  {label}")
 
 
-def count_against(rev: str, months: int, measured: list[str] | None = None) -> None:
+def _scenario(residents: int | None) -> str:
+    return f"default scenario at {residents:,} residents" if residents else "default scenario"
+
+
+def count_against(rev: str, months: int, measured: list[str] | None = None, residents: int | None = None) -> None:
     """Instructions per month of this tree and of ``rev``: (runs of 1 + months) − (runs of 1), under callgrind."""
     with versions(rev) as trees:
         jobs = [(name, version, n) for name, version in trees.items() for n in (1, 1 + months)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2], measured), jobs),
+            counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2], measured, residents), jobs),
                               strict=True))
     per_month = {name: (counts[(name, 1 + months)] - counts[(name, 1)]) / months for name in trees}
     for name, value in per_month.items():
-        print(f"{name:>12}: {value:,.0f} instructions per month (default scenario, {months} months after the first)")
+        print(f"{name:>12}: {value:,.0f} instructions per month ({_scenario(residents)}, {months} months after the first)")
     print(f"this tree / {rev} = {per_month['this tree'] / per_month[rev]:.3f}")
 
 
@@ -328,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--measured", nargs="+", metavar="KEY", default=None,
                         help="with --count instructions: measure only these outcomes, as a sweep keeping only them "
                              "does")
+    parser.add_argument("--residents", type=int, default=None, metavar="N",
+                        help="with --count instructions: the district's size (default: the scenario's own)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
@@ -335,10 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main() -> None:
     args = build_parser().parse_args()
     if args.against and args.count == "instructions":
-        count_against(args.against, args.steps, args.measured)
+        count_against(args.against, args.steps, args.measured, args.residents)
         return
     if args.count == "instructions":
-        where_instructions_go(args.steps, args.measured)
+        where_instructions_go(args.steps, args.measured, args.residents)
         return
     if args.against and args.stages:
         compare_stages_with(args.against, args.rounds, args.steps, args.repeats)

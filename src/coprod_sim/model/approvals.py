@@ -118,15 +118,15 @@ class Approvals:
                 self.approved_created.append(f.created)
                 self.approved_waited.append(f.approval_delay)
 
-    def survival(self) -> dict[str, float]:
+    def survival(self, waiting_since: np.ndarray) -> dict[str, float]:
         """Time to approval of the applications made in the last ``SURVIVAL_COHORT_MONTHS`` months, approved or
-        still waiting (:func:`time_to_approval`)."""
+        still waiting (:func:`time_to_approval`); ``waiting_since``: the months the applications still waiting
+        were made."""
         model, since = self.model, self.model.month - SURVIVAL_COHORT_MONTHS
         keep = [i for i, created in enumerate(self.approved_created) if created >= since]  # older ones left the cohort
         self.approved_created = [self.approved_created[i] for i in keep]
         self.approved_waited = [self.approved_waited[i] for i in keep]
-        created = model.facilities.created[model.facilities.waiting()]
-        waiting = (model.month - created[created >= since]).tolist()
+        waiting = (model.month - waiting_since[waiting_since >= since]).tolist()
         waited = np.array(self.approved_waited + waiting, dtype=float)
         approved = np.arange(len(waited)) < len(self.approved_waited)
         return time_to_approval(waited, approved)

@@ -27,6 +27,7 @@ class Consumption:
     """What was offered and used this month. F = active facilities, C = cells, N = residents."""
 
     facilities: list[Facility]  # the active facilities, in the order of every (F,) array below
+    rows: np.ndarray  # (F,) their rows in the facilities' table (``model.facilities``)
     service: np.ndarray  # (F,) service index
     public: np.ndarray  # (F,) bool: publicly funded
     capacity: np.ndarray  # (F,) visits / month offered (paid)
@@ -108,7 +109,7 @@ def use_services(model: Model) -> Consumption:
     met_table, perf_table = _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v)
     met, perf, met_public = _resident_results(model, met_table, perf_table, f_p if model.measures_public_access else None)
     return Consumption(
-        facilities=facs, service=svc, public=public, capacity=cap, voluntary=vol,
+        facilities=facs, rows=rows, service=svc, public=public, capacity=cap, voluntary=vol,
         kind=offer.kind, kind_code=offer.kind_code, operator_id=offer.operator_id, stake=offer.stake,
         cost_factor=offer.cost_factor, contracted=offer.contracted, quality=offer.quality, fit=offer.fit,
         used_public=used_pub, used_market=used_mkt, used_voluntary=used_vol,

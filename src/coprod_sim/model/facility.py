@@ -38,19 +38,41 @@ class Facilities:
     def __init__(self) -> None:
         self.size = 0  # rows in use
         self.agents: list[Facility] = []  # the facility of each row
-        self._arrays: dict[str, np.ndarray] = {name: np.zeros(16, dtype=kind) for name, kind in self.COLUMNS.items()}
+        self._grow(16)
 
-    def __getattr__(self, name: str) -> np.ndarray:
-        """A column over the rows in use (a view: writing to it writes the table)."""
-        arrays = self.__dict__.get("_arrays")
-        if arrays is None or name not in arrays:
-            raise AttributeError(name)
-        return arrays[name][:self.size]
+    # Each column is an attribute holding the whole array, rows not yet used included: they are zeros, so not
+    # ``opened``, and every reader selects rows, so a column needs no slicing on each read (a month reads dozens).
+    capacity: np.ndarray
+    planned_capacity: np.ndarray
+    quality: np.ndarray
+    fit: np.ndarray
+    voluntary: np.ndarray
+    used: np.ndarray
+    used_public: np.ndarray
+    funded: np.ndarray
+    underfunded_months: np.ndarray
+    created: np.ndarray
+    service: np.ndarray
+    cell_index: np.ndarray
+    community: np.ndarray
+    kind_code: np.ndarray
+    public: np.ndarray
+    contracted: np.ndarray
+    active: np.ndarray
+    opened: np.ndarray
+
+    def _grow(self, rows: int) -> None:
+        """Room for ``rows`` rows in every column, the rows in use kept."""
+        for name, kind in self.COLUMNS.items():
+            column: np.ndarray = np.zeros(rows, dtype=kind)
+            if self.size:
+                column[:self.size] = getattr(self, name)[:self.size]
+            setattr(self, name, column)
 
     def add(self, facility: Facility) -> int:
-        """A row (zeros) for a new ``facility``, doubling the arrays when full; returns its index."""
-        if self.size == len(self._arrays["capacity"]):
-            self._arrays = {name: np.concatenate([column, np.zeros_like(column)]) for name, column in self._arrays.items()}
+        """A row (zeros) for a new ``facility``, doubling the columns when full; returns its index."""
+        if self.size == len(self.capacity):
+            self._grow(2 * self.size)
         self.agents.append(facility)
         self.size += 1
         return self.size - 1
@@ -81,10 +103,10 @@ class _Column:
     def __get__(self, facility: Facility | None, owner: type | None = None) -> Any:
         if facility is None:
             return self
-        return self.kind(facility.table._arrays[self.name][facility.row])
+        return self.kind(getattr(facility.table, self.name)[facility.row])
 
     def __set__(self, facility: Facility, value: Any) -> None:
-        facility.table._arrays[self.name][facility.row] = value
+        getattr(facility.table, self.name)[facility.row] = value
 
 
 class Facility(FixedAgent):

@@ -265,4 +265,4 @@ def _pending_public(table: Facilities) -> np.ndarray:
 
 def _run_publicly(table: Facilities) -> np.ndarray:
     """Public facilities, open or pending, run by the government or a social organisation."""
-    return table.public & np.isin(table.kind_code, [KIND_INDEX["government"], KIND_INDEX["social_org"]])
+    return table.public & ((table.kind_code == KIND_INDEX["government"]) | (table.kind_code == KIND_INDEX["social_org"]))

@@ -376,8 +376,8 @@ def _cost(model: Model, delivered: float) -> dict[str, float]:
     return out
 
 
-def _approval_survival(model: Model) -> dict[str, float]:
-    survival = model.approvals.survival()
+def _approval_survival(model: Model, waiting_since: np.ndarray) -> dict[str, float]:
+    survival = model.approvals.survival(waiting_since)
     return {"approval_wait_median": survival["median"], "approval_waiting_after_12": survival["after_12"],
             "approval_waiting_after_24": survival["after_24"]}
 
@@ -387,13 +387,14 @@ def _governance(model: Model) -> dict[str, float]:
     budget = sum(d.budget for d in depts)
     released = sum(d.release * d.budget for d in depts)
     delays = model.this_month.approval_delays
-    waiting = (model.month - model.facilities.created[model.facilities.waiting()]).tolist()
+    created = model.facilities.created[model.facilities.waiting()]
+    waiting = (model.month - created).tolist()
     return {
         "governance.resources_released_share": released / budget if budget > 0 else 0.0,
         "governance.approval_delay_mean": _mean(delays),
         # censoring-aware: facilities still waiting count with the time they have waited so far
         "governance.approval_wait_mean": _mean(delays + waiting),
-        **{f"governance.{key}": value for key, value in _approval_survival(model).items()},
+        **{f"governance.{key}": value for key, value in _approval_survival(model, created).items()},
         "governance.approvals_pending": float(len(waiting)),
         "governance.public_closures": float(model.this_month.closures),
         "governance.cases_coordinated": float(model.leading_group.cases_coordinated),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config.params import GovernmentParams, LinkageParams, OperatorsParams, PlanningParams, ProfitSpaceParams
-from ..domain import K
+from ..domain import KIND_INDEX, K
 from .facility import Facilities
 from .operators import Books, Firm, SocialOrganization
 
@@ -167,11 +167,12 @@ class Payments:
     def _resize(self, model: Model, use: Consumption, paid: _Paid) -> None:
         """Public facilities follow their funding; firms size capacity to the demand they served."""
         svc, table, ops = use.service, model.facilities, self.operators
-        rows = table.rows(use.facilities)
+        rows = use.rows
         slack = np.clip(use.used_market * ops.capacity_slack, self.planning.min_project_visits,
                         model.terms.max_capacity[svc])
         paid_share = np.where(use.contracted, paid.tiers[0][svc], paid.tiers[2][svc])
-        staffed = use.kind != "volunteers"  # residents' groups follow their volunteers (``MutualAidGroup.organise``)
+        # residents' groups follow their volunteers (``MutualAidGroup.organise``)
+        staffed = use.kind_code != KIND_INDEX["volunteers"]
         market = staffed & ~use.public
         table.capacity[rows[market]] = slack[market]
         public = np.flatnonzero(staffed & use.public)
