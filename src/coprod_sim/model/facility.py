@@ -70,10 +70,11 @@ class Facilities:
             setattr(self, name, column)
 
     def add(self, facility: Facility) -> int:
-        """A row (zeros) for a new ``facility``, doubling the columns when full; returns its index."""
+        """An open row (otherwise zeros) for a new ``facility``, doubling the columns when full; returns its index."""
         if self.size == len(self.capacity):
             self._grow(2 * self.size)
         self.agents.append(facility)
+        self.opened[self.size] = True
         self.size += 1
         return self.size - 1
 
@@ -151,7 +152,6 @@ class Facility(FixedAgent):
         super().__init__(model)
         self.table = model.facilities
         self.row = self.table.add(self)
-        self.table.opened[self.row] = True
         self.cell_index = cell_index
         self.community = int(model.layout.community_of_cell[cell_index]) if community is None else community
         x, y = model.layout.cell_xy(cell_index)
