@@ -36,6 +36,13 @@ under valgrind's callgrind instead: slow (minutes) but free of timing noise. Wit
 ``--residents N`` counts at another district size (with or without ``--against``):
 
     .venv/bin/python benchmarks/bench_model.py --against 64618ae --count instructions --steps 10 --residents 1000
+
+Instructions are not time: an instruction of the interpreter costs more time than one of numpy's loops over an
+array. ``--count samples`` shows where the month's *time* goes, by sampling the processor clock with Linux
+``perf`` during ``--steps`` months after a warm-up (recording is switched on for those months only):
+
+    .venv/bin/python benchmarks/bench_model.py --count samples --steps 300
+
 With ``--measured KEY …`` the model measures only those outcomes (``Model.measure_only``), as a sweep's runs do
 that keep only them; a commit without ``measure_only`` measures everything.
 With ``--stages`` it times each stage of both versions alternately (``--repeats`` runs each round) and
@@ -290,6 +297,73 @@ def where_instructions_go(months: int, measured: list[str] | None = None, reside
         print(f"{count:>14,.0f} {count / total:6.1%}  {label}")
 
 
+# The default scenario built and warmed up, then ``months`` months with perf's sampling switched on through its
+# control fifo (``perf record --control``): the samples are the months' and nothing else's.
+_SAMPLED = """
+import os
+for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[v] = "1"
+from coprod_sim import Model, load_config
+model = Model(rng=0, scenario=load_config("baseline", {overrides!r} or None))
+model.step()
+def perf(command):
+    with open({control!r}, "w") as control:
+        control.write(command + "\\n")
+    with open({ack!r}) as ack:
+        ack.readline()
+perf("enable")
+for _ in range({months}):
+    model.step()
+perf("disable")
+"""
+
+
+def where_time_goes(months: int, residents: int | None = None, top: int = 25) -> None:
+    """Shares of the default scenario's month in each library and compiled function, by sampling the processor
+    clock with Linux ``perf`` (about 4,000 samples a second) during ``months`` months after a warm-up. Unlike
+    instruction counts, these are shares of time: a Python-level call costs more time per instruction than numpy's
+    loops over arrays do."""
+    with tempfile.TemporaryDirectory() as tmp:
+        control, ack, data = (str(Path(tmp) / name) for name in ("control", "ack", "perf.data"))
+        for fifo in (control, ack):
+            os.mkfifo(fifo)
+        overrides = {"population.residents": residents} if residents else {}
+        code = _SAMPLED.format(overrides=overrides, months=months, control=control, ack=ack)
+        subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "-D", "-1",
+                        f"--control=fifo:{control},{ack}", "-o", data, sys.executable, "-c", code], check=True,
+                       cwd=ROOT, stdout=subprocess.DEVNULL)
+        shares = {key: _perf_shares(data, key) for key in ("dso", "dso,sym")}
+    total = sum(shares["dso"].values())
+    print(f"{total:,} samples in {months} months ({_scenario(residents)}; perf, processor clock)")
+    print("by library: " + ", ".join(f"{name} {count / total:.1%}" for name, count in
+                                      sorted(shares["dso"].items(), key=lambda item: -item[1])[:8]))
+    print("by function:")
+    for label, count in sorted(shares["dso,sym"].items(), key=lambda item: -item[1])[:top]:
+        print(f"{count:>10,} {count / total:6.1%}  {label}")
+
+
+def _perf_shares(data: str, sort: str) -> dict[str, int]:
+    """Samples in ``data`` by ``sort`` (``dso``: library; ``dso,sym``: function in its library)."""
+    table = subprocess.run(["perf", "report", "-i", data, "--stdio", "-q", "-n", "--sort", sort],
+                           capture_output=True, text=True, check=True).stdout
+    return parse_perf_report(table)
+
+
+def parse_perf_report(table: str) -> dict[str, int]:
+    """Samples by library, or by "function (library)", from ``perf report --stdio -q -n --sort dso[,sym]``: a
+    library's version and suffix are dropped (``libpython3.12.so.1.0`` is ``libpython3``), so the rows of one
+    library add up."""
+    counts: dict[str, int] = {}
+    for line in table.splitlines():
+        fields = line.split()
+        if len(fields) < 3 or not fields[0].endswith("%") or not fields[1].isdigit():
+            continue
+        library = fields[2].split(".")[0].split("-")[0].strip("[]")
+        label = f"{' '.join(fields[4:])} ({library})" if len(fields) > 4 else library
+        counts[label] = counts.get(label, 0) + int(fields[1])
+    return counts
+
+
 def _scenario(residents: int | None) -> str:
     return f"default scenario at {residents:,} residents" if residents else "default scenario"
 
@@ -335,14 +409,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="compare the default scenario's speed with this git commit instead (python:PATH: with "
                              "this tree under the interpreter at PATH)")
     parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
-    parser.add_argument("--count", choices=("time", "instructions"), default="time",
+    parser.add_argument("--count", choices=("time", "instructions", "samples"), default="time",
                         help="with --against: time alternately (default), or count instructions under callgrind; "
-                             "without --against, instructions: where this tree's month spends them, by function")
+                             "without --against, instructions: where this tree's month spends them, by function; "
+                             "samples: where its time goes, by sampling the processor clock (Linux perf)")
     parser.add_argument("--measured", nargs="+", metavar="KEY", default=None,
                         help="with --count instructions: measure only these outcomes, as a sweep keeping only them "
                              "does")
     parser.add_argument("--residents", type=int, default=None, metavar="N",
-                        help="with --count instructions: the district's size (default: the scenario's own)")
+                        help="with --count instructions or samples: the district's size (default: the scenario's own)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
@@ -354,6 +429,9 @@ def main() -> None:
         return
     if args.count == "instructions":
         where_instructions_go(args.steps, args.measured, args.residents)
+        return
+    if args.count == "samples":
+        where_time_goes(args.steps, args.residents)
         return
     if args.against and args.stages:
         compare_stages_with(args.against, args.rounds, args.steps, args.repeats)

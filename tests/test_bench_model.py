@@ -1,0 +1,30 @@
+"""benchmarks/bench_model.py's reading of ``perf report``: where a month's time goes (docs/performance.md)."""
+
+from conftest import ROOT, load_script
+
+REPORT_BY_FUNCTION = """\
+    37.04%          1390  libscipy_openblas64_-4b78795a.so                   [.] dgemm_kernel_HASWELL
+    16.39%           615  libpython3.12.so.1.0                               [.] _PyEval_EvalFrameDefault
+     4.16%           156  [kernel.kallsyms]                                  [k] exc_page_fault
+     2.45%            92  libscipy_openblas64_-4b78795a.so                   [.] dgemm_oncopy_HASWELL
+     1.00%            37  _multiarray_umath.cpython-312-x86_64-linux-gnu.so  [.] \
+timsort_<npy::floating_point_type<double, (NPY_TYPES)12>, double, false>
+
+#
+"""
+REPORT_BY_LIBRARY = """\
+    59.02%          2215  libscipy_openblas64_-4b78795a.so
+    28.27%          1061  [kernel.kallsyms]
+    10.74%           403  libpython3.12.so.1.0
+"""
+
+
+def test_samples_are_counted_by_library_and_by_function_in_its_library():
+    bench = load_script(ROOT / "benchmarks" / "bench_model.py")
+    assert bench.parse_perf_report(REPORT_BY_LIBRARY) == {"libscipy_openblas64_": 2215, "kernel": 1061, "libpython3": 403}
+    by_function = bench.parse_perf_report(REPORT_BY_FUNCTION)
+    assert by_function["dgemm_kernel_HASWELL (libscipy_openblas64_)"] == 1390
+    assert by_function["dgemm_oncopy_HASWELL (libscipy_openblas64_)"] == 92
+    # a C++ name with spaces stays whole, and its library is named without its Python-version suffix
+    assert by_function["timsort_<npy::floating_point_type<double, (NPY_TYPES)12>, double, false> (_multiarray_umath)"] == 37
+    assert sum(by_function.values()) == 1390 + 615 + 156 + 92 + 37
