@@ -1,6 +1,7 @@
 """Each decision rule alone: the direction of every effect the model relies on."""
 
 import itertools
+import types
 
 import numpy as np
 import pytest
@@ -82,7 +83,32 @@ def test_operators_decide_alike_whether_one_at_a_time_or_all_at_once():
 ], ids=["uniform", "skewed", "ties", "one-bin", "extremes", "nan", "inf", "constant", "empty", "one"])
 def test_sort_values_is_numpys_sort_to_the_bit(values):
     expected = np.sort(values)
+    assert rules.binned_sort(values).tobytes() == expected.tobytes()
     assert rules.sort_values(values).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("numpy_s, binned_s, chosen", [(1, 5, "np.sort"), (5, 1, "binned_sort")])
+def test_sort_values_times_both_sorts_once_per_size_class_and_keeps_the_faster(monkeypatch, numpy_s, binned_s, chosen):
+    """The choice between numpy's sort and the binned one is made on the first array of a size class, by timing
+    both on it (a clock that says numpy's sort takes ``numpy_s`` and the binned one ``binned_s``), and kept for
+    that class: a processor where one of them is slow gets the other."""
+    ticks = itertools.accumulate(d for _ in range(6) for d in (0, numpy_s, 0, binned_s))  # start, end per sort
+    monkeypatch.setattr(rules, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    monkeypatch.setattr(rules, "_FASTER_SORT", {})
+    calls = []
+    binned = rules.binned_sort
+    monkeypatch.setattr(rules, "binned_sort", lambda x: calls.append(len(x)) or binned(x))
+    rng = np.random.default_rng(8)
+    first, same_class, other_class = rng.random(3_000), rng.random(2_500), rng.random(100)
+    assert rules.sort_values(first).tobytes() == np.sort(first).tobytes()
+    expected = np.sort if chosen == "np.sort" else rules.binned_sort
+    assert list(rules._FASTER_SORT.items()) == [(12, expected)]
+    timed = len(calls)
+    assert timed == 3 + (chosen == "binned_sort")  # three alternations on the data at hand (and the sort itself)
+    assert rules.sort_values(same_class).tobytes() == np.sort(same_class).tobytes()
+    assert len(calls) == timed + (chosen == "binned_sort")  # 2,500 is of the same size class: not timed again
+    rules.sort_values(other_class)
+    assert set(rules._FASTER_SORT) == {7, 12}
 
 
 def test_satisfaction_moves_with_performance_relative_to_expectation():

@@ -7,6 +7,10 @@ Keeping them pure lets every rule be tested alone, and keeps the agents'
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
+
 import numpy as np
 
 
@@ -218,17 +222,43 @@ def gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
 
 
 def sort_values(x: np.ndarray) -> np.ndarray:
-    """``x`` sorted ascending: the same array as ``np.sort(x)`` (sorted values are unique whatever the algorithm).
+    """``x`` sorted ascending: the array ``np.sort(x)`` returns, by whichever of ``np.sort`` and :func:`binned_sort`
+    was faster in this process for the first array of ``x``'s size class (its bit length).
 
-    Why not ``np.sort``: on processors where numpy sorts with AVX-512 but the instruction it relies on is slow
-    (AMD Zen 4, numpy/x86-simd-sort issue 6), sorting 22,500 residents' shares took 0.7 ms, and the Gini
-    coefficients sort them every month. Placing values first in 65,536 equal-width bins (a radix sort of a
-    16-bit key) leaves a nearly sorted array that a merge sort finishes in one pass: 0.15 ms there, about as
-    fast as ``np.sort`` elsewhere (docs/performance.md). The key only orders the work; the last sort alone
-    makes the result sorted.
+    Sorted values are unique whatever the algorithm, so the choice changes the time a Gini coefficient takes, not
+    its value. Which is faster depends on the processor: numpy's AVX-512 sort is slow on AMD Zen 4, where the
+    instruction it relies on is microcoded (numpy/x86-simd-sort issue 6: 0.7 ms for 22,500 residents' shares against
+    0.15 ms binned), and twice as fast as the binned sort on Zen 5 (docs/performance.md). Timing both once, on
+    the data at hand, costs a few sorts per process instead of a list of processors kept up to date.
     """
+    size_class = len(x).bit_length()
+    sort = _FASTER_SORT.get(size_class)
+    if sort is None:
+        sort = _FASTER_SORT[size_class] = _faster_sort(x)
+    return sort(x)
+
+
+def binned_sort(x: np.ndarray) -> np.ndarray:
+    """``x`` sorted ascending, placed first in 65,536 equal-width bins (a radix sort of a 16-bit key), which
+    leaves a nearly sorted array that a merge sort finishes in one pass. The key only orders the work; the last
+    sort alone makes the result sorted, so it is the array ``np.sort(x)`` returns."""
     lo, hi = (x.min(), x.max()) if len(x) else (0.0, 0.0)
     if not (np.isfinite(hi - lo) and hi > lo):  # constant, empty or not finite: nothing to gain
         return np.sort(x)
     key = np.minimum((x - lo) * (65535.0 / (hi - lo)), 65535.0).astype(np.uint16)
     return np.sort(x[np.argsort(key, kind="stable")], kind="stable")
+
+
+_FASTER_SORT: dict[int, Callable[[np.ndarray], np.ndarray]] = {}  # by size class: the sort chosen in this process
+
+
+def _faster_sort(x: np.ndarray, rounds: int = 3) -> Callable[[np.ndarray], np.ndarray]:
+    """Of ``np.sort`` and :func:`binned_sort`, the one with the shorter best time on ``x`` over ``rounds``
+    alternations (the best of a few resists a busy machine's noise)."""
+    best: dict[Callable[[np.ndarray], np.ndarray], float] = {np.sort: math.inf, binned_sort: math.inf}
+    for _ in range(rounds):
+        for sort in best:
+            start = time.perf_counter()
+            sort(x)
+            best[sort] = min(best[sort], time.perf_counter() - start)
+    return min(best, key=best.__getitem__)
