@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from coprod_sim.config import ConfigError, load_config
+from coprod_sim.config import ConfigError, load_config, registry
 from coprod_sim.model import Model
 from coprod_sim.runs import WorldCache, simulate, worlds
 from coprod_sim.sweeps.engine import run_sweep
@@ -243,3 +243,37 @@ def test_workers_on_other_hosts_share_a_cache_folder_or_build_their_own(tmp_path
     assert len(list((tmp_path / "shared-worlds").glob("*.world"))) == 2
     per_host = [{p.name for p in (tmp_path / h).glob("*.world")} for h in ("host-a", "host-b")]
     assert set().union(*per_host) == {p.name for p in (tmp_path / "shared-worlds").glob("*.world")}
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_snapshot_loads_with_the_collector_paused_and_restored(monkeypatch, enabled):
+    """Loading a snapshot creates only objects that stay alive, so the garbage collector is paused meanwhile
+    (worlds.load_snapshot) and left as it was found; the loaded model steps exactly as the one pickled."""
+    model = Model(rng=5, scenario=load_config("baseline", WORLD))
+    data = worlds.snapshot_bytes(model)
+    seen, loads = [], pickle.loads
+    monkeypatch.setattr(worlds.pickle, "loads", lambda blob: seen.append(gc.isenabled()) or loads(blob))
+    (gc.enable if enabled else gc.disable)()
+    try:
+        loaded = worlds.load_snapshot(data)
+        assert seen == [False] and gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    for m in (model, loaded):
+        m.step()
+    assert loaded.outcomes == model.outcomes
+
+
+def test_a_config_makes_its_world_once_and_a_world_knows_it_is_one():
+    """``Config.world`` is made once per config (a study's run asks for it several times); a world's world is
+    itself, also after pickling (the spun-up model keeps its world); any other config pickles without it."""
+    config = load_config(None, {**INTRO, **LEVERS})
+    world = config.world()
+    assert config.world() is world and world.world() is world
+    assert world == load_config(None, WORLD).world() and world != config
+    again = pickle.loads(pickle.dumps(config))
+    assert again == config and "_world" not in vars(again) and again.world() == world
+    kept = pickle.loads(pickle.dumps(world))
+    assert kept.world() is kept and kept == world
+    changed = {key if key in registry() else key.rsplit(".", 1)[0] for key in LEVERS}  # a table's entry: its table
+    assert set(config.lever_keys_changed(world)) == set(world.lever_keys_changed(config)) == changed

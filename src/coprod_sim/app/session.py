@@ -10,7 +10,6 @@ value would silently undo the scenario being loaded).
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import threading
 from collections import OrderedDict
@@ -26,7 +25,7 @@ import yaml
 from ..config import LEVER, REMEDIES, Config, ConfigError, Parameter, by_role, dotted, load_config, registry, shipped_scenarios
 from ..domain import SERVICE_TYPES
 from ..model import MONITOR, Model, Outcome, shown_in
-from ..runs.worlds import snapshot_bytes
+from ..runs.worlds import load_snapshot, snapshot_bytes
 from .launcher import CONFIG_ENV, CONFIGS_DIR_ENV
 
 # per-service money levers are shown as one slider: a share of each service's unit cost
@@ -233,7 +232,7 @@ def built_model(path: Path, config: Config, overrides: dict[str, Any], seed: int
         if blob is not None:
             _MONTH0.move_to_end(key)
     if blob is not None:
-        return pickle.loads(blob)  # bytes this process pickled itself, never from outside
+        return load_snapshot(blob)  # bytes this process pickled itself, never from outside
     model = Model(rng=int(seed), scenario=config, explain=True)
     blob = snapshot_bytes(model)  # the world cache's pickling: grid cells load with one class
     with _MONTH0_LOCK:

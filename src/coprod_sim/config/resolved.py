@@ -45,6 +45,7 @@ META_KEY = "scenario"  # the block in which a config file describes itself
 # snapshot is shared across them
 AFTER_SPIN_UP = ("run.steps", "run.outcome_window", "run.convergence_tolerance", "run.design")
 _PER_TYPE_CLASS = {"per_service": PerService, "per_household": PerHousehold}
+_WORLD = "_world"  # where a config keeps the world it made (Config.world)
 
 
 @dataclass(frozen=True)
@@ -116,15 +117,29 @@ class Config:
         It depends only on the assumptions and the world's run settings (population, spin-up), so every
         design point of a lever study shares it, and with it one spun-up world per seed.
         """
-        plain = self.to_dict()
-        plain.pop(META_KEY, None)
-        for p in registry().values():
-            if p.role == LEVER or p.key in AFTER_SPIN_UP:
-                group, name = p.key.split(".", 1)
-                plain[group][name] = copy.deepcopy(p.default)
-        return Config.from_resolved(plain)
+        world = self.__dict__.get(_WORLD)
+        if world is None:  # made once per config: a run of a lever study asks for it several times
+            plain = self.to_dict()
+            plain.pop(META_KEY, None)
+            for p in registry().values():
+                if p.role == LEVER or p.key in AFTER_SPIN_UP:
+                    group, name = p.key.split(".", 1)
+                    plain[group][name] = copy.deepcopy(p.default)
+            world = Config.from_resolved(plain)
+            object.__setattr__(world, _WORLD, world)  # a world is its own world
+            object.__setattr__(self, _WORLD, world)
+        return world
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled and copied without the world it made (:meth:`world` makes it again), unless it is that world
+        itself: the world a spun-up model keeps knows it is one."""
+        state = dict(self.__dict__)
+        if state.get(_WORLD) is not self:
+            state.pop(_WORLD, None)
+        return state
 
     def lever_keys_changed(self, other: Config) -> list[str]:
         """Lever keys whose values differ between the two configs, in registry order."""
-        return [p.key for p in registry().values() if p.role == LEVER and self.get(p.key) != other.get(p.key)]
+        return [p.key for p in registry().values()
+                if p.role == LEVER and dotted.get(self._plain, p.key) != dotted.get(other._plain, p.key)]
 
