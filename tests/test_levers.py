@@ -196,6 +196,25 @@ def test_each_facility_fits_as_its_operator_believes_its_own_community_needs():
     assert len(checked) > 1  # operators serve several communities, each with its own belief
 
 
+def test_operators_keep_their_own_beliefs_in_the_table_across_months():
+    """The beliefs table (``operators.NeedBeliefs``) gives each operator a row of its own, opened when it first
+    learns; a month's signal moves what outsiders believe, and a mutual-aid group believes its community's true
+    needs. (How beliefs set fit: the test above.)"""
+    m = _model(6, **{"linkage.interest_binding_stake": 0.6})
+    m.step()
+    firms = [op for op in m.agents_by_type[Firm] if op.facilities]
+    before = {op: {c: b.copy() for c, b in op.beliefs.items()} for op in firms}
+    m.step()
+    learnt = [op for op in m.agents if getattr(op, "beliefs_row", -1) >= 0]
+    assert len({op.beliefs_row for op in learnt}) == len(learnt) > len(firms)  # a row each
+    moved = [not np.array_equal(belief, before[op][c]) for op in firms for c, belief in op.beliefs.items()
+             if c in before[op]]
+    assert moved and any(moved)  # a month's signal moves what outsiders believe
+    groups = list(m.agents_by_type.get(MutualAidGroup, []))
+    assert groups and all(np.array_equal(belief, m.particular_needs[c]) for g in groups for c, belief in g.beliefs.items())
+    assert m.need_beliefs.of(-1) == {}  # an operator that has learnt nothing believes the template everywhere
+
+
 def test_each_kind_decides_for_all_its_operators_as_each_would_alone():
     """The roster asks each kind once for all its operators (``Roster.by_kind``): it must give every operator
     what the operator's own rule gives, a firm's return depending on whether it holds a purchase contract."""

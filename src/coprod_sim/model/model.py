@@ -48,7 +48,7 @@ from .introduction import hand_over, levers_to_introduce
 from .issues import IssuePipeline
 from .market import Market
 from .month import MonthRecord
-from .operators import Firm, GovernmentProvider, MutualAidGroup, OperatorRules, SocialOrganization
+from .operators import Firm, GovernmentProvider, MutualAidGroup, NeedBeliefs, OperatorRules, SocialOrganization
 from .outcomes import PUBLIC_ACCESS_KEYS, OutcomeCollector, measure, unmeasured
 from .residents import create_residents
 from .settle import Payments, Settlement
@@ -256,6 +256,7 @@ class Model(mesa.Model):
         self.need_in_reach = self.decay.apply(self.residents.cell_need)
         self.fund = PublicFund(K)
         self.facilities = Facilities()  # every facility's state, a row each (``facility.py``)
+        self.need_beliefs = NeedBeliefs(self.layout.n_communities)  # what operators believe communities need
         self.payments = Payments(cfg.profit_space, cfg.government, cfg.operators, cfg.linkage, cfg.planning)
         self.approval_chains = ApprovalChains(cfg.approvals)
         self._found_organisations()

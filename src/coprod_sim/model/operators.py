@@ -73,9 +73,13 @@ class Operator(Agent):
         self.stake = stake
         self.trust = 1.0
         self.cost_factor = 1.0  # its unit costs relative to the type's (firms differ, §7.5)
-        # what it believes each community it serves particularly needs (an outsider starts from the template;
-        # ``Roster.learn_needs``)
-        self.beliefs: dict[int, np.ndarray] = {}
+        self.beliefs_row = -1  # its row in the model's ``NeedBeliefs`` once it has learnt about a community
+
+    @property
+    def beliefs(self) -> dict[int, np.ndarray]:
+        """What it believes each community it has served particularly needs, by community (an outsider starts from
+        the template; ``Roster.learn_needs``)."""
+        return self.model.need_beliefs.of(self.beliefs_row)
 
     def quality_return(self) -> float:
         raise NotImplementedError
@@ -147,15 +151,53 @@ class Books:
 
     def _rows(self, operators: Sequence[Operator]) -> np.ndarray:
         """The operators' rows, opening an empty one for each operator booking its first month."""
-        rows = np.fromiter((op.books_row for op in operators), dtype=np.int64, count=len(operators))
-        new = np.flatnonzero(rows < 0)
-        if len(new):
-            rows[new] = len(self.booked) + np.arange(len(new))
-            for i, row in zip(new.tolist(), rows[new].tolist(), strict=True):
-                operators[i].books_row = row
-            self.results = np.vstack([self.results, np.zeros((len(new), self.results.shape[1]), dtype=np.int64)])
-            self.booked = np.concatenate([self.booked, np.zeros(len(new), dtype=np.int64)])
+        rows, new = rows_of(operators, "books_row", len(self.booked))
+        if new:
+            self.results = np.vstack([self.results, np.zeros((new, self.results.shape[1]), dtype=np.int64)])
+            self.booked = np.concatenate([self.booked, np.zeros(new, dtype=np.int64)])
         return rows
+
+
+class NeedBeliefs:
+    """What each operator believes every community particularly needs (a point of the content space), one row per
+    operator in one array: a month's learning reads and writes every (operator, community) pair it serves in one
+    operation instead of a dictionary entry each (docs/performance.md). A community an operator has not learnt
+    about is believed to need the template (the origin)."""
+
+    def __init__(self, n_communities: int):
+        self.values = np.zeros((0, n_communities, CONTENT_DIMENSIONS))
+        self.held = np.zeros((0, n_communities), dtype=bool)  # which communities each operator has learnt about
+
+    def rows(self, operators: Sequence[Operator]) -> np.ndarray:
+        """The operators' rows, opening one at the template for each operator learning for the first time."""
+        rows, new = rows_of(operators, "beliefs_row", len(self.values))
+        if new:
+            self.values = np.concatenate([self.values, np.zeros((new, *self.values.shape[1:]))])
+            self.held = np.concatenate([self.held, np.zeros((new, self.held.shape[1]), dtype=bool)])
+        return rows
+
+    def learn(self, rows: np.ndarray, communities: np.ndarray, beliefs: np.ndarray) -> None:
+        """Each of ``rows`` (distinct pairs with ``communities``) now believes the matching row of ``beliefs``."""
+        self.values[rows, communities] = beliefs
+        self.held[rows, communities] = True
+
+    def of(self, row: int) -> dict[int, np.ndarray]:
+        """The beliefs of ``row`` by community (none for −1: an operator that has learnt nothing yet)."""
+        if row < 0:
+            return {}
+        return {community: self.values[row, community] for community in np.flatnonzero(self.held[row]).tolist()}
+
+
+def rows_of(operators: Sequence[Operator], attribute: str, opened: int) -> tuple[np.ndarray, int]:
+    """Each operator's row in a table of ``opened`` rows (its ``attribute``), numbering the next rows for those
+    without one (−1) in the operators' order; returns the rows and how many were numbered."""
+    rows = np.fromiter((getattr(op, attribute) for op in operators), dtype=np.int64, count=len(operators))
+    new = np.flatnonzero(rows < 0)
+    if len(new):
+        rows[new] = opened + np.arange(len(new))
+        for i, row in zip(new.tolist(), rows[new].tolist(), strict=True):
+            setattr(operators[i], attribute, row)
+    return rows, len(new)
 
 
 class GovernmentProvider(Operator):
@@ -406,19 +448,16 @@ class Roster:
         pair_keys, pair_of_facility = np.unique(self.owner * n_communities + communities, return_inverse=True)
         owner, community = np.divmod(pair_keys, n_communities)
         truth = model.particular_needs[community]
-        blank = np.zeros(CONTENT_DIMENSIONS)
-        ops = self.operators
-        prior = np.array([ops[o].beliefs.get(c, blank) for o, c in zip(owner.tolist(), community.tolist(), strict=True)])
+        beliefs = model.need_beliefs
+        rows = beliefs.rows(self.operators)[owner]
         # what an operator knows and decides is its own, the same in every community it serves
         precision = rules.information_precision(trust)[owner, None]
-        belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
-        knows = np.array([op.knows_needs for op in ops], dtype=bool)[owner, None]
-        belief = np.where(knows, truth, belief)
+        belief = update_belief(beliefs.values[rows, community], truth, precision, rules.operators.content_learning,
+                               model.rng)
+        belief = np.where(self.by_kind(lambda kind, _members, _rows: kind.knows_needs)[owner, None] > 0, truth, belief)
+        beliefs.learn(rows, community, belief)
         right = self.decision_rights()[owner, None]
-        fits = content_fit(right * belief, truth, rules.quality.fit_tolerance)
-        for o, c, b in zip(owner.tolist(), community.tolist(), belief, strict=True):
-            ops[o].beliefs[c] = b
-        return fits[pair_of_facility]
+        return content_fit(right * belief, truth, rules.quality.fit_tolerance)[pair_of_facility]
 
     def set_service(self, model: Model, rules: OperatorRules, trust: np.ndarray, fit: np.ndarray,
                     pay_expected: np.ndarray) -> None:
