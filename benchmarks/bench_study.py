@@ -19,7 +19,8 @@ study would (``run_sweep`` on the processes backend, a fresh world cache), in th
 and projects the whole study's wall time (3.) the cold part's extra time for the spin-ups plus
 the study's runs at the warm rate, plus the time to plan it (validating 20,480 configs). SALib's
 design repeats some points (the two on/off levers): those are run once, so the study executes
-18,432 distinct runs of its 20,480. Target: ≤ 1 hour on 2 cores. Usage:
+18,432 distinct runs of its 20,480. Target: ≤ 1 hour on 2 cores. Mesa's Schelling example is timed before and
+after (as ``bench_model.py`` does), so that runs on a machine whose speed drifts can be compared. Usage:
 
     .venv/bin/python benchmarks/bench_study.py [--points 24] [--workers 2]
     .venv/bin/python benchmarks/bench_study.py --points 12 --against REV [--rounds 3]
@@ -43,6 +44,7 @@ import time
 from pathlib import Path
 
 from against import PYTHON, alternate
+from bench_model import schelling_rate
 
 from coprod_sim.sweeps.engine import run_sweep
 from coprod_sim.sweeps.spec import SweepPlan, build_plan
@@ -121,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def measure(points: int, workers: int, cpu_runs: int) -> dict[str, float]:
     """The benchmark's figures: planning, the cold and warm parts, CPU seconds per warm run, and the projections."""
+    schelling_before = schelling_rate(10, 3)  # the machine's speed now: a yardstick for comparing runs
     start = time.perf_counter()
     plan = build_plan(study_spec(workers), "bench_study")
     planning = time.perf_counter() - start
@@ -132,11 +135,13 @@ def measure(points: int, workers: int, cpu_runs: int) -> dict[str, float]:
         warm = timed(warm_plan, root / "warm", workers, root / "worlds")
         worlds = len(list((root / "worlds").glob("*.world")))
         cpu = cpu_per_run(warm_plan, cpu_runs, root / "worlds")
+    schelling = (schelling_before + schelling_rate(10, 3)) / 2
     rate = len(warm_plan.tasks) / warm
     spin_ups = max(0.0, cold - len(cold_plan.tasks) / rate)
     return {"planning": planning, "runs": runs, "cold_runs": len(cold_plan.tasks), "cold": cold, "worlds": worlds,
             "warm_runs": len(warm_plan.tasks), "warm": warm, "rate": rate, "spin_ups": spin_ups, "cpu": cpu,
-            "projected": planning + spin_ups + runs / rate, "idle": planning + runs * cpu / workers / 0.9}
+            "projected": planning + spin_ups + runs / rate, "idle": planning + runs * cpu / workers / 0.9,
+            "schelling": schelling}
 
 
 def report(m: dict[str, float], workers: int) -> None:
@@ -152,6 +157,8 @@ def report(m: dict[str, float], workers: int) -> None:
     print(f"CPU time per run (warm, in this process): {m['cpu']:.2f} s; projected on an otherwise idle machine: "
           f"{m['idle'] / 60:.1f} min ({runs:,} runs × {m['cpu']:.2f} s / {workers} workers / 0.9 efficiency + planning); "
           f"target: {'met' if m['idle'] <= TARGET_S else 'NOT met'}")
+    print(f"Mesa's Schelling example in the same run (before and after, mean): {m['schelling']:,.0f} agent-steps/s, "
+          "this machine's speed at the time (it drifts by a third within an hour: compare runs at like speeds)")
     load = os.getloadavg()
     print(f"load average during the benchmark (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} "
           f"on {os.cpu_count()} cores")
