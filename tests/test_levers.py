@@ -207,6 +207,10 @@ def test_operators_keep_their_own_beliefs_in_the_table_across_months():
     m.step()
     learnt = [op for op in m.agents if getattr(op, "beliefs_row", -1) >= 0]
     assert len({op.beliefs_row for op in learnt}) == len(learnt) > len(firms)  # a row each
+    # only pairs learnt about are kept (those of operators that have exited too): a few communities per operator,
+    # not every community for every operator
+    table = m.need_beliefs
+    assert sum(len(op.beliefs) for op in learnt) <= len(table.pairs) < table.operators * m.layout.n_communities / 2
     moved = [not np.array_equal(belief, before[op][c]) for op in firms for c, belief in op.beliefs.items()
              if c in before[op]]
     assert moved and any(moved)  # a month's signal moves what outsiders believe

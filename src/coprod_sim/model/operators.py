@@ -159,33 +159,53 @@ class Books:
 
 
 class NeedBeliefs:
-    """What each operator believes every community particularly needs (a point of the content space), one row per
-    operator in one array: a month's learning reads and writes every (operator, community) pair it serves in one
-    operation instead of a dictionary entry each (docs/performance.md). A community an operator has not learnt
-    about is believed to need the template (the origin)."""
+    """What operators believe the communities they have served particularly need (a point of the content space),
+    one row per (operator, community) pair in one array, sorted by pair: a month's learning reads and writes every
+    pair in one operation instead of a dictionary entry each (docs/performance.md). Only pairs an operator has
+    learnt about are kept (a million-resident district has thousands of operators and of communities, each
+    operator serving a few); any other community is believed to need the template (the origin)."""
 
     def __init__(self, n_communities: int):
-        self.values = np.zeros((0, n_communities, CONTENT_DIMENSIONS))
-        self.held = np.zeros((0, n_communities), dtype=bool)  # which communities each operator has learnt about
+        self.n_communities = n_communities
+        self.operators = 0  # operators numbered so far (``Operator.beliefs_row``)
+        self.pairs = np.zeros(0, dtype=np.int64)  # operator row × n_communities + community, ascending
+        self.values = np.zeros((0, CONTENT_DIMENSIONS))
 
-    def rows(self, operators: Sequence[Operator]) -> np.ndarray:
-        """The operators' rows, opening one at the template for each operator learning for the first time."""
-        rows, new = rows_of(operators, "beliefs_row", len(self.values))
-        if new:
-            self.values = np.concatenate([self.values, np.zeros((new, *self.values.shape[1:]))])
-            self.held = np.concatenate([self.held, np.zeros((new, self.held.shape[1]), dtype=bool)])
-        return rows
+    def pairs_of(self, operators: Sequence[Operator], owner: np.ndarray, communities: np.ndarray) -> np.ndarray:
+        """The pair keys of ``operators[owner]`` and ``communities``, numbering operators learning for the first
+        time."""
+        rows, new = rows_of(operators, "beliefs_row", self.operators)
+        self.operators += new
+        return rows[owner] * self.n_communities + communities
 
-    def learn(self, rows: np.ndarray, communities: np.ndarray, beliefs: np.ndarray) -> None:
-        """Each of ``rows`` (distinct pairs with ``communities``) now believes the matching row of ``beliefs``."""
-        self.values[rows, communities] = beliefs
-        self.held[rows, communities] = True
+    def recall(self, pairs: np.ndarray) -> np.ndarray:
+        """What each pair believes (the template for a pair not learnt yet)."""
+        at, known = self._find(pairs)
+        beliefs = np.zeros((len(pairs), CONTENT_DIMENSIONS))
+        beliefs[known] = self.values[at[known]]
+        return beliefs
+
+    def learn(self, pairs: np.ndarray, beliefs: np.ndarray) -> None:
+        """Each of ``pairs`` (distinct) now believes the matching row of ``beliefs``."""
+        at, known = self._find(pairs)
+        self.values[at[known]] = beliefs[known]
+        new = np.flatnonzero(~known)
+        if len(new):
+            self.pairs = np.insert(self.pairs, at[new], pairs[new])
+            self.values = np.insert(self.values, at[new], beliefs[new], axis=0)
 
     def of(self, row: int) -> dict[int, np.ndarray]:
-        """The beliefs of ``row`` by community (none for −1: an operator that has learnt nothing yet)."""
-        if row < 0:
-            return {}
-        return {community: self.values[row, community] for community in np.flatnonzero(self.held[row]).tolist()}
+        """The beliefs of operator ``row`` by community (none for −1: an operator that has learnt nothing yet)."""
+        mine = np.flatnonzero(self.pairs // self.n_communities == row) if row >= 0 else np.zeros(0, dtype=np.int64)
+        return {int(self.pairs[i] % self.n_communities): self.values[i] for i in mine.tolist()}
+
+    def _find(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each pair is, or would be inserted, in ``self.pairs``, and whether it is there."""
+        at = np.searchsorted(self.pairs, pairs)
+        known = np.zeros(len(pairs), dtype=bool)
+        inside = at < len(self.pairs)
+        known[inside] = self.pairs[at[inside]] == pairs[inside]
+        return at, known
 
 
 def rows_of(operators: Sequence[Operator], attribute: str, opened: int) -> tuple[np.ndarray, int]:
@@ -449,13 +469,12 @@ class Roster:
         owner, community = np.divmod(pair_keys, n_communities)
         truth = model.particular_needs[community]
         beliefs = model.need_beliefs
-        rows = beliefs.rows(self.operators)[owner]
+        pairs = beliefs.pairs_of(self.operators, owner, community)
         # what an operator knows and decides is its own, the same in every community it serves
         precision = rules.information_precision(trust)[owner, None]
-        belief = update_belief(beliefs.values[rows, community], truth, precision, rules.operators.content_learning,
-                               model.rng)
+        belief = update_belief(beliefs.recall(pairs), truth, precision, rules.operators.content_learning, model.rng)
         belief = np.where(self.by_kind(lambda kind, _members, _rows: kind.knows_needs)[owner, None] > 0, truth, belief)
-        beliefs.learn(rows, community, belief)
+        beliefs.learn(pairs, belief)
         right = self.decision_rights()[owner, None]
         return content_fit(right * belief, truth, rules.quality.fit_tolerance)[pair_of_facility]
 
