@@ -96,7 +96,8 @@ class Payments:
     def _bill(self, model: Model, use: Consumption) -> _Bill:
         """Each facility's cost this month and what it is owed, by whom; concessions are recorded at their value."""
         terms, ps, gov, ops = model.terms, self.profit_space, self.government, self.operators
-        svc, public, kind = use.service, use.public, use.kind
+        svc, public, kind = use.service, use.public, use.kind_code
+        mutual_aid = kind == KIND_INDEX["volunteers"]
         # free visits (the third class) earn only outcome-linked pay; the other two classes are paid visits
         paid_pub = np.where(public, use.used_public, 0.0)
         paid_mkt = use.used_market
@@ -104,12 +105,12 @@ class Payments:
         voluntary_cost = use.used_voluntary * unit_cost
         var_cost = (paid_pub + paid_mkt) * unit_cost + voluntary_cost
         fixed = terms.fixed_cost_at(svc, use.capacity)
-        staffing = np.where(kind == "government", 1.0 + gov.admin_staffing * gov.admin_control, 1.0)
+        staffing = np.where(kind == KIND_INDEX["government"], 1.0 + gov.admin_staffing * gov.admin_control, 1.0)
         rent_kept = ops.rent_share * (0.0 if ps.rent_free_space else 1.0)
         cost = var_cost + np.where(public, fixed * staffing, fixed * (1.0 - ops.rent_share + rent_kept))
         # rent-free space: the premises' market rent, which market operators no longer pay, is forgone
         # (mutual aid runs in residents' own rooms: no premises are lent to it)
-        lent = ~public & (kind != "volunteers")
+        lent = ~public & ~mutual_aid
         model.fund.forgo("rent_forgone", float(np.where(lent, fixed * (ops.rent_share - rent_kept), 0.0).sum()))
         fees_pub = terms.guided_price[svc] * paid_pub
         voucher = (terms.voucher * model.residents.voucher_availability * use.voucher_eligible_share)[svc] * paid_mkt
@@ -122,7 +123,7 @@ class Payments:
                      outcome_pay=self._interest_binding_claims(model, use, svc, use.capacity, use.used_voluntary),
                      contracted=contracted, paid_market=paid_mkt, eligible_share=use.voucher_eligible_share)
         for arr in (bill.cost, bill.own_income, bill.voucher, bill.contract, bill.subsidy, bill.own_window):
-            arr[kind == "volunteers"] = 0.0  # residents' mutual aid costs the public nothing
+            arr[mutual_aid] = 0.0  # residents' mutual aid costs the public nothing
         return bill
 
     def _pay_in_order(self, model: Model, svc: np.ndarray, bill: _Bill, expected: np.ndarray
@@ -161,7 +162,7 @@ class Payments:
         taxed = (result > 0) & ~use.public
         model.fund.forgo("tax_forgone", float(np.where(taxed, result * ops.profit_tax_rate * ps.tax_relief, 0.0).sum()))
         result = np.where(taxed, result * (1.0 - ops.profit_tax_rate * (1.0 - ps.tax_relief)), result)
-        cover = np.where((use.kind == "state_owned") & (result < 0), np.minimum(-result, ps.soe_loss_tolerance), 0.0)
+        cover = np.where((use.kind_code == KIND_INDEX["state_owned"]) & (result < 0), np.minimum(-result, ps.soe_loss_tolerance), 0.0)
         return result + cover * model.fund.pay_by_service(np.bincount(svc, cover, K), "soe_deficit")[svc]
 
     def _resize(self, model: Model, use: Consumption, paid: _Paid) -> None:
