@@ -67,6 +67,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -329,9 +330,12 @@ def where_time_goes(months: int, residents: int | None = None, top: int = 25) ->
             os.mkfifo(fifo)
         overrides = {"population.residents": residents} if residents else {}
         code = _SAMPLED.format(overrides=overrides, months=months, control=control, ack=ack)
-        subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "-D", "-1",
-                        f"--control=fifo:{control},{ack}", "-o", data, sys.executable, "-c", code], check=True,
-                       cwd=ROOT, stdout=subprocess.DEVNULL)
+        recorded = subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "4000", "-D", "-1",
+                                   f"--control=fifo:{control},{ack}", "-o", data, sys.executable, "-c", code],
+                                  cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if recorded.returncode != 0:  # e.g. sampling not permitted (kernel.perf_event_paranoid) in a container
+            raise SystemExit(f"bench_model.py: perf could not sample the month (exit {recorded.returncode}):\n"
+                             f"{recorded.stderr.strip()}")
         shares = {key: _perf_shares(data, key) for key in ("dso", "dso,sym")}
     total = sum(shares["dso"].values())
     print(f"{total:,} samples in {months} months ({_scenario(residents)}; perf, processor clock)")
@@ -362,6 +366,13 @@ def parse_perf_report(table: str) -> dict[str, int]:
         label = f"{' '.join(fields[4:])} ({library})" if len(fields) > 4 else library
         counts[label] = counts.get(label, 0) + int(fields[1])
     return counts
+
+
+def require_tool(program: str, purpose: str, debian_package: str) -> None:
+    """Stop with a plain message, not a traceback, when ``program`` (a profiler this benchmark drives) is missing."""
+    if shutil.which(program) is None:
+        raise SystemExit(f"bench_model.py: {purpose} needs `{program}`, which is not installed here "
+                         f"(Debian: sudo apt-get install {debian_package})")
 
 
 def _scenario(residents: int | None) -> str:
@@ -423,7 +434,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main() -> None:
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    if args.against and args.count == "samples":
+        parser.error("--count samples shows where this tree's month spends its time; to compare with another "
+                     "version, use --count instructions or time (the default)")
+    if args.count == "instructions":
+        require_tool("valgrind", "--count instructions", "valgrind")
+    if args.count == "samples":
+        require_tool("perf", "--count samples", "linux-perf")
     if args.against and args.count == "instructions":
         count_against(args.against, args.steps, args.measured, args.residents)
         return

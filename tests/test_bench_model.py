@@ -1,5 +1,6 @@
 """benchmarks/bench_model.py's reading of ``perf report``: where a month's time goes (docs/performance.md)."""
 
+import pytest
 from conftest import ROOT, load_script
 
 REPORT_BY_FUNCTION = """\
@@ -28,3 +29,12 @@ def test_samples_are_counted_by_library_and_by_function_in_its_library():
     # a C++ name with spaces stays whole, and its library is named without its Python-version suffix
     assert by_function["timsort_<npy::floating_point_type<double, (NPY_TYPES)12>, double, false> (_multiarray_umath)"] == 37
     assert sum(by_function.values()) == 1390 + 615 + 156 + 92 + 37
+
+
+def test_a_missing_profiler_is_named_with_its_package_not_a_traceback(monkeypatch):
+    bench = load_script(ROOT / "benchmarks" / "bench_model.py")
+    monkeypatch.setattr(bench.shutil, "which", lambda program: None)
+    with pytest.raises(SystemExit, match=r"--count samples needs `perf`.*apt-get install linux-perf"):
+        bench.require_tool("perf", "--count samples", "linux-perf")
+    monkeypatch.setattr(bench.shutil, "which", lambda program: f"/usr/bin/{program}")
+    bench.require_tool("perf", "--count samples", "linux-perf")  # present: nothing to say
