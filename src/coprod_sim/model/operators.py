@@ -178,34 +178,31 @@ class NeedBeliefs:
         self.operators += new
         return rows[owner] * self.n_communities + communities
 
-    def recall(self, pairs: np.ndarray) -> np.ndarray:
-        """What each pair believes (the template for a pair not learnt yet)."""
-        at, known = self._find(pairs)
+    def recall(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What each pair believes (the template for a pair not learnt yet), with where each pair is or would go
+        in the table and whether it is there (for :meth:`learn`)."""
+        at = np.searchsorted(self.pairs, pairs)
+        known = np.zeros(len(pairs), dtype=bool)
+        inside = at < len(self.pairs)
+        known[inside] = self.pairs[at[inside]] == pairs[inside]
         beliefs = np.zeros((len(pairs), CONTENT_DIMENSIONS))
         beliefs[known] = self.values[at[known]]
-        return beliefs
+        return beliefs, at, known
 
-    def learn(self, pairs: np.ndarray, beliefs: np.ndarray) -> None:
-        """Each of ``pairs`` (distinct) now believes the matching row of ``beliefs``."""
-        at, known = self._find(pairs)
+    def learn(self, pairs: np.ndarray, beliefs: np.ndarray, at: np.ndarray, known: np.ndarray) -> None:
+        """Each of ``pairs`` (distinct; ``at`` and ``known`` from :meth:`recall`) now believes the matching row of
+        ``beliefs``; new pairs join the table in order."""
         self.values[at[known]] = beliefs[known]
-        new = np.flatnonzero(~known)
-        if len(new):
-            self.pairs = np.insert(self.pairs, at[new], pairs[new])
-            self.values = np.insert(self.values, at[new], beliefs[new], axis=0)
+        if not known.all():
+            new = ~known
+            pairs, values = np.concatenate([self.pairs, pairs[new]]), np.concatenate([self.values, beliefs[new]])
+            order = np.argsort(pairs, kind="stable")
+            self.pairs, self.values = pairs[order], values[order]
 
     def of(self, row: int) -> dict[int, np.ndarray]:
         """The beliefs of operator ``row`` by community (none for −1: an operator that has learnt nothing yet)."""
         mine = np.flatnonzero(self.pairs // self.n_communities == row) if row >= 0 else np.zeros(0, dtype=np.int64)
         return {int(self.pairs[i] % self.n_communities): self.values[i] for i in mine.tolist()}
-
-    def _find(self, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where each pair is, or would be inserted, in ``self.pairs``, and whether it is there."""
-        at = np.searchsorted(self.pairs, pairs)
-        known = np.zeros(len(pairs), dtype=bool)
-        inside = at < len(self.pairs)
-        known[inside] = self.pairs[at[inside]] == pairs[inside]
-        return at, known
 
 
 def rows_of(operators: Sequence[Operator], attribute: str, opened: int) -> tuple[np.ndarray, int]:
@@ -472,9 +469,10 @@ class Roster:
         pairs = beliefs.pairs_of(self.operators, owner, community)
         # what an operator knows and decides is its own, the same in every community it serves
         precision = rules.information_precision(trust)[owner, None]
-        belief = update_belief(beliefs.recall(pairs), truth, precision, rules.operators.content_learning, model.rng)
+        prior, at, known = beliefs.recall(pairs)
+        belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
         belief = np.where(self.by_kind(lambda kind, _members, _rows: kind.knows_needs)[owner, None] > 0, truth, belief)
-        beliefs.learn(pairs, belief)
+        beliefs.learn(pairs, belief, at, known)
         right = self.decision_rights()[owner, None]
         return content_fit(right * belief, truth, rules.quality.fit_tolerance)[pair_of_facility]
 
