@@ -233,6 +233,9 @@ def test_each_kind_decides_for_all_its_operators_as_each_would_alone():
     rights = roster.decision_rights()
     assert rights.tolist() == [op.decision_right() for op in roster.operators]
     assert len(set(rights.tolist())) > 1
+    for trait in ("knows_needs", "offers_free_visits"):  # traits a kind shares (Roster.kind_flag)
+        flags = roster.kind_flag(trait)
+        assert flags.tolist() == [getattr(op, trait) for op in roster.operators] and 0 < flags.sum() < len(flags)
 
 
 def test_residents_own_groups_co_produce_and_offer_no_free_visits_even_with_a_stake():

@@ -32,7 +32,6 @@ class Consumption:
     public: np.ndarray  # (F,) bool: publicly funded
     capacity: np.ndarray  # (F,) visits / month offered (paid)
     voluntary: np.ndarray  # (F,) visits / month offered free at the point of use (interest-binding)
-    kind: np.ndarray  # (F,) operator kind (str)
     kind_code: np.ndarray  # (F,) index into domain.OPERATOR_KINDS
     operator_id: np.ndarray  # (F,) operator's unique_id
     stake: np.ndarray  # (F,) operator's interest-binding stake
@@ -55,6 +54,11 @@ class Consumption:
     cell_unmet: np.ndarray  # (C, K) visits needed but not received
     unmet_market_reach: np.ndarray  # (C, K) paying demand left unserved within reach: what firms see next month
     voucher_eligible_share: np.ndarray  # (K,) share of market visits bought by voucher-eligible residents
+
+    @property
+    def kind(self) -> np.ndarray:
+        """(F,) each facility's operator kind, by name (``kind_code`` is what the model itself reads)."""
+        return np.array(OPERATOR_KINDS, dtype=object)[self.kind_code]
 
 
 def use_services(model: Model) -> Consumption:
@@ -110,7 +114,7 @@ def use_services(model: Model) -> Consumption:
     met, perf, met_public = _resident_results(model, met_table, perf_table, f_p if model.measures_public_access else None)
     return Consumption(
         facilities=facs, rows=rows, service=svc, public=public, capacity=cap, voluntary=vol,
-        kind=offer.kind, kind_code=offer.kind_code, operator_id=offer.operator_id, stake=offer.stake,
+        kind_code=offer.kind_code, operator_id=offer.operator_id, stake=offer.stake,
         cost_factor=offer.cost_factor, contracted=offer.contracted, quality=offer.quality, fit=offer.fit,
         used_public=used_pub, used_market=used_mkt, used_voluntary=used_vol,
         served_public=served_p, served_market=served_m, served_voluntary=served_v,
@@ -131,7 +135,6 @@ class _Offers(NamedTuple):
     voluntary: np.ndarray
     quality: np.ndarray
     fit: np.ndarray
-    kind: np.ndarray
     kind_code: np.ndarray
     operator_id: np.ndarray
     stake: np.ndarray
@@ -144,11 +147,10 @@ def _offers(table: Facilities, rows: np.ndarray, facs: list[Facility]) -> _Offer
     their terms, read once a month."""
     operators = [f.operator for f in facs]
     terms = np.array([(op.unique_id, op.stake, op.cost_factor) for op in operators], dtype=float).reshape(len(facs), 3)
-    kind_code = table.kind_code[rows]
     return _Offers(
         cell=table.cell_index[rows], service=table.service[rows], public=table.public[rows],
         capacity=table.capacity[rows], voluntary=table.voluntary[rows], quality=table.quality[rows],
-        fit=table.fit[rows], kind=np.array(OPERATOR_KINDS, dtype=object)[kind_code], kind_code=kind_code,
+        fit=table.fit[rows], kind_code=table.kind_code[rows],
         operator_id=terms[:, 0].astype(np.int64), stake=terms[:, 1].copy(), cost_factor=terms[:, 2].copy(),
         contracted=table.contracted[rows])
 

@@ -427,6 +427,11 @@ class Roster:
             out[rows] = decision(kind, self.operators[rows], rows)
         return out
 
+    def kind_flag(self, name: str) -> np.ndarray:
+        """A yes-or-no trait every operator of a kind shares (a class attribute such as ``knows_needs``), for every
+        operator in the roster's order."""
+        return self.by_kind(lambda kind, _members, _rows: getattr(kind, name)) > 0
+
     def quality_returns(self) -> np.ndarray:
         """Each operator's return to quality (``Operator.quality_return``), asked of each kind for its operators."""
         contracted = self.table.contracted[self.rows]
@@ -471,7 +476,7 @@ class Roster:
         precision = rules.information_precision(trust)[owner, None]
         prior, at, known = beliefs.recall(pairs)
         belief = update_belief(prior, truth, precision, rules.operators.content_learning, model.rng)
-        belief = np.where(self.by_kind(lambda kind, _members, _rows: kind.knows_needs)[owner, None] > 0, truth, belief)
+        belief = np.where(self.kind_flag("knows_needs")[owner, None], truth, belief)
         beliefs.learn(pairs, belief, at, known)
         right = self.decision_rights()[owner, None]
         return content_fit(right * belief, truth, rules.quality.fit_tolerance)[pair_of_facility]
@@ -494,7 +499,7 @@ class Roster:
         service, capacity = table.service[rows], table.capacity[rows]
         cost = terms.unit_cost[service] * self.read("cost_factor")[owner] * (1.0 + ops.quality_cost_share * effective)
         stake = self.read("stake")[owner]
-        offers = (stake > 0.0) & np.array([op.offers_free_visits for op in self.operators], dtype=bool)[owner]
+        offers = (stake > 0.0) & self.kind_flag("offers_free_visits")[owner]
         voluntary = np.where(offers, voluntary_supply(stake * pay_expected[service], terms.outcome_value[service],
                                                       cost, capacity * rules.linkage.voluntary_base_share), 0.0)
         table.quality[rows], table.fit[rows], table.voluntary[rows] = effective, fit, voluntary

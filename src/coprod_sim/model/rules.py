@@ -228,7 +228,7 @@ def sort_values(x: np.ndarray) -> np.ndarray:
     Sorted values are unique whatever the algorithm, so the choice changes the time a Gini coefficient takes, not
     its value. Which is faster depends on the processor: numpy's AVX-512 sort is slow on AMD Zen 4, where the
     instruction it relies on is microcoded (numpy/x86-simd-sort issue 6: 0.7 ms for 22,500 residents' shares against
-    0.15 ms binned), and twice as fast as the binned sort on Zen 5 (docs/performance.md). Timing both once, on
+    0.15 ms binned), and the faster of the two on Zen 5 (docs/performance.md). Timing both once, on
     the data at hand, costs a few sorts per process instead of a list of processors kept up to date.
     """
     size_class = len(x).bit_length()
