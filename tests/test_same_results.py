@@ -77,6 +77,16 @@ def test_a_run_that_took_another_path_is_told_from_rounding(dumped, tmp_path):
     assert differences["baseline-seed3"].rounding_only, differences["baseline-seed3"]
 
 
+def test_rounding_passes_only_when_asked_and_another_path_never_does(dumped):
+    script, _ = dumped
+    rounding = script.Difference("a", "month 1, x", 1e-12, 1e-16, rounding_only=True)
+    path = script.Difference("b", "month 2, x", 1e-3, 1e-2, rounding_only=False)
+    assert script.exit_status([], rounding_ok=False) == 0 == script.exit_status([], rounding_ok=True)
+    assert script.exit_status([rounding], rounding_ok=False) == 1
+    assert script.exit_status([rounding], rounding_ok=True) == 0
+    assert script.exit_status([rounding, path], rounding_ok=True) == 1
+
+
 def test_a_run_at_break_even_takes_the_same_path_on_another_cpu(tmp_path):
     """--arithmetic runs the tree in a child whose numpy loops and OpenBLAS kernel are not this machine's
     (both named in the report). ``out_interest_binding`` seed 0 is a run whose operators and earmarks sit

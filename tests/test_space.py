@@ -56,3 +56,37 @@ def test_dense_and_fft_operators_agree():
     fft._dense = None
     values = rng.random((width * height, 4))
     np.testing.assert_allclose(dense.apply(values), fft.apply(values), atol=1e-9)
+
+
+@pytest.mark.parametrize("width,height", [(19, 21), (30, 25)])  # dense and FFT paths
+def test_decay_at_a_few_cells_and_from_a_few_cells_is_the_whole_grid_s_decay(width, height):
+    """The month weighs demand only at supply cells and sums supply only over them; that must be the full
+    product's value there (to rounding), including cells with no supply and an empty set of cells."""
+    rng = np.random.default_rng(3)
+    op = space.DecayOperator(width, height, 50.0, 250.0, 500.0)
+    n = width * height
+    values = rng.random((n, 5))
+    cells = np.sort(rng.choice(n, 12, replace=False))
+    np.testing.assert_allclose(op.apply_at(cells, values), op.apply(values)[cells], rtol=1e-12)
+    sparse = np.zeros_like(values)
+    sparse[cells] = values[cells]
+    np.testing.assert_allclose(op.apply_from(cells, sparse), op.apply(sparse), rtol=1e-12, atol=1e-12)
+    none = np.array([], dtype=np.int64)
+    assert op.apply_at(none, values).shape == (0, 5)
+    np.testing.assert_array_equal(op.apply_from(none, np.zeros_like(values)), np.zeros_like(values))
+    np.testing.assert_array_equal(space.supply_cells(sparse), cells)
+
+
+def test_supply_ratio_is_zero_off_supply_and_where_no_demand_is_in_reach():
+    """R_j = S_j / Σ_c W·D_c at supply cells with demand in reach, exactly 0 elsewhere, as on the whole grid."""
+    op = space.DecayOperator(19, 21, 50.0, 250.0, 500.0)
+    n = 19 * 21
+    demand = np.zeros((n, 2))
+    demand[:40] = 1.0  # demand in the bottom rows only
+    supply = np.zeros((n, 2))
+    supply[[5, n - 1], 0] = 10.0  # one supply cell near the demand, one out of its reach
+    ratio = space.supply_ratio(op, demand, supply)
+    whole = op.apply(demand)
+    assert ratio[5, 0] == pytest.approx(10.0 / whole[5, 0], rel=1e-12) and ratio[5, 0] > 0
+    assert whole[n - 1, 0] == 0 and ratio[n - 1, 0] == 0
+    assert np.count_nonzero(ratio) == 1

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..domain import OPERATOR_KINDS, K
 from .facility import Facilities, Facility
-from .space import supply_ratio
+from .space import supply_cells, supply_ratio
 
 if TYPE_CHECKING:
     from .model import Model
@@ -52,7 +52,8 @@ class Consumption:
     performance: np.ndarray  # (N,) quality- and fit-weighted share met
     met_public: np.ndarray | None  # (N,) share met by public capacity (None if not measured: Model.measure_only)
     cell_unmet: np.ndarray  # (C, K) visits needed but not received
-    unmet_market_reach: np.ndarray  # (C, K) paying demand left unserved within reach: what firms see next month
+    unmet_market_reach: np.ndarray  # (communities, K) paying demand left unserved within reach of each community's
+    # centre: what firms see next month
     voucher_eligible_share: np.ndarray  # (K,) share of market visits bought by voucher-eligible residents
 
     @property
@@ -98,9 +99,8 @@ def use_services(model: Model) -> Consumption:
     # (2SFCA with need as demand), regardless of eligibility and price: supply and distance only
     supply_ratio_all = np.divide(S_p + S_m + S_v, model.need_in_reach, out=np.zeros_like(S_p),
                                  where=model.need_in_reach > 0)
-    back = model.decay.apply(np.hstack([D_m * (1.0 - f_m), supply_ratio_all, *shares]))
-    coverage = np.minimum(1.0, back[:, K:2 * K])
-    used_cells = [R * back[:, (2 + i) * K:(3 + i) * K] for i, R in enumerate((R_p, R_m, R_v)[:len(shares)])]
+    coverage = np.minimum(1.0, model.decay.apply_from(supply_cells(supply_ratio_all), supply_ratio_all))
+    used_cells = [_used_at_supply(model, R, share) for R, share in zip((R_p, R_m, R_v)[:len(shares)], shares, strict=True)]
     if not offered_free:
         used_cells.append(np.zeros_like(S_v))
     used_pub, used_mkt, used_vol = (
@@ -121,7 +121,8 @@ def use_services(model: Model) -> Consumption:
         coverage=coverage, met_table=met_table, perf_table=perf_table,
         met=met, performance=perf, met_public=met_public,
         cell_unmet=res.cell_need - served_p - served_m - served_v,
-        unmet_market_reach=back[:, :K], voucher_eligible_share=voucher_eligible_share,
+        unmet_market_reach=model.decay.apply_at(model.layout.community_centroid_cell, D_m * (1.0 - f_m)),
+        voucher_eligible_share=voucher_eligible_share,
     )
 
 
@@ -160,10 +161,19 @@ def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply
     """2SFCA access plus the capacity-weighted quality·fit residents reach."""
     ratio = supply_ratio(model.decay, demand, supply, demand_in_reach)
     qratio = np.divide(quality_supply, supply, out=np.zeros_like(supply), where=supply > 0) * ratio
-    both = model.decay.apply(np.hstack([ratio, qratio]))
+    both = model.decay.apply_from(supply_cells(ratio), np.hstack([ratio, qratio]))
     access, qaccess = both[:, :K], both[:, K:]
     quality = np.divide(qaccess, access, out=np.zeros_like(access), where=access > 0)
     return ratio, access, quality
+
+
+def _used_at_supply(model: Model, ratio: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """(C, K) a class's visits used at each supply cell j: R_j·Σ_c W(c, j)·share_c, the demand of the cells in
+    its reach it serves in proportion (0 off the supply cells, where R is 0)."""
+    at = supply_cells(ratio)
+    used = np.zeros_like(ratio)
+    used[at] = ratio[at] * model.decay.apply_at(at, share)
+    return used
 
 
 def _cell_tables(f_p, f_m, f_v, Q_p, Q_m, Q_v) -> tuple[np.ndarray, np.ndarray]:

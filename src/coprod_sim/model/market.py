@@ -84,7 +84,7 @@ class Market:
         the street office to honour (``pay_expected``, by service; all of it if not given).
         """
         terms, ps, ops = self.model.terms, self.profit_space, self.rules.operators
-        demand = unmet_market_reach[self.model.layout.community_centroid_cell] * ops.capture_share
+        demand = unmet_market_reach * ops.capture_share
         rent = terms.fixed_cost * ops.rent_share * (1.0 if not ps.rent_free_space else 0.0)
         fixed = terms.fixed_cost * (1 - ops.rent_share) + rent
         tax = ops.profit_tax_rate * (1.0 - ps.tax_relief)

@@ -166,8 +166,8 @@ class Model(mesa.Model):
 
     @property
     def unmet_market_seen(self) -> np.ndarray:
-        """(C, K) the paying demand left unserved within reach last month: what potential entrants see
-        (before the first month, all paying demand)."""
+        """(communities, K) the paying demand left unserved within reach of each community's centre last month:
+        what potential entrants there see (before the first month, all paying demand)."""
         return self.consumption.unmet_market_reach if self.consumption is not None else self.market_reach_at_start
 
     def _spin_up(self) -> None:
@@ -263,7 +263,8 @@ class Model(mesa.Model):
         self.approvals = Approvals(self, cfg.government)
         self.issues = IssuePipeline(self, cfg.issues, self.channel)
         # firms already present at the start enter by the same rule, without approvals
-        self.market_reach_at_start = self.decay.apply(self.residents.cell_market_need)
+        self.market_reach_at_start = self.decay.apply_at(self.layout.community_centroid_cell,
+                                                         self.residents.cell_market_need)
         self.market.enter(self.market_reach_at_start, initial=True)
         self._age_initial_operators()
 

@@ -171,6 +171,31 @@ class DecayOperator:
         np.maximum(out, 0.0, out=out)
         return out.reshape(self.height * self.width, -1)
 
+    def apply_at(self, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``apply(values)[cells]``, computed for those cells only.
+
+        Most readers of a decayed sum need it at a few cells (the cells that hold supply, the communities'
+        centres), and a product over those rows costs a fraction of the whole grid's.
+        """
+        if self._dense is not None:
+            return self._dense[cells] @ values
+        return self.apply(values)[cells]
+
+    def apply_from(self, cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``apply(values)`` for values that are zero outside ``cells``.
+
+        Supply sits on few cells, so 2SFCA's second step sums over those alone; W is symmetric, so their
+        rows of W are the columns the sum needs.
+        """
+        if self._dense is not None:
+            return self._dense[cells].T @ values[cells]
+        return self.apply(values)
+
+
+def supply_cells(supply: np.ndarray) -> np.ndarray:
+    """The cells (rows of a (cells, channels) array) that hold any supply: the only ones 2SFCA's ratios live on."""
+    return np.flatnonzero(supply.any(axis=1))
+
 
 def two_step_access(
     op: DecayOperator, demand: np.ndarray, supply: np.ndarray
@@ -182,14 +207,18 @@ def two_step_access(
     R is 0 (the capacity is unusable).
     """
     ratio = supply_ratio(op, demand, supply)
-    return ratio, op.apply(ratio)
+    return ratio, op.apply_from(supply_cells(ratio), ratio)
 
 
 def supply_ratio(op: DecayOperator, demand: np.ndarray, supply: np.ndarray,
                  demand_in_reach: np.ndarray | None = None) -> np.ndarray:
-    """2SFCA step 1: R_j = S_j / Σ_c W(d_cj)·D_c (0 where no demand is in reach).
+    """2SFCA step 1: R_j = S_j / Σ_c W(d_cj)·D_c (0 where no demand is in reach, and off the supply cells).
 
-    ``demand_in_reach`` is Σ_c W(d_cj)·D_c when the caller already has it.
+    ``demand_in_reach`` is Σ_c W(d_cj)·D_c when the caller already has it; otherwise it is weighed at the
+    supply cells only, the only ones where R can be other than 0.
     """
-    weighted_demand = op.apply(demand) if demand_in_reach is None else demand_in_reach
-    return np.divide(supply, weighted_demand, out=np.zeros_like(supply), where=weighted_demand > 0)
+    at = supply_cells(supply)
+    weighted = op.apply_at(at, demand) if demand_in_reach is None else demand_in_reach[at]
+    ratio = np.zeros_like(supply)
+    ratio[at] = np.divide(supply[at], weighted, out=np.zeros_like(weighted), where=weighted > 0)
+    return ratio
