@@ -44,7 +44,13 @@ array. ``--count samples`` shows where the month's *time* goes, by sampling the 
     .venv/bin/python benchmarks/bench_model.py --count samples --steps 300
 
 With ``--measured KEY …`` the model measures only those outcomes (``Model.measure_only``), as a sweep's runs do
-that keep only them; a commit without ``measure_only`` measures everything.
+that keep only them; a commit without ``measure_only`` measures everything. ``--stages`` takes ``--residents`` and
+``--measured`` too: where a small district's month goes, and what measuring the outcomes costs there:
+
+    .venv/bin/python benchmarks/bench_model.py --stages --steps 300 --residents 1000
+    .venv/bin/python benchmarks/bench_model.py --stages --steps 300 --residents 1000 \
+        --measured quality.needs_met_share cost.public_spending
+
 With ``--stages`` it times each stage of both versions alternately (``--repeats`` runs each round) and
 reports each stage's medians and their ratio: where a change's gain or loss sits.
 
@@ -139,14 +145,19 @@ STAGES = (("plan", "release_and_plan"), ("produce", "approve_enter_and_staff"), 
           ("model", "measure"))
 
 
-def stage_times(steps: int, repeats: int) -> dict[str, float]:
-    """Median CPU ms per reported month of each stage of the default scenario, after its spin-up: each stage's
-    function is wrapped with a CPU clock for the timed months only."""
+def stage_times(steps: int, repeats: int, residents: int | None = None,
+                measured: list[str] | None = None) -> dict[str, float]:
+    """Median CPU ms per reported month of each stage of the default scenario (of ``residents``, measuring only
+    the ``measured`` outcomes, if given), after its spin-up: each stage's function is wrapped with a CPU clock
+    for the timed months only."""
     import importlib
 
     spent: dict[str, list[float]] = {f"{module}.{name}": [] for module, name in STAGES}
+    config = load_config("baseline", {"population.residents": residents} if residents else None)
     for seed in range(repeats):
-        model = Model(rng=seed, scenario=load_config("baseline"))
+        model = Model(rng=seed, scenario=config)
+        if measured:
+            model.measure_only(measured)
         clocks = dict.fromkeys(spent, 0.0)
         originals = []
         for module, name in STAGES:
@@ -392,11 +403,13 @@ def count_against(rev: str, months: int, measured: list[str] | None = None, resi
     print(f"this tree / {rev} = {per_month['this tree'] / per_month[rev]:.3f}")
 
 
-def compare_stages_with(rev: str, rounds: int, steps: int, repeats: int) -> None:
+def compare_stages_with(rev: str, rounds: int, steps: int, repeats: int, residents: int | None = None,
+                        measured: list[str] | None = None) -> None:
     """Stage times of this tree and of commit ``rev``, alternately in fresh processes (this script, each tree's
     model); per stage, the median over rounds and the ratio."""
     command = [PYTHON, str(Path(__file__).resolve()), "--stages", "--json", "--steps", str(steps),
-               "--repeats", str(repeats)]
+               "--repeats", str(repeats), *(["--residents", str(residents)] if residents else []),
+               *(["--measured", *measured] if measured else [])]
     times = {name: [json.loads(out) for out in outs] for name, outs in alternate(rev, rounds, command).items()}
     medians = {name: {key: statistics.median(t[key] for t in ts) for key in ts[0]} for name, ts in times.items()}
     print(f"{'ms per month':>32}  {'this tree':>9}  {rev:>9}  ratio   (medians of {rounds} rounds × {repeats} runs)")
@@ -425,10 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "without --against, instructions: where this tree's month spends them, by function; "
                              "samples: where its time goes, by sampling the processor clock (Linux perf)")
     parser.add_argument("--measured", nargs="+", metavar="KEY", default=None,
-                        help="with --count instructions: measure only these outcomes, as a sweep keeping only them "
-                             "does")
+                        help="with --count instructions or --stages: measure only these outcomes, as a sweep keeping "
+                             "only them does")
     parser.add_argument("--residents", type=int, default=None, metavar="N",
-                        help="with --count instructions or samples: the district's size (default: the scenario's own)")
+                        help="with --count instructions or samples, or --stages: the district's size (default: the scenario's own)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
@@ -453,21 +466,22 @@ def main() -> None:
         where_time_goes(args.steps, args.residents)
         return
     if args.against and args.stages:
-        compare_stages_with(args.against, args.rounds, args.steps, args.repeats)
+        compare_stages_with(args.against, args.rounds, args.steps, args.repeats, args.residents, args.measured)
         return
     if args.against:
         compare_with(args.against, args.rounds, args.steps, args.repeats, args.measured)
         return
     if args.stages:
-        times = stage_times(args.steps, args.repeats)
+        times = stage_times(args.steps, args.repeats, args.residents, args.measured)
         if args.json:
             print(json.dumps(times))
             return
         whole = times.pop("whole month")
         for key, ms in times.items():
             print(f"{key:>32}: {ms:6.2f} ms per month ({ms / whole:4.0%})")
+        measuring = f", measuring {len(args.measured)} outcomes" if args.measured else ""
         print(f"{'whole month, outcomes included':>32}: {whole:6.2f} ms (median of {args.repeats} runs × "
-              f"{args.steps} months after the spin-up)")
+              f"{args.steps} months after the spin-up; {_scenario(args.residents)}{measuring})")
         return
     rates = {n: model_rate(n, args.steps, args.repeats)[0] for n in args.sizes}
     schelling = schelling_rate(10, args.repeats)

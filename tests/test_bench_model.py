@@ -38,3 +38,26 @@ def test_a_missing_profiler_is_named_with_its_package_not_a_traceback(monkeypatc
         bench.require_tool("perf", "--count samples", "linux-perf")
     monkeypatch.setattr(bench.shutil, "which", lambda program: f"/usr/bin/{program}")
     bench.require_tool("perf", "--count samples", "linux-perf")  # present: nothing to say
+
+
+def test_stage_times_are_of_the_district_asked_for_measuring_what_is_asked(monkeypatch):
+    """``--stages --residents N --measured …`` times the month of that district, measuring only those outcomes:
+    every stage is timed, and the model it timed is the one asked for."""
+    bench = load_script(ROOT / "benchmarks" / "bench_model.py")
+    built = []
+
+    class Recorded(bench.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(bench, "Model", Recorded)
+    times = bench.stage_times(2, 1, residents=400, measured=["quality.needs_met_share"])
+    assert set(times) == {f"{module}.{name}" for module, name in bench.STAGES} | {"whole month"}
+    assert all(ms >= 0 for ms in times.values()) and times["whole month"] > 0
+    (model,) = built
+    assert model.residents.n == 400 and model.month == 2
+    assert model.datacollector.unmeasured  # the survey's and public access's outcomes are not measured
+    everything = bench.stage_times(1, 1)
+    assert set(everything) == set(times) and built[-1].residents.n == built[-1].config.population.residents != 400
+    assert not built[-1].datacollector.unmeasured
