@@ -446,9 +446,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def refuse_below_one(parser: argparse.ArgumentParser, args: argparse.Namespace, options: tuple[str, ...]) -> None:
+    """Refuse a count below 1 for any of ``options`` (the benchmarks' counts: runs, months, points, workers)."""
+    for option in options:
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            parser.error(f"--{option.replace('_', '-')}: expected a whole number of at least 1, found {value}")
+
+
+def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse counts below 1 and outcome keys the model does not have, naming the option, what it expects and
+    what it found (a district of 0 residents or a misspelt outcome would otherwise run something else)."""
+    from coprod_sim import OUTCOME_KEYS
+
+    refuse_below_one(parser, args, ("repeats", "steps", "rounds", "memory_months", "residents"))
+    if any(n < 1 for n in args.sizes):
+        parser.error(f"--sizes: expected district sizes of at least 1 resident, found {min(args.sizes)}")
+    unknown = [key for key in args.measured or () if key not in OUTCOME_KEYS]
+    if unknown:
+        parser.error(f"--measured: expected outcome keys (docs/ODD.md §7.17, e.g. quality.needs_met_share), found "
+                     f"{', '.join(unknown)}")
+
+
 def main() -> None:
     parser = build_parser()
     args = parser.parse_args()
+    check_options(parser, args)
     if args.against and args.count == "samples":
         parser.error("--count samples shows where this tree's month spends its time; to compare with another "
                      "version, use --count instructions or time (the default)")

@@ -44,7 +44,7 @@ import time
 from pathlib import Path
 
 from against import PYTHON, alternate
-from bench_model import schelling_rate
+from bench_model import refuse_below_one, schelling_rate
 
 from coprod_sim.sweeps.engine import run_sweep
 from coprod_sim.sweeps.spec import SweepPlan, build_plan
@@ -182,7 +182,9 @@ def compare_with(rev: str, args: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    args = build_parser().parse_args()
+    parser = build_parser()
+    args = parser.parse_args()
+    refuse_below_one(parser, args, ("points", "workers", "cpu_runs", "rounds"))
     if args.against:
         compare_with(args.against, args)
         return 0

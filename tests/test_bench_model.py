@@ -1,5 +1,7 @@
 """benchmarks/bench_model.py's reading of ``perf report``: where a month's time goes (docs/performance.md)."""
 
+import re
+
 import pytest
 from conftest import ROOT, load_script
 
@@ -61,3 +63,20 @@ def test_stage_times_are_of_the_district_asked_for_measuring_what_is_asked(monke
     everything = bench.stage_times(1, 1)
     assert set(everything) == set(times) and built[-1].residents.n == built[-1].config.population.residents != 400
     assert not built[-1].datacollector.unmeasured
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--stages", "--residents", "0"], "--residents: expected a whole number of at least 1, found 0"),
+    (["--steps", "-2"], "--steps: expected a whole number of at least 1, found -2"),
+    (["--sizes", "1000", "0"], "--sizes: expected district sizes of at least 1 resident, found 0"),
+    (["--stages", "--measured", "quality.needs_met_share", "no.such"], "--measured: expected outcome keys .* found no.such"),
+])
+def test_options_that_would_time_something_else_are_refused_by_name(argv, message, capsys):
+    """A district of 0 residents would time the default one, and a misspelt outcome would measure all of them."""
+    bench = load_script(ROOT / "benchmarks" / "bench_model.py")
+    parser = bench.build_parser()
+    with pytest.raises(SystemExit) as stop:
+        bench.check_options(parser, parser.parse_args(argv))
+    assert stop.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+    bench.check_options(parser, parser.parse_args(["--stages", "--residents", "1000", "--measured", "quality.needs_met_share"]))
