@@ -37,6 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # as coprod-sim viz runs its server
     os.environ.setdefault(_var, "1")
+
+from coprod_sim.cli.runs import whole_number_option  # noqa: E402
+
 MONTH_JS = "() => Number((document.body.innerText.match(/Month: (\\d+)/) || [0, -1])[1])"
 FRAME_JS = """(m) => document.body.innerText.includes('Month: ' + m)
   && document.querySelector('.coprod-map svg').getAttribute('aria-label').includes('at month ' + m + ',')
@@ -249,11 +252,12 @@ def sessions_timings(sessions: int, servers: int, seconds: float, think: tuple[f
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clicks", type=int, default=10, help="Step clicks timed (default 10)")
+    parser.add_argument("--clicks", type=whole_number_option(1), default=10, help="Step clicks timed (default 10)")
     parser.add_argument("--seconds", type=float, default=None,
                         help="seconds of Play timed per speed (default 8); with --sessions, seconds of stepping (default 60)")
-    parser.add_argument("--sessions", type=int, default=0, help="instead: this many tabs stepping at once (issue 20)")
-    parser.add_argument("--servers", type=int, default=1, help="with --sessions: servers the tabs are spread over")
+    parser.add_argument("--sessions", type=whole_number_option(0), default=0,
+                        help="instead: this many tabs stepping at once (issue 20)")
+    parser.add_argument("--servers", type=whole_number_option(1), default=1, help="with --sessions: servers the tabs are spread over")
     parser.add_argument("--together", action="store_true",
                         help="with --sessions: open every tab at once instead of one after the other")
     parser.add_argument("--watch", action="store_true",

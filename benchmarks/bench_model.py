@@ -85,6 +85,7 @@ from pathlib import Path  # noqa: E402
 from against import PYTHON, ROOT, Version, alternate, run_in, versions  # noqa: E402
 
 from coprod_sim import Model, load_config  # noqa: E402
+from coprod_sim.cli.runs import whole_number_option  # noqa: E402
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 TARGET_RATE = 5_000_000
@@ -421,18 +422,18 @@ def compare_stages_with(rev: str, rounds: int, steps: int, repeats: int, residen
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=24, help="reported months after the spin-up (default 24)")
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), metavar="N",
+    parser.add_argument("--repeats", type=whole_number_option(1), default=3)
+    parser.add_argument("--steps", type=whole_number_option(1), default=24, help="reported months after the spin-up (default 24)")
+    parser.add_argument("--sizes", type=whole_number_option(1), nargs="+", default=list(SIZES), metavar="N",
                         help="district sizes in residents (default 1,000 10,000 100,000 1,000,000)")
     parser.add_argument("--stages", action="store_true",
                         help="time each stage of the default scenario's month instead (CPU ms per month)")
-    parser.add_argument("--memory-months", type=int, default=12,
+    parser.add_argument("--memory-months", type=whole_number_option(1), default=12,
                         help="months simulated in the memory measurement at the largest size (default 12)")
     parser.add_argument("--against", metavar="REV", default=None,
                         help="compare the default scenario's speed with this git commit instead (python:PATH: with "
                              "this tree under the interpreter at PATH)")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations with --against (default 5)")
+    parser.add_argument("--rounds", type=whole_number_option(1), default=5, help="alternations with --against (default 5)")
     parser.add_argument("--count", choices=("time", "instructions", "samples"), default="time",
                         help="with --against: time alternately (default), or count instructions under callgrind; "
                              "without --against, instructions: where this tree's month spends them, by function; "
@@ -440,28 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--measured", nargs="+", metavar="KEY", default=None,
                         help="with --count instructions or --stages: measure only these outcomes, as a sweep keeping "
                              "only them does")
-    parser.add_argument("--residents", type=int, default=None, metavar="N",
+    parser.add_argument("--residents", type=whole_number_option(1), default=None, metavar="N",
                         help="with --count instructions or samples, or --stages: the district's size (default: the scenario's own)")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
 
-def refuse_below_one(parser: argparse.ArgumentParser, args: argparse.Namespace, options: tuple[str, ...]) -> None:
-    """Refuse a count below 1 for any of ``options`` (the benchmarks' counts: runs, months, points, workers)."""
-    for option in options:
-        value = getattr(args, option)
-        if value is not None and value < 1:
-            parser.error(f"--{option.replace('_', '-')}: expected a whole number of at least 1, found {value}")
-
-
 def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Refuse counts below 1 and outcome keys the model does not have, naming the option, what it expects and
-    what it found (a district of 0 residents or a misspelt outcome would otherwise run something else)."""
+    """Refuse outcome keys the model does not have, naming them (a misspelt outcome would otherwise measure all of
+    them); counts are refused as they are parsed (``whole_number_option``)."""
     from coprod_sim import OUTCOME_KEYS
 
-    refuse_below_one(parser, args, ("repeats", "steps", "rounds", "memory_months", "residents"))
-    if any(n < 1 for n in args.sizes):
-        parser.error(f"--sizes: expected district sizes of at least 1 resident, found {min(args.sizes)}")
     unknown = [key for key in args.measured or () if key not in OUTCOME_KEYS]
     if unknown:
         parser.error(f"--measured: expected outcome keys (docs/ODD.md §7.17, e.g. quality.needs_met_share), found "

@@ -44,8 +44,9 @@ import time
 from pathlib import Path
 
 from against import PYTHON, alternate
-from bench_model import refuse_below_one, schelling_rate
+from bench_model import schelling_rate
 
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.sweeps.engine import run_sweep
 from coprod_sim.sweeps.spec import SweepPlan, build_plan
 
@@ -111,12 +112,13 @@ def cpu_per_run(plan: SweepPlan, n: int, cache: Path) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--points", type=int, default=24, help="design points in each part (× 4 replicates)")
-    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--cpu-runs", type=int, default=8, help="runs timed in CPU seconds in this process (default 8)")
+    parser.add_argument("--points", type=whole_number_option(1), default=24, help="design points in each part (× 4 replicates)")
+    parser.add_argument("--workers", type=whole_number_option(1), default=2, help="worker processes (default 2)")
+    parser.add_argument("--cpu-runs", type=whole_number_option(1), default=8,
+                        help="runs timed in CPU seconds in this process (default 8)")
     parser.add_argument("--against", metavar="REV", help="compare with this git commit, alternately in fresh processes "
                         "(python:PATH: with this tree under the interpreter at PATH)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternations with --against (default 3)")
+    parser.add_argument("--rounds", type=whole_number_option(1), default=3, help="alternations with --against (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (used by --against)")
     return parser
 
@@ -182,9 +184,7 @@ def compare_with(rev: str, args: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    parser = build_parser()
-    args = parser.parse_args()
-    refuse_below_one(parser, args, ("points", "workers", "cpu_runs", "rounds"))
+    args = build_parser().parse_args()
     if args.against:
         compare_with(args.against, args)
         return 0

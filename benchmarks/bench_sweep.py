@@ -31,6 +31,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from coprod_sim.cli.runs import whole_number_option
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -113,14 +115,14 @@ def gc_passes(passes: int) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=96)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--residents", type=int, default=None,
+    parser.add_argument("--runs", type=whole_number_option(1), default=96)
+    parser.add_argument("--workers", type=whole_number_option(1), default=2)
+    parser.add_argument("--residents", type=whole_number_option(1), default=None,
                         help="residents per run (default: calibrated so a run takes --target seconds)")
     parser.add_argument("--target", type=float, default=0.5, help="seconds per run to calibrate for")
-    parser.add_argument("--steps", type=int, default=48)
+    parser.add_argument("--steps", type=whole_number_option(1), default=48)
     parser.add_argument("--gc", action="store_true", help="instead: a worker's full garbage-collector pass")
-    parser.add_argument("--gc-passes", type=int, default=5, help="with --gc: passes timed (default 5)")
+    parser.add_argument("--gc-passes", type=whole_number_option(1), default=5, help="with --gc: passes timed (default 5)")
     return parser
 
 

@@ -12,12 +12,15 @@ they moved, and run it again so the check uses them.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 import coprod_sim
+from coprod_sim import cli
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.config import load_config
 from coprod_sim.domain import SERVICE_TYPES
 from coprod_sim.experiments import calibration as cal
@@ -31,9 +34,9 @@ LEVELS = ("1 very dissatisfied", "2 dissatisfied", "3 average", "4 satisfied", "
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=8, help="baseline seeds 0..N-1 to fit on")
-    parser.add_argument("--bootstrap", type=int, default=200)
-    parser.add_argument("--check-seeds", type=int, default=8, help="fresh seeds 100..100+N-1 to check on")
+    parser.add_argument("--seeds", type=whole_number_option(1), default=8, help="baseline seeds 0..N-1 to fit on")
+    parser.add_argument("--bootstrap", type=whole_number_option(1), default=200)
+    parser.add_argument("--check-seeds", type=whole_number_option(1), default=8, help="fresh seeds 100..100+N-1 to check on")
     return parser
 
 
@@ -182,4 +185,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.guarded(main))

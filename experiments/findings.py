@@ -18,7 +18,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from coprod_sim.errors import ConfigError, CoprodError
+from coprod_sim import cli
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.experiments.claims import catalogue
 from coprod_sim.experiments.findings import (
     PRECISION,
@@ -46,11 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     names = [e.name for e in catalogue()]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=names, help="run this experiment (repeatable)")
-    parser.add_argument("--replicates", type=int, default=12,
+    parser.add_argument("--replicates", type=whole_number_option(1), default=12,
                         help="paired seeds per arm in the pilot (default 12); more are added, up to "
                              "--max-replicates, until every decided prediction's interval is within ±20%% of its "
                              "effect")
-    parser.add_argument("--max-replicates", type=int, default=48, help="the most paired seeds per arm (default 48)")
+    parser.add_argument("--max-replicates", type=whole_number_option(1), default=48, help="the most paired seeds per arm (default 48)")
     parser.add_argument("--quick", action="store_true",
                         help="small districts and short runs (minutes in all): checks the pipeline, not the claims")
     parser.add_argument("--backend", choices=["serial", "processes", "dask"], default=None)
@@ -115,14 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def guarded(argv: list[str] | None = None) -> int:
     """A clear one-line error (exit 2) for what the user can fix, as the CLI gives; results already written stay."""
-    try:
-        return main(argv)
-    except ConfigError as err:
-        print("\n".join(f"error: {line}" for line in err.shown), file=sys.stderr)
-    except CoprodError as err:
-        print(f"error: {err}", file=sys.stderr)
-    return 2
+    return cli.guarded(lambda: main(argv))
 
 
 if __name__ == "__main__":
-    sys.exit(guarded())
+    sys.exit(cli.guarded(main))

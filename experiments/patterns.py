@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from coprod_sim import cli
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.experiments.generated import results_stamp
 from coprod_sim.experiments.patterns import PATTERNS, Size
 
@@ -47,7 +50,7 @@ def markdown(results, size: Size, seconds: float) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=whole_number_option(1), default=5)
     parser.add_argument("--out", default=str(ROOT / "results" / "patterns"))
     parser.add_argument("--doc", default=str(ROOT / "docs" / "patterns.md"))
     return parser
@@ -71,4 +74,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.guarded(main))

@@ -21,6 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from coprod_sim import cli
 from coprod_sim.experiments.generated import GENERATED_DOCS, GeneratedDoc, last_wall_minutes, stamped_results
 from coprod_sim.runs import results_id
 
@@ -80,4 +81,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.guarded(main))

@@ -24,7 +24,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from coprod_sim import cli
 from coprod_sim.attribution import differing, parameter_key
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.config import load_config, read_yaml
 from coprod_sim.experiments.claims import REMEDIES
 from coprod_sim.experiments.findings import PRECISION, interval_cell, number
@@ -90,9 +92,10 @@ def _precision_notes(table: pd.DataFrame, replicates: int) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replicates", type=int, default=20)
-    parser.add_argument("--dose-replicates", type=int, default=8, help="paired seeds per stake in the dose-response")
-    parser.add_argument("--attribution-replicates", type=int, default=6,
+    parser.add_argument("--replicates", type=whole_number_option(2), default=20)
+    parser.add_argument("--dose-replicates", type=whole_number_option(2), default=8,
+                        help="paired seeds per stake in the dose-response")
+    parser.add_argument("--attribution-replicates", type=whole_number_option(2), default=6,
                         help="paired seeds per subset of components in each scenario's attribution")
     parser.add_argument("--out", default=str(ROOT / "results" / "compare" / "all"))
     return parser
@@ -286,4 +289,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.guarded(main))

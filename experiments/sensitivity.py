@@ -18,6 +18,7 @@ import argparse
 import math
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ import pandas as pd
 import yaml
 
 import coprod_sim
+from coprod_sim import cli
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.config import read_yaml
 from coprod_sim.config.registry import ASSUMPTION, by_role, study_levers
 from coprod_sim.experiments.generated import results_stamp
@@ -43,12 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", choices=("levers", "assumptions"))
     parser.add_argument("--out", default=None, help="study folder (default results/sensitivity/<study>)")
-    parser.add_argument("--samples", type=int, default=None, help="base N / Morris trajectories (default: the study's)")
-    parser.add_argument("--replicates", type=int, default=None, help="replicates per point (default: the study's)")
+    parser.add_argument("--samples", type=whole_number_option(1), default=None,
+                        help="base N / Morris trajectories (default: the study's)")
+    parser.add_argument("--replicates", type=whole_number_option(1), default=None, help="replicates per point (default: the study's)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="fixed override for every run, e.g. --set run.spin_up=0 (marks a smoke test)")
     parser.add_argument("--backend", default=None, help="serial, processes or dask (default: processes)")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--workers", type=whole_number_option(1), default=None)
     parser.add_argument("--dry-run", action="store_true", help="print the run count and a time estimate only")
     return parser
 
@@ -232,10 +236,10 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
     if args.dry_run:
-        from coprod_sim.cli import main as cli
+        from coprod_sim.cli import main as cli_main
 
         extra = ["--backend", args.backend] if args.backend else []
-        raise SystemExit(cli(["sensitivity", str(out / "spec.yaml"), "--out", str(out), "--dry-run", *extra]))
+        raise SystemExit(cli_main(["sensitivity", str(out / "spec.yaml"), "--out", str(out), "--dry-run", *extra]))
     report = coprod_sim.sensitivity(spec, out, backend=args.backend, workers=args.workers)
     command = " ".join([".venv/bin/python experiments/sensitivity.py", args.study,
                         *([f"--samples {args.samples}"] if args.samples else []),
@@ -246,4 +250,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.guarded(main))

@@ -12,11 +12,14 @@ seeds: a pair drifts only when both checks flag it.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from coprod_sim import cli
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.config import load_config
 from coprod_sim.experiments.generated import results_stamp
 from coprod_sim.experiments.stationarity import (
@@ -34,9 +37,9 @@ HORIZON = 4  # a pair that drifts is followed to this many times its scenario's 
 def build_parser() -> argparse.ArgumentParser:
     """The script's options (also read by tests/test_docs.py to check the documented commands)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--seeds", type=whole_number_option(1), default=10)
     parser.add_argument("--out", default="results/stationarity")
-    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--workers", type=whole_number_option(1), default=None)
     return parser
 
 
@@ -144,4 +147,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.guarded(main))

@@ -452,6 +452,12 @@ def test_allowed_hosts_and_server_environment(tmp_path: Path) -> None:
     assert env["OPENBLAS_NUM_THREADS"] == os.environ.get("OPENBLAS_NUM_THREADS", "1")
     with pytest.raises(viz.UserError, match="--servers must be 1 or more"):
         viz.launch(servers=0)
+    # a port the system cannot bind is named before any server starts (it was an OverflowError from bind())
+    with pytest.raises(viz.UserError, match=r"--port: expected a port from 0 to 65535, found -1"):
+        viz.launch(port=-1)
+    with pytest.raises(viz.UserError, match=r"--port: expected a port from 0 to 65532 \(for 4 servers on consecutive "
+                                            r"ports\), found 65534"):
+        viz.launch(port=65534, servers=4)
 
 
 def test_a_second_tab_on_the_same_run_starts_from_the_cached_month_0_and_steps_identically() -> None:

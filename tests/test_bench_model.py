@@ -65,18 +65,12 @@ def test_stage_times_are_of_the_district_asked_for_measuring_what_is_asked(monke
     assert not built[-1].datacollector.unmeasured
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--stages", "--residents", "0"], "--residents: expected a whole number of at least 1, found 0"),
-    (["--steps", "-2"], "--steps: expected a whole number of at least 1, found -2"),
-    (["--sizes", "1000", "0"], "--sizes: expected district sizes of at least 1 resident, found 0"),
-    (["--stages", "--measured", "quality.needs_met_share", "no.such"], "--measured: expected outcome keys .* found no.such"),
-])
-def test_options_that_would_time_something_else_are_refused_by_name(argv, message, capsys):
-    """A district of 0 residents would time the default one, and a misspelt outcome would measure all of them."""
+def test_an_outcome_the_model_does_not_have_is_refused_by_name(capsys):
+    """A misspelt outcome would measure all of them, and the stage times would be of another month."""
     bench = load_script(ROOT / "benchmarks" / "bench_model.py")
     parser = bench.build_parser()
     with pytest.raises(SystemExit) as stop:
-        bench.check_options(parser, parser.parse_args(argv))
+        bench.check_options(parser, parser.parse_args(["--stages", "--measured", "quality.needs_met_share", "no.such"]))
     assert stop.value.code == 2
-    assert re.search(message, capsys.readouterr().err)
-    bench.check_options(parser, parser.parse_args(["--stages", "--residents", "1000", "--measured", "quality.needs_met_share"]))
+    assert re.search(r"--measured: expected outcome keys .* found no\.such$", capsys.readouterr().err.strip())
+    bench.check_options(parser, parser.parse_args(["--stages", "--measured", "quality.needs_met_share"]))

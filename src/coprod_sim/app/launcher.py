@@ -158,6 +158,10 @@ def launch(scenario: str | None = None, configs_dir: str | None = None, host: st
     stop (Ctrl+C or SIGTERM stop them all)."""
     if servers < 1:
         raise UserError(f"--servers must be 1 or more (found {servers})")
+    last_port = 65535 - (servers - 1)  # the servers take consecutive ports from --port
+    if not 0 <= port <= last_port:
+        raise UserError(f"--port: expected a port from 0 to {last_port}"
+                        f"{f' (for {servers} servers on consecutive ports)' if servers > 1 else ''}, found {port}")
     check_scenario(scenario)
     missing = missing_assets()
     if missing:

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 from ..errors import ConfigError, CoprodError
 from . import app, explain, runs, sensitivity, sweeps
@@ -63,9 +64,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str] | None) -> int:
-    try:
+    def command() -> int | None:
         args = build_parser().parse_args(argv)
-        return int(args.handler(args) or 0)
+        return args.handler(args)
+
+    return guarded(command)
+
+
+def guarded(call: Callable[[], int | None]) -> int:
+    """Run ``call`` as the command line runs a command and return its exit code: what the user can fix is an
+    ``error:`` line per problem (exit 2), an interrupt exit 130, never a traceback. The repository's experiment
+    scripts run their ``main`` by it too, so a bad ``--set`` there reads as it does in ``coprod-sim``."""
+    try:
+        return int(call() or 0)
     except ConfigError as err:
         for line in err.shown:
             print(f"error: {line}", file=sys.stderr)

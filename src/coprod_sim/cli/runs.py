@@ -8,6 +8,7 @@ import math
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,36 @@ def _json_safe(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
-def whole_number(option: str, value: int | None, low: int) -> None:
+def count_problem(value: int | None, low: int, high: int | None = None) -> str | None:
+    """What is wrong with a whole-number option's value, or None: the one rule the command line and the
+    repository's scripts (experiments, benchmarks) check their counts by."""
+    if value is None or (value >= low and (high is None or value <= high)):
+        return None
+    expected = f"a whole number ≥ {low}" if high is None else f"a whole number from {low} to {high}"
+    return f"expected {expected}, found {value}"
+
+
+def whole_number(option: str, value: int | None, low: int, high: int | None = None) -> None:
     """Options are checked before anything runs, and named in the message."""
-    if value is not None and value < low:
-        raise UserError(f"{option}: expected a whole number ≥ {low}, found {value}")
+    problem = count_problem(value, low, high)
+    if problem:
+        raise UserError(f"{option}: {problem}")
+
+
+def whole_number_option(low: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a script's count option (seeds, replicates, workers, runs): a whole number ≥
+    ``low``, refused while the arguments are parsed, before anything runs or writes, with argparse's usage line
+    and exit status 2 instead of a traceback or a run of nothing."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number ≥ {low}, found {text!r}") from None
+        problem = count_problem(value, low)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+    return parse
 
 
 # ------------------------------------------------------------------ run
