@@ -10,6 +10,7 @@ measurement for both versions alternately, each in a fresh process with its own 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import subprocess
@@ -19,9 +20,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from coprod_sim.runs.provenance import commit_named
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = "<python>"  # in a command: the interpreter of the version that runs it
 OTHER_PYTHON = "python:"  # ``--against python:PATH``: this tree under the interpreter at PATH
+
+
+def revision(text: str) -> str:
+    """An argparse ``type`` for ``--against``: a commit of this repository or ``python:PATH`` to an interpreter,
+    refused while the arguments are parsed (a misspelt commit was a git traceback after the first measurement)."""
+    if text.startswith(OTHER_PYTHON):
+        path = Path(text.removeprefix(OTHER_PYTHON))
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise argparse.ArgumentTypeError(f"expected python:PATH to an interpreter, found no program at {path}")
+        return text
+    if commit_named(text, ROOT) is None:
+        raise argparse.ArgumentTypeError(f"expected a commit of this repository (or python:PATH), found {text!r}")
+    return text
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from against import PYTHON, ROOT, Version, alternate, run_in, versions  # noqa: E402
+from against import PYTHON, ROOT, Version, alternate, revision, run_in, versions  # noqa: E402
 
 from coprod_sim import Model, load_config  # noqa: E402
 from coprod_sim.cli.runs import whole_number_option  # noqa: E402
@@ -430,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time each stage of the default scenario's month instead (CPU ms per month)")
     parser.add_argument("--memory-months", type=whole_number_option(1), default=12,
                         help="months simulated in the memory measurement at the largest size (default 12)")
-    parser.add_argument("--against", metavar="REV", default=None,
+    parser.add_argument("--against", metavar="REV", default=None, type=revision,
                         help="compare the default scenario's speed with this git commit instead (python:PATH: with "
                              "this tree under the interpreter at PATH)")
     parser.add_argument("--rounds", type=whole_number_option(1), default=5, help="alternations with --against (default 5)")

@@ -43,7 +43,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from against import PYTHON, alternate
+from against import PYTHON, alternate, revision
 from bench_model import schelling_rate
 
 from coprod_sim.cli.runs import whole_number_option
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=whole_number_option(1), default=2, help="worker processes (default 2)")
     parser.add_argument("--cpu-runs", type=whole_number_option(1), default=8,
                         help="runs timed in CPU seconds in this process (default 8)")
-    parser.add_argument("--against", metavar="REV", help="compare with this git commit, alternately in fresh processes "
+    parser.add_argument("--against", metavar="REV", type=revision, help="compare with this git commit, alternately in fresh processes "
                         "(python:PATH: with this tree under the interpreter at PATH)")
     parser.add_argument("--rounds", type=whole_number_option(1), default=3, help="alternations with --against (default 3)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (used by --against)")

@@ -154,10 +154,19 @@ def _summary_beyond_rounding(this: dict, other: dict, keys: list[str]) -> bool:
     return False
 
 
+def _commit(text: str) -> str:
+    """``--against``: a commit of this repository, checked before anything runs."""
+    from coprod_sim.runs.provenance import commit_named
+
+    if commit_named(text, ROOT) is None:
+        raise argparse.ArgumentTypeError(f"expected a commit of this repository, found {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     against = parser.add_mutually_exclusive_group()
-    against.add_argument("--against", metavar="REV", default="HEAD", help="the commit to compare with (default HEAD)")
+    against.add_argument("--against", metavar="REV", default="HEAD", type=_commit, help="the commit to compare with (default HEAD)")
     against.add_argument("--arithmetic", action="store_true",
                          help="compare this tree with itself computed as another CPU would (numpy's vector loops off, "
                               "another OpenBLAS kernel)")
@@ -202,6 +211,13 @@ def main() -> int:
     args = parser.parse_args()
     if args.seeds is not None and args.seeds < 1:
         parser.error(f"--seeds: expected at least 1 seed, found {args.seeds}")
+    if args.scenarios and not args.dump:
+        from coprod_sim import shipped_scenarios
+
+        unknown = sorted(set(args.scenarios) - set(shipped_scenarios()))
+        if unknown:
+            parser.error(f"--scenarios: expected shipped scenarios ({', '.join(shipped_scenarios())}), found "
+                         f"{', '.join(unknown)}")
     seeds = tuple(args.seed_list or (range(args.seeds) if args.seeds else SEEDS))
     chosen = Runs(args.scenarios, seeds, args.full_size)
     if args.dump:

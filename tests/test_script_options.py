@@ -85,3 +85,50 @@ def test_every_experiment_script_runs_its_main_guarded():
         text = path.read_text(encoding="utf-8")
         if 'if __name__ == "__main__":' in text:
             assert "cli.guarded(" in text.split('if __name__ == "__main__":')[1], f"{path.name}: main runs unguarded"
+
+
+def test_a_revision_is_a_commit_of_the_checkout_or_nothing(tmp_path):
+    import subprocess
+
+    from coprod_sim.runs.provenance import commit_named
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=tmp_path,
+                              capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("a", encoding="utf-8")
+    git("add", "a.txt")
+    git("commit", "-q", "-m", "one")
+    head = git("rev-parse", "HEAD")
+    assert commit_named("HEAD", tmp_path) == head == commit_named(head[:7], tmp_path)
+    for nonsense in ("nosuchrev", "HEAD~5", "--help", "a.txt"):
+        assert commit_named(nonsense, tmp_path) is None, nonsense
+    assert commit_named("HEAD", tmp_path / "a.txt") is None  # not a folder: no checkout there
+
+
+@pytest.mark.parametrize("script", ["benchmarks/bench_model.py", "benchmarks/bench_study.py", "scripts/same_results.py"])
+def test_against_a_commit_that_does_not_exist_is_refused_while_parsing(script, monkeypatch, capsys):
+    """A misspelt commit was a git traceback after the first measurement (or a worktree half made)."""
+    parser = _parser(script)
+    with pytest.raises(SystemExit) as stop:
+        parser.parse_args(["--against", "nosuchrev"])
+    assert stop.value.code == 2
+    assert "argument --against: expected a commit of this repository" in capsys.readouterr().err
+    from coprod_sim.runs import provenance
+
+    monkeypatch.setattr(provenance, "commit_named", lambda revision, checkout: "0" * 40)
+    if script.startswith("benchmarks"):
+        monkeypatch.setattr(sys.modules["against"], "commit_named", lambda revision, checkout: "0" * 40)
+    assert parser.parse_args(["--against", "v1"]).against == "v1"
+
+
+def test_same_results_names_a_scenario_that_is_not_shipped(monkeypatch, capsys):
+    script = load_script(ROOT / "scripts" / "same_results.py", "_options_same_results_main")
+    monkeypatch.setattr(sys, "argv", ["same_results.py", "--scenarios", "baseline", "nosuch"])
+    monkeypatch.setattr(script, "_versions", lambda *a: pytest.fail("the comparison ran"))
+    with pytest.raises(SystemExit) as stop:
+        script.main()
+    assert stop.value.code == 2
+    assert re.search(r"--scenarios: expected shipped scenarios \(.*baseline.*\), found nosuch$", capsys.readouterr().err.strip())

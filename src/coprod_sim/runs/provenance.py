@@ -35,6 +35,17 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def commit_named(revision: str, checkout: Path) -> str | None:
+    """The commit ``revision`` (a hash, a branch, ``HEAD~2``) names in the git checkout at ``checkout``, or None:
+    what the tools that compare this tree with an earlier version check before checking anything out."""
+    try:
+        found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{revision}^{{commit}}"],
+                               cwd=checkout, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
 @cache
 def git_commit() -> str | None:
     """The commit this package was built from (recorded in the wheel by setup.py) or, in a source checkout,
