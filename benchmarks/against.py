@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from coprod_sim.runs.provenance import commit_named
+from coprod_sim.cli.runs import commit_option
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = "<python>"  # in a command: the interpreter of the version that runs it
@@ -35,9 +35,7 @@ def revision(text: str) -> str:
         if not (path.is_file() and os.access(path, os.X_OK)):
             raise argparse.ArgumentTypeError(f"expected python:PATH to an interpreter, found no program at {path}")
         return text
-    if commit_named(text, ROOT) is None:
-        raise argparse.ArgumentTypeError(f"expected a commit of this repository (or python:PATH), found {text!r}")
-    return text
+    return commit_option(ROOT)(text)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coprod_sim.app.session import MONITORS, Session, window_mean
+from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.runs import results_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,14 +100,12 @@ def shown(key: str, value: float, signed: bool) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=len(SEEDS), help="seeds 0 to N−1 (default 6, as the guide)")
+    parser.add_argument("--seeds", type=whole_number_option(1), default=len(SEEDS), help="seeds 0 to N−1 (default 6, as the guide)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.seeds < 1:
-        build_parser().error(f"--seeds: expected a whole number of at least 1, found {args.seeds}")
     seeds = tuple(range(args.seeds))
     cache: dict = {}
     print(f"docs/app.md's exercises on configs/baseline.yaml, month {MONTH}, results id {results_id()}; "

@@ -155,18 +155,25 @@ def _summary_beyond_rounding(this: dict, other: dict, keys: list[str]) -> bool:
 
 
 def _commit(text: str) -> str:
-    """``--against``: a commit of this repository, checked before anything runs."""
-    from coprod_sim.runs.provenance import commit_named
+    """``--against``: a commit of this repository (``cli.runs.commit_option``), imported when an option is checked,
+    not with this script: the ``--dump`` child runs another commit's package."""
+    from coprod_sim.cli.runs import commit_option
 
-    if commit_named(text, ROOT) is None:
-        raise argparse.ArgumentTypeError(f"expected a commit of this repository, found {text!r}")
-    return text
+    return commit_option(ROOT)(text)
+
+
+def _seeds(text: str) -> int:
+    """``--seeds``: a whole number ≥ 1 (``cli.runs.whole_number_option``), imported when checked, as ``_commit``."""
+    from coprod_sim.cli.runs import whole_number_option
+
+    return whole_number_option(1)(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     against = parser.add_mutually_exclusive_group()
-    against.add_argument("--against", metavar="REV", default="HEAD", type=_commit, help="the commit to compare with (default HEAD)")
+    against.add_argument("--against", metavar="REV", default=None, type=_commit,
+                         help="the commit to compare with (default HEAD)")
     against.add_argument("--arithmetic", action="store_true",
                          help="compare this tree with itself computed as another CPU would (numpy's vector loops off, "
                               "another OpenBLAS kernel)")
@@ -174,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="with --against: exit 0 when every difference is rounding only (a change that reorders "
                              "sums: values and results id unchanged, the reference's bytes regenerated)")
     parser.add_argument("--scenarios", nargs="+", metavar="NAME", help="only these shipped scenarios (default all)")
-    parser.add_argument("--seeds", type=int, metavar="N", help="seeds 0 … N−1 (default: seeds 0 and 3)")
+    parser.add_argument("--seeds", type=_seeds, metavar="N", help="seeds 0 … N−1 (default: seeds 0 and 3)")
     parser.add_argument("--full-size", action="store_true", help="each scenario at its default size, not small")
     parser.add_argument("--seed-list", type=int, nargs="+", help=argparse.SUPPRESS)  # the seeds, in a worker
     parser.add_argument("--dump", type=Path, metavar="DIR", help=argparse.SUPPRESS)  # one version's runs, in a worker
@@ -197,20 +204,19 @@ def _versions(tmp: Path, args: argparse.Namespace, chosen: Runs) -> str:
         _dump_in_child(tmp / "other", chosen, ROOT / "src", env)
         return "this tree on another arithmetic path (" + " ".join(f"{k}='{v}'" for k, v in env.items()) + ")"
     tree = tmp / "tree"
-    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), args.against], cwd=ROOT, check=True)
+    against = args.against or "HEAD"  # no default in the parser: a default would be checked in the --dump child too
+    subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), against], cwd=ROOT, check=True)
     try:
         _dump_in_child(tmp / "this", chosen, ROOT / "src")
         _dump_in_child(tmp / "other", chosen, tree / "src")
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
-    return args.against
+    return against
 
 
 def main() -> int:
     parser = build_parser()
     args = parser.parse_args()
-    if args.seeds is not None and args.seeds < 1:
-        parser.error(f"--seeds: expected at least 1 seed, found {args.seeds}")
     if args.scenarios and not args.dump:
         from coprod_sim import shipped_scenarios
 

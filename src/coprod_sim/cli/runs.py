@@ -42,18 +42,15 @@ def _json_safe(value: Any) -> Any:
     return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
-def count_problem(value: int | None, low: int, high: int | None = None) -> str | None:
+def count_problem(value: int | None, low: int) -> str | None:
     """What is wrong with a whole-number option's value, or None: the one rule the command line and the
     repository's scripts (experiments, benchmarks) check their counts by."""
-    if value is None or (value >= low and (high is None or value <= high)):
-        return None
-    expected = f"a whole number ≥ {low}" if high is None else f"a whole number from {low} to {high}"
-    return f"expected {expected}, found {value}"
+    return None if value is None or value >= low else f"expected a whole number ≥ {low}, found {value}"
 
 
-def whole_number(option: str, value: int | None, low: int, high: int | None = None) -> None:
+def whole_number(option: str, value: int | None, low: int) -> None:
     """Options are checked before anything runs, and named in the message."""
-    problem = count_problem(value, low, high)
+    problem = count_problem(value, low)
     if problem:
         raise UserError(f"{option}: {problem}")
 
@@ -71,6 +68,18 @@ def whole_number_option(low: int) -> Callable[[str], int]:
         if problem:
             raise argparse.ArgumentTypeError(problem)
         return value
+    return parse
+
+
+def commit_option(checkout: Path) -> Callable[[str], str]:
+    """An argparse ``type`` for a script's ``--against REV``: a commit of the git checkout at ``checkout``, refused
+    while the arguments are parsed (a misspelt commit was a git traceback after the first measurement)."""
+    def parse(text: str) -> str:
+        from ..runs.provenance import commit_named
+
+        if commit_named(text, checkout) is None:
+            raise argparse.ArgumentTypeError(f"expected a commit of this repository, found {text!r}")
+        return text
     return parse
 
 

@@ -80,16 +80,16 @@ def use_services(model: Model) -> Consumption:
     D_p = res.cell_public_demand
     if res.public_demand_in_reach is None:  # changes only with prices and vouchers (Residents.prepare)
         res.public_demand_in_reach = model.decay.apply(D_p)
-    R_p, A_p, Q_p = _access(model, D_p, S_p, QS_p, res.public_demand_in_reach)
+    R_p, A_p, Q_p, at_p = _access(model, D_p, S_p, QS_p, res.public_demand_in_reach)
     f_p = np.minimum(1.0, A_p)
     D_m = np.maximum(res.cell_market_need - f_p * res.cell_market_public, 0.0)
-    R_m, A_m, Q_m = _access(model, D_m, S_m, QS_m)
+    R_m, A_m, Q_m, at_m = _access(model, D_m, S_m, QS_m)
     f_m = np.minimum(1.0, A_m)
     served_p, served_m = D_p * f_p, D_m * f_m
     # free visits go to need nobody else met: a stake rewards serving the unserved, not displacing sales
     D_v = np.maximum(res.cell_need - served_p - served_m, 0.0)
     offered_free = bool(S_v.any())
-    R_v, A_v, Q_v = _access(model, D_v, S_v, QS_v) if offered_free else (np.zeros_like(S_v),) * 3
+    R_v, A_v, Q_v, at_v = _access(model, D_v, S_v, QS_v) if offered_free else (*(np.zeros_like(S_v),) * 3, None)
     f_v = np.minimum(1.0, A_v)
     served_v = D_v * f_v
     # demand each supply cell actually serves (proportional allocation)
@@ -100,7 +100,8 @@ def use_services(model: Model) -> Consumption:
     supply_ratio_all = np.divide(S_p + S_m + S_v, model.need_in_reach, out=np.zeros_like(S_p),
                                  where=model.need_in_reach > 0)
     coverage = np.minimum(1.0, model.decay.apply_from(supply_cells(supply_ratio_all), supply_ratio_all))
-    used_cells = [_used_at_supply(model, R, share) for R, share in zip((R_p, R_m, R_v)[:len(shares)], shares, strict=True)]
+    used_cells = [_used_at_supply(model, R, at, share)
+                  for R, at, share in zip((R_p, R_m, R_v), (at_p, at_m, at_v), shares, strict=False)]
     if not offered_free:
         used_cells.append(np.zeros_like(S_v))
     used_pub, used_mkt, used_vol = (
@@ -158,19 +159,19 @@ def _offers(table: Facilities, rows: np.ndarray, facs: list[Facility]) -> _Offer
 
 def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply: np.ndarray,
             demand_in_reach: np.ndarray | None = None):
-    """2SFCA access plus the capacity-weighted quality·fit residents reach."""
+    """2SFCA access plus the capacity-weighted quality·fit residents reach, with the ratio and the cells it lives on."""
     ratio = supply_ratio(model.decay, demand, supply, demand_in_reach)
     qratio = np.divide(quality_supply, supply, out=np.zeros_like(supply), where=supply > 0) * ratio
-    both = model.decay.apply_from(supply_cells(ratio), np.hstack([ratio, qratio]))
+    at = supply_cells(ratio)
+    both = model.decay.apply_from(at, np.hstack([ratio, qratio]))
     access, qaccess = both[:, :K], both[:, K:]
     quality = np.divide(qaccess, access, out=np.zeros_like(access), where=access > 0)
-    return ratio, access, quality
+    return ratio, access, quality, at
 
 
-def _used_at_supply(model: Model, ratio: np.ndarray, share: np.ndarray) -> np.ndarray:
-    """(C, K) a class's visits used at each supply cell j: R_j·Σ_c W(c, j)·share_c, the demand of the cells in
-    its reach it serves in proportion (0 off the supply cells, where R is 0)."""
-    at = supply_cells(ratio)
+def _used_at_supply(model: Model, ratio: np.ndarray, at: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """(C, K) a class's visits used at each supply cell j (``at``, where its ratio R lives): R_j·Σ_c W(c, j)·share_c,
+    the demand of the cells in its reach it serves in proportion (0 off the supply cells, where R is 0)."""
     used = np.zeros_like(ratio)
     used[at] = ratio[at] * model.decay.apply_at(at, share)
     return used
