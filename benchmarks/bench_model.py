@@ -249,19 +249,24 @@ def compare_with(rev: str, rounds: int, steps: int, repeats: int, measured: list
     print(f"this tree / {rev} = {ratio:.3f}")
 
 
-def _instructions(version: Version, months: int, measured: list[str] | None = None, residents: int | None = None) -> int:
-    """CPU instructions of a whole process that builds the default scenario and steps it ``months`` times."""
+def _instructions(version: Version, months: int, measured: list[str] | None = None, residents: int | None = None,
+                  spin_up: bool = False) -> int:
+    """CPU instructions of a whole process that builds the default scenario and steps it ``months`` times (with
+    ``spin_up``: builds it with ``months`` spin-up months and steps it none)."""
     with tempfile.NamedTemporaryFile(suffix=".out") as out:
-        proc = _under_callgrind(version, months, measured, out.name, residents)
+        proc = _under_callgrind(version, months, measured, out.name, residents, spin_up)
     return int(re.search(r"Collected : (\d+)", proc.stderr).group(1))
 
 
 def _under_callgrind(version: Version, months: int, measured: list[str] | None, out: str,
-                     residents: int | None = None) -> subprocess.CompletedProcess:
+                     residents: int | None = None, spin_up: bool = False) -> subprocess.CompletedProcess:
     """Build the default scenario (of ``residents``, if given) and step it ``months`` times under callgrind, its
-    counts written to ``out``."""
-    overrides = {"population.residents": residents} if residents else {}
-    code = _TIMING.format(steps=months, repeats=1, warmup=0, measured=measured, overrides=overrides)
+    counts written to ``out``; with ``spin_up``, build it with ``months`` spin-up months and step it none."""
+    overrides: dict[str, int] = {"population.residents": residents} if residents else {}
+    if spin_up:
+        overrides["run.spin_up"] = months
+    code = _TIMING.format(steps=0 if spin_up else months, repeats=1, warmup=0, measured=measured,
+                          overrides=overrides)
     # repeatable counts need a fixed string-hash seed and no address randomisation (setarch -R):
     # set and dict iteration, and objects hashed by address, otherwise take different paths run to run
     command = ["setarch", platform.machine(), "-R", "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
@@ -391,16 +396,20 @@ def _scenario(residents: int | None) -> str:
     return f"default scenario at {residents:,} residents" if residents else "default scenario"
 
 
-def count_against(rev: str, months: int, measured: list[str] | None = None, residents: int | None = None) -> None:
-    """Instructions per month of this tree and of ``rev``: (runs of 1 + months) − (runs of 1), under callgrind."""
+def count_against(rev: str, months: int, measured: list[str] | None = None, residents: int | None = None,
+                  spin_up: bool = False) -> None:
+    """Instructions per month of this tree and of ``rev``: (runs of 1 + months) − (runs of 1), under callgrind;
+    with ``spin_up``, of the spin-up months before month 0 (built with 1 + months spin-up months − with 1)."""
     with versions(rev) as trees:
         jobs = [(name, version, n) for name, version in trees.items() for n in (1, 1 + months)]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            counts = dict(zip([(j[0], j[2]) for j in jobs], pool.map(lambda j: _instructions(j[1], j[2], measured, residents), jobs),
+            counts = dict(zip([(j[0], j[2]) for j in jobs],
+                              pool.map(lambda j: _instructions(j[1], j[2], measured, residents, spin_up), jobs),
                               strict=True))
     per_month = {name: (counts[(name, 1 + months)] - counts[(name, 1)]) / months for name in trees}
+    which = "spin-up months before month 0" if spin_up else "months after the first"
     for name, value in per_month.items():
-        print(f"{name:>12}: {value:,.0f} instructions per month ({_scenario(residents)}, {months} months after the first)")
+        print(f"{name:>12}: {value:,.0f} instructions per month ({_scenario(residents)}, {months} {which})")
     print(f"this tree / {rev} = {per_month['this tree'] / per_month[rev]:.3f}")
 
 
@@ -443,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "only them does")
     parser.add_argument("--residents", type=whole_number_option(1), default=None, metavar="N",
                         help="with --count instructions or samples, or --stages: the district's size (default: the scenario's own)")
+    parser.add_argument("--spin-up", action="store_true",
+                        help="with --against and --count instructions: count spin-up months before month 0, which "
+                             "measure nothing (Model.observed), instead of reported months")
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # --stages for --against
     return parser
 
@@ -452,6 +464,9 @@ def check_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     them); counts are refused as they are parsed (``whole_number_option``)."""
     from coprod_sim import OUTCOME_KEYS
 
+    if args.spin_up and not (args.against and args.count == "instructions"):
+        parser.error("--spin-up: expected with --against REV --count instructions (it counts spin-up months of two "
+                     "versions), found without them")
     unknown = [key for key in args.measured or () if key not in OUTCOME_KEYS]
     if unknown:
         parser.error(f"--measured: expected outcome keys (docs/ODD.md §7.17, e.g. quality.needs_met_share), found "
@@ -470,7 +485,7 @@ def main() -> None:
     if args.count == "samples":
         require_tool("perf", "--count samples", "linux-perf")
     if args.against and args.count == "instructions":
-        count_against(args.against, args.steps, args.measured, args.residents)
+        count_against(args.against, args.steps, args.measured, args.residents, args.spin_up)
         return
     if args.count == "instructions":
         where_instructions_go(args.steps, args.measured, args.residents)

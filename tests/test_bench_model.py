@@ -74,3 +74,24 @@ def test_an_outcome_the_model_does_not_have_is_refused_by_name(capsys):
     assert stop.value.code == 2
     assert re.search(r"--measured: expected outcome keys .* found no\.such$", capsys.readouterr().err.strip())
     bench.check_options(parser, parser.parse_args(["--stages", "--measured", "quality.needs_met_share"]))
+
+
+def test_spin_up_months_are_counted_only_against_another_version(capsys, monkeypatch):
+    """``--spin-up`` counts the months before month 0 (which measure nothing): a build with that many spin-up months
+    and no reported month; alone it would be ignored, so it is refused."""
+    bench = load_script(ROOT / "benchmarks" / "bench_model.py")
+    parser = bench.build_parser()
+    for alone in (["--spin-up"], ["--spin-up", "--count", "instructions"], ["--spin-up", "--against", "HEAD"]):
+        with pytest.raises(SystemExit) as stop:
+            bench.check_options(parser, parser.parse_args(alone))
+        assert stop.value.code == 2
+        assert "--spin-up: expected with --against REV --count instructions" in capsys.readouterr().err
+    bench.check_options(parser, parser.parse_args(["--spin-up", "--against", "HEAD", "--count", "instructions"]))
+    commands = []
+    monkeypatch.setattr(bench, "run_in", lambda version, command, **env: commands.append(command))
+    this = bench.Version(ROOT, bench.PYTHON)
+    bench._under_callgrind(this, 11, None, "out", residents=500, spin_up=True)
+    bench._under_callgrind(this, 11, None, "out", residents=500)
+    spin_up, reported = (command[command.index("-c") + 1] for command in commands)
+    assert "{'population.residents': 500, 'run.spin_up': 11}" in spin_up and "for _ in range(0):" in spin_up
+    assert "{'population.residents': 500}" in reported and "for _ in range(11):" in reported

@@ -119,6 +119,38 @@ def test_a_run_measures_only_what_its_caller_reads_and_nothing_else_changes():
                                   np.array([full.summary[k] for k in lean.summary], dtype=float))
 
 
+def test_spin_up_months_skip_what_only_outcomes_read_and_simulate_the_same_world(monkeypatch):
+    """Before month 0 nobody reads coverage, public access per resident or the ratings, so the month leaves them
+    out (``Model.observed``); the world, every outcome and the state a built model shows are the same, bit for bit,
+    as when every spin-up month works them out."""
+    params = {**SMALL_PARAMS, "run.spin_up": 6, "run.steps": 4, "run.outcome_window": 4}
+    seen: list[tuple[int, bool, bool]] = []
+    lean = Model(rng=7, scenario="baseline", **params, explain=True)
+    lean.run_model()
+
+    original = coprod_sim.model.consume.use_services
+
+    def watched(model):
+        use = original(model)
+        seen.append((model.month, use.coverage is not None, use.met_public is not None))
+        return use
+
+    monkeypatch.setattr(coprod_sim.model.consume, "use_services", watched)
+    watched_model = Model(rng=7, scenario="baseline", **params)
+    assert seen == [(m, m >= 0, m >= 0) for m in range(-5, 1)]  # month 0, the last of the spin-up, is shown
+    assert watched_model.residents.satisfaction.min() >= 1 and watched_model.consumption.coverage is not None
+
+    monkeypatch.setattr(Model, "observed", property(lambda self: True))
+    full = Model(rng=7, scenario="baseline", **params, explain=True)
+    np.testing.assert_array_equal(full.residents.satisfaction, watched_model.residents.satisfaction)
+    np.testing.assert_array_equal(full.consumption.coverage, watched_model.consumption.coverage)
+    full.run_model()
+    assert lean.timeseries().equals(full.timeseries())
+    assert lean.events == full.events
+    np.testing.assert_array_equal(lean.residents.expectation, full.residents.expectation)
+    np.testing.assert_array_equal(lean.residents.participation, full.residents.participation)
+
+
 def test_asking_for_one_outcome_of_a_group_measures_the_group():
     from coprod_sim.model.outcomes import SURVEY_KEYS, unmeasured
 

@@ -45,12 +45,14 @@ class Consumption:
     served_public: np.ndarray  # (C, K) visits residents of each cell received from public capacity
     served_market: np.ndarray  # (C, K) ... from market capacity
     served_voluntary: np.ndarray  # (C, K) ... from free voluntary visits
-    coverage: np.ndarray  # (C, K) capacity within reach per unit of need within reach, capped at 1
+    coverage: np.ndarray | None  # (C, K) capacity within reach per unit of need within reach, capped at 1 (None
+    # in a spin-up month before month 0: ``Model.observed``)
     met_table: np.ndarray  # (C, 4K) per-cell factors that, weighted by a resident's row, give its visits met
     perf_table: np.ndarray  # (C, 4K) the same, weighted by quality and fit (see _cell_tables)
     met: np.ndarray  # (N,) share of each resident's need met
     performance: np.ndarray  # (N,) quality- and fit-weighted share met
-    met_public: np.ndarray | None  # (N,) share met by public capacity (None if not measured: Model.measure_only)
+    met_public: np.ndarray | None  # (N,) share met by public capacity (None if not measured: Model.measure_only,
+    # Model.measures_public_access)
     cell_unmet: np.ndarray  # (C, K) visits needed but not received
     unmet_market_reach: np.ndarray  # (communities, K) paying demand left unserved within reach of each community's
     # centre: what firms see next month
@@ -95,11 +97,7 @@ def use_services(model: Model) -> Consumption:
     # demand each supply cell actually serves (proportional allocation)
     classes = ((D_p, f_p, A_p), (D_m, f_m, A_m), (D_v, f_v, A_v))[:3 if offered_free else 2]
     shares = [np.divide(D * f, A, out=np.zeros_like(A), where=A > 0) for D, f, A in classes]
-    # coverage: all capacity of a type (public, market, voluntary) per unit of all need within reach
-    # (2SFCA with need as demand), regardless of eligibility and price: supply and distance only
-    supply_ratio_all = np.divide(S_p + S_m + S_v, model.need_in_reach, out=np.zeros_like(S_p),
-                                 where=model.need_in_reach > 0)
-    coverage = np.minimum(1.0, model.decay.apply_from(supply_cells(supply_ratio_all), supply_ratio_all))
+    coverage = _coverage(model, S_p + S_m + S_v) if model.observed else None
     used_cells = [_used_at_supply(model, R, at, share)
                   for R, at, share in zip((R_p, R_m, R_v), (at_p, at_m, at_v), shares, strict=False)]
     if not offered_free:
@@ -167,6 +165,13 @@ def _access(model: Model, demand: np.ndarray, supply: np.ndarray, quality_supply
     access, qaccess = both[:, :K], both[:, K:]
     quality = np.divide(qaccess, access, out=np.zeros_like(access), where=access > 0)
     return ratio, access, quality, at
+
+
+def _coverage(model: Model, supply: np.ndarray) -> np.ndarray:
+    """(C, K) all capacity of a type (public, market, voluntary) per unit of all need within reach (2SFCA with
+    need as demand), regardless of eligibility and price: supply and distance only. Only outcomes read it."""
+    ratio = np.divide(supply, model.need_in_reach, out=np.zeros_like(supply), where=model.need_in_reach > 0)
+    return np.minimum(1.0, model.decay.apply_from(supply_cells(ratio), ratio))
 
 
 def _used_at_supply(model: Model, ratio: np.ndarray, at: np.ndarray, share: np.ndarray) -> np.ndarray:

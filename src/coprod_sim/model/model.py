@@ -215,9 +215,21 @@ class Model(mesa.Model):
         self.datacollector.unmeasured = unmeasured(outcomes)
 
     @property
+    def observed(self) -> bool:
+        """Whether anyone but the simulated world reads this month: every month from month 0, the last spin-up
+        month (what a newly built model shows, and the world a policy is introduced into), on.
+
+        Earlier spin-up months skip what only outcomes and views read — coverage, each resident's access to
+        public services, ratings on the 1–5 scale — and draw the same random numbers, so the world they
+        simulate is the same to the bit (``scripts/same_results.py``).
+        """
+        return self.month >= 0
+
+    @property
     def measures_public_access(self) -> bool:
-        """Whether this run measures residents' access to public services (``outcomes.PUBLIC_ACCESS_KEYS``)."""
-        return PUBLIC_ACCESS_KEYS[0] not in self.datacollector.unmeasured
+        """Whether this month measures residents' access to public services (``outcomes.PUBLIC_ACCESS_KEYS``):
+        an observed month of a run that reads it."""
+        return self.observed and PUBLIC_ACCESS_KEYS[0] not in self.datacollector.unmeasured
 
     def summary(self) -> dict[str, float]:
         """Each outcome's mean over the last ``run.outcome_window`` months (fewer if fewer were run), and the

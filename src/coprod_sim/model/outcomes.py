@@ -260,6 +260,7 @@ def _quantity(model: Model, use: Consumption) -> dict[str, float]:
         "quantity.active_facilities": float(serving.sum()),
     }
     needers = res.cell_needers
+    assert use.coverage is not None, "a measured month is observed (Model.observed)"
     covered = (needers * use.coverage).sum(axis=0)
     cov_k = np.divide(covered, needers.sum(axis=0), out=np.full(len(SERVICE_TYPES), np.nan), where=needers.sum(axis=0) > 0)
     out["quantity.coverage"] = float(covered.sum() / max(needers.sum(), 1e-12))

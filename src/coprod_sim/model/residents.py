@@ -168,13 +168,20 @@ class Residents:
         market_net = np.maximum(prices.market[None, :] - prices.voucher[None, :] * eligible, 0.0)
         return public, _affordable(budget, need, market_net)
 
-    def update_satisfaction(self, performance: np.ndarray, rng: np.random.Generator) -> None:
-        """Expectation–disconfirmation satisfaction and adaptive expectations (H1)."""
+    def update_satisfaction(self, performance: np.ndarray, rng: np.random.Generator, rated: bool = True) -> None:
+        """Expectation–disconfirmation satisfaction and adaptive expectations (H1).
+
+        Residents adapt their expectations every month; their ratings are worked out only when ``rated``
+        (``Model.observed``): nothing in the simulated world reads a rating, only outcomes and views do. The
+        rating's noise is drawn either way, so the random stream, and with it the world, is the same.
+        """
         sat = self.satisfaction_params
-        latent = self.rate(performance, self.expectation, rng.normal(0.0, sat.noise_sd, self.n))
-        self.latent_satisfaction = latent
-        self.rated_expectation = self.expectation.copy()  # what this month's ratings were made against
-        self.satisfaction = likert(latent, np.asarray(sat.cutpoints))
+        noise = rng.normal(0.0, sat.noise_sd, self.n)
+        if rated:
+            latent = self.rate(performance, self.expectation, noise)
+            self.latent_satisfaction = latent
+            self.rated_expectation = self.expectation.copy()  # what this month's ratings were made against
+            self.satisfaction = likert(latent, np.asarray(sat.cutpoints))
         self.expectation += sat.expectation_adaptation * (performance - self.expectation)
         self.performance = performance
 

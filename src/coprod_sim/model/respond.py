@@ -27,7 +27,7 @@ def rate_and_report(model: Model, use: Consumption, channel: DemandChannel) -> N
     res.issue_burden = burden  # open issues colour every rating this month, the survey's too
     performance = np.clip(use.performance - burden, 0.0, 1.0)
     met_expectation = performance >= res.expectation
-    res.update_satisfaction(performance, model.rng)
+    res.update_satisfaction(performance, model.rng, rated=model.observed)
     res.met_share = use.met
     unmet = 1.0 - use.met
     draws = model.rng.random((2, res.n))
