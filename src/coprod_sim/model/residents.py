@@ -176,9 +176,9 @@ class Residents:
         rating's noise is drawn either way, so the random stream, and with it the world, is the same.
         """
         sat = self.satisfaction_params
-        noise = rng.normal(0.0, sat.noise_sd, self.n)
+        noise = rng.standard_normal(self.n)  # σ·z below: the numbers rng.normal(0, σ) draws, scaled only when read
         if rated:
-            latent = self.rate(performance, self.expectation, noise)
+            latent = self.rate(performance, self.expectation, sat.noise_sd * noise)
             self.latent_satisfaction = latent
             self.rated_expectation = self.expectation.copy()  # what this month's ratings were made against
             self.satisfaction = likert(latent, np.asarray(sat.cutpoints))
