@@ -243,10 +243,55 @@ def test_explain_on_a_tiny_district_writes_the_table_figures_and_text(tmp_path, 
     assert "**Needs met**" in printed
     record = json.loads((out / "explain.json").read_text(encoding="utf-8"))
     assert record["method"] == "exact" and record["subsets"] == 8 and record["runs"] == 16
+    assert not (out / "events.csv").exists() and not (out / "attribution_events.csv").exists()  # no introduction
     shards = sorted((out / "shards").glob("runs-*.parquet"))
     assert main(["explain", "up_incentives", "--replicates", "2", *SET, "--backend", "serial",
                  "--outcome", "quality.needs_met_share", "--out", str(out)]) == 0
     assert sorted((out / "shards").glob("runs-*.parquet")) == shards  # resumed: nothing new to run
+
+
+@pytest.mark.slow
+def test_in_the_introduction_design_the_attribution_has_a_time_path(tmp_path, capsys) -> None:
+    """Month by month after the policy's introduction, each component's Shapley value: the components add up to
+    the total effect every month, the total is the event study's effect, and the last outcome window's values
+    are the attribution's own (the summary averages that window)."""
+    out = tmp_path / "when"
+    introduced = [*SET, "--set", "run.design=introduction", "--set", "run.spin_up=12"]
+    assert main(["explain", "up_incentives", "--replicates", "2", *introduced, "--backend", "serial",
+                 "--outcome", "quality.needs_met_share", "--outcome", "cost.public_spending", "--out", str(out)]) == 0
+    assert "time path (effect by month since the policy's introduction)" in capsys.readouterr().out
+    path = pd.read_csv(out / "attribution_events.csv")
+    steps = SMALL_PARAMS["run.steps"]
+    assert set(path["month"]) == set(range(1, steps + 1)) and (path["n_seeds"] == 2).all()
+    parts = path[path["kind"] == COMPONENT].groupby(["outcome", "month"])["shapley"].sum()
+    total = path[path["kind"] == TOTAL].set_index(["outcome", "month"])["shapley"]
+    assert np.allclose(parts, total.loc[parts.index], rtol=1e-9, atol=1e-9)  # efficiency, every month
+    assert (total.abs() > 0).any()
+    events = pd.read_csv(out / "events.csv").set_index(["outcome", "month"])["difference"]
+    assert np.allclose(events.loc[total.index], total, rtol=1e-9, atol=1e-9)
+    windows = pd.read_csv(out / "attribution_windows.csv")
+    last = windows[windows["window"] == "last"].set_index(["outcome", "component"])["shapley"]
+    window = SMALL_PARAMS["run.outcome_window"]
+    assert (windows.loc[windows["window"] == "last", "first_month"] == steps - window + 1).all()
+    summary = pd.read_csv(out / "attribution.csv")
+    summary = summary[summary["kind"].isin([COMPONENT, TOTAL])].set_index(["outcome", "component"])["shapley"]
+    assert np.allclose(last.loc[summary.index], summary, rtol=1e-9, atol=1e-9)
+    first = windows[windows["window"] == "first"].set_index(["outcome", "component"])["shapley"]
+    by_month = path[path["month"] <= window].groupby(["outcome", "component"])["shapley"].mean()
+    assert np.allclose(first.loc[by_month.index], by_month, rtol=1e-9, atol=1e-9)  # linear in the outcome
+    assert {"events_quality.needs_met_share.png", "events_cost.public_spending.png"} <= {
+        p.name for p in (out / "figures").iterdir()}
+    assert (out / "events.png").is_file() and (out / "events_settling.csv").is_file()
+    text = (out / "attribution.md").read_text(encoding="utf-8")
+    assert "## After the introduction" in text and f"| component | months 1–{window} |" in text
+
+
+def test_a_scenario_and_base_of_two_designs_are_refused(tmp_path, capsys) -> None:
+    introduced = tmp_path / "introduced.yaml"
+    introduced.write_text("run:\n  design: introduction\n", encoding="utf-8")
+    assert main(["explain", "in_leading_group", "--against", str(introduced), *SET, "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "differ in run.design (equilibrium, introduction)" in err and "--set run.design=introduction" in err
 
 
 def test_dry_run_lists_the_components_and_the_runs(capsys, tmp_path) -> None:

@@ -128,12 +128,88 @@ def waterfall(rows: pd.DataFrame, plan: ExplainPlan, path: Path) -> Path:
     ax.set_title(f"{plan.scenario} − {plan.base}: {_label(outcome)}, from {_num(outcome, total['base_mean'], False)} "
                  f"to {_num(outcome, total['scenario_mean'], False)}\nShapley values with 95% CIs "
                  f"({plan.method}, {int(total['n_seeds'])} seeds)", fontsize=9)
-    if _unit(outcome).startswith("k "):
-        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v / 1000:g}")
+    _axis_in_display_unit(ax, outcome)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def _axis_in_display_unit(ax, outcome: str) -> None:
+    """Tick labels in the unit the axis names (an outcome in yuan is shown in k yuan)."""
+    if _unit(outcome).startswith("k "):
+        ax.yaxis.set_major_formatter(lambda v, _pos: f"{v / 1000:g}")
+
+
+def path_figure(rows: pd.DataFrame, plan: ExplainPlan, path: Path) -> Path | None:
+    """Months since the policy's introduction against each component's Shapley value (line and 95% band) and the
+    total effect (black): which change pays off when."""
+    rows = rows[np.isfinite(rows["shapley"].astype(float))]
+    if rows.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outcome = str(rows["outcome"].iloc[0])
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for name, part in rows[rows["kind"] == COMPONENT].groupby("component", sort=False):
+        line = ax.plot(part["month"], part["shapley"], lw=1.3, label=str(name))[0]
+        ax.fill_between(part["month"], part["ci_low"], part["ci_high"], color=line.get_color(), alpha=0.15, lw=0)
+    total = rows[rows["kind"] == TOTAL]
+    ax.plot(total["month"], total["shapley"], color="black", lw=1.8, label="total effect")
+    ax.axhline(0.0, color="0.4", lw=0.8)
+    ax.set_xlabel("months since introduction")
+    ax.set_ylabel(f"effect on {_label(outcome)} ({_unit(outcome)})", fontsize=8)
+    ax.set_title(f"{plan.scenario} − {plan.base}: {_label(outcome)}, who carries the effect when\n"
+                 f"Shapley values by month with 95% CIs ({plan.method}, {int(total['n_seeds'].max())} seeds)", fontsize=9)
+    ax.legend(fontsize=7)
+    _axis_in_display_unit(ax, outcome)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _window_cell(outcome: str, row: pd.Series | None) -> str:
+    if row is None or not row.get("n_seeds") or not math.isfinite(row["shapley"]):
+        return "–"
+    return f"{_num(outcome, row['shapley'])} {_interval(outcome, row['ci_low'], row['ci_high'])}"
+
+
+def time_path_section(result: Attribution) -> list[str]:
+    """attribution.md's section on the introduction design's time path: per outcome, the total and each
+    component over the first and the last outcome window, when the effect reaches 90% of its final size, the
+    figure, and whether it has settled."""
+    plan, windows, events = result.plan, result.windows, result.events
+    if windows is None or events is None:
+        return []
+    lines = ["## After the introduction", "",
+             f"The runs use the introduction design: every subset's levers arrive at reported month 0 in the world "
+             f"spun up under {plan.base}'s, so month m is m months under the policy. `events.csv` holds the total "
+             "effect month by month, `attribution_events.csv` each component's Shapley value month by month and "
+             "`attribution_windows.csv` over the first and the last outcome window (the last is the summary's: its "
+             "values are the table's above).", ""]
+    settling = events.settling.set_index("outcome")
+    for key, rows in windows.groupby("outcome", sort=False):
+        outcome = str(key)
+        first, last = (rows[rows["window"] == w] for w in ("first", "last"))
+        span = [f"months {int(r['first_month'].iloc[0])}–{int(r['last_month'].iloc[0])}" for r in (first, last)]
+        lines += [f"**{_label(outcome)}** ({_unit(outcome)})", "", f"| component | {span[0]} | {span[1]} |", "|---|---|---|"]
+        for name in dict.fromkeys(rows["component"]):
+            cells = [_window_cell(outcome, next((r for _, r in w[w["component"] == name].iterrows()), None))
+                     for w in (first, last)]
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+        reach = settling["months_to_90pct"].get(outcome, math.nan) if outcome in settling.index else math.nan
+        lines += ["", f"The total effect reaches 90% of its last-window size from month {int(reach)} on."
+                  if math.isfinite(reach) else "The total effect does not stay at 90% of its last-window size: read "
+                  "the figure before the table.", ""]
+        figure = next((p for p in result.figures if p.name == f"events_{outcome}.png"), None)
+        if figure is not None:
+            lines += [f"![{figure.stem}](figures/{figure.name})", ""]
+    lines += [f"Note: {note}" for note in events.notes]
+    return lines
 
 
 # ------------------------------------------------------------------ files
@@ -151,6 +227,13 @@ def write_outputs(result: Attribution) -> None:
         if rows["n_seeds"].iloc[0] >= 2:
             result.figures.append(waterfall(rows, plan, out / "figures" / f"waterfall_{outcome}.png"))
     result.text = "\n\n".join(texts)
+    if result.path is not None and result.windows is not None:
+        files.write_text(out / "attribution_events.csv", result.path.to_csv(index=False))
+        files.write_text(out / "attribution_windows.csv", result.windows.to_csv(index=False))
+        for outcome, rows in result.path.groupby("outcome", sort=False):
+            drawn = path_figure(rows, plan, out / "figures" / f"events_{outcome}.png")
+            if drawn is not None:
+                result.figures.append(drawn)
     record = {"kind": "coprod-sim explain", "scenario": plan.scenario, "base": plan.base, "method": plan.method,
               "components": [{"name": c.name, "changes": c.changes, "base": c.base} for c in plan.components],
               "subsets": len(plan.masks), "permutations": plan.permutations if plan.orders is not None else 0,
@@ -173,7 +256,8 @@ def markdown(result: Attribution) -> str:
         lines.append(f"| {c.name} | {changes} |")
     lines += ["", "## Reading", "", result.text, ""]
     for path in result.figures:
-        lines.append(f"![{path.stem}](figures/{path.name})")
+        if path.name.startswith("waterfall_"):
+            lines.append(f"![{path.stem}](figures/{path.name})")
     lines += ["", "## Table", "", "Shapley value and solo effect in each outcome's unit; share of the total effect.",
               "", "| outcome | component | Shapley [95% CI] | share | solo effect | Shapley − solo |", "|---|---|---|---|---|---|"]
     for key, rows in result.table.groupby("outcome", sort=False):
@@ -186,4 +270,5 @@ def markdown(result: Attribution) -> str:
             share = share_cell(r["share_of_effect"], r["share_ci_low"], r["share_ci_high"]) if shared else "–"
             lines.append(f"| {_label(outcome)} | {r['component']} | {_num(outcome, r['shapley'])} "
                          f"{_interval(outcome, r['ci_low'], r['ci_high'])} | {share} | {solo} | {inter} |")
-    return "\n".join(lines) + "\n"
+    section = time_path_section(result)
+    return "\n".join([*lines, *(["", *section] if section else [])]) + "\n"

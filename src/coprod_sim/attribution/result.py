@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..sweeps.engine import SweepReport
+from ..sweeps.events import EventStudy
 from ..sweeps.spec import SweepPlan
 from .components import Component
 
@@ -49,6 +50,11 @@ class Attribution:
     text: str
     figures: list[Path] = field(default_factory=list)
     report: SweepReport | None = None
+    # the introduction design's time path (None otherwise): the total effect's event study, and each component's
+    # Shapley value month by month (``path``) and over the first and last outcome window (``windows``)
+    events: EventStudy | None = None
+    path: pd.DataFrame | None = None
+    windows: pd.DataFrame | None = None
 
 
 COLUMNS = ["outcome", "kind", "component", "keys", "shapley", "ci_low", "ci_high", "share_of_effect", "share_ci_low",

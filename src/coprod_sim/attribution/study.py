@@ -8,6 +8,14 @@ Layout of an attribution folder ``DIR``::
     DIR/attribution.md, DIR/figures/*.png      the plain-words reading and a waterfall per outcome
     DIR/explain.json                           what was attributed: scenario, base, components, method, seeds
 
+In the introduction design (``run.design: introduction``) the policy arrives at reported month 0, so the runs keep
+the attributed outcomes month by month and the attribution also has a time path::
+
+    DIR/events.csv, events_settling.csv, events.png   the total effect month by month (``sweeps/events.py``)
+    DIR/attribution_events.csv                 each component's Shapley value month by month after the introduction
+    DIR/attribution_windows.csv                the same over the first and the last outcome window
+    DIR/figures/events_<outcome>.png           months since introduction against each component's Shapley value
+
 The design is explicit: one design point per subset of the components (each switched to the
 scenario's value, the others left at the base's), every point on the same seeds (common random
 numbers), so each seed gives a complete set function and its own Shapley values. Every run goes
@@ -28,10 +36,11 @@ from scipy import stats
 
 from ..config import ConfigError, ParamsLike, ScenarioLike, load_config
 from ..errors import UserError
-from ..model import KEY_OUTCOMES, SUMMARY_KEYS
+from ..model import KEY_OUTCOMES, OUTCOME_KEYS, SUMMARY_KEYS
 from ..runs import CacheLike
 from ..sweeps.analysis import mean_ci
 from ..sweeps.engine import run_sweep
+from ..sweeps.events import paired_steps, write_event_study
 from ..sweeps.spec import build_plan
 from .components import Component, components, differing
 from .report import write_outputs
@@ -57,14 +66,22 @@ def _label(scenario: ScenarioLike) -> str:
 
 def plan_explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", params: ParamsLike = None,
                  groups: Mapping[str, Sequence[str]] | None = None, replicates: int = 10, seed: int = 0,
-                 permutations: int = DEFAULT_PERMUTATIONS, exact_limit: int = EXACT_LIMIT) -> ExplainPlan:
-    """Resolve both configs, find and group the changes, and lay out the subset configs × seeds as a sweep."""
+                 permutations: int = DEFAULT_PERMUTATIONS, exact_limit: int = EXACT_LIMIT,
+                 outcomes: Sequence[str] | None = None) -> ExplainPlan:
+    """Resolve both configs, find and group the changes, and lay out the subset configs × seeds as a sweep.
+
+    In the introduction design the runs keep ``outcomes`` (default: the key outcomes) month by month, for the
+    attribution's time path; the scenario and its base must then share the design."""
     if replicates < 2:
         raise UserError(f"replicates: expected at least 2 for a confidence interval, found {replicates}")
     if permutations < 2:
         raise UserError(f"permutations: expected at least 2 for a standard error, found {permutations}")
     label, base_label = _label(scenario), _label(against)
     scenario_cfg, base_cfg = load_config(scenario, params), load_config(against, params)
+    if scenario_cfg.run.design != base_cfg.run.design:
+        raise UserError(f"explain: {label} and {base_label} differ in run.design ({scenario_cfg.run.design}, "
+                        f"{base_cfg.run.design}): the design is how a run is read, not a policy to attribute; set one "
+                        "for both, e.g. --set run.design=introduction")
     comps = components(differing(scenario_cfg, base_cfg), groups, f"{label} (against {base_label})")
     k = len(comps)
     orders = None
@@ -78,6 +95,8 @@ def plan_explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", par
                           f"{len(masks)} subsets",
            "base": base_cfg.to_dict(), "design": {"type": "explicit", "points": points},
            "replicates": replicates, "seed": seed, "seed_scheme": "common"}
+    if scenario_cfg.run.design == "introduction":  # the time path after the policy's introduction
+        raw["outputs"] = {"steps": [o for o in check_outcomes(outcomes) if o in OUTCOME_KEYS]}
     try:
         plan = build_plan(raw, f"<explain {label}>")
     except ConfigError as err:
@@ -194,6 +213,75 @@ def _component_row(comp: Component, phi: np.ndarray, perm_se: float, solo: np.nd
             "permutation_se": perm_se}
 
 
+# ------------------------------------------------------------------ the time path (introduction design)
+def month_cube(runs: pd.DataFrame, steps: pd.DataFrame, outcome: str, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reported months, and an outcome's values by month, design point and seed (months × points × seeds,
+    NaN where a run is not ok or the outcome undefined)."""
+    ok = runs.loc[runs["status"] == "ok", ["point_id", "replicate"]]
+    rows = steps.merge(ok, on=["point_id", "replicate"])
+    months, replicates = np.sort(rows["step"].unique()), np.sort(ok["replicate"].unique())
+    cube = np.full((len(months), n_points, len(replicates)), np.nan)
+    cube[np.searchsorted(months, rows["step"]), rows["point_id"].to_numpy(),
+         np.searchsorted(replicates, rows["replicate"])] = rows[outcome].to_numpy(dtype=float)
+    return months, cube
+
+
+def _path_rows(values: np.ndarray, plan: ExplainPlan, common: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each component's Shapley value and the total effect with 95% intervals, from values (points × seeds) over
+    the seeds where every subset's value is defined."""
+    values = values[:, np.isfinite(values).all(axis=0)]
+    n = values.shape[1]
+    if n == 0:
+        return [{**common, "kind": TOTAL, "component": TOTAL_NAME, "n_seeds": 0}]
+    found, _solo = attribute(values, plan)
+    rows = []
+    for i, comp in enumerate(plan.components):
+        mean, low, high = _ci(found.values[i], float(found.permutation_se[i]))
+        rows.append({**common, "kind": COMPONENT, "component": comp.name, "shapley": mean, "ci_low": low,
+                     "ci_high": high, "n_seeds": n})
+    mean, low, high = _ci(values[-1] - values[0])
+    return [*rows, {**common, "kind": TOTAL, "component": TOTAL_NAME, "shapley": mean, "ci_low": low,
+                    "ci_high": high, "n_seeds": n}]
+
+
+def analyse_path(runs: pd.DataFrame, steps: pd.DataFrame, plan: ExplainPlan, outcomes: Sequence[str],
+                 window: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Who carries the effect when: each component's Shapley value month by month after the policy's
+    introduction, and over the first and the last ``window`` months (the last is the summary's window, so its
+    values are the attribution's own). Shapley values are linear in the outcome, so a window's are the mean of
+    its months'; they are computed from the window's mean values, over the seeds defined in all its months."""
+    path, windows = [], []
+    for outcome in outcomes:
+        months, cube = month_cube(runs, steps, outcome, len(plan.masks))
+        for month, values in zip(months, cube, strict=True):
+            path += _path_rows(values, plan, {"outcome": outcome, "month": int(month)})
+        if len(months) < window:
+            continue
+        for name, part in (("first", slice(0, window)), ("last", slice(len(months) - window, None))):
+            with np.errstate(invalid="ignore"):
+                mean = cube[part].mean(axis=0)
+            windows += _path_rows(mean, plan, {"outcome": outcome, "window": name, "first_month": int(months[part][0]),
+                                               "last_month": int(months[part][-1])})
+    return pd.DataFrame(path), pd.DataFrame(windows)
+
+
+def _time_path(target: Path, runs: pd.DataFrame, plan: ExplainPlan, result: Attribution) -> None:
+    """In the introduction design: the total effect's event study (``sweeps/events.py``) and who carries it when."""
+    outcomes = plan.sweep.step_outcomes
+    if not outcomes:
+        return
+    steps = pd.read_parquet(target / "steps.parquet")
+    run = load_config(plan.sweep.tasks[0].cfg).run
+    last = len(plan.masks) - 1
+
+    def point(p: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return runs[runs["point_id"] == p], steps[steps["point_id"] == p]
+
+    diffs = {(plan.scenario, o): paired_steps(point(0), point(last), o, ["replicate"]) for o in outcomes}
+    result.events = write_event_study(target, diffs, plan.base, run.outcome_window, run.convergence_tolerance)
+    result.path, result.windows = analyse_path(runs, steps, plan, outcomes, run.outcome_window)
+
+
 # ------------------------------------------------------------------ public entry point
 def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicates: int = 10, seed: int = 0,
             params: ParamsLike = None, groups: Mapping[str, Sequence[str]] | None = None,
@@ -208,7 +296,9 @@ def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicat
     switched on and off; every subset runs on the same ``replicates`` seeds. Exact over all subsets
     for up to 8 components, ``permutations`` sampled orders beyond. Writes ``attribution.csv``,
     ``attribution.md``, a waterfall figure per outcome and the runs into ``out`` (default
-    ``results/explain/<scenario>-vs-<base>``); finished runs there are reused. ``cache``: where runs of the
+    ``results/explain/<scenario>-vs-<base>``); finished runs there are reused. In the introduction design it
+    also writes the time path: the total effect's event study and each component's Shapley value month by month
+    after the policy's introduction (``attribution_events.csv``, ``attribution_windows.csv``, figures). ``cache``: where runs of the
     introduction design keep their spun-up worlds (True: the default folder; a folder; False: none).
 
     Raises:
@@ -217,11 +307,13 @@ def explain(scenario: ScenarioLike, against: ScenarioLike = "baseline", replicat
         SweepFailed: no run gave results; ``.report`` says what was recorded.
     """
     chosen = check_outcomes(outcomes)
-    plan = plan_explain(scenario, against, params, groups, replicates, seed, permutations)
+    plan = plan_explain(scenario, against, params, groups, replicates, seed, permutations, outcomes=chosen)
     target = Path(out) if out is not None else default_out(plan)
     report = run_sweep(plan.sweep, target, backend or ("dask" if scheduler else None), workers, scheduler,
                        batch_size, retry_failed, timeout, max_attempts, cache).require_results()
-    table, by_seed = analyse(pd.read_parquet(target / "runs.parquet"), plan, chosen)
+    runs = pd.read_parquet(target / "runs.parquet")
+    table, by_seed = analyse(runs, plan, chosen)
     result = Attribution(target, plan, table, by_seed, "", report=report)
+    _time_path(target, runs, plan, result)
     write_outputs(result)
     return result

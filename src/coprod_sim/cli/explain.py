@@ -37,6 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..attribution.study import DEFAULT_PERMUTATIONS, check_outcomes
     from ..sweeps.backends import warm_workers
     from ..sweeps.engine import estimate
+    from ..sweeps.events import EVENTS, FIGURE, SETTLING
 
     _check_backend_options(args)
     whole_number("--seed", args.seed, 0)
@@ -46,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
     permutations = args.permutations or DEFAULT_PERMUTATIONS
     groups = parse_groups(args.groups)
     outcomes = check_outcomes(args.outcomes)
-    plan = plan_explain(args.scenario, args.against, args.overrides, groups, args.replicates, args.seed, permutations)
+    plan = plan_explain(args.scenario, args.against, args.overrides, groups, args.replicates, args.seed, permutations,
+                        outcomes=outcomes)
     out = Path(args.out) if args.out else default_out(plan)
     print(f"{plan.scenario} against {plan.base}: {plural(plan.k, 'component')}, {plan.method} Shapley values over "
           f"{len(plan.masks)} subsets × {args.replicates} seeds = {len(plan.sweep.tasks)} runs")
@@ -68,6 +70,11 @@ def _run(args: argparse.Namespace) -> int:
     print(result.text)
     print()
     print(f"wrote {out}/attribution.csv, attribution.md and {len(result.figures)} figure(s) in {out}/figures/")
+    if result.events is not None:
+        print(f"time path (effect by month since the policy's introduction): {out}/{EVENTS}, {SETTLING}, {FIGURE}, "
+              "attribution_events.csv, attribution_windows.csv")
+        for line in result.events.notes:
+            print(f"note: {line}", file=sys.stderr)
     report = result.report
     if report is not None and not report.all_ok:
         print(f"  {report.not_ok + report.lost} of {report.total} runs are not ok or missing; the seeds they touch are left out of "
