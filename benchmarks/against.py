@@ -52,15 +52,25 @@ def versions(against: str) -> Iterator[dict[str, Version]]:
     removed afterwards, whatever happens."""
     this = Version(ROOT, sys.executable)
     if against.startswith(OTHER_PYTHON):
-        yield {"this tree": this, against: Version(ROOT, against.removeprefix(OTHER_PYTHON))}
+        yield compiled({"this tree": this, against: Version(ROOT, against.removeprefix(OTHER_PYTHON))})
         return
     with tempfile.TemporaryDirectory(prefix="bench_against_") as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", "--quiet", str(tree), against], cwd=ROOT, check=True)
         try:
-            yield {"this tree": this, against: Version(tree, sys.executable)}
+            yield compiled({"this tree": this, against: Version(tree, sys.executable)})
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+
+
+def compiled(found: dict[str, Version]) -> dict[str, Version]:
+    """``found``, each version's package compiled to bytecode first: a fresh checkout (or an edited tree) would
+    otherwise compile its modules in whichever measured process imports them first, and two processes counted
+    side by side race to it, so the compilation could fall unevenly into the two counts of a difference."""
+    for version in found.values():
+        subprocess.run([version.python, "-m", "compileall", "-q", str(version.tree / "src")], check=True,
+                       capture_output=True)
+    return found
 
 
 def run_in(version: Version, command: list[str], **env: str) -> subprocess.CompletedProcess:

@@ -82,7 +82,7 @@ import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from against import PYTHON, ROOT, Version, alternate, revision, run_in, versions  # noqa: E402
+from against import PYTHON, ROOT, Version, alternate, compiled, revision, run_in, versions  # noqa: E402
 
 from coprod_sim import Model, load_config  # noqa: E402
 from coprod_sim.cli.runs import whole_number_option  # noqa: E402
@@ -298,7 +298,7 @@ def where_instructions_go(months: int, measured: list[str] | None = None, reside
     """Instructions per reported month of this tree's default scenario by compiled function: (a run of 1 + months)
     − (a run of 1), so imports, building and the spin-up cancel out. What the month spends in BLAS, numpy's loops,
     the random generator and the interpreter, free of timing noise."""
-    this = Version(ROOT, sys.executable)
+    this = compiled({"this tree": Version(ROOT, sys.executable)})["this tree"]
     with ThreadPoolExecutor(max_workers=2) as pool:
         short, long = pool.map(lambda n: _instructions_by_function(this, n, measured, residents), (1, 1 + months))
     per_month = {label: (long.get(label, 0) - short.get(label, 0)) / months for label in {*short, *long}}
