@@ -1,6 +1,7 @@
 """benchmarks/bench_model.py's reading of ``perf report``: where a month's time goes (docs/performance.md)."""
 
 import re
+import sys
 
 import pytest
 from conftest import ROOT, load_script
@@ -95,3 +96,17 @@ def test_spin_up_months_are_counted_only_against_another_version(capsys, monkeyp
     spin_up, reported = (command[command.index("-c") + 1] for command in commands)
     assert "{'population.residents': 500, 'run.spin_up': 11}" in spin_up and "for _ in range(0):" in spin_up
     assert "{'population.residents': 500}" in reported and "for _ in range(11):" in reported
+
+
+def test_trees_are_compiled_before_they_are_compared(tmp_path):
+    """A module compiled inside one counted process and not the other fell unevenly into two instruction counts;
+    ``against.compiled`` compiles each tree's package first."""
+    against = load_script(ROOT / "benchmarks" / "against.py", "_bench_against")
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "month.py").write_text("STAGES = 7\n", encoding="utf-8")
+    found = {"this tree": against.Version(tmp_path, sys.executable)}
+    assert against.compiled(found) is found
+    compiled = {p.name.split(".")[0] for p in (package / "__pycache__").glob("*.pyc")}
+    assert compiled == {"__init__", "month"}
