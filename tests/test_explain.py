@@ -21,7 +21,7 @@ from coprod_sim.attribution.shapley import (
     shapley_permutations,
     solo_effects,
 )
-from coprod_sim.attribution.study import COMPONENT, INTERACTIONS, TOTAL, analyse
+from coprod_sim.attribution.study import COMPONENT, INTERACTIONS, TOTAL, TOTAL_NAME, analyse
 from coprod_sim.cli import main
 from coprod_sim.config import load_config
 from coprod_sim.errors import UserError
@@ -172,6 +172,43 @@ def test_the_analysis_recovers_a_known_attribution_from_a_runs_table() -> None:
     assert np.isclose(rest["shapley"], c, atol=0.03) and np.isclose(parts.loc[first, "interaction"], c / 2, atol=0.03)
     per_seed = by_seed.groupby("replicate").agg(shapley=("shapley", "sum"), total=("total_effect", "first"))
     assert np.allclose(per_seed["shapley"], per_seed["total"], rtol=0, atol=1e-12)
+
+
+def test_the_time_path_recovers_known_effects_month_by_month() -> None:
+    """Steps tables made from ``f(m) = a(m)·x1 + b·x2`` plus seed noise shared by every subset, where the first
+    component pays off over six months (a(m) = a·min(m, 6)/6) and the second at once: month by month the Shapley
+    values are the known ones, a failed run drops its seed, a month where an outcome is undefined in one run drops
+    that seed there only, and the windows are the means of their months."""
+    from coprod_sim.attribution.study import analyse_path
+
+    two = {"leading_group": {"active": True}, "incentive": {"assessment_weight": 0.15}}
+    plan = plan_explain(two, params=SMALL, replicates=4)
+    a, b, months = 0.3, 0.1, 12
+    rng = np.random.default_rng(1)
+    level = rng.normal(0, 0.5, size=(4, months))
+    runs, steps = [], []
+    for task in plan.sweep.tasks:
+        x1, x2 = _bits(plan.masks[task.point_id], 2)
+        runs.append({"point_id": task.point_id, "replicate": task.replicate, "status": "ok"})
+        steps += [{"point_id": task.point_id, "replicate": task.replicate, "step": m,
+                   "y": level[task.replicate, m - 1] + a * min(m, 6) / 6 * x1 + b * x2} for m in range(1, months + 1)]
+    runs, steps = pd.DataFrame(runs), pd.DataFrame(steps)
+    runs.loc[(runs["point_id"] == 2) & (runs["replicate"] == 3), "status"] = "failed"  # drops seed 3
+    steps.loc[(steps["point_id"] == 1) & (steps["replicate"] == 0) & (steps["step"] == 9), "y"] = np.nan
+    path, windows = analyse_path(runs, steps, plan, ["y"], window=4)
+    first, second = (c.name for c in plan.components)
+    parts = path[path["kind"] == COMPONENT].set_index(["component", "month"])
+    for m in range(1, months + 1):
+        assert np.isclose(parts.loc[(first, m), "shapley"], a * min(m, 6) / 6, atol=1e-12)
+        assert np.isclose(parts.loc[(second, m), "shapley"], b, atol=1e-12)
+    seeds = path[path["kind"] == TOTAL].set_index("month")["n_seeds"]
+    assert seeds[9] == 2 and (seeds.drop(9) == 3).all()
+    early = windows[(windows["window"] == "first")].set_index("component")
+    late = windows[(windows["window"] == "last")].set_index("component")
+    assert np.isclose(early.loc[first, "shapley"], a * (1 + 2 + 3 + 4) / 6 / 4, atol=1e-12)
+    assert np.isclose(late.loc[first, "shapley"], a, atol=1e-12) and np.isclose(late.loc[TOTAL_NAME, "shapley"], a + b)
+    assert (late["n_seeds"] == 2).all() and (early["n_seeds"] == 3).all()  # month 9 lies in the last window
+    assert (late[["first_month", "last_month"]].to_numpy() == [9, 12]).all()
 
 
 def test_sampled_orders_through_the_analysis_keep_efficiency_and_state_their_error() -> None:
