@@ -194,14 +194,13 @@ def time_path_section(result: Attribution) -> list[str]:
     settling = events.settling.set_index("outcome")
     for key, rows in windows.groupby("outcome", sort=False):
         outcome = str(key)
-        first, last = (rows[rows["window"] == w] for w in ("first", "last"))
-        span = [f"months {int(r['first_month'].iloc[0])}–{int(r['last_month'].iloc[0])}" for r in (first, last)]
+        first, last = (rows[rows["window"] == w].set_index("component") for w in ("first", "last"))
+        span = [f"months {int(w['first_month'].iloc[0])}–{int(w['last_month'].iloc[0])}" for w in (first, last)]
         lines += [f"**{_label(outcome)}** ({_unit(outcome)})", "", f"| component | {span[0]} | {span[1]} |", "|---|---|---|"]
         for name in dict.fromkeys(rows["component"]):
-            cells = [_window_cell(outcome, next((r for _, r in w[w["component"] == name].iterrows()), None))
-                     for w in (first, last)]
+            cells = [_window_cell(outcome, w.loc[name] if name in w.index else None) for w in (first, last)]
             lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
-        reach = settling["months_to_90pct"].get(outcome, math.nan) if outcome in settling.index else math.nan
+        reach = float(settling["months_to_90pct"].get(outcome, math.nan))
         lines += ["", f"The total effect reaches 90% of its last-window size from month {int(reach)} on."
                   if math.isfinite(reach) else "The total effect does not stay at 90% of its last-window size: read "
                   "the figure before the table.", ""]

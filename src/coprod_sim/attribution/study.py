@@ -40,7 +40,7 @@ from ..model import KEY_OUTCOMES, OUTCOME_KEYS, SUMMARY_KEYS
 from ..runs import CacheLike
 from ..sweeps.analysis import mean_ci
 from ..sweeps.engine import run_sweep
-from ..sweeps.events import paired_steps, write_event_study
+from ..sweeps.events import compare_diffs, write_event_study
 from ..sweeps.spec import build_plan
 from .components import Component, components, differing
 from .report import write_outputs
@@ -258,10 +258,8 @@ def analyse_path(runs: pd.DataFrame, steps: pd.DataFrame, plan: ExplainPlan, out
         if len(months) < window:
             continue
         for name, part in (("first", slice(0, window)), ("last", slice(len(months) - window, None))):
-            with np.errstate(invalid="ignore"):
-                mean = cube[part].mean(axis=0)
-            windows += _path_rows(mean, plan, {"outcome": outcome, "window": name, "first_month": int(months[part][0]),
-                                               "last_month": int(months[part][-1])})
+            span = {"first_month": int(months[part][0]), "last_month": int(months[part][-1])}
+            windows += _path_rows(cube[part].mean(axis=0), plan, {"outcome": outcome, "window": name, **span})
     return pd.DataFrame(path), pd.DataFrame(windows)
 
 
@@ -272,12 +270,8 @@ def _time_path(target: Path, runs: pd.DataFrame, plan: ExplainPlan, result: Attr
         return
     steps = pd.read_parquet(target / "steps.parquet")
     run = load_config(plan.sweep.tasks[0].cfg).run
-    last = len(plan.masks) - 1
-
-    def point(p: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return runs[runs["point_id"] == p], steps[steps["point_id"] == p]
-
-    diffs = {(plan.scenario, o): paired_steps(point(0), point(last), o, ["replicate"]) for o in outcomes}
+    # the base is the empty subset (point 0), the scenario the full one (the last point)
+    diffs = compare_diffs(runs, steps, [plan.base, plan.scenario], outcomes, points=[0, len(plan.masks) - 1])
     result.events = write_event_study(target, diffs, plan.base, run.outcome_window, run.convergence_tolerance)
     result.path, result.windows = analyse_path(runs, steps, plan, outcomes, run.outcome_window)
 

@@ -64,13 +64,17 @@ def paired_steps(ref: tuple[pd.DataFrame, pd.DataFrame], other: tuple[pd.DataFra
     return pd.DataFrame(tables[1][both] - tables[0][both])
 
 
-def compare_diffs(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str]) -> Diffs:
-    """A comparison's scenarios (design points) each minus the first, paired by replicate (the same seed)."""
+def compare_diffs(runs: pd.DataFrame, steps: pd.DataFrame, labels: list[str], outcomes: list[str],
+                  points: list[int] | None = None) -> Diffs:
+    """A comparison's scenarios each minus the first, paired by replicate (the same seed); ``points``: the design
+    point of each label (default: the labels' order, as ``compare`` lays them out)."""
+    ids = list(range(len(labels))) if points is None else points
+
     def point(p: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         return runs[runs["point_id"] == p], steps[steps["point_id"] == p]
 
-    return {(label, outcome): paired_steps(point(0), point(p), outcome, ["replicate"])
-            for p, label in enumerate(labels[1:], start=1) for outcome in outcomes}
+    return {(label, outcome): paired_steps(point(ids[0]), point(p), outcome, ["replicate"])
+            for p, label in zip(ids[1:], labels[1:], strict=True) for outcome in outcomes}
 
 
 def effect_path(diffs: Diffs, reference: str) -> pd.DataFrame:
