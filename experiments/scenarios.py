@@ -30,7 +30,7 @@ from coprod_sim.cli.runs import whole_number_option
 from coprod_sim.config import load_config, read_yaml
 from coprod_sim.experiments.claims import REMEDIES
 from coprod_sim.experiments.findings import PRECISION, interval_cell, number
-from coprod_sim.experiments.generated import results_stamp
+from coprod_sim.experiments.generated import GENERATED_DOCS, results_stamp
 from coprod_sim.experiments.scenario_attribution import (
     ATTRIBUTED,
     NAMED_AFTER,
@@ -220,6 +220,30 @@ def _table(title: str, outcomes: dict[str, str], configs: list[Path], table: pd.
 EQUITY_PRECISION = 0.02
 
 
+STATIONARITY_TABLE = ROOT / "results" / "stationarity" / "stationarity.csv"  # experiments/stationarity.py's table
+STATIONARITY_COMMAND = next(d.command for d in GENERATED_DOCS if d.doc == "docs/stationarity.md")
+
+
+def settling_notes(path: Path = STATIONARITY_TABLE) -> list[str]:
+    """The readings docs/stationarity.md found still moving at their scenario's length (drifting at both checks):
+    a difference here that involves one reads a level on its way, so the page says so beside the tables.
+    Outcomes are read at a stationary state; where one is not yet, the reader must be told."""
+    if not path.is_file():
+        return [f"- Whether every reading here has settled is docs/stationarity.md's to say (`{STATIONARITY_COMMAND}`"
+                "); it had not been run on this machine when this page was written."]
+    table = pd.read_csv(path)
+    drifting = table[~table["agrees"].astype(bool) & table["confirmed"].eq(True)]
+    if drifting.empty:
+        return ["- Every scenario's readings agree with a window twice as late (docs/stationarity.md)."]
+    return [f"- Still settling at its scenario's length (docs/stationarity.md): `{r.scenario}`, `{r.outcome}` "
+            f"moves by {number(r.drift)} [{number(r.drift_ci_low)}, {number(r.drift_ci_high)}] from its "
+            f"{int(r.months)}-month reading to one twice as late, "
+            + (f"and reads settled from {int(r.settles_by)} months: read a difference here that involves it as "
+               "provisional." if pd.notna(r.settles_by) else
+               "and has not settled within the horizon followed: do not read its level as a settled state.")
+            for r in drifting.itertuples()]
+
+
 def _equity_notes(table: pd.DataFrame, replicates: int) -> list[str]:
     """How informative the equity intervals are, and how many paired seeds would make each one so.
 
@@ -282,6 +306,7 @@ def main() -> None:
         "budget, so public spending rises; publicly funded services serve registered residents only "
         "(`government.registered_only`), which is why the registered − migrant gap widens.",
         *_equity_notes(table, args.replicates),
+        *settling_notes(),
         "- Differences are for these parameter values; `coprod-sim sweep` explores how they depend on them.",
     ]
     (ROOT / "docs" / "scenarios.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -8,6 +8,7 @@ and docs/patterns.md explains the rest.
 
 import itertools
 
+import numpy as np
 import pytest
 
 from coprod_sim.experiments import patterns as validation
@@ -49,6 +50,18 @@ def test_pattern_2_firm_presence_rises_with_profit_space():
         assert ladder[-1][0] > ladder[0][0], area
         # no step of the ladder lowers presence by more than seed noise (3 seeds: the intervals are wide)
         assert all(b >= a - max(ci_a, ci_b) for (a, ci_a), (b, ci_b) in itertools.pairwise(ladder)), area
+
+
+def test_a_gap_is_read_from_seeds_paired_and_only_when_its_interval_excludes_zero():
+    """Pattern 2 and 8 read a difference of two measures of the same runs: paired by seed, a steady gap shows
+    however much the seeds differ from one another; a gap within seed noise does not, whatever its sign."""
+    level = np.array([0.2, 0.5, 0.9])
+    steady = validation.paired_gap(level + 0.05, level)
+    assert steady.shown and steady.mean == pytest.approx(0.05) and steady.low == pytest.approx(0.05)
+    noisy = validation.paired_gap([0.6, 0.4, 0.7], [0.5, 0.5, 0.5])
+    assert not noisy.shown and noisy.low < 0 < noisy.mean < noisy.high
+    assert not validation.paired_gap(level, level + 0.05).shown  # the other way round
+    assert str(steady) == "0.050 [0.050, 0.050]"
 
 
 def test_mean_ci_uses_t_interval():

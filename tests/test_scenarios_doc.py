@@ -91,3 +91,25 @@ def test_every_scenario_split_is_one_explain_accepts(script):
         assert words[:2] == [".venv/bin/coprod-sim", "explain"]
         args = build_parser().parse_args(words[1:])
         assert args.scenario == stem and args.replicates == 6 and len(args.groups) == len(how.groups or {})
+
+
+def test_the_page_says_which_readings_are_still_settling(script, tmp_path):
+    """Outcomes are read at a stationary state: a reading docs/stationarity.md found still moving at both checks is
+    named beside the tables, with the month it settles from (or that it did not); one that agreed, or that fresh
+    seeds cleared, is not; without the stationarity table the page points to the command that makes it."""
+    rows = [("up_incentives", "quality.needs_met_share", False, True, 120.0, -0.0233),
+            ("party_led", "operators.firms_active", False, True, None, -8.36),
+            ("in_leading_group", "quality.needs_met_share", False, False, None, 0.029),  # fresh seeds agree
+            ("baseline", "quantity.capacity", True, None, None, 8894.0)]
+    table = pd.DataFrame(rows, columns=["scenario", "outcome", "agrees", "confirmed", "settles_by", "drift"]).assign(
+        months=60, drift_ci_low=lambda t: t["drift"] * 1.5, drift_ci_high=lambda t: t["drift"] * 0.5)
+    table.to_csv(tmp_path / "stationarity.csv", index=False)
+    notes = script.settling_notes(tmp_path / "stationarity.csv")
+    assert len(notes) == 2
+    assert "`up_incentives`, `quality.needs_met_share` moves by -0.0233" in notes[0]
+    assert "settled from 120 months" in notes[0] and "provisional" in notes[0]
+    assert "`party_led`, `operators.firms_active`" in notes[1] and "has not settled" in notes[1]
+    table.assign(agrees=True).to_csv(tmp_path / "stationarity.csv", index=False)
+    assert script.settling_notes(tmp_path / "stationarity.csv") == [
+        "- Every scenario's readings agree with a window twice as late (docs/stationarity.md)."]
+    assert script.STATIONARITY_COMMAND in script.settling_notes(tmp_path / "missing.csv")[0]

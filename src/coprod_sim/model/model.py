@@ -57,6 +57,7 @@ from .terms import ServiceTerms
 
 SeedLike = int | np.integer | np.random.Generator | None
 OBSERVATION_STREAM = 0x0B5E  # spawn key of the observation stream; the simulation uses the seed itself
+RATING_STREAM = 0x0B5F  # spawn key of residents' monthly rating noise (``Residents.update_satisfaction``)
 
 
 def seed_from(rng: SeedLike) -> int:
@@ -124,6 +125,9 @@ class Model(mesa.Model):
         # observations (the monthly satisfaction survey) draw from their own stream, so
         # measuring more or less never changes the simulated world
         self.observation_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(OBSERVATION_STREAM,)))
+        # residents' monthly ratings: only outcomes read them, so their noise is drawn in the months that are
+        # rated (``observed``) from a stream of its own, and a spin-up month draws none
+        self.rating_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(RATING_STREAM,)))
         # the introduction design spins up the world with every lever at its default and introduces the
         # config's levers at reported month 0 (``introduce``)
         self.config: Config = config.world() if config.run.design == "introduction" else config

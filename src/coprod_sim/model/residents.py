@@ -168,17 +168,18 @@ class Residents:
         market_net = np.maximum(prices.market[None, :] - prices.voucher[None, :] * eligible, 0.0)
         return public, _affordable(budget, need, market_net)
 
-    def update_satisfaction(self, performance: np.ndarray, rng: np.random.Generator, rated: bool = True) -> None:
+    def update_satisfaction(self, performance: np.ndarray, rating_rng: np.random.Generator, rated: bool = True
+                            ) -> None:
         """Expectation–disconfirmation satisfaction and adaptive expectations (H1).
 
         Residents adapt their expectations every month; their ratings are worked out only when ``rated``
-        (``Model.observed``): nothing in the simulated world reads a rating, only outcomes and views do. The
-        rating's noise is drawn either way, so the random stream, and with it the world, is the same.
+        (``Model.observed``): nothing in the simulated world reads a rating, only outcomes and views do. So
+        the rating's noise comes from a stream of its own (``Model.rating_rng``) and is drawn only then: a
+        month without ratings leaves the simulated world's random stream as it is.
         """
         sat = self.satisfaction_params
-        noise = rng.standard_normal(self.n)  # σ·z below: the numbers rng.normal(0, σ) draws, scaled only when read
         if rated:
-            latent = self.rate(performance, self.expectation, sat.noise_sd * noise)
+            latent = self.rate(performance, self.expectation, rating_rng.normal(0.0, sat.noise_sd, self.n))
             self.latent_satisfaction = latent
             self.rated_expectation = self.expectation.copy()  # what this month's ratings were made against
             self.satisfaction = likert(latent, np.asarray(sat.cutpoints))

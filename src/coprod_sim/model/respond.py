@@ -27,15 +27,16 @@ def rate_and_report(model: Model, use: Consumption, channel: DemandChannel) -> N
     res.issue_burden = burden  # open issues colour every rating this month, the survey's too
     performance = np.clip(use.performance - burden, 0.0, 1.0)
     met_expectation = performance >= res.expectation
-    res.update_satisfaction(performance, model.rng, rated=model.observed)
+    res.update_satisfaction(performance, model.rating_rng, rated=model.observed)
     res.met_share = use.met
     unmet = 1.0 - use.met
-    draws = model.rng.random((2, res.n))
-    reports = (draws[0] < res.participation * channel.reach) & (unmet > channel.report_threshold)
-    # voicing pays off when the channel answers and the service lives up to expectations
-    paid_off = (draws[1] < channel.feedback_loop) & met_expectation
+    reports = (model.rng.random(res.n) < res.participation * channel.reach) & (unmet > channel.report_threshold)
+    # voicing pays off when the channel answers the report and the service lives up to expectations; only
+    # those who reported learn, so only their answers are drawn
+    answered = model.rng.random(int(np.count_nonzero(reports))) < channel.feedback_loop
+    paid_off = answered & met_expectation[reports]
     eta = res.population.participation_learning
-    res.participation[reports] += eta * (paid_off[reports] - res.participation[reports])
+    res.participation[reports] += eta * (paid_off - res.participation[reports])
     # what planners hear: unmet need of the reporting share of each cell, with noise
     reporters = np.bincount(res.cell[reports], minlength=model.layout.n_cells)
     share = np.divide(reporters, res.residents_per_cell, out=np.zeros(model.layout.n_cells),
