@@ -38,6 +38,7 @@ from coprod_sim.experiments.scenario_attribution import (
     attribution_table,
     named_component,
 )
+from coprod_sim.experiments.stationarity import drifting
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_OUTCOMES = {
@@ -231,9 +232,8 @@ def settling_notes(path: Path = STATIONARITY_TABLE) -> list[str]:
     if not path.is_file():
         return [f"- Whether every reading here has settled is docs/stationarity.md's to say (`{STATIONARITY_COMMAND}`"
                 "); it had not been run on this machine when this page was written."]
-    table = pd.read_csv(path)
-    drifting = table[~table["agrees"].astype(bool) & table["confirmed"].eq(True)]
-    if drifting.empty:
+    still = drifting(pd.read_csv(path))
+    if still.empty:
         return ["- Every scenario's readings agree with a window twice as late (docs/stationarity.md)."]
     return [f"- Still settling at its scenario's length (docs/stationarity.md): `{r.scenario}`, `{r.outcome}` "
             f"moves by {number(r.drift)} [{number(r.drift_ci_low)}, {number(r.drift_ci_high)}] from its "
@@ -241,7 +241,7 @@ def settling_notes(path: Path = STATIONARITY_TABLE) -> list[str]:
             + (f"and reads settled from {int(r.settles_by)} months: read a difference here that involves it as "
                "provisional." if pd.notna(r.settles_by) else
                "and has not settled within the horizon followed: do not read its level as a settled state.")
-            for r in drifting.itertuples()]
+            for r in still.itertuples()]
 
 
 def _equity_notes(table: pd.DataFrame, replicates: int) -> list[str]:

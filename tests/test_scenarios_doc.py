@@ -109,7 +109,7 @@ def test_the_page_says_which_readings_are_still_settling(script, tmp_path):
     assert "`up_incentives`, `quality.needs_met_share` moves by -0.0233" in notes[0]
     assert "settled from 120 months" in notes[0] and "provisional" in notes[0]
     assert "`party_led`, `operators.firms_active`" in notes[1] and "has not settled" in notes[1]
-    table.assign(agrees=True).to_csv(tmp_path / "stationarity.csv", index=False)
+    table.assign(agrees=True, confirmed=None).to_csv(tmp_path / "stationarity.csv", index=False)  # nothing flagged
     assert script.settling_notes(tmp_path / "stationarity.csv") == [
         "- Every scenario's readings agree with a window twice as late (docs/stationarity.md)."]
     assert script.STATIONARITY_COMMAND in script.settling_notes(tmp_path / "missing.csv")[0]

@@ -173,8 +173,8 @@ class Gap(NamedTuple):
 
     @property
     def shown(self) -> bool:
-        """The seeds show the first measure above the second: the whole interval above zero. (Pattern 2 read
-        a point comparison before, and changing nothing but the random numbers turned its verdict.)"""
+        """The seeds show the first measure above the second: the whole interval above zero, not a point
+        estimate that another draw of seeds could turn."""
         return self.low > 0.0
 
     def __str__(self) -> str:

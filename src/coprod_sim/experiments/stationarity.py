@@ -194,6 +194,12 @@ def settled_reading(steps: pd.DataFrame, outcome: str, months: int, window: int,
     return Settling(None, row["report_mean"], row["late_mean"])
 
 
+def drifting(table: pd.DataFrame) -> pd.DataFrame:
+    """The pairs of a stationarity table that drift: flagged at the first check and again on fresh seeds
+    (``confirmed``, an object column of True, False or missing, also as read back from its CSV)."""
+    return table[table["confirmed"].eq(True)]
+
+
 def add_settling_months(table: pd.DataFrame, seeds: int, out: str | Path, horizon: int = 4,
                         backend: str | None = None, workers: int | None = None,
                         configs: Mapping[str, str | Path] | None = None) -> pd.DataFrame:
@@ -203,8 +209,7 @@ def add_settling_months(table: pd.DataFrame, seeds: int, out: str | Path, horizo
     table = table.copy()
     table["settles_by"] = pd.Series(dtype="Int64")
     table["settled_level"] = table["settled_late"] = np.nan
-    drifting = table[table["confirmed"] == True]  # noqa: E712 (object column: True, False or missing)
-    for name, rows in drifting.groupby("scenario", sort=False):
+    for name, rows in drifting(table).groupby("scenario", sort=False):
         scenario = str(name)
         found = settling_months((configs or {}).get(scenario, scenario), list(rows["outcome"]), seeds,
                                 Path(out) / f"{scenario}-settling", horizon=horizon, backend=backend, workers=workers)

@@ -31,14 +31,14 @@ def rate_and_report(model: Model, use: Consumption, channel: DemandChannel) -> N
     res.met_share = use.met
     unmet = 1.0 - use.met
     reports = (model.rng.random(res.n) < res.participation * channel.reach) & (unmet > channel.report_threshold)
+    who = np.flatnonzero(reports)
     # voicing pays off when the channel answers the report and the service lives up to expectations; only
     # those who reported learn, so only their answers are drawn
-    answered = model.rng.random(int(np.count_nonzero(reports))) < channel.feedback_loop
-    paid_off = answered & met_expectation[reports]
+    paid_off = (model.rng.random(len(who)) < channel.feedback_loop) & met_expectation[who]
     eta = res.population.participation_learning
-    res.participation[reports] += eta * (paid_off - res.participation[reports])
+    res.participation[who] += eta * (paid_off - res.participation[who])
     # what planners hear: unmet need of the reporting share of each cell, with noise
-    reporters = np.bincount(res.cell[reports], minlength=model.layout.n_cells)
+    reporters = np.bincount(res.cell[who], minlength=model.layout.n_cells)
     share = np.divide(reporters, res.residents_per_cell, out=np.zeros(model.layout.n_cells),
                       where=res.residents_per_cell > 0)
     comm = model.layout.community_of_cell
@@ -47,9 +47,9 @@ def rate_and_report(model: Model, use: Consumption, channel: DemandChannel) -> N
     heard_need = _by_community(comm, share[:, None] * res.cell_need, model.layout.n_communities)
     heard_unmet *= np.exp(model.rng.normal(0.0, noise_sd, heard_unmet.shape) - noise_sd**2 / 2)
     model.street_office.observe(heard_unmet, heard_need)
-    model.this_month.reports = int(reports.sum())
-    if reports.any():
-        model.log(f"{int(reports.sum())} needs reported through grid workers reached the street office")
+    model.this_month.reports = len(who)
+    if len(who):
+        model.log(f"{len(who)} needs reported through grid workers reached the street office")
 
 
 def _by_community(community_of_cell: np.ndarray, cell_values: np.ndarray, n: int) -> np.ndarray:
